@@ -1,0 +1,51 @@
+# goto-operator — every developer and CI entry point.
+# `make test` runs everything CI runs; `make demo` shows the operator working end to end.
+SHELL := /bin/bash
+CARGO ?= cargo
+BIN := target/debug/goto-operator
+
+.PHONY: test fmt-check clippy crds crds-check unit-test tools envtest-up envtest-down build demo bench
+
+## test: fmt check, clippy -D warnings, CRD drift check, then every test against the simulator and a real kube-apiserver
+test: fmt-check clippy crds-check
+	hack/test.sh
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+clippy:
+	$(CARGO) clippy --all-targets -- -D warnings
+
+build:
+	$(CARGO) build
+
+## crds: regenerate crds/ (and the chart's copy) from the Rust types
+crds: build
+	hack/crds.sh write
+
+## crds-check: fail when crds/ differs from what the Rust types generate
+crds-check: build
+	hack/crds.sh check
+
+## unit-test: only the tests that need no control plane
+unit-test:
+	$(CARGO) test --lib --bins
+
+## tools: build kube-apiserver, etcd, kubectl and helm from Go modules into ~/.cache/goto-operator/bin
+tools:
+	hack/tools.sh
+
+## envtest-up / envtest-down: a real etcd + kube-apiserver on 127.0.0.1 (idempotent)
+envtest-up: tools
+	hack/envtest.sh up
+
+envtest-down:
+	hack/envtest.sh down
+
+## demo: control plane + simulator + operator + examples; ARGS=--once exits after printing
+demo:
+	hack/demo.sh $(ARGS)
+
+## bench: benchmarks, numbers recorded in docs/benchmarks.md
+bench:
+	hack/bench.sh

@@ -1,0 +1,153 @@
+//! The command line: `run | crds | simulate | report`.
+//!
+//! Every flag of `run` can also be set from the environment (`GOTO_OPERATOR_*`), which is how the
+//! Helm chart configures the operator.
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Manages GoTo Meeting organizer seats declaratively from Kubernetes.
+#[derive(Debug, Parser)]
+#[command(name = "goto-operator", version, about)]
+pub struct Cli {
+    /// Log format.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "GOTO_OPERATOR_LOG_FORMAT")]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// How log lines are written to stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object a line, for log pipelines.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the controllers (GoToAccount and GoToOrganizer).
+    Run(RunArgs),
+    /// Print the CustomResourceDefinitions as YAML.
+    Crds,
+    /// Run the GoTo API simulator on a local port.
+    Simulate(SimulateArgs),
+    /// Reports built from the GoTo API.
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+/// Flags of `goto-operator run`.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// How often every organizer is re-read from GoTo to detect drift, in seconds.
+    #[arg(long, env = "GOTO_OPERATOR_RESYNC_SECONDS", default_value_t = 600)]
+    pub resync_seconds: u64,
+    /// How many objects of each kind are reconciled at once.
+    #[arg(long, env = "GOTO_OPERATOR_CONCURRENCY", default_value_t = 4)]
+    pub concurrency: u16,
+    /// Watch only this namespace (default: all namespaces).
+    #[arg(long, env = "GOTO_OPERATOR_NAMESPACE")]
+    pub namespace: Option<String>,
+    /// Address of the HTTP server for /metrics, /healthz and /readyz.
+    #[arg(long, env = "GOTO_OPERATOR_METRICS_BIND", default_value = "0.0.0.0:8080")]
+    pub metrics_bind: SocketAddr,
+    /// Elect a leader through a Lease so that only one replica acts at a time.
+    #[arg(long, env = "GOTO_OPERATOR_LEADER_ELECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub leader_election: bool,
+    /// Namespace of the leader-election Lease (default: the pod's namespace, else `default`).
+    #[arg(long, env = "GOTO_OPERATOR_LEASE_NAMESPACE")]
+    pub lease_namespace: Option<String>,
+    /// Name of the leader-election Lease.
+    #[arg(long, env = "GOTO_OPERATOR_LEASE_NAME", default_value = "goto-operator-leader")]
+    pub lease_name: String,
+    /// Identity of this replica in the Lease (default: the pod name from HOSTNAME).
+    #[arg(long, env = "GOTO_OPERATOR_IDENTITY")]
+    pub identity: Option<String>,
+}
+
+/// Flags of `goto-operator simulate`.
+#[derive(Debug, Clone, Args)]
+pub struct SimulateArgs {
+    /// Address to listen on; loopback unless told otherwise.
+    #[arg(long, default_value = "127.0.0.1:8089")]
+    pub bind: SocketAddr,
+    /// The simulated account's key (digits).
+    #[arg(long, default_value = "4200000000000000001")]
+    pub account_key: String,
+    /// The OAuth client id the simulator accepts.
+    #[arg(long, default_value = "demo-client")]
+    pub client_id: String,
+    /// The OAuth client secret the simulator accepts (a test credential, never a real one).
+    #[arg(long, env = "GOTO_SIM_CLIENT_SECRET", default_value = "demo-secret")]
+    pub client_secret: String,
+    /// Paid organizer seats (default: unlimited).
+    #[arg(long)]
+    pub seats: Option<u32>,
+    /// Requests per second above which the simulator answers 429 with Retry-After.
+    #[arg(long)]
+    pub rate_limit: Option<f64>,
+    /// Access-token lifetime in seconds.
+    #[arg(long, default_value_t = 3600)]
+    pub token_ttl: u64,
+    /// Seed file (YAML or JSON): organizers, upcoming meetings, HISTORY sessions with attendees.
+    #[arg(long)]
+    pub seed: Option<PathBuf>,
+    /// Fraction (0..1) of API requests answered with a 503.
+    #[arg(long, default_value_t = 0.0)]
+    pub fault_5xx_rate: f64,
+    /// Added latency per request, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Who attended which meeting sessions in a date range.
+    Attendance(AttendanceArgs),
+}
+
+/// Output format of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Csv,
+    Json,
+}
+
+/// Flags of `goto-operator report attendance`.
+#[derive(Debug, Clone, Args)]
+pub struct AttendanceArgs {
+    /// First day of the range (YYYY-MM-DD, UTC, inclusive) or an RFC 3339 timestamp.
+    #[arg(long)]
+    pub from: String,
+    /// Last day of the range (YYYY-MM-DD, UTC, inclusive) or an RFC 3339 timestamp.
+    #[arg(long)]
+    pub to: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Csv)]
+    pub format: ReportFormat,
+    /// Write to this file (atomically) instead of stdout.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// Only this organizer, by email (repeatable).
+    #[arg(long = "email")]
+    pub emails: Vec<String>,
+    /// Only this organizer, by key (repeatable).
+    #[arg(long = "organizer-key")]
+    pub organizer_keys: Vec<String>,
+    /// Read a GoToAccount and its Secret through the kubeconfig: NAMESPACE/NAME.
+    #[arg(long, conflicts_with = "account_key", required_unless_present = "account_key")]
+    pub account: Option<String>,
+    /// Standalone: the GoTo account key; credentials come from GOTO_CLIENT_ID / GOTO_CLIENT_SECRET.
+    #[arg(long)]
+    pub account_key: Option<String>,
+    /// Standalone: the GoTo REST base URL.
+    #[arg(long, default_value = crate::goto::DEFAULT_API_BASE_URL)]
+    pub api_base_url: String,
+    /// Standalone: the OAuth token URL.
+    #[arg(long, default_value = crate::goto::DEFAULT_TOKEN_URL)]
+    pub token_url: String,
+}

@@ -1,0 +1,18 @@
+//! goto-operator: manages GoTo Meeting organizer seats declaratively from Kubernetes.
+//!
+//! The crate is a library plus one binary. Each concern lives in one module:
+//! the CRD types (`crd`), the GoTo REST client (`goto`), the GoTo API simulator
+//! (`simulator`), the controllers (`controller`), the attendance report (`report`),
+//! and the operational plumbing (`http`, `metrics`, `telemetry`).
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod controller;
+pub mod crd;
+pub mod error;
+pub mod goto;
+pub mod report;
+pub mod simulator;
+pub mod telemetry;
+
+pub use error::{Error, Result};

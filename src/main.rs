@@ -1,0 +1,22 @@
+use clap::Parser;
+use goto_operator::cli::{Cli, Command, ReportCommand};
+use goto_operator::{controller, crd, report, simulator, telemetry};
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    telemetry::init(cli.log_format);
+    let result = match cli.command {
+        Command::Run(args) => controller::run(args).await,
+        Command::Crds => {
+            print!("{}", crd::all_yaml());
+            Ok(())
+        }
+        Command::Simulate(args) => simulator::serve(args).await,
+        Command::Report(ReportCommand::Attendance(args)) => report::attendance(args).await,
+    };
+    if let Err(err) = result {
+        eprintln!("error: {err}");
+        std::process::exit(1);
+    }
+}
