@@ -18,3 +18,6 @@ impl Error {
         "not_built"
     }
 }
+
+pub mod models;
+pub use models::*;
