@@ -46,7 +46,7 @@ pub struct GoToAccountSpec {
 }
 
 /// Where the OAuth client credentials are.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq, Hash, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CredentialsSecretRef {
     /// Name of the Secret (same namespace as the GoToAccount).
