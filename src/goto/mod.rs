@@ -9,7 +9,7 @@ mod budget;
 mod client;
 mod error;
 mod meetings;
-mod models;
+pub mod models;
 mod organizers;
 mod paging;
 mod retry;
