@@ -3,5 +3,7 @@ use crate::cli::SimulateArgs;
 
 /// `goto-operator simulate`: serves the simulator until Ctrl-C.
 pub async fn serve(_args: SimulateArgs) -> crate::Result<()> {
-    Err(crate::Error::Invalid("the simulator is not built yet".into()))
+    Err(crate::Error::Invalid(
+        "the simulator is not built yet".into(),
+    ))
 }
