@@ -51,7 +51,11 @@ pub struct RunArgs {
     pub reaudit_seconds: u64,
     /// How long to wait before retrying problems only a person can fix (bad spec, bad
     /// credentials, no seat), in seconds. Fixing the object or its account retries at once.
-    #[arg(long, env = "GOTO_OPERATOR_SLOW_REQUEUE_SECONDS", default_value_t = 300)]
+    #[arg(
+        long,
+        env = "GOTO_OPERATOR_SLOW_REQUEUE_SECONDS",
+        default_value_t = 300
+    )]
     pub slow_requeue_seconds: u64,
     /// How many objects of each kind are reconciled at once.
     #[arg(long, env = "GOTO_OPERATOR_CONCURRENCY", default_value_t = 4)]

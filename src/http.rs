@@ -41,9 +41,14 @@ pub async fn serve(
         .map_err(|e| crate::Error::io("serving /metrics", e))
 }
 
-async fn metrics(State(health): State<Health>) -> ([(axum::http::HeaderName, &'static str); 1], String) {
+async fn metrics(
+    State(health): State<Health>,
+) -> ([(axum::http::HeaderName, &'static str); 1], String) {
     (
-        [(axum::http::header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         health.metrics.encode(),
     )
 }

@@ -63,8 +63,9 @@ impl Default for Metrics {
             "Reconciliations by controller and result (ok or a fixed error label)",
             reconciliations.clone(),
         );
-        let reconcile_duration =
-            Family::<ControllerLabels, Histogram>::new_with_constructor(duration_histogram as fn() -> Histogram);
+        let reconcile_duration = Family::<ControllerLabels, Histogram>::new_with_constructor(
+            duration_histogram as fn() -> Histogram,
+        );
         registry.register(
             "reconcile_duration_seconds",
             "Time spent in one reconciliation",
@@ -76,8 +77,9 @@ impl Default for Metrics {
             "HTTP requests sent to the GoTo API, by operation and outcome",
             goto_requests.clone(),
         );
-        let goto_request_duration =
-            Family::<OperationLabels, Histogram>::new_with_constructor(duration_histogram as fn() -> Histogram);
+        let goto_request_duration = Family::<OperationLabels, Histogram>::new_with_constructor(
+            duration_histogram as fn() -> Histogram,
+        );
         registry.register(
             "goto_request_duration_seconds",
             "Latency of GoTo API requests",
@@ -96,7 +98,11 @@ impl Default for Metrics {
             deletions_blocked.clone(),
         );
         let leader = Gauge::default();
-        registry.register("leader", "1 while this replica holds the leader lease", leader.clone());
+        registry.register(
+            "leader",
+            "1 while this replica holds the leader lease",
+            leader.clone(),
+        );
         Self {
             registry,
             reconciliations,
@@ -123,7 +129,9 @@ impl Metrics {
 
     /// Counts one write to GoTo.
     pub fn goto_write(&self, action: &'static str) {
-        self.goto_writes.get_or_create(&ActionLabels { action }).inc();
+        self.goto_writes
+            .get_or_create(&ActionLabels { action })
+            .inc();
     }
 
     /// Moves the blocked-deletions gauge.

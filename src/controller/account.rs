@@ -26,8 +26,9 @@ pub const FINALIZER: &str = "goto-operator.dev/organizers";
 /// Reconciles one GoToAccount.
 pub async fn reconcile(obj: Arc<GoToAccount>, ctx: Arc<Context>) -> Result<Action, Error> {
     let started = Instant::now();
-    let api: Api<GoToAccount> = Api::namespaced(ctx.kube.clone(), &obj.namespace().unwrap_or_default());
-    let result = finalizer(&api, FINALIZER, obj.clone(), |event| async {
+    let api: Api<GoToAccount> =
+        Api::namespaced(ctx.kube.clone(), &obj.namespace().unwrap_or_default());
+    let result = finalizer::finalizer(&api, FINALIZER, obj.clone(), |event| async {
         match event {
             Finalizer::Apply(a) => apply(&api, &a, &ctx).await,
             Finalizer::Cleanup(a) => cleanup(&api, &a, &ctx).await,
@@ -40,7 +41,9 @@ pub async fn reconcile(obj: Arc<GoToAccount>, ctx: Arc<Context>) -> Result<Actio
     });
     match &result {
         Ok(_) => ctx.succeeded(&object_key(obj.as_ref())),
-        Err(e) => tracing::warn!(account = %object_key(obj.as_ref()), error = %e, "account reconcile failed"),
+        Err(e) => {
+            tracing::warn!(account = %object_key(obj.as_ref()), error = %e, "account reconcile failed")
+        }
     }
     let label = result.as_ref().map_or_else(Error::metric_label, |_| "ok");
     ctx.metrics.reconciled(CONTROLLER, label, started.elapsed());
@@ -55,7 +58,11 @@ pub fn error_policy(obj: Arc<GoToAccount>, err: &Error, ctx: Arc<Context>) -> Ac
     }
 }
 
-async fn apply(api: &Api<GoToAccount>, account: &GoToAccount, ctx: &Context) -> Result<Action, Error> {
+async fn apply(
+    api: &Api<GoToAccount>,
+    account: &GoToAccount,
+    ctx: &Context,
+) -> Result<Action, Error> {
     let outcome = match ctx.accounts.client_for(&ctx.kube, account).await {
         Ok(client) => client.authenticate().await.map_err(Error::GoTo),
         Err(Problem::SecretNotFound(m)) => Err(Error::AccountNotReady(m)),
@@ -70,7 +77,11 @@ async fn apply(api: &Api<GoToAccount>, account: &GoToAccount, ctx: &Context) -> 
             format!("obtained a token for account {}", account.spec.account_key),
             account.metadata.generation,
         ),
-        Err(e) => conditions::not_ready(account_reason(e), e.to_string(), account.metadata.generation),
+        Err(e) => conditions::not_ready(
+            account_reason(e),
+            e.to_string(),
+            account.metadata.generation,
+        ),
     };
     write_condition(api, account, ctx, condition).await?;
     outcome.map(|()| Action::requeue(jitter(ctx.resync)))
@@ -80,13 +91,19 @@ async fn apply(api: &Api<GoToAccount>, account: &GoToAccount, ctx: &Context) -> 
 fn account_reason(e: &Error) -> &'static str {
     match e {
         Error::AccountNotReady(_) => reason::SECRET_NOT_FOUND,
-        Error::GoTo(goto::Error::Unauthorized | goto::Error::Forbidden) => reason::CREDENTIALS_INVALID,
+        Error::GoTo(goto::Error::Unauthorized | goto::Error::Forbidden) => {
+            reason::CREDENTIALS_INVALID
+        }
         Error::DeletionBlocked(_) => reason::DELETION_BLOCKED,
         _ => reason::GOTO_UNAVAILABLE,
     }
 }
 
-async fn cleanup(api: &Api<GoToAccount>, account: &GoToAccount, ctx: &Context) -> Result<Action, Error> {
+async fn cleanup(
+    api: &Api<GoToAccount>,
+    account: &GoToAccount,
+    ctx: &Context,
+) -> Result<Action, Error> {
     let namespace = account.namespace().unwrap_or_default();
     let organizers: Api<GoToOrganizer> = Api::namespaced(ctx.kube.clone(), &namespace);
     let users: Vec<String> = organizers
@@ -105,7 +122,11 @@ async fn cleanup(api: &Api<GoToAccount>, account: &GoToAccount, ctx: &Context) -
         users.len(),
         users.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
     ));
-    let condition = conditions::not_ready(reason::DELETION_BLOCKED, err.to_string(), account.metadata.generation);
+    let condition = conditions::not_ready(
+        reason::DELETION_BLOCKED,
+        err.to_string(),
+        account.metadata.generation,
+    );
     write_condition(api, account, ctx, condition).await?;
     Err(err)
 }
@@ -118,14 +139,22 @@ async fn write_condition(
 ) -> Result<(), Error> {
     let current = account.status.clone().unwrap_or_default();
     let previous = conditions::find(&current.conditions, READY).map(|c| c.reason.clone());
-    let (reason, message, ok) = (condition.reason.clone(), condition.message.clone(), condition.status == "True");
+    let (reason, message, ok) = (
+        condition.reason.clone(),
+        condition.message.clone(),
+        condition.status == "True",
+    );
     let next = GoToAccountStatus {
         observed_generation: account.metadata.generation,
         conditions: conditions::merge(&current.conditions, vec![condition]),
     };
     status::write(api, account, account.status.as_ref(), &next).await?;
     if previous.as_deref() != Some(reason.as_str()) {
-        let type_ = if ok { EventType::Normal } else { EventType::Warning };
+        let type_ = if ok {
+            EventType::Normal
+        } else {
+            EventType::Warning
+        };
         ctx.event(account, type_, &reason, message).await;
     }
     Ok(())

@@ -30,9 +30,10 @@ pub enum Problem {
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Problem::AccountNotFound(m) | Problem::SecretNotFound(m) | Problem::BadEndpoint(m) | Problem::Kube(m) => {
-                f.write_str(m)
-            }
+            Problem::AccountNotFound(m)
+            | Problem::SecretNotFound(m)
+            | Problem::BadEndpoint(m)
+            | Problem::Kube(m) => f.write_str(m),
         }
     }
 }
@@ -76,11 +77,20 @@ impl AccountClients {
             .get_opt(name)
             .await
             .map_err(|e| Problem::Kube(format!("reading GoToAccount {name}: {e}")))?
-            .ok_or_else(|| Problem::AccountNotFound(format!("GoToAccount {name:?} not found in namespace {namespace}")))?;
+            .ok_or_else(|| {
+                Problem::AccountNotFound(format!(
+                    "GoToAccount {name:?} not found in namespace {namespace}"
+                ))
+            })?;
         match self.client_for(kube, &account).await {
-            Err(Problem::SecretNotFound(msg)) if allow_cached => match self.cached(namespace, name) {
+            Err(Problem::SecretNotFound(msg)) if allow_cached => match self.cached(namespace, name)
+            {
                 Some(client) => {
-                    tracing::warn!(namespace, account = name, "{msg}; using the client built before");
+                    tracing::warn!(
+                        namespace,
+                        account = name,
+                        "{msg}; using the client built before"
+                    );
                     Ok((account, client))
                 }
                 None => Err(Problem::SecretNotFound(msg)),
@@ -91,7 +101,11 @@ impl AccountClients {
 
     /// The client of an account already read, built from its Secret (or the cached one when
     /// nothing changed).
-    pub async fn client_for(&self, kube: &Client, account: &GoToAccount) -> Result<GoToClient, Problem> {
+    pub async fn client_for(
+        &self,
+        kube: &Client,
+        account: &GoToAccount,
+    ) -> Result<GoToClient, Problem> {
         let namespace = account.namespace().unwrap_or_default();
         let secret_ref = &account.spec.credentials_secret_ref;
         let secrets: Api<Secret> = Api::namespaced(kube.clone(), &namespace);
@@ -128,7 +142,8 @@ impl AccountClients {
 
     /// Drops the cached client of a deleted account.
     pub fn forget(&self, namespace: &str, name: &str) {
-        self.lock().remove(&(namespace.to_string(), name.to_string()));
+        self.lock()
+            .remove(&(namespace.to_string(), name.to_string()));
     }
 
     fn cached(&self, namespace: &str, name: &str) -> Option<GoToClient> {
@@ -139,13 +154,21 @@ impl AccountClients {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Cached>> {
         // A panic while holding this lock cannot leave the map inconsistent (single inserts).
-        self.clients.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.clients
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn config(&self, account: &GoToAccount, client_id: String, client_secret: String) -> Result<ClientConfig, Problem> {
+    fn config(
+        &self,
+        account: &GoToAccount,
+        client_id: String,
+        client_secret: String,
+    ) -> Result<ClientConfig, Problem> {
         let spec = &account.spec;
         let parse = |what: &str, value: &str| {
-            url::Url::parse(value).map_err(|e| Problem::BadEndpoint(format!("{what} {value:?} is not a URL: {e}")))
+            url::Url::parse(value)
+                .map_err(|e| Problem::BadEndpoint(format!("{what} {value:?} is not a URL: {e}")))
         };
         let mut config = ClientConfig::new(
             AccountKey::new(spec.account_key.clone()),
@@ -156,7 +179,8 @@ impl AccountClients {
         );
         config.api_base_url = parse("apiBaseUrl", &spec.api_base_url)?;
         config.token_url = parse("tokenUrl", &spec.token_url)?;
-        config.requests_per_second = NonZeroU32::new(spec.requests_per_second).unwrap_or(NonZeroU32::MIN);
+        config.requests_per_second =
+            NonZeroU32::new(spec.requests_per_second).unwrap_or(NonZeroU32::MIN);
         config.request_timeout = self.request_timeout;
         config.observer = Some(self.observer.clone());
         Ok(config)
@@ -170,13 +194,22 @@ fn secret_value(secret: &Secret, key: &str) -> Result<String, Problem> {
         .as_ref()
         .and_then(|d| d.get(key))
         .map(|b| b.0.clone())
-        .or_else(|| secret.string_data.as_ref().and_then(|d| d.get(key)).map(|s| s.clone().into_bytes()))
+        .or_else(|| {
+            secret
+                .string_data
+                .as_ref()
+                .and_then(|d| d.get(key))
+                .map(|s| s.clone().into_bytes())
+        })
         .ok_or_else(|| Problem::SecretNotFound(format!("Secret {name:?} has no key {key:?}")))?;
-    let value = String::from_utf8(bytes)
-        .map_err(|_| Problem::SecretNotFound(format!("Secret {name:?} key {key:?} is not UTF-8 text")))?;
+    let value = String::from_utf8(bytes).map_err(|_| {
+        Problem::SecretNotFound(format!("Secret {name:?} key {key:?} is not UTF-8 text"))
+    })?;
     let value = value.trim().to_string();
     if value.is_empty() {
-        return Err(Problem::SecretNotFound(format!("Secret {name:?} key {key:?} is empty")));
+        return Err(Problem::SecretNotFound(format!(
+            "Secret {name:?} key {key:?} is empty"
+        )));
     }
     Ok(value)
 }
@@ -193,6 +226,10 @@ fn fingerprint(account: &GoToAccount, secret: &Secret) -> u64 {
         &spec.credentials_secret_ref,
     )
         .hash(&mut h);
-    (secret.metadata.uid.as_deref(), secret.metadata.resource_version.as_deref()).hash(&mut h);
+    (
+        secret.metadata.uid.as_deref(),
+        secret.metadata.resource_version.as_deref(),
+    )
+        .hash(&mut h);
     h.finish()
 }

@@ -31,7 +31,13 @@ pub struct Context {
 
 impl Context {
     /// Builds the shared context.
-    pub fn new(kube: Client, metrics: Arc<Metrics>, requeue: RequeuePolicy, resync: Duration, reporter: Reporter) -> Self {
+    pub fn new(
+        kube: Client,
+        metrics: Arc<Metrics>,
+        requeue: RequeuePolicy,
+        resync: Duration,
+        reporter: Reporter,
+    ) -> Self {
         let observer: Arc<dyn crate::goto::Observer> = metrics.clone();
         Self {
             accounts: AccountClients::new(observer, Duration::from_secs(30)),
@@ -86,7 +92,11 @@ impl Context {
     /// Tracks which organizers have a blocked deletion, for the gauge.
     pub fn set_blocked(&self, key: &str, blocked: bool) {
         let mut set = lock(&self.blocked);
-        let changed = if blocked { set.insert(key.to_string()) } else { set.remove(key) };
+        let changed = if blocked {
+            set.insert(key.to_string())
+        } else {
+            set.remove(key)
+        };
         if changed {
             self.metrics.deletion_blocked(if blocked { 1 } else { -1 });
         }

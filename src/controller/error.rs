@@ -91,9 +91,11 @@ impl Error {
             | Error::AccountNotFound(_)
             | Error::AccountNotReady(_)
             | Error::OrganizerNotFound(_) => Retry::After(policy.slow),
-            Error::GoTo(goto::Error::RateLimited { retry_after }) => {
-                Retry::After(retry_after.unwrap_or(policy.backoff_base * 6).max(Duration::from_secs(1)))
-            }
+            Error::GoTo(goto::Error::RateLimited { retry_after }) => Retry::After(
+                retry_after
+                    .unwrap_or(policy.backoff_base * 6)
+                    .max(Duration::from_secs(1)),
+            ),
             Error::GoTo(e) if e.is_transient() => Retry::Backoff,
             Error::GoTo(_) => Retry::After(policy.slow),
             Error::Kube(_) | Error::Finalizer(_) => Retry::Backoff,
@@ -169,15 +171,36 @@ mod tests {
             (Error::InvalidSpec("x".into()), Some("InvalidSpec")),
             (Error::AccountNotFound("a".into()), Some("AccountNotFound")),
             (Error::AccountNotReady("a".into()), Some("AccountNotReady")),
-            (Error::OrganizerNotFound("a".into()), Some("OrganizerNotFound")),
+            (
+                Error::OrganizerNotFound("a".into()),
+                Some("OrganizerNotFound"),
+            ),
             (Error::DeletionBlocked("a".into()), Some("DeletionBlocked")),
             (Error::Paused, Some("Paused")),
-            (Error::GoTo(goto::Error::SeatUnavailable { status: 402 }), Some("SeatUnavailable")),
-            (Error::GoTo(goto::Error::Unauthorized), Some("CredentialsInvalid")),
-            (Error::GoTo(goto::Error::Forbidden), Some("CredentialsInvalid")),
-            (Error::GoTo(goto::Error::RateLimited { retry_after: None }), Some("RateLimited")),
-            (Error::GoTo(goto::Error::Transient("503".into())), Some("GoToUnavailable")),
-            (Error::GoTo(goto::Error::BadRequest("tz".into())), Some("InvalidSpec")),
+            (
+                Error::GoTo(goto::Error::SeatUnavailable { status: 402 }),
+                Some("SeatUnavailable"),
+            ),
+            (
+                Error::GoTo(goto::Error::Unauthorized),
+                Some("CredentialsInvalid"),
+            ),
+            (
+                Error::GoTo(goto::Error::Forbidden),
+                Some("CredentialsInvalid"),
+            ),
+            (
+                Error::GoTo(goto::Error::RateLimited { retry_after: None }),
+                Some("RateLimited"),
+            ),
+            (
+                Error::GoTo(goto::Error::Transient("503".into())),
+                Some("GoToUnavailable"),
+            ),
+            (
+                Error::GoTo(goto::Error::BadRequest("tz".into())),
+                Some("InvalidSpec"),
+            ),
             (Error::Finalizer("x".into()), None),
         ];
         for (err, want) in cases {
@@ -188,14 +211,30 @@ mod tests {
     #[test]
     fn retries_never_loop_hot() {
         let p = policy();
-        let ra = Error::GoTo(goto::Error::RateLimited { retry_after: Some(Duration::from_secs(7)) });
+        let ra = Error::GoTo(goto::Error::RateLimited {
+            retry_after: Some(Duration::from_secs(7)),
+        });
         assert_eq!(ra.retry(&p), Retry::After(Duration::from_secs(7)));
-        let ra0 = Error::GoTo(goto::Error::RateLimited { retry_after: Some(Duration::ZERO) });
+        let ra0 = Error::GoTo(goto::Error::RateLimited {
+            retry_after: Some(Duration::ZERO),
+        });
         assert_eq!(ra0.retry(&p), Retry::After(Duration::from_secs(1)));
-        assert_eq!(Error::InvalidSpec("x".into()).retry(&p), Retry::After(p.slow));
-        assert_eq!(Error::GoTo(goto::Error::Unauthorized).retry(&p), Retry::After(p.slow));
-        assert_eq!(Error::GoTo(goto::Error::Transient("x".into())).retry(&p), Retry::Backoff);
-        assert_eq!(Error::DeletionBlocked("x".into()).retry(&p), Retry::After(p.reaudit));
+        assert_eq!(
+            Error::InvalidSpec("x".into()).retry(&p),
+            Retry::After(p.slow)
+        );
+        assert_eq!(
+            Error::GoTo(goto::Error::Unauthorized).retry(&p),
+            Retry::After(p.slow)
+        );
+        assert_eq!(
+            Error::GoTo(goto::Error::Transient("x".into())).retry(&p),
+            Retry::Backoff
+        );
+        assert_eq!(
+            Error::DeletionBlocked("x".into()).retry(&p),
+            Retry::After(p.reaudit)
+        );
         assert_eq!(Error::Paused.retry(&p), Retry::OnChange);
     }
 

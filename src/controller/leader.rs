@@ -32,15 +32,27 @@ pub async fn acquire(
 ) -> crate::Result<Lease> {
     let manager = LeaseManagerBuilder::new(client, name)
         .with_namespace(namespace)
-        .with_parameters(LeaseParams::new(identity, LEASE_SECONDS, GRACE_SECONDS).with_field_manager("goto-operator"))
+        .with_parameters(
+            LeaseParams::new(identity, LEASE_SECONDS, GRACE_SECONDS)
+                .with_field_manager("goto-operator"),
+        )
         .build()
         .await
-        .map_err(|e| crate::Error::Invalid(format!("leader election on Lease {namespace}/{name}: {e}")))?;
+        .map_err(|e| {
+            crate::Error::Invalid(format!("leader election on Lease {namespace}/{name}: {e}"))
+        })?;
     let (mut leader, task) = manager.watch().await;
-    tracing::info!(namespace, lease = name, identity, "waiting for the leader lease");
+    tracing::info!(
+        namespace,
+        lease = name,
+        identity,
+        "waiting for the leader lease"
+    );
     while !*leader.borrow_and_update() {
         if leader.changed().await.is_err() {
-            return Err(crate::Error::Invalid("leader election stopped before acquiring the lease".into()));
+            return Err(crate::Error::Invalid(
+                "leader election stopped before acquiring the lease".into(),
+            ));
         }
     }
     metrics.set_leader(true);
@@ -54,5 +66,7 @@ pub async fn acquire(
             }
         }
     };
-    Ok(Lease { lost: Box::pin(lost) })
+    Ok(Lease {
+        lost: Box::pin(lost),
+    })
 }

@@ -19,7 +19,10 @@ use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::core::v1::Secret;
 use kube::runtime::events::Reporter;
 use kube::runtime::reflector::{self, ObjectRef, Store};
-use kube::runtime::{Config, Controller, PredicateConfig, WatchStreamExt, metadata_watcher, watcher};
+use kube::runtime::{
+    Config, Controller, PredicateConfig, WatchStreamExt, watcher,
+};
+use kube::api::PartialObjectMeta;
 use kube::{Api, Client, Resource, ResourceExt};
 
 use crate::cli::RunArgs;
@@ -51,9 +54,21 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         let namespace = args
             .lease_namespace
             .clone()
-            .or_else(|| std::fs::read_to_string("/var/run/secrets/kubernetes.io/serviceaccount/namespace").ok())
+            .or_else(|| {
+                std::fs::read_to_string("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+                    .ok()
+            })
             .unwrap_or_else(|| "default".to_string());
-        Some(leader::acquire(kube.clone(), &namespace, &args.lease_name, &identity, &metrics).await?)
+        Some(
+            leader::acquire(
+                kube.clone(),
+                &namespace,
+                &args.lease_name,
+                &identity,
+                &metrics,
+            )
+            .await?,
+        )
     } else {
         metrics.set_leader(true);
         None
@@ -75,7 +90,10 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         },
     ));
     ready.store(true, Ordering::Relaxed);
-    tracing::info!(namespace = args.namespace.as_deref().unwrap_or("<all>"), "controllers starting");
+    tracing::info!(
+        namespace = args.namespace.as_deref().unwrap_or("<all>"),
+        "controllers starting"
+    );
     let controllers = futures::future::join(
         organizer_controller(ctx.clone(), args.namespace.as_deref(), args.concurrency),
         account_controller(ctx, args.namespace.as_deref(), args.concurrency),
@@ -146,7 +164,9 @@ async fn organizer_controller(ctx: Arc<Context>, namespace: Option<&str>, concur
         .predicate_filter(account_trigger, PredicateConfig::default());
     let store = reader.clone();
     Controller::for_stream(trigger, reader)
-        .watches_stream(account_changes, move |account| organizers_of(&store, &account))
+        .watches_stream(account_changes, move |account| {
+            organizers_of(&store, &account)
+        })
         .with_config(Config::default().concurrency(concurrency))
         .shutdown_on_signal()
         .run(organizer::reconcile, organizer::error_policy, ctx)
@@ -154,23 +174,31 @@ async fn organizer_controller(ctx: Arc<Context>, namespace: Option<&str>, concur
         .await;
 }
 
-fn organizers_of(store: &Store<GoToOrganizer>, account: &GoToAccount) -> Vec<ObjectRef<GoToOrganizer>> {
+fn organizers_of(
+    store: &Store<GoToOrganizer>,
+    account: &GoToAccount,
+) -> Vec<ObjectRef<GoToOrganizer>> {
     store
         .state()
         .into_iter()
-        .filter(|o| o.namespace() == account.namespace() && o.spec.account_ref.name == account.name_any())
+        .filter(|o| {
+            o.namespace() == account.namespace() && o.spec.account_ref.name == account.name_any()
+        })
         .map(|o| ObjectRef::from_obj(o.as_ref()))
         .collect()
 }
 
 async fn account_controller(ctx: Arc<Context>, namespace: Option<&str>, concurrency: u16) {
     let accounts: Api<GoToAccount> = scoped(&ctx.kube, namespace);
-    let secrets: Api<Secret> = scoped(&ctx.kube, namespace);
+    let secrets: Api<PartialObjectMeta<Secret>> = match namespace {
+        Some(ns) => Api::namespaced(ctx.kube.clone(), ns),
+        None => Api::all(ctx.kube.clone()),
+    };
     let controller = Controller::new(accounts, watcher::Config::default().any_semantic());
     let store = controller.store();
     // Only Secret metadata is watched: the operator never holds every Secret's data in memory,
     // it reads the one an account names when it reconciles.
-    let secret_changes = metadata_watcher(secrets, watcher::Config::default().any_semantic())
+    let secret_changes = watcher(secrets, watcher::Config::default().any_semantic())
         .default_backoff()
         .applied_objects();
     controller
@@ -197,13 +225,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},

@@ -41,10 +41,18 @@ pub fn decide(spec: &GoToOrganizerSpec, observed: &Organizer) -> Plan {
     if spec.last_name != observed.last_name {
         drift.push("lastName");
     }
-    if spec.locale.as_ref().is_some_and(|l| observed.locale.as_ref() != Some(l)) {
+    if spec
+        .locale
+        .as_ref()
+        .is_some_and(|l| observed.locale.as_ref() != Some(l))
+    {
         drift.push("locale");
     }
-    if spec.time_zone.as_ref().is_some_and(|tz| observed.time_zone.as_ref() != Some(tz)) {
+    if spec
+        .time_zone
+        .as_ref()
+        .is_some_and(|tz| observed.time_zone.as_ref() != Some(tz))
+    {
         drift.push("timeZone");
     }
     let desired_roles = desired_admin_roles(spec, observed);
@@ -68,7 +76,10 @@ pub fn decide(spec: &GoToOrganizerSpec, observed: &Organizer) -> Plan {
         first_name: spec.first_name.clone(),
         last_name: spec.last_name.clone(),
         locale: spec.locale.clone().or_else(|| observed.locale.clone()),
-        time_zone: spec.time_zone.clone().or_else(|| observed.time_zone.clone()),
+        time_zone: spec
+            .time_zone
+            .clone()
+            .or_else(|| observed.time_zone.clone()),
         admin_roles: desired_roles,
         // A resume is a full PUT with ACTIVE; otherwise restate the observed status so the PUT
         // changes nothing but the fields (GoTo would reset an omitted field to its default).
@@ -109,7 +120,9 @@ mod tests {
 
     fn spec() -> GoToOrganizerSpec {
         GoToOrganizerSpec {
-            account_ref: AccountRef { name: "acme".into() },
+            account_ref: AccountRef {
+                name: "acme".into(),
+            },
             email: "jane.doe@example.com".into(),
             first_name: "Jane".into(),
             last_name: "Doe".into(),
@@ -149,23 +162,162 @@ mod tests {
     }
 
     const CASES: &[Case] = &[
-        Case { name: "in sync", spec: |_| {}, observed: |_| {}, drift: &[], update: false, resume: false, suspend: false },
-        Case { name: "email case differs only", spec: |s| s.email = "Jane.Doe@Example.com".into(), observed: |_| {}, drift: &[], update: false, resume: false, suspend: false },
-        Case { name: "email changed", spec: |s| s.email = "jane@example.org".into(), observed: |_| {}, drift: &["email"], update: true, resume: false, suspend: false },
-        Case { name: "first name drifted", spec: |_| {}, observed: |o| o.first_name = "J".into(), drift: &["firstName"], update: true, resume: false, suspend: false },
-        Case { name: "last name drifted", spec: |_| {}, observed: |o| o.last_name = "D".into(), drift: &["lastName"], update: true, resume: false, suspend: false },
-        Case { name: "locale unmanaged", spec: |_| {}, observed: |o| o.locale = Some("de_DE".into()), drift: &[], update: false, resume: false, suspend: false },
-        Case { name: "locale managed and different", spec: |s| s.locale = Some("fr_FR".into()), observed: |_| {}, drift: &["locale"], update: true, resume: false, suspend: false },
-        Case { name: "locale managed and reset by someone", spec: |s| s.locale = Some("en_US".into()), observed: |o| o.locale = None, drift: &["locale"], update: true, resume: false, suspend: false },
-        Case { name: "time zone managed and different", spec: |s| s.time_zone = Some("America/New_York".into()), observed: |_| {}, drift: &["timeZone"], update: true, resume: false, suspend: false },
-        Case { name: "roles unmanaged", spec: |_| {}, observed: |o| o.admin_roles = vec![], drift: &[], update: false, resume: false, suspend: false },
-        Case { name: "roles emptied", spec: |s| s.admin_roles = Some(vec![]), observed: |_| {}, drift: &["adminRoles"], update: true, resume: false, suspend: false },
-        Case { name: "roles same set other order", spec: |s| s.admin_roles = Some(vec![AdminRole("B".into()), AdminRole("A".into())]), observed: |o| o.admin_roles = vec!["A".into(), "B".into()], drift: &[], update: false, resume: false, suspend: false },
-        Case { name: "suspend", spec: |s| s.suspended = true, observed: |_| {}, drift: &["status"], update: false, resume: false, suspend: true },
-        Case { name: "already suspended", spec: |s| s.suspended = true, observed: |o| o.status = Some(OrganizerStatus::Suspended), drift: &[], update: false, resume: false, suspend: false },
-        Case { name: "resume", spec: |_| {}, observed: |o| o.status = Some(OrganizerStatus::Suspended), drift: &["status"], update: true, resume: true, suspend: false },
-        Case { name: "suspend and rename", spec: |s| { s.suspended = true; s.first_name = "Janet".into() }, observed: |_| {}, drift: &["firstName", "status"], update: true, resume: false, suspend: true },
-        Case { name: "resume and rename", spec: |s| s.last_name = "Smith".into(), observed: |o| o.status = Some(OrganizerStatus::Suspended), drift: &["lastName", "status"], update: true, resume: true, suspend: false },
+        Case {
+            name: "in sync",
+            spec: |_| {},
+            observed: |_| {},
+            drift: &[],
+            update: false,
+            resume: false,
+            suspend: false,
+        },
+        Case {
+            name: "email case differs only",
+            spec: |s| s.email = "Jane.Doe@Example.com".into(),
+            observed: |_| {},
+            drift: &[],
+            update: false,
+            resume: false,
+            suspend: false,
+        },
+        Case {
+            name: "email changed",
+            spec: |s| s.email = "jane@example.org".into(),
+            observed: |_| {},
+            drift: &["email"],
+            update: true,
+            resume: false,
+            suspend: false,
+        },
+        Case {
+            name: "first name drifted",
+            spec: |_| {},
+            observed: |o| o.first_name = "J".into(),
+            drift: &["firstName"],
+            update: true,
+            resume: false,
+            suspend: false,
+        },
+        Case {
+            name: "last name drifted",
+            spec: |_| {},
+            observed: |o| o.last_name = "D".into(),
+            drift: &["lastName"],
+            update: true,
+            resume: false,
+            suspend: false,
+        },
+        Case {
+            name: "locale unmanaged",
+            spec: |_| {},
+            observed: |o| o.locale = Some("de_DE".into()),
+            drift: &[],
+            update: false,
+            resume: false,
+            suspend: false,
+        },
+        Case {
+            name: "locale managed and different",
+            spec: |s| s.locale = Some("fr_FR".into()),
+            observed: |_| {},
+            drift: &["locale"],
+            update: true,
+            resume: false,
+            suspend: false,
+        },
+        Case {
+            name: "locale managed and reset by someone",
+            spec: |s| s.locale = Some("en_US".into()),
+            observed: |o| o.locale = None,
+            drift: &["locale"],
+            update: true,
+            resume: false,
+            suspend: false,
+        },
+        Case {
+            name: "time zone managed and different",
+            spec: |s| s.time_zone = Some("America/New_York".into()),
+            observed: |_| {},
+            drift: &["timeZone"],
+            update: true,
+            resume: false,
+            suspend: false,
+        },
+        Case {
+            name: "roles unmanaged",
+            spec: |_| {},
+            observed: |o| o.admin_roles = vec![],
+            drift: &[],
+            update: false,
+            resume: false,
+            suspend: false,
+        },
+        Case {
+            name: "roles emptied",
+            spec: |s| s.admin_roles = Some(vec![]),
+            observed: |_| {},
+            drift: &["adminRoles"],
+            update: true,
+            resume: false,
+            suspend: false,
+        },
+        Case {
+            name: "roles same set other order",
+            spec: |s| s.admin_roles = Some(vec![AdminRole("B".into()), AdminRole("A".into())]),
+            observed: |o| o.admin_roles = vec!["A".into(), "B".into()],
+            drift: &[],
+            update: false,
+            resume: false,
+            suspend: false,
+        },
+        Case {
+            name: "suspend",
+            spec: |s| s.suspended = true,
+            observed: |_| {},
+            drift: &["status"],
+            update: false,
+            resume: false,
+            suspend: true,
+        },
+        Case {
+            name: "already suspended",
+            spec: |s| s.suspended = true,
+            observed: |o| o.status = Some(OrganizerStatus::Suspended),
+            drift: &[],
+            update: false,
+            resume: false,
+            suspend: false,
+        },
+        Case {
+            name: "resume",
+            spec: |_| {},
+            observed: |o| o.status = Some(OrganizerStatus::Suspended),
+            drift: &["status"],
+            update: true,
+            resume: true,
+            suspend: false,
+        },
+        Case {
+            name: "suspend and rename",
+            spec: |s| {
+                s.suspended = true;
+                s.first_name = "Janet".into()
+            },
+            observed: |_| {},
+            drift: &["firstName", "status"],
+            update: true,
+            resume: false,
+            suspend: true,
+        },
+        Case {
+            name: "resume and rename",
+            spec: |s| s.last_name = "Smith".into(),
+            observed: |o| o.status = Some(OrganizerStatus::Suspended),
+            drift: &["lastName", "status"],
+            update: true,
+            resume: true,
+            suspend: false,
+        },
     ];
 
     #[test]
@@ -180,7 +332,12 @@ mod tests {
             assert_eq!(plan.update.is_some(), case.update, "{}: update", case.name);
             assert_eq!(plan.resume, case.resume, "{}: resume", case.name);
             assert_eq!(plan.suspend, case.suspend, "{}: suspend", case.name);
-            assert_eq!(plan.is_noop(), !case.update && !case.suspend, "{}: noop", case.name);
+            assert_eq!(
+                plan.is_noop(),
+                !case.update && !case.suspend,
+                "{}: noop",
+                case.name
+            );
         }
     }
 
@@ -193,10 +350,26 @@ mod tests {
         assert_eq!(update.first_name, "Janet");
         assert_eq!(update.last_name, "Doe");
         assert_eq!(update.email, "jane.doe@example.com");
-        assert_eq!(update.locale.as_deref(), Some("en_US"), "unmanaged locale carried over");
-        assert_eq!(update.time_zone.as_deref(), Some("Europe/Paris"), "unmanaged tz carried over");
-        assert_eq!(update.admin_roles, vec!["MANAGER".to_string()], "unmanaged roles carried over");
-        assert_eq!(update.status, Some(OrganizerStatus::Active), "status restated, not reset");
+        assert_eq!(
+            update.locale.as_deref(),
+            Some("en_US"),
+            "unmanaged locale carried over"
+        );
+        assert_eq!(
+            update.time_zone.as_deref(),
+            Some("Europe/Paris"),
+            "unmanaged tz carried over"
+        );
+        assert_eq!(
+            update.admin_roles,
+            vec!["MANAGER".to_string()],
+            "unmanaged roles carried over"
+        );
+        assert_eq!(
+            update.status,
+            Some(OrganizerStatus::Active),
+            "status restated, not reset"
+        );
     }
 
     #[test]

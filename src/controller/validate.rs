@@ -31,7 +31,11 @@ pub fn organizer(obj: &GoToOrganizer) -> Result<(), String> {
 
 /// An email GoTo will accept as a login: `local@domain.tld`, no spaces, at most 254 characters.
 pub fn email(value: &str) -> Result<(), String> {
-    let bad = || Err(format!("email {value:?} is not a valid address (expected name@domain.tld)"));
+    let bad = || {
+        Err(format!(
+            "email {value:?} is not a valid address (expected name@domain.tld)"
+        ))
+    };
     if value.len() > 254 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return bad();
     }
@@ -64,11 +68,14 @@ pub fn locale(value: &str) -> Result<(), String> {
         None => (value, None),
     };
     let lang_ok = (2..=3).contains(&lang.len()) && lang.bytes().all(|b| b.is_ascii_lowercase());
-    let region_ok = region.is_none_or(|r| r.len() == 2 && r.bytes().all(|b| b.is_ascii_uppercase()));
+    let region_ok =
+        region.is_none_or(|r| r.len() == 2 && r.bytes().all(|b| b.is_ascii_uppercase()));
     if lang_ok && region_ok {
         Ok(())
     } else {
-        Err(format!("locale {value:?} is not of the form ll or ll_RR (for example en_US)"))
+        Err(format!(
+            "locale {value:?} is not of the form ll or ll_RR (for example en_US)"
+        ))
     }
 }
 
@@ -99,7 +106,17 @@ mod tests {
         for ok in ["a@b.co", "jane.doe+x@example.com", "J@EXAMPLE.ORG"] {
             assert!(email(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "jane", "@example.com", "jane@", "jane@example", "jane@@example.com", "ja ne@example.com", "jane@example..com", "jane@.com"] {
+        for bad in [
+            "",
+            "jane",
+            "@example.com",
+            "jane@",
+            "jane@example",
+            "jane@@example.com",
+            "ja ne@example.com",
+            "jane@example..com",
+            "jane@.com",
+        ] {
             assert!(email(bad).is_err(), "{bad}");
         }
     }

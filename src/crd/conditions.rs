@@ -42,7 +42,13 @@ pub mod reason {
 }
 
 /// Builds a condition stamped now; [`merge`] keeps the old transition time when nothing changed.
-pub fn new(type_: &str, status: bool, reason: &str, message: impl Into<String>, generation: Option<i64>) -> Condition {
+pub fn new(
+    type_: &str,
+    status: bool,
+    reason: &str,
+    message: impl Into<String>,
+    generation: Option<i64>,
+) -> Condition {
     Condition {
         type_: type_.to_string(),
         status: if status { "True" } else { "False" }.to_string(),
@@ -65,7 +71,11 @@ pub fn not_ready(reason: &str, message: impl Into<String>, generation: Option<i6
 
 /// Synced=True (InSync) or Synced=False (Drifted).
 pub fn synced(in_sync: bool, message: impl Into<String>, generation: Option<i64>) -> Condition {
-    let reason = if in_sync { reason::IN_SYNC } else { reason::DRIFTED };
+    let reason = if in_sync {
+        reason::IN_SYNC
+    } else {
+        reason::DRIFTED
+    };
     new(SYNCED, in_sync, reason, message, generation)
 }
 
@@ -115,7 +125,10 @@ mod tests {
         let mut old = ready("ok", Some(1));
         old.last_transition_time = Time(jiff::Timestamp::UNIX_EPOCH);
         let merged = merge(&[old], vec![not_ready(reason::PAUSED, "paused", Some(1))]);
-        assert_ne!(merged[0].last_transition_time.0, jiff::Timestamp::UNIX_EPOCH);
+        assert_ne!(
+            merged[0].last_transition_time.0,
+            jiff::Timestamp::UNIX_EPOCH
+        );
         assert_eq!(merged[0].reason, reason::PAUSED);
     }
 

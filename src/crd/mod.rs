@@ -7,8 +7,8 @@ pub mod schema;
 
 pub use account::{CredentialsSecretRef, GoToAccount, GoToAccountSpec, GoToAccountStatus};
 pub use organizer::{
-    AccountRef, AuditedMeeting, DeletionPolicy, GoToOrganizer, GoToOrganizerSpec, GoToOrganizerStatus,
-    ManagementPolicy, MeetingAudit, OnUpcomingMeetings,
+    AccountRef, AuditedMeeting, DeletionPolicy, GoToOrganizer, GoToOrganizerSpec,
+    GoToOrganizerStatus, ManagementPolicy, MeetingAudit, OnUpcomingMeetings,
 };
 
 use kube::CustomResourceExt;

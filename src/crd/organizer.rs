@@ -53,7 +53,10 @@ pub struct GoToOrganizerSpec {
     pub locale: Option<String>,
     /// IANA time zone such as `America/New_York`. Unset: the operator leaves GoTo's value alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 64), pattern(r"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*$"))]
+    #[schemars(
+        length(min = 1, max = 64),
+        pattern(r"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*$")
+    )]
     pub time_zone: Option<String>,
     /// Administrative roles. Unset: the operator leaves GoTo's roles alone; `[]` removes them all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -79,7 +82,10 @@ pub struct GoToOrganizerSpec {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 pub struct AccountRef {
     /// Name of the GoToAccount.
-    #[schemars(length(min = 1, max = 253), pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"))]
+    #[schemars(
+        length(min = 1, max = 253),
+        pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    )]
     pub name: String,
 }
 

@@ -27,29 +27,50 @@ pub async fn apply(obj: &GoToOrganizer, ctx: &Context) -> Result<Action, Error> 
     let found = locate::for_apply(obj, &goto, manage).await?;
     let mut organizer = found.organizer().clone();
     announce(obj, ctx, &found).await;
-    if matches!(found, Found::Created(_) | Found::Recreated { .. } | Found::Adopted(_)) {
+    if matches!(
+        found,
+        Found::Created(_) | Found::Recreated { .. } | Found::Adopted(_)
+    ) {
         // Record the key before anything else: a crash from here on resumes from this key.
         record_key(obj, ctx, &account, &organizer).await?;
     }
 
     let plan = plan::decide(&obj.spec, &organizer);
     let synced = if manage {
-        execute(obj, ctx, &goto, &plan, &mut organizer, matches!(found, Found::Existing(_))).await?;
+        execute(
+            obj,
+            ctx,
+            &goto,
+            &plan,
+            &mut organizer,
+            matches!(found, Found::Existing(_)),
+        )
+        .await?;
         conditions::synced(true, "GoTo matches the spec", obj.metadata.generation)
     } else if plan.drift.is_empty() {
         conditions::synced(true, "GoTo matches the spec", obj.metadata.generation)
     } else {
         conditions::synced(
             false,
-            format!("GoTo differs from the spec in: {} (Observe: not corrected)", plan.drift.join(", ")),
+            format!(
+                "GoTo differs from the spec in: {} (Observe: not corrected)",
+                plan.drift.join(", ")
+            ),
             obj.metadata.generation,
         )
     };
 
     let ready_message = if manage {
-        format!("organizer {} is {}", organizer.organizer_key, state(&organizer))
+        format!(
+            "organizer {} is {}",
+            organizer.organizer_key,
+            state(&organizer)
+        )
     } else {
-        format!("observing organizer {} (Observe: nothing is written to GoTo)", organizer.organizer_key)
+        format!(
+            "observing organizer {} (Observe: nothing is written to GoTo)",
+            organizer.organizer_key
+        )
     };
     let current = current_status(obj);
     let next = GoToOrganizerStatus {
@@ -61,7 +82,10 @@ pub async fn apply(obj: &GoToOrganizer, ctx: &Context) -> Result<Action, Error> 
         last_synced_at: Some(Time(jiff::Timestamp::now())),
         conditions: conditions::merge(
             &current.conditions,
-            vec![conditions::ready(ready_message, obj.metadata.generation), synced],
+            vec![
+                conditions::ready(ready_message, obj.metadata.generation),
+                synced,
+            ],
         ),
         meeting_audit: current.meeting_audit.clone(),
     };
@@ -82,7 +106,9 @@ pub(super) async fn resolve_account(
         .await
         .map_err(|p| match p {
             Problem::AccountNotFound(_) => Error::AccountNotFound(name.clone()),
-            other => Error::AccountNotReady(format!("GoToAccount {name:?} cannot be used: {other}")),
+            other => {
+                Error::AccountNotReady(format!("GoToAccount {name:?} cannot be used: {other}"))
+            }
         })
 }
 
@@ -102,7 +128,12 @@ async fn execute(
         } else {
             ("update", goto.update_organizer(&key, update).await)
         };
-        audit(obj, key.as_str(), action, if result.is_ok() { "ok" } else { "error" });
+        audit(
+            obj,
+            key.as_str(),
+            action,
+            if result.is_ok() { "ok" } else { "error" },
+        );
         let response = result?;
         ctx.metrics.goto_write(action);
         // GoTo's PUT response may be partial: what we sent is the new truth.
@@ -114,24 +145,48 @@ async fn execute(
         organizer.admin_roles = update.admin_roles.clone();
         organizer.status = update.status.or(organizer.status);
         organizer.max_participants = response.max_participants.or(organizer.max_participants);
-        let fields: Vec<&str> = plan.drift.iter().copied().filter(|f| *f != "status").collect();
+        let fields: Vec<&str> = plan
+            .drift
+            .iter()
+            .copied()
+            .filter(|f| *f != "status")
+            .collect();
         if plan.resume {
-            ctx.event(obj, EventType::Normal, "Resumed", format!("resumed organizer {key}")).await;
+            ctx.event(
+                obj,
+                EventType::Normal,
+                "Resumed",
+                format!("resumed organizer {key}"),
+            )
+            .await;
         }
         if !fields.is_empty() {
             let what = if existing { "corrected" } else { "set" };
-            let note = format!("{what} {} on organizer {key} with one full PUT", fields.join(", "));
+            let note = format!(
+                "{what} {} on organizer {key} with one full PUT",
+                fields.join(", ")
+            );
             ctx.event(obj, EventType::Normal, "Updated", note).await;
         }
     }
     if plan.suspend {
         let result = goto.suspend_organizer(&key).await;
-        audit(obj, key.as_str(), "suspend", if result.is_ok() { "ok" } else { "error" });
+        audit(
+            obj,
+            key.as_str(),
+            "suspend",
+            if result.is_ok() { "ok" } else { "error" },
+        );
         result?;
         ctx.metrics.goto_write("suspend");
         organizer.status = Some(OrganizerStatus::Suspended);
-        ctx.event(obj, EventType::Normal, "Suspended", format!("suspended organizer {key}: cannot host, meetings kept"))
-            .await;
+        ctx.event(
+            obj,
+            EventType::Normal,
+            "Suspended",
+            format!("suspended organizer {key}: cannot host, meetings kept"),
+        )
+        .await;
     }
     Ok(())
 }
@@ -140,13 +195,25 @@ async fn execute(
 async fn announce(obj: &GoToOrganizer, ctx: &Context, found: &Found) {
     let (reason, note) = match found {
         Found::Existing(_) => return,
-        Found::Adopted(o) => ("Adopted", format!("adopted existing organizer {} ({})", o.organizer_key, o.email)),
+        Found::Adopted(o) => (
+            "Adopted",
+            format!(
+                "adopted existing organizer {} ({})",
+                o.organizer_key, o.email
+            ),
+        ),
         Found::Created(o) => {
             audit(obj, o.organizer_key.as_str(), "create", "ok");
             ctx.metrics.goto_write("create");
-            ("Created", format!("created organizer {} for {}", o.organizer_key, o.email))
+            (
+                "Created",
+                format!("created organizer {} for {}", o.organizer_key, o.email),
+            )
         }
-        Found::Recreated { previous, organizer } => {
+        Found::Recreated {
+            previous,
+            organizer,
+        } => {
             audit(obj, organizer.organizer_key.as_str(), "create", "ok");
             ctx.metrics.goto_write("create");
             (
@@ -162,7 +229,12 @@ async fn announce(obj: &GoToOrganizer, ctx: &Context, found: &Found) {
 }
 
 /// Writes the organizer's key to status at once, so no later failure can lose it.
-async fn record_key(obj: &GoToOrganizer, ctx: &Context, account: &GoToAccount, o: &Organizer) -> Result<(), Error> {
+async fn record_key(
+    obj: &GoToOrganizer,
+    ctx: &Context,
+    account: &GoToAccount,
+    o: &Organizer,
+) -> Result<(), Error> {
     let current = current_status(obj);
     let next = GoToOrganizerStatus {
         organizer_key: Some(o.organizer_key.to_string()),

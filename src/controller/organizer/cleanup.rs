@@ -11,8 +11,13 @@ use crate::controller::context::Context;
 use crate::controller::error::Error;
 use crate::controller::status;
 use crate::crd::organizer::AUDIT_LIST_LIMIT;
-use crate::crd::{AuditedMeeting, DeletionPolicy, GoToOrganizer, ManagementPolicy, MeetingAudit, OnUpcomingMeetings};
-use crate::goto::{self, DeleteOutcome, GoToClient, Meeting, MeetingQuery, Organizer, OrganizerStatus};
+use crate::crd::{
+    AuditedMeeting, DeletionPolicy, GoToOrganizer, ManagementPolicy, MeetingAudit,
+    OnUpcomingMeetings,
+};
+use crate::goto::{
+    self, DeleteOutcome, GoToClient, Meeting, MeetingQuery, Organizer, OrganizerStatus,
+};
 
 /// Runs the deletion policy. Returning `Ok` lets kube-runtime remove the finalizer; an `Err`
 /// (including `DeletionBlocked`) keeps it.
@@ -20,15 +25,26 @@ pub async fn cleanup(obj: &GoToOrganizer, ctx: &Context) -> Result<Action, Error
     if obj.is_paused() {
         return Err(Error::Paused);
     }
-    let key = obj.status.as_ref().and_then(|s| s.organizer_key.clone()).unwrap_or_default();
-    if obj.spec.management_policy == ManagementPolicy::Observe || obj.spec.deletion_policy == DeletionPolicy::Orphan {
+    let key = obj
+        .status
+        .as_ref()
+        .and_then(|s| s.organizer_key.clone())
+        .unwrap_or_default();
+    if obj.spec.management_policy == ManagementPolicy::Observe
+        || obj.spec.deletion_policy == DeletionPolicy::Orphan
+    {
         let why = if obj.spec.management_policy == ManagementPolicy::Observe {
             "managementPolicy Observe"
         } else {
             "deletionPolicy Orphan"
         };
-        ctx.event(obj, EventType::Normal, "Orphaned", format!("left organizer {key} untouched in GoTo ({why})"))
-            .await;
+        ctx.event(
+            obj,
+            EventType::Normal,
+            "Orphaned",
+            format!("left organizer {key} untouched in GoTo ({why})"),
+        )
+        .await;
         return Ok(Action::await_change());
     }
     let (_, goto) = resolve_account(obj, ctx, true).await?;
@@ -42,7 +58,12 @@ pub async fn cleanup(obj: &GoToOrganizer, ctx: &Context) -> Result<Action, Error
     }
 }
 
-async fn suspend(obj: &GoToOrganizer, ctx: &Context, goto: &GoToClient, o: &Organizer) -> Result<Action, Error> {
+async fn suspend(
+    obj: &GoToOrganizer,
+    ctx: &Context,
+    goto: &GoToClient,
+    o: &Organizer,
+) -> Result<Action, Error> {
     let key = &o.organizer_key;
     if o.status == Some(OrganizerStatus::Suspended) {
         return Ok(Action::await_change());
@@ -51,7 +72,9 @@ async fn suspend(obj: &GoToOrganizer, ctx: &Context, goto: &GoToClient, o: &Orga
         Ok(()) => {
             audit(obj, key.as_str(), "suspend", "ok");
             ctx.metrics.goto_write("suspend");
-            let note = format!("suspended organizer {key} (deletionPolicy Suspend): data and meetings kept");
+            let note = format!(
+                "suspended organizer {key} (deletionPolicy Suspend): data and meetings kept"
+            );
             ctx.event(obj, EventType::Normal, "Suspended", note).await;
             Ok(Action::await_change())
         }
@@ -63,9 +86,18 @@ async fn suspend(obj: &GoToOrganizer, ctx: &Context, goto: &GoToClient, o: &Orga
     }
 }
 
-async fn delete(obj: &GoToOrganizer, ctx: &Context, goto: &GoToClient, o: &Organizer) -> Result<Action, Error> {
+async fn delete(
+    obj: &GoToOrganizer,
+    ctx: &Context,
+    goto: &GoToClient,
+    o: &Organizer,
+) -> Result<Action, Error> {
     let key = &o.organizer_key;
-    let meetings: Vec<Meeting> = match goto.list_meetings(key, MeetingQuery::default()).try_collect().await {
+    let meetings: Vec<Meeting> = match goto
+        .list_meetings(key, MeetingQuery::default())
+        .try_collect()
+        .await
+    {
         Ok(m) => m,
         Err(goto::Error::NotFound) => return Ok(Action::await_change()),
         Err(e) => return Err(e.into()),
@@ -73,14 +105,20 @@ async fn delete(obj: &GoToOrganizer, ctx: &Context, goto: &GoToClient, o: &Organ
     let audit_record = audit_of(&meetings);
     let previous = obj.status.as_ref().and_then(|s| s.meeting_audit.clone());
     let changed = previous.as_ref().is_none_or(|p| {
-        p.upcoming_meeting_count != audit_record.upcoming_meeting_count || p.upcoming_meetings != audit_record.upcoming_meetings
+        p.upcoming_meeting_count != audit_record.upcoming_meeting_count
+            || p.upcoming_meetings != audit_record.upcoming_meetings
     });
     let mut next = current_status(obj);
     next.meeting_audit = Some(audit_record.clone());
     status::write(&api(ctx, obj), obj, obj.status.as_ref(), &next).await?;
     if changed {
-        let note = format!("organizer {key} has {} upcoming meeting(s){}", meetings.len(), list_subjects(&audit_record));
-        ctx.event(obj, EventType::Normal, "MeetingsAudited", note).await;
+        let note = format!(
+            "organizer {key} has {} upcoming meeting(s){}",
+            meetings.len(),
+            list_subjects(&audit_record)
+        );
+        ctx.event(obj, EventType::Normal, "MeetingsAudited", note)
+            .await;
     }
 
     let count = meetings.len();
@@ -91,10 +129,17 @@ async fn delete(obj: &GoToOrganizer, ctx: &Context, goto: &GoToClient, o: &Organ
         )));
     }
     let result = goto.delete_organizer(key).await;
-    audit(obj, key.as_str(), "delete", if result.is_ok() { "ok" } else { "error" });
+    audit(
+        obj,
+        key.as_str(),
+        "delete",
+        if result.is_ok() { "ok" } else { "error" },
+    );
     let note = match result? {
         DeleteOutcome::Deleted if count > 0 => {
-            format!("deleted organizer {key}; GoTo cancelled its {count} upcoming meeting(s) (onUpcomingMeetings: Cancel)")
+            format!(
+                "deleted organizer {key}; GoTo cancelled its {count} upcoming meeting(s) (onUpcomingMeetings: Cancel)"
+            )
         }
         DeleteOutcome::Deleted => format!("deleted organizer {key}; it had no upcoming meetings"),
         DeleteOutcome::AlreadyGone => format!("organizer {key} was already gone from GoTo"),
@@ -133,7 +178,8 @@ fn list_subjects(audit: &MeetingAudit) -> String {
             None => format!("{:?}", m.subject),
         })
         .collect();
-    let more = audit.upcoming_meeting_count as usize - shown.len().min(audit.upcoming_meeting_count as usize);
+    let more = audit.upcoming_meeting_count as usize
+        - shown.len().min(audit.upcoming_meeting_count as usize);
     if more > 0 {
         format!(": {} and {more} more", shown.join(", "))
     } else {

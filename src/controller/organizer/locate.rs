@@ -14,7 +14,10 @@ pub enum Found {
     /// Created just now.
     Created(Organizer),
     /// The recorded organizer was deleted out of band; this one was created in its place.
-    Recreated { previous: String, organizer: Organizer },
+    Recreated {
+        previous: String,
+        organizer: Organizer,
+    },
 }
 
 impl Found {
@@ -28,13 +31,20 @@ impl Found {
 }
 
 /// Finds (or, when `create` is true, creates) the organizer for Apply.
-pub async fn for_apply(obj: &GoToOrganizer, goto: &GoToClient, create: bool) -> Result<Found, Error> {
+pub async fn for_apply(
+    obj: &GoToOrganizer,
+    goto: &GoToClient,
+    create: bool,
+) -> Result<Found, Error> {
     let recorded = obj.status.as_ref().and_then(|s| s.organizer_key.clone());
     if let Some(key) = recorded {
         return match goto.get_organizer(&OrganizerKey::new(key.clone())).await {
             Ok(o) => Ok(Found::Existing(o)),
             Err(goto::Error::NotFound) if create => Ok(match create_or_adopt(obj, goto).await? {
-                Found::Created(organizer) => Found::Recreated { previous: key, organizer },
+                Found::Created(organizer) => Found::Recreated {
+                    previous: key,
+                    organizer,
+                },
                 other => other,
             }),
             Err(goto::Error::NotFound) => Err(Error::OrganizerNotFound(format!(
@@ -71,7 +81,10 @@ pub async fn for_apply(obj: &GoToOrganizer, goto: &GoToClient, create: bool) -> 
 
 /// Finds the organizer for Cleanup without ever creating one; `None` when there is nothing in
 /// GoTo to clean up. Copes with Apply never having run (no key in status).
-pub async fn for_cleanup(obj: &GoToOrganizer, goto: &GoToClient) -> Result<Option<Organizer>, Error> {
+pub async fn for_cleanup(
+    obj: &GoToOrganizer,
+    goto: &GoToClient,
+) -> Result<Option<Organizer>, Error> {
     let key = obj
         .status
         .as_ref()

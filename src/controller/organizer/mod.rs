@@ -28,7 +28,7 @@ pub const CONTROLLER: &str = "organizer";
 pub async fn reconcile(obj: Arc<GoToOrganizer>, ctx: Arc<Context>) -> Result<Action, Error> {
     let started = Instant::now();
     let api = api(&ctx, &obj);
-    let result = finalizer(&api, FINALIZER, obj.clone(), |event| async {
+    let result = finalizer::finalizer(&api, FINALIZER, obj.clone(), |event| async {
         match event {
             Finalizer::Apply(o) => apply::apply(&o, &ctx).await,
             Finalizer::Cleanup(o) => cleanup::cleanup(&o, &ctx).await,
@@ -87,13 +87,21 @@ async fn report_failure(api: &Api<GoToOrganizer>, obj: &GoToOrganizer, err: &Err
     next.observed_generation = latest.metadata.generation;
     next.conditions = conditions::merge(
         &current.conditions,
-        vec![conditions::not_ready(reason, &message, latest.metadata.generation)],
+        vec![conditions::not_ready(
+            reason,
+            &message,
+            latest.metadata.generation,
+        )],
     );
     if let Err(e) = status::write(api, &latest, latest.status.as_ref(), &next).await {
         tracing::warn!(organizer = %object_key(obj), error = %e, "could not write failure status");
     }
     if previous.as_deref() != Some(reason) {
-        let type_ = if reason == reason::PAUSED { EventType::Normal } else { EventType::Warning };
+        let type_ = if reason == reason::PAUSED {
+            EventType::Normal
+        } else {
+            EventType::Warning
+        };
         ctx.event(&latest, type_, reason, message).await;
     }
 }
