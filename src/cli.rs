@@ -53,7 +53,11 @@ pub struct RunArgs {
     #[arg(long, env = "GOTO_OPERATOR_NAMESPACE")]
     pub namespace: Option<String>,
     /// Address of the HTTP server for /metrics, /healthz and /readyz.
-    #[arg(long, env = "GOTO_OPERATOR_METRICS_BIND", default_value = "0.0.0.0:8080")]
+    #[arg(
+        long,
+        env = "GOTO_OPERATOR_METRICS_BIND",
+        default_value = "0.0.0.0:8080"
+    )]
     pub metrics_bind: SocketAddr,
     /// Elect a leader through a Lease so that only one replica acts at a time.
     #[arg(long, env = "GOTO_OPERATOR_LEADER_ELECTION", default_value_t = true, action = clap::ArgAction::Set)]
@@ -62,7 +66,11 @@ pub struct RunArgs {
     #[arg(long, env = "GOTO_OPERATOR_LEASE_NAMESPACE")]
     pub lease_namespace: Option<String>,
     /// Name of the leader-election Lease.
-    #[arg(long, env = "GOTO_OPERATOR_LEASE_NAME", default_value = "goto-operator-leader")]
+    #[arg(
+        long,
+        env = "GOTO_OPERATOR_LEASE_NAME",
+        default_value = "goto-operator-leader"
+    )]
     pub lease_name: String,
     /// Identity of this replica in the Lease (default: the pod name from HOSTNAME).
     #[arg(long, env = "GOTO_OPERATOR_IDENTITY")]
@@ -139,7 +147,11 @@ pub struct AttendanceArgs {
     #[arg(long = "organizer-key")]
     pub organizer_keys: Vec<String>,
     /// Read a GoToAccount and its Secret through the kubeconfig: NAMESPACE/NAME.
-    #[arg(long, conflicts_with = "account_key", required_unless_present = "account_key")]
+    #[arg(
+        long,
+        conflicts_with = "account_key",
+        required_unless_present = "account_key"
+    )]
     pub account: Option<String>,
     /// Standalone: the GoTo account key; credentials come from GOTO_CLIENT_ID / GOTO_CLIENT_SECRET.
     #[arg(long)]

@@ -3,5 +3,7 @@ use crate::cli::RunArgs;
 
 /// Runs the GoToAccount and GoToOrganizer controllers until a shutdown signal.
 pub async fn run(_args: RunArgs) -> crate::Result<()> {
-    Err(crate::Error::Invalid("the controller is not built yet".into()))
+    Err(crate::Error::Invalid(
+        "the controller is not built yet".into(),
+    ))
 }

@@ -3,5 +3,7 @@ use crate::cli::AttendanceArgs;
 
 /// `goto-operator report attendance`.
 pub async fn attendance(_args: AttendanceArgs) -> crate::Result<()> {
-    Err(crate::Error::Invalid("the attendance report is not built yet".into()))
+    Err(crate::Error::Invalid(
+        "the attendance report is not built yet".into(),
+    ))
 }

@@ -1,0 +1,1 @@
+//! Unit tests of the directory rules (organizers, meetings), without HTTP.
