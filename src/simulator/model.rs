@@ -113,8 +113,9 @@ pub struct RecordedRequest {
 
 /// The seed file: the account's organizers with their meetings and past sessions.
 ///
-/// Keys are optional (the simulator allocates keys above 2^64) and, when given, must be quoted
-/// strings: a bare number in YAML or JSON is rejected, as the contract demands.
+/// Keys are optional (the simulator allocates keys above 2^64). When given they are strings: a
+/// JSON number is refused, and an unquoted YAML scalar is kept as its exact text, never parsed
+/// as a number.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Seed {
