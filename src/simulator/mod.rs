@@ -1,9 +1,187 @@
-//! The GoTo API simulator. Filled in by its issue.
+//! The GoTo Meeting API simulator: an in-memory GoTo that keeps the contract of
+//! `goto-api.md` strictly, so that it can judge our own client. A client that sends a partial
+//! PUT, asks for 101 items, ignores `nextPageToken` or `Retry-After`, or parses keys as numbers
+//! gets caught here rather than in production.
+//!
+//! One port serves the token endpoint (`/oauth/token`), the API (`/G2M/rest/v2/...`) and the
+//! control endpoints (`/_sim/...`). Tests start it in-process with [`Simulator::start`]; users
+//! and the demo run `goto-operator simulate`.
+//!
+//! It is written independently of `crate::goto` on purpose: sharing the wire types would let a
+//! mistake hide on both sides.
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
 use crate::cli::SimulateArgs;
 
+mod api;
+mod auth;
+mod conn;
+mod control;
+mod directory;
+mod faults;
+mod gate;
+mod handle;
+mod keys;
+mod limits;
+mod meetings;
+mod model;
+mod paging;
+mod reply;
+mod world;
+
+#[cfg(test)]
+mod tests;
+
+pub use faults::{FaultAction, FaultRule, Faults};
+pub use handle::SimHandle;
+pub use model::{
+    CancelledMeeting, CancelledVia, OrganizerStatus, RecordedRequest, Seed, SeedMeeting,
+    SeedOrganizer, SeedSession, SimAttendee, SimMeeting, SimOrganizer, SimSession,
+};
+
+/// How to start a simulator.
+#[derive(Clone)]
+pub struct SimConfig {
+    /// Where to listen; `127.0.0.1:0` picks a free loopback port.
+    pub bind: SocketAddr,
+    /// The one account the simulator hosts (digits).
+    pub account_key: String,
+    pub client_id: String,
+    /// The accepted client secret (a test credential); never logged or shown in Debug.
+    pub client_secret: String,
+    /// Paid organizer seats; None means unlimited.
+    pub seats: Option<u32>,
+    /// The status of a create when no seat is left: 402 or 409.
+    pub seat_error_status: u16,
+    /// API requests per second above which the answer is 429 with Retry-After.
+    pub rate_limit: Option<f64>,
+    /// Lifetime of access tokens.
+    pub token_ttl: Duration,
+    pub seed: Option<Seed>,
+    /// Fraction of API requests answered 503.
+    pub fault_5xx_rate: f64,
+    /// Latency added to every request.
+    pub latency: Duration,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            account_key: "4200000000000000001".into(),
+            client_id: "demo-client".into(),
+            client_secret: "demo-secret".into(),
+            seats: None,
+            seat_error_status: 402,
+            rate_limit: None,
+            token_ttl: Duration::from_secs(3600),
+            seed: None,
+            fault_5xx_rate: 0.0,
+            latency: Duration::ZERO,
+        }
+    }
+}
+
+impl std::fmt::Debug for SimConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimConfig")
+            .field("bind", &self.bind)
+            .field("account_key", &self.account_key)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[redacted]")
+            .field("seats", &self.seats)
+            .field("seat_error_status", &self.seat_error_status)
+            .field("rate_limit", &self.rate_limit)
+            .field("token_ttl", &self.token_ttl)
+            .field(
+                "seed_organizers",
+                &self.seed.as_ref().map(|s| s.organizers.len()),
+            )
+            .field("fault_5xx_rate", &self.fault_5xx_rate)
+            .field("latency", &self.latency)
+            .finish()
+    }
+}
+
+impl SimConfig {
+    /// The configuration `goto-operator simulate` runs with (reads the seed file).
+    pub fn from_args(args: &SimulateArgs) -> crate::Result<SimConfig> {
+        let seed = args.seed.as_deref().map(Seed::from_path).transpose()?;
+        Ok(SimConfig {
+            bind: args.bind,
+            account_key: args.account_key.clone(),
+            client_id: args.client_id.clone(),
+            client_secret: args.client_secret.clone(),
+            seats: args.seats,
+            rate_limit: args.rate_limit,
+            token_ttl: Duration::from_secs(args.token_ttl),
+            seed,
+            fault_5xx_rate: args.fault_5xx_rate,
+            latency: Duration::from_millis(args.latency_ms),
+            ..SimConfig::default()
+        })
+    }
+}
+
+/// Starts simulators.
+pub struct Simulator;
+
+impl Simulator {
+    /// Binds, spawns the server on the current tokio runtime, and returns its handle. The
+    /// server stops when the last handle is dropped or the runtime ends.
+    pub async fn start(config: SimConfig) -> crate::Result<SimHandle> {
+        let sim = Arc::new(world::Sim::new(&config)?);
+        let listener = TcpListener::bind(config.bind).await.map_err(|e| {
+            crate::Error::io(format!("binding the simulator to {}", config.bind), e)
+        })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| crate::Error::io("reading the simulator's address", e))?;
+        let app = axum::Router::new()
+            .nest("/G2M/rest/v2", api::routes())
+            .route("/oauth/token", axum::routing::post(auth::token))
+            .nest("/_sim", control::routes())
+            .fallback(|| async { reply::ApiError::not_found("not a GoTo API path") })
+            .layer(axum::middleware::from_fn_with_state(
+                sim.clone(),
+                gate::gate,
+            ))
+            .with_state(sim.clone());
+        let (stop_tx, mut stop_rx) = watch::channel(false);
+        let server = axum::serve(
+            conn::KillableListener(listener),
+            app.into_make_service_with_connect_info::<conn::ConnKill>(),
+        )
+        .with_graceful_shutdown(async move {
+            // Ends on `shutdown()` or when every handle is gone (the sender is dropped).
+            let _ = stop_rx.wait_for(|stop| *stop).await;
+        });
+        tokio::spawn(async move {
+            if let Err(err) = server.await {
+                tracing::warn!(error = %err, "GoTo simulator stopped with an error");
+            }
+        });
+        Ok(SimHandle::new(sim, addr, stop_tx))
+    }
+}
+
 /// `goto-operator simulate`: serves the simulator until Ctrl-C.
-pub async fn serve(_args: SimulateArgs) -> crate::Result<()> {
-    Err(crate::Error::Invalid(
-        "the simulator is not built yet".into(),
-    ))
+pub async fn serve(args: SimulateArgs) -> crate::Result<()> {
+    let config = SimConfig::from_args(&args)?;
+    let handle = Simulator::start(config).await?;
+    println!(
+        "goto simulator listening: api={} token={}",
+        handle.base_url(),
+        handle.token_url()
+    );
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|e| crate::Error::io("waiting for Ctrl-C", e))?;
+    handle.shutdown();
+    Ok(())
 }

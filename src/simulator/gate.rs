@@ -1,0 +1,183 @@
+//! The middleware every request passes: it logs the request, adds latency, applies injected
+//! faults (before or after the handler), checks the bearer token and the account's request
+//! budget. `/_sim/` requests pass straight through, unlogged.
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use rand::RngExt;
+use serde_json::Value;
+use tokio::time::Instant;
+
+use super::auth::bearer;
+use super::conn::ConnKill;
+use super::faults::Verdict;
+use super::limits::Admission;
+use super::model::RecordedRequest;
+use super::reply::{ApiError, fault_response, invalid_token, rate_limited};
+use super::world::Sim;
+
+/// The API's path prefix.
+pub(crate) const API_PREFIX: &str = "/G2M/rest/v2";
+/// The token endpoint's path.
+pub(crate) const TOKEN_PATH: &str = "/oauth/token";
+/// Bodies above this are refused (413).
+const MAX_BODY: usize = 1 << 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Api,
+    Token,
+    Control,
+    Other,
+}
+
+fn classify(path: &str) -> Class {
+    if path == API_PREFIX || path.starts_with(&format!("{API_PREFIX}/")) {
+        Class::Api
+    } else if path == TOKEN_PATH {
+        Class::Token
+    } else if path.starts_with("/_sim/") {
+        Class::Control
+    } else {
+        Class::Other
+    }
+}
+
+pub(crate) async fn gate(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let class = classify(&path);
+    if class == Class::Control {
+        return next.run(req).await;
+    }
+    let method = req.method().clone();
+    let query = req.uri().query().map(str::to_string);
+    let kill = req
+        .extensions()
+        .get::<ConnectInfo<ConnKill>>()
+        .map(|c| c.0.clone());
+    let (parts, body) = req.into_parts();
+    let (bytes, too_large) = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(bytes) => (bytes, false),
+        Err(_) => (Bytes::new(), true),
+    };
+    // The token endpoint's body holds the client secret: it is never kept.
+    let logged_body =
+        (class == Class::Api && method != Method::GET && !bytes.is_empty()).then(|| {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        });
+    let req = Request::from_parts(parts, Body::from(bytes));
+
+    let latency = sim.world().faults.latency_ms;
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
+    }
+    let plan = sim
+        .world()
+        .faults
+        .plan(method.as_str(), &path, class == Class::Api, |p| {
+            rand::rng().random_bool(p)
+        });
+    let answered = match plan.before {
+        Verdict::Drop => None,
+        Verdict::Respond {
+            status,
+            retry_after,
+        } => Some(forced(&sim, status, retry_after)),
+        Verdict::Pass if too_large => Some(
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PayloadTooLarge",
+                "body too large",
+            )
+            .into_response(),
+        ),
+        Verdict::Pass => Some(admit_and_run(&sim, class, req, next).await),
+    };
+    let answered = match (answered, plan.after) {
+        (Some(_), Verdict::Drop) | (None, _) => None,
+        (
+            Some(_),
+            Verdict::Respond {
+                status,
+                retry_after,
+            },
+        ) => Some(forced(&sim, status, retry_after)),
+        (Some(resp), Verdict::Pass) => Some(resp),
+    };
+    let (response, dropped) = match (answered, kill) {
+        (Some(resp), _) => (resp, false),
+        (None, Some(kill)) => {
+            kill.kill();
+            (StatusCode::INTERNAL_SERVER_ERROR.into_response(), true)
+        }
+        // Not served through the killable listener: the closest thing is an empty 500.
+        (None, None) => (StatusCode::INTERNAL_SERVER_ERROR.into_response(), false),
+    };
+    sim.world().record(RecordedRequest {
+        method: method.to_string(),
+        path,
+        query,
+        status: if dropped {
+            0
+        } else {
+            response.status().as_u16()
+        },
+        at: jiff::Timestamp::now(),
+        body: logged_body,
+        dropped,
+    });
+    response
+}
+
+/// Checks the bearer token and the request budget of API requests, then runs the handler.
+async fn admit_and_run(sim: &Sim, class: Class, req: Request, next: Next) -> Response {
+    if class == Class::Api {
+        let now = Instant::now();
+        let mut world = sim.world();
+        match bearer(req.headers()) {
+            None => return invalid_token("missing bearer token"),
+            Some(token) if !world.tokens.is_valid(token, now) => {
+                return invalid_token("unknown or expired access token");
+            }
+            Some(_) => {}
+        }
+        if let Admission::Limited { retry_after } = world.limiter.admit(now) {
+            return rate_limited(retry_after);
+        }
+    }
+    next.run(req).await
+}
+
+/// An injected status; an injected 429 counts like a real one.
+fn forced(sim: &Sim, status: u16, retry_after: Option<u64>) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        let mut world = sim.world();
+        match retry_after {
+            Some(secs) => world.limiter.told_to_wait(Instant::now(), secs),
+            None => world.limiter.limited += 1,
+        }
+    }
+    fault_response(status, retry_after)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes() {
+        assert_eq!(classify("/G2M/rest/v2/organizers/1"), Class::Api);
+        assert_eq!(classify("/G2M/rest/v2"), Class::Api);
+        assert_eq!(classify("/G2M/rest/v20"), Class::Other);
+        assert_eq!(classify("/oauth/token"), Class::Token);
+        assert_eq!(classify("/_sim/state"), Class::Control);
+        assert_eq!(classify("/"), Class::Other);
+    }
+}
