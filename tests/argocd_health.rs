@@ -242,7 +242,10 @@ fn deletion_blocked_is_degraded_with_the_message() {
     ));
     let (status, message) = health(&json(&obj));
     assert_eq!(status, "Degraded");
-    assert!(message.starts_with("DeletionBlocked: 2 upcoming meetings"), "{message}");
+    assert!(
+        message.starts_with("DeletionBlocked: 2 upcoming meetings"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -303,7 +306,10 @@ fn accounts_use_the_same_rules() {
 fn lua_literals_survive_awkward_strings() {
     let obj = organizer(
         1,
-        vec![conditions::ready("quote \" backslash \\ newline\n é", Some(1))],
+        vec![conditions::ready(
+            "quote \" backslash \\ newline\n é",
+            Some(1),
+        )],
     );
     let (status, message) = health(&json(&obj));
     assert_eq!(status, "Healthy");
@@ -337,13 +343,16 @@ fn assert_subset(desired: &Value, live: &Value, path: &str) {
         (Value::Object(d), Value::Object(l)) => {
             for (k, v) in d {
                 let field = format!("{path}.{k}");
-                let live_value = l
-                    .get(k)
-                    .unwrap_or_else(|| panic!("{field} is in the manifest but not in the live object"));
+                let live_value = l.get(k).unwrap_or_else(|| {
+                    panic!("{field} is in the manifest but not in the live object")
+                });
                 assert_subset(v, live_value, &field);
             }
         }
-        _ => assert_eq!(desired, live, "{path} changed between manifest and live object"),
+        _ => assert_eq!(
+            desired, live,
+            "{path} changed between manifest and live object"
+        ),
     }
 }
 
@@ -392,7 +401,11 @@ async fn examples_applied_twice_show_no_diff() {
         String::from_utf8_lossy(&diff.stdout),
         String::from_utf8_lossy(&diff.stderr)
     );
-    assert!(diff.stdout.is_empty(), "{}", String::from_utf8_lossy(&diff.stdout));
+    assert!(
+        diff.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&diff.stdout)
+    );
 
     // What Argo CD compares: every field of each manifest, as the server stored it.
     for file in ["examples/account.yaml", "examples/organizers.yaml"] {
@@ -409,9 +422,17 @@ async fn examples_applied_twice_show_no_diff() {
                 &kubeconfig,
                 &["-n", ns.name(), "get", &kind, name, "-o", "json"],
             );
-            assert!(get.status.success(), "{}", String::from_utf8_lossy(&get.stderr));
+            assert!(
+                get.status.success(),
+                "{}",
+                String::from_utf8_lossy(&get.stderr)
+            );
             let live: Value = serde_json::from_slice(&get.stdout).expect("JSON");
-            assert_subset(&desired["spec"], &live["spec"], &format!("{kind}/{name}.spec"));
+            assert_subset(
+                &desired["spec"],
+                &live["spec"],
+                &format!("{kind}/{name}.spec"),
+            );
             assert_subset(
                 &desired["metadata"],
                 &live["metadata"],
