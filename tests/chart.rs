@@ -386,6 +386,20 @@ async fn every_render_passes_a_server_side_dry_run() {
     assert!(out.status.success(), "{}", text(&out.stderr));
 
     let ns = common::TestNamespace::new(&client).await;
+    // The apiserver's PodSecurity admission judges the Deployment's pod template against the
+    // "restricted" profile and warns about every violation.
+    let out = run(
+        &kubectl,
+        &[
+            "label",
+            "namespace",
+            ns.name(),
+            "pod-security.kubernetes.io/enforce=restricted",
+            "pod-security.kubernetes.io/warn=restricted",
+        ],
+        &[("KUBECONFIG", &kubeconfig)],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
     let watch = format!("watchNamespaces={{{}}}", ns.name());
     let value_sets: [&[&str]; 3] = [
         &[],
@@ -419,7 +433,29 @@ async fn every_render_passes_a_server_side_dry_run() {
             .filter(|l| l.ends_with("(server dry run)"))
             .count();
         assert_eq!(lines, objs.len(), "{:?}\n{applied}", inventory(&objs));
+        let warnings = text(&out.stderr);
+        assert!(!warnings.contains("PodSecurity"), "{warnings}");
     }
+
+    // The same check notices a weakened security context, so its silence above means something.
+    let weakened = render(
+        &helm,
+        "dry-run",
+        ns.name(),
+        &["--set", "securityContext.allowPrivilegeEscalation=true"],
+    );
+    let out = helm::kubectl_stdin(
+        &kubectl,
+        &kubeconfig,
+        &["apply", "--dry-run=server", "-f", "-"],
+        &helm::as_list(&weakened),
+    );
+    let warnings = text(&out.stderr);
+    assert!(
+        warnings.contains("would violate PodSecurity \"restricted:latest\"")
+            && warnings.contains("allowPrivilegeEscalation"),
+        "{warnings}"
+    );
     ns.cleanup().await;
 }
 
