@@ -55,7 +55,7 @@ pub(crate) async fn gate(State(sim): State<Arc<Sim>>, req: Request, next: Next) 
         return next.run(req).await;
     }
     let method = req.method().clone();
-    let query = req.uri().query().map(str::to_string);
+    let query = req.uri().query().map(redact_query);
     let kill = req
         .extensions()
         .get::<ConnectInfo<ConnKill>>()
@@ -135,6 +135,29 @@ pub(crate) async fn gate(State(sim): State<Arc<Sim>>, req: Request, next: Next) 
     response
 }
 
+/// Query parameters whose values are secrets, should a client put one in a URL.
+const SECRET_PARAMS: [&str; 5] = [
+    "access_token",
+    "refresh_token",
+    "client_secret",
+    "token",
+    "code",
+];
+
+/// The query string with the values of secret parameters replaced, for the request log.
+fn redact_query(query: &str) -> String {
+    query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if SECRET_PARAMS.contains(&name.to_ascii_lowercase().as_str()) => {
+                format!("{name}=[redacted]")
+            }
+            _ => pair.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 /// Checks the bearer token and the request budget of API requests, then runs the handler.
 async fn admit_and_run(sim: &Sim, class: Class, req: Request, next: Next) -> Response {
     if class == Class::Api {
@@ -179,5 +202,17 @@ mod tests {
         assert_eq!(classify("/oauth/token"), Class::Token);
         assert_eq!(classify("/_sim/state"), Class::Control);
         assert_eq!(classify("/"), Class::Other);
+    }
+
+    #[test]
+    fn secrets_in_queries_are_redacted() {
+        assert_eq!(
+            redact_query("limit=5&pageToken=abc"),
+            "limit=5&pageToken=abc"
+        );
+        assert_eq!(
+            redact_query("access_token=xyz&limit=5&Client_Secret=s"),
+            "access_token=[redacted]&limit=5&Client_Secret=[redacted]"
+        );
     }
 }
