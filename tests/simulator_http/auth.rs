@@ -125,16 +125,26 @@ async fn expired_unknown_or_missing_bearer_is_401() {
     assert_eq!(bare.status(), StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
+/// The simulator keeps time with tokio's clock, so a client test can pause it and expire
+/// tokens (or wait out Retry-After) without sleeping.
+#[tokio::test(start_paused = true)]
 async fn tokens_expire_after_their_ttl() {
     let config = SimConfig {
-        token_ttl: Duration::from_secs(1),
+        token_ttl: Duration::from_secs(60),
         ..SimConfig::default()
     };
-    let e = start(config).await;
-    assert_eq!(e.get("/organizers/18446744073709551617").await.status, 404);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert_eq!(e.get("/organizers/18446744073709551617").await.status, 401);
+    let sim = Simulator::start(config).await.unwrap();
+    let http = http_client();
+    let token = fetch_token(&http, &sim).await;
+    assert_eq!(token["expires_in"], 60);
+    let token = token["access_token"].as_str().unwrap().to_string();
+    let e = Env { sim, http, token };
+    let path = format!("/accounts/{ACCOUNT}/organizers");
+    assert_eq!(e.get(&path).await.status, 200);
+    tokio::time::advance(Duration::from_secs(59)).await;
+    assert_eq!(e.get(&path).await.status, 200);
+    tokio::time::advance(Duration::from_secs(1)).await;
+    assert_eq!(e.get(&path).await.status, 401);
 }
 
 #[tokio::test]

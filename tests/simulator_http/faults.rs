@@ -1,7 +1,8 @@
 //! The request budget (429 + Retry-After) and injected faults.
 use super::*;
 
-#[tokio::test]
+/// On a paused tokio clock, so the bucket refills only when the test lets time pass.
+#[tokio::test(start_paused = true)]
 async fn over_the_rate_429_with_retry_after_and_violations_counted() {
     let e = start(SimConfig {
         rate_limit: Some(2.0),
