@@ -46,6 +46,17 @@ pub struct RunArgs {
     /// How often every organizer is re-read from GoTo to detect drift, in seconds.
     #[arg(long, env = "GOTO_OPERATOR_RESYNC_SECONDS", default_value_t = 600)]
     pub resync_seconds: u64,
+    /// How often a deletion blocked by upcoming meetings re-audits them, in seconds.
+    #[arg(long, env = "GOTO_OPERATOR_REAUDIT_SECONDS", default_value_t = 60)]
+    pub reaudit_seconds: u64,
+    /// How long to wait before retrying problems only a person can fix (bad spec, bad
+    /// credentials, no seat), in seconds. Fixing the object or its account retries at once.
+    #[arg(
+        long,
+        env = "GOTO_OPERATOR_SLOW_REQUEUE_SECONDS",
+        default_value_t = 300
+    )]
+    pub slow_requeue_seconds: u64,
     /// How many objects of each kind are reconciled at once.
     #[arg(long, env = "GOTO_OPERATOR_CONCURRENCY", default_value_t = 4)]
     pub concurrency: u16,

@@ -11,6 +11,8 @@ pub mod controller;
 pub mod crd;
 pub mod error;
 pub mod goto;
+pub mod http;
+pub mod metrics;
 pub mod report;
 pub mod simulator;
 pub mod telemetry;

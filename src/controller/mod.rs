@@ -1,9 +1,243 @@
-//! The controllers. Filled in by the controller issue.
-use crate::cli::RunArgs;
+//! The controllers: GoToAccount and GoToOrganizer, run behind a leader lease.
+pub mod account;
+pub mod accounts;
+pub mod context;
+pub mod error;
+mod leader;
+pub mod organizer;
+pub mod plan;
+pub mod status;
+pub mod validate;
 
-/// Runs the GoToAccount and GoToOrganizer controllers until a shutdown signal.
-pub async fn run(_args: RunArgs) -> crate::Result<()> {
-    Err(crate::Error::Invalid(
-        "the controller is not built yet".into(),
-    ))
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use futures::{FutureExt, StreamExt};
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::PartialObjectMeta;
+use kube::runtime::events::Reporter;
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::{Config, Controller, PredicateConfig, WatchStreamExt, watcher};
+use kube::{Api, Client, Resource, ResourceExt};
+
+use crate::cli::RunArgs;
+use crate::crd::conditions::{self, READY};
+use crate::crd::{GoToAccount, GoToOrganizer};
+use crate::http::{self, Health};
+use crate::metrics::Metrics;
+pub use context::Context;
+pub use error::{Error, RequeuePolicy};
+
+/// `goto-operator run`: serves /metrics, waits for the leader lease, then runs both controllers
+/// until SIGTERM/Ctrl-C (or until the lease is lost, so that a restart re-elects cleanly).
+pub async fn run(args: RunArgs) -> crate::Result<()> {
+    let kube = Client::try_default().await?;
+    let metrics = Arc::new(Metrics::default());
+    let ready = Arc::new(AtomicBool::new(false));
+    let health = Health {
+        ready: ready.clone(),
+        metrics: metrics.clone(),
+    };
+    let http = tokio::spawn(http::serve(args.metrics_bind, health, shutdown_signal()));
+    let identity = args
+        .identity
+        .clone()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| format!("goto-operator-{}", std::process::id()));
+
+    let lease = if args.leader_election {
+        let namespace = args
+            .lease_namespace
+            .clone()
+            .or_else(|| {
+                std::fs::read_to_string("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+                    .ok()
+            })
+            .unwrap_or_else(|| "default".to_string());
+        Some(
+            leader::acquire(
+                kube.clone(),
+                &namespace,
+                &args.lease_name,
+                &identity,
+                &metrics,
+            )
+            .await?,
+        )
+    } else {
+        metrics.set_leader(true);
+        None
+    };
+
+    let ctx = Arc::new(Context::new(
+        kube.clone(),
+        metrics,
+        RequeuePolicy {
+            slow: Duration::from_secs(args.slow_requeue_seconds.max(1)),
+            reaudit: Duration::from_secs(args.reaudit_seconds.max(1)),
+            backoff_base: Duration::from_secs(2),
+            backoff_max: Duration::from_secs(300),
+        },
+        Duration::from_secs(args.resync_seconds.max(1)),
+        Reporter {
+            controller: "goto-operator".into(),
+            instance: Some(identity),
+        },
+    ));
+    ready.store(true, Ordering::Relaxed);
+    tracing::info!(
+        namespace = args.namespace.as_deref().unwrap_or("<all>"),
+        "controllers starting"
+    );
+    let controllers = futures::future::join(
+        organizer_controller(ctx.clone(), args.namespace.as_deref(), args.concurrency),
+        account_controller(ctx, args.namespace.as_deref(), args.concurrency),
+    );
+    let lost = match lease {
+        Some(lease) => lease.lost().boxed(),
+        None => futures::future::pending().boxed(),
+    };
+    tokio::select! {
+        _ = controllers => tracing::info!("controllers stopped"),
+        () = lost => {
+            http.abort();
+            return Err(crate::Error::Invalid("lost the leader lease; exiting so that a restart re-elects".into()));
+        }
+    }
+    http.abort();
+    Ok(())
+}
+
+fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
+{
+    match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}
+
+/// What makes an organizer worth reconciling again: its spec (generation), annotations (paused,
+/// organizer-key), finalizers and deletion. Status writes do not count, so writing status never
+/// triggers another GoTo round trip.
+fn organizer_trigger(o: &GoToOrganizer) -> Option<u64> {
+    let mut h = DefaultHasher::new();
+    (
+        o.metadata.generation,
+        &o.metadata.annotations,
+        &o.metadata.finalizers,
+        o.metadata.deletion_timestamp.is_some(),
+    )
+        .hash(&mut h);
+    Some(h.finish())
+}
+
+/// Organizers care about an account's spec and whether it is Ready, not its other status.
+fn account_trigger(a: &GoToAccount) -> Option<u64> {
+    let ready = a
+        .status
+        .as_ref()
+        .and_then(|s| conditions::find(&s.conditions, READY).map(|c| c.status.clone()));
+    let mut h = DefaultHasher::new();
+    (a.metadata.generation, ready).hash(&mut h);
+    Some(h.finish())
+}
+
+async fn organizer_controller(ctx: Arc<Context>, namespace: Option<&str>, concurrency: u16) {
+    let organizers: Api<GoToOrganizer> = scoped(&ctx.kube, namespace);
+    let accounts: Api<GoToAccount> = scoped(&ctx.kube, namespace);
+    let (reader, writer) = reflector::store();
+    let trigger = watcher(organizers, watcher::Config::default().any_semantic())
+        .default_backoff()
+        .reflect(writer)
+        .applied_objects()
+        .predicate_filter(organizer_trigger, PredicateConfig::default());
+    let account_changes = watcher(accounts, watcher::Config::default().any_semantic())
+        .default_backoff()
+        .applied_objects()
+        .predicate_filter(account_trigger, PredicateConfig::default());
+    let store = reader.clone();
+    Controller::for_stream(trigger, reader)
+        .watches_stream(account_changes, move |account| {
+            organizers_of(&store, &account)
+        })
+        .with_config(Config::default().concurrency(concurrency))
+        .shutdown_on_signal()
+        .run(organizer::reconcile, organizer::error_policy, ctx)
+        .for_each(|_| futures::future::ready(()))
+        .await;
+}
+
+fn organizers_of(
+    store: &Store<GoToOrganizer>,
+    account: &GoToAccount,
+) -> Vec<ObjectRef<GoToOrganizer>> {
+    store
+        .state()
+        .into_iter()
+        .filter(|o| {
+            o.namespace() == account.namespace() && o.spec.account_ref.name == account.name_any()
+        })
+        .map(|o| ObjectRef::from_obj(o.as_ref()))
+        .collect()
+}
+
+async fn account_controller(ctx: Arc<Context>, namespace: Option<&str>, concurrency: u16) {
+    let accounts: Api<GoToAccount> = scoped(&ctx.kube, namespace);
+    let secrets: Api<PartialObjectMeta<Secret>> = match namespace {
+        Some(ns) => Api::namespaced(ctx.kube.clone(), ns),
+        None => Api::all(ctx.kube.clone()),
+    };
+    let controller = Controller::new(accounts, watcher::Config::default().any_semantic());
+    let store = controller.store();
+    // Only Secret metadata is watched: the operator never holds every Secret's data in memory,
+    // it reads the one an account names when it reconciles.
+    let secret_changes = watcher(secrets, watcher::Config::default().any_semantic())
+        .default_backoff()
+        .applied_objects();
+    controller
+        .watches_stream(secret_changes, move |secret| {
+            store
+                .state()
+                .into_iter()
+                .filter(|a| {
+                    a.namespace() == secret.namespace()
+                        && a.spec.credentials_secret_ref.name == secret.name_any()
+                })
+                .map(|a| ObjectRef::from_obj(a.as_ref()))
+                .collect::<Vec<_>>()
+        })
+        .with_config(Config::default().concurrency(concurrency))
+        .shutdown_on_signal()
+        .run(account::reconcile, account::error_policy, ctx)
+        .for_each(|_| futures::future::ready(()))
+        .await;
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
 }

@@ -1,0 +1,29 @@
+# shellcheck shell=bash
+# Shared by hack/tools.sh, hack/envtest.sh and hack/test.sh: where the control-plane binaries come
+# from (the wrapper modules next to this file) and where their builds are cached.
+#
+# The versions are read from the wrapper go.mod files so that bumping a version is a one-line
+# go.mod change (plus `go mod tidy`), and the cache key changes with it.
+
+ENVTEST_MODULES="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+TOOLS_BIN_DIR="${GOTO_TOOLS_BIN_DIR:-$HOME/.cache/goto-operator/bin}"
+
+# Version of a required module, read straight from a wrapper go.mod (no `go` call: a warm
+# machine must not pay for loading the module graph).
+envtest_mod_version() { # <wrapper dir> <module path>
+  awk -v m="$2" '$1 == m && $2 ~ /^v/ { print $2; exit } $1 == "require" && $2 == m { print $3; exit }' \
+    "$ENVTEST_MODULES/$1/go.mod"
+}
+
+KUBE_VERSION="$(envtest_mod_version kube k8s.io/kubernetes)"
+ETCD_VERSION="$(envtest_mod_version etcd go.etcd.io/etcd/server/v3)"
+HELM_VERSION="$(envtest_mod_version helm helm.sh/helm/v3)"
+
+KUBE_APISERVER_BIN="$TOOLS_BIN_DIR/kube-apiserver-$KUBE_VERSION"
+KUBECTL_BIN="$TOOLS_BIN_DIR/kubectl-$KUBE_VERSION"
+ETCD_BIN="$TOOLS_BIN_DIR/etcd-$ETCD_VERSION"
+HELM_BIN="$TOOLS_BIN_DIR/helm-$HELM_VERSION"
+
+# Seconds since the epoch with a fraction, for the per-phase timings.
+envtest_now() { date +%s.%N; }
+envtest_since() { awk -v s="$1" -v e="$(envtest_now)" 'BEGIN { printf "%.1f", e - s }'; }

@@ -1,0 +1,161 @@
+//! The GoToAccount reconciler: reads the Secret, authenticates, and reports `Ready`. Its finalizer
+//! keeps the account (and so the credentials) while organizers still reference it, so that
+//! their own cleanup can reach GoTo.
+use std::sync::Arc;
+use std::time::Instant;
+
+use kube::api::ListParams;
+use kube::runtime::controller::Action;
+use kube::runtime::events::EventType;
+use kube::runtime::finalizer::{self, Event as Finalizer};
+use kube::{Api, ResourceExt};
+
+use super::accounts::Problem;
+use super::context::{Context, object_key};
+use super::error::{Error, jitter};
+use super::status;
+use crate::crd::conditions::{self, READY, reason};
+use crate::crd::{GoToAccount, GoToAccountStatus, GoToOrganizer};
+use crate::goto;
+
+/// Metric label of this controller.
+pub const CONTROLLER: &str = "account";
+/// Finalizer that holds an account while organizers reference it.
+pub const FINALIZER: &str = "goto-operator.dev/organizers";
+
+/// Reconciles one GoToAccount.
+pub async fn reconcile(obj: Arc<GoToAccount>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let started = Instant::now();
+    let api: Api<GoToAccount> =
+        Api::namespaced(ctx.kube.clone(), &obj.namespace().unwrap_or_default());
+    let result = finalizer::finalizer(&api, FINALIZER, obj.clone(), |event| async {
+        match event {
+            Finalizer::Apply(a) => apply(&api, &a, &ctx).await,
+            Finalizer::Cleanup(a) => cleanup(&api, &a, &ctx).await,
+        }
+    })
+    .await
+    .map_err(|e| match e {
+        finalizer::Error::ApplyFailed(e) | finalizer::Error::CleanupFailed(e) => e,
+        other => Error::Finalizer(other.to_string()),
+    });
+    match &result {
+        Ok(_) => ctx.succeeded(&object_key(obj.as_ref())),
+        Err(e) => {
+            tracing::warn!(account = %object_key(obj.as_ref()), error = %e, "account reconcile failed")
+        }
+    }
+    let label = result.as_ref().map_or_else(Error::metric_label, |_| "ok");
+    ctx.metrics.reconciled(CONTROLLER, label, started.elapsed());
+    result
+}
+
+/// Requeues a failed account by the failure's class.
+pub fn error_policy(obj: Arc<GoToAccount>, err: &Error, ctx: Arc<Context>) -> Action {
+    match ctx.retry_after(&object_key(obj.as_ref()), err) {
+        Some(delay) => Action::requeue(delay),
+        None => Action::await_change(),
+    }
+}
+
+async fn apply(
+    api: &Api<GoToAccount>,
+    account: &GoToAccount,
+    ctx: &Context,
+) -> Result<Action, Error> {
+    let outcome = match ctx.accounts.client_for(&ctx.kube, account).await {
+        Ok(client) => client.authenticate().await.map_err(Error::GoTo),
+        Err(Problem::SecretNotFound(m)) => Err(Error::AccountNotReady(m)),
+        Err(Problem::BadEndpoint(m)) => Err(Error::GoTo(goto::Error::Config(m))),
+        Err(Problem::AccountNotFound(m) | Problem::Kube(m)) => Err(Error::Finalizer(m)),
+    };
+    let condition = match &outcome {
+        Ok(()) => conditions::new(
+            READY,
+            true,
+            reason::AUTHENTICATED,
+            format!("obtained a token for account {}", account.spec.account_key),
+            account.metadata.generation,
+        ),
+        Err(e) => conditions::not_ready(
+            account_reason(e),
+            e.to_string(),
+            account.metadata.generation,
+        ),
+    };
+    write_condition(api, account, ctx, condition).await?;
+    outcome.map(|()| Action::requeue(jitter(ctx.resync)))
+}
+
+/// GoToAccount reasons: Authenticated, SecretNotFound, CredentialsInvalid, GoToUnavailable.
+fn account_reason(e: &Error) -> &'static str {
+    match e {
+        Error::AccountNotReady(_) => reason::SECRET_NOT_FOUND,
+        Error::GoTo(goto::Error::Unauthorized | goto::Error::Forbidden) => {
+            reason::CREDENTIALS_INVALID
+        }
+        Error::DeletionBlocked(_) => reason::DELETION_BLOCKED,
+        _ => reason::GOTO_UNAVAILABLE,
+    }
+}
+
+async fn cleanup(
+    api: &Api<GoToAccount>,
+    account: &GoToAccount,
+    ctx: &Context,
+) -> Result<Action, Error> {
+    let namespace = account.namespace().unwrap_or_default();
+    let organizers: Api<GoToOrganizer> = Api::namespaced(ctx.kube.clone(), &namespace);
+    let users: Vec<String> = organizers
+        .list(&ListParams::default())
+        .await?
+        .into_iter()
+        .filter(|o| o.spec.account_ref.name == account.name_any())
+        .map(|o| o.name_any())
+        .collect();
+    if users.is_empty() {
+        ctx.accounts.forget(&namespace, &account.name_any());
+        return Ok(Action::await_change());
+    }
+    let err = Error::DeletionBlocked(format!(
+        "{} GoToOrganizer(s) still use this account ({}); it is kept until they are gone so their cleanup can reach GoTo",
+        users.len(),
+        users.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+    ));
+    let condition = conditions::not_ready(
+        reason::DELETION_BLOCKED,
+        err.to_string(),
+        account.metadata.generation,
+    );
+    write_condition(api, account, ctx, condition).await?;
+    Err(err)
+}
+
+async fn write_condition(
+    api: &Api<GoToAccount>,
+    account: &GoToAccount,
+    ctx: &Context,
+    condition: k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition,
+) -> Result<(), Error> {
+    let current = account.status.clone().unwrap_or_default();
+    let previous = conditions::find(&current.conditions, READY).map(|c| c.reason.clone());
+    let (reason, message, ok) = (
+        condition.reason.clone(),
+        condition.message.clone(),
+        condition.status == "True",
+    );
+    let next = GoToAccountStatus {
+        observed_generation: account.metadata.generation,
+        conditions: conditions::merge(&current.conditions, vec![condition]),
+    };
+    status::write(api, account, account.status.as_ref(), &next).await?;
+    if previous.as_deref() != Some(reason.as_str()) {
+        let type_ = if ok {
+            EventType::Normal
+        } else {
+            EventType::Warning
+        };
+        ctx.event(account, type_, &reason, message).await;
+    }
+    Ok(())
+}

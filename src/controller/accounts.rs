@@ -1,0 +1,235 @@
+//! One GoTo client per GoToAccount, shared by every organizer of that account, so the token cache
+//! and the request budget are account-wide. A client is rebuilt only when the account's spec or
+//! its Secret changes.
+use std::collections::HashMap;
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::Secret;
+use kube::{Api, Client, ResourceExt};
+
+use crate::crd::GoToAccount;
+use crate::goto::{AccountKey, ClientConfig, Credentials, GoToClient, Observer};
+
+/// Why an account cannot give a client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// The GoToAccount does not exist.
+    AccountNotFound(String),
+    /// The Secret or one of its keys is missing.
+    SecretNotFound(String),
+    /// The account's endpoints are unusable.
+    BadEndpoint(String),
+    /// Reading from the Kubernetes API failed.
+    Kube(String),
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Problem::AccountNotFound(m)
+            | Problem::SecretNotFound(m)
+            | Problem::BadEndpoint(m)
+            | Problem::Kube(m) => f.write_str(m),
+        }
+    }
+}
+
+struct Cached {
+    fingerprint: u64,
+    client: GoToClient,
+}
+
+/// The per-account client cache.
+pub struct AccountClients {
+    clients: Mutex<HashMap<(String, String), Cached>>,
+    observer: Arc<dyn Observer>,
+    request_timeout: Duration,
+}
+
+impl AccountClients {
+    /// An empty cache whose clients report requests to `observer`.
+    pub fn new(observer: Arc<dyn Observer>, request_timeout: Duration) -> Self {
+        Self {
+            clients: Mutex::new(HashMap::new()),
+            observer,
+            request_timeout,
+        }
+    }
+
+    /// Reads the GoToAccount `name` in `namespace` and returns it with its client.
+    ///
+    /// `allow_cached`: when the Secret is gone but a client was built before, use that client.
+    /// Cleanup sets it, so that deleting a whole namespace (Secret first) does not strand the
+    /// organizers' finalizers.
+    pub async fn resolve(
+        &self,
+        kube: &Client,
+        namespace: &str,
+        name: &str,
+        allow_cached: bool,
+    ) -> Result<(GoToAccount, GoToClient), Problem> {
+        let accounts: Api<GoToAccount> = Api::namespaced(kube.clone(), namespace);
+        let account = accounts
+            .get_opt(name)
+            .await
+            .map_err(|e| Problem::Kube(format!("reading GoToAccount {name}: {e}")))?
+            .ok_or_else(|| {
+                Problem::AccountNotFound(format!(
+                    "GoToAccount {name:?} not found in namespace {namespace}"
+                ))
+            })?;
+        match self.client_for(kube, &account).await {
+            Err(Problem::SecretNotFound(msg)) if allow_cached => match self.cached(namespace, name)
+            {
+                Some(client) => {
+                    tracing::warn!(
+                        namespace,
+                        account = name,
+                        "{msg}; using the client built before"
+                    );
+                    Ok((account, client))
+                }
+                None => Err(Problem::SecretNotFound(msg)),
+            },
+            other => other.map(|client| (account, client)),
+        }
+    }
+
+    /// The client of an account already read, built from its Secret (or the cached one when
+    /// nothing changed).
+    pub async fn client_for(
+        &self,
+        kube: &Client,
+        account: &GoToAccount,
+    ) -> Result<GoToClient, Problem> {
+        let namespace = account.namespace().unwrap_or_default();
+        let secret_ref = &account.spec.credentials_secret_ref;
+        let secrets: Api<Secret> = Api::namespaced(kube.clone(), &namespace);
+        let secret = secrets
+            .get_opt(&secret_ref.name)
+            .await
+            .map_err(|e| Problem::Kube(format!("reading Secret {}: {e}", secret_ref.name)))?
+            .ok_or_else(|| {
+                Problem::SecretNotFound(format!(
+                    "Secret {:?} not found in namespace {namespace}",
+                    secret_ref.name
+                ))
+            })?;
+        let fingerprint = fingerprint(account, &secret);
+        let key = (namespace.clone(), account.name_any());
+        if let Some(cached) = self.lock().get(&key)
+            && cached.fingerprint == fingerprint
+        {
+            return Ok(cached.client.clone());
+        }
+        let client_id = secret_value(&secret, &secret_ref.client_id_key)?;
+        let client_secret = secret_value(&secret, &secret_ref.client_secret_key)?;
+        let config = self.config(account, client_id, client_secret)?;
+        let client = GoToClient::new(config).map_err(|e| Problem::BadEndpoint(e.to_string()))?;
+        self.lock().insert(
+            key,
+            Cached {
+                fingerprint,
+                client: client.clone(),
+            },
+        );
+        Ok(client)
+    }
+
+    /// Drops the cached client of a deleted account.
+    pub fn forget(&self, namespace: &str, name: &str) {
+        self.lock()
+            .remove(&(namespace.to_string(), name.to_string()));
+    }
+
+    fn cached(&self, namespace: &str, name: &str) -> Option<GoToClient> {
+        self.lock()
+            .get(&(namespace.to_string(), name.to_string()))
+            .map(|c| c.client.clone())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Cached>> {
+        // A panic while holding this lock cannot leave the map inconsistent (single inserts).
+        self.clients
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn config(
+        &self,
+        account: &GoToAccount,
+        client_id: String,
+        client_secret: String,
+    ) -> Result<ClientConfig, Problem> {
+        let spec = &account.spec;
+        let parse = |what: &str, value: &str| {
+            url::Url::parse(value)
+                .map_err(|e| Problem::BadEndpoint(format!("{what} {value:?} is not a URL: {e}")))
+        };
+        let mut config = ClientConfig::new(
+            AccountKey::new(spec.account_key.clone()),
+            Credentials {
+                client_id,
+                client_secret: client_secret.into(),
+            },
+        );
+        config.api_base_url = parse("apiBaseUrl", &spec.api_base_url)?;
+        config.token_url = parse("tokenUrl", &spec.token_url)?;
+        config.requests_per_second =
+            NonZeroU32::new(spec.requests_per_second).unwrap_or(NonZeroU32::MIN);
+        config.request_timeout = self.request_timeout;
+        config.observer = Some(self.observer.clone());
+        Ok(config)
+    }
+}
+
+fn secret_value(secret: &Secret, key: &str) -> Result<String, Problem> {
+    let name = secret.name_any();
+    let bytes = secret
+        .data
+        .as_ref()
+        .and_then(|d| d.get(key))
+        .map(|b| b.0.clone())
+        .or_else(|| {
+            secret
+                .string_data
+                .as_ref()
+                .and_then(|d| d.get(key))
+                .map(|s| s.clone().into_bytes())
+        })
+        .ok_or_else(|| Problem::SecretNotFound(format!("Secret {name:?} has no key {key:?}")))?;
+    let value = String::from_utf8(bytes).map_err(|_| {
+        Problem::SecretNotFound(format!("Secret {name:?} key {key:?} is not UTF-8 text"))
+    })?;
+    let value = value.trim().to_string();
+    if value.is_empty() {
+        return Err(Problem::SecretNotFound(format!(
+            "Secret {name:?} key {key:?} is empty"
+        )));
+    }
+    Ok(value)
+}
+
+/// Changes whenever anything that shapes the client changes; holds no secret material.
+fn fingerprint(account: &GoToAccount, secret: &Secret) -> u64 {
+    let mut h = DefaultHasher::new();
+    let spec = &account.spec;
+    (
+        &spec.account_key,
+        &spec.api_base_url,
+        &spec.token_url,
+        spec.requests_per_second,
+        &spec.credentials_secret_ref,
+    )
+        .hash(&mut h);
+    (
+        secret.metadata.uid.as_deref(),
+        secret.metadata.resource_version.as_deref(),
+    )
+        .hash(&mut h);
+    h.finish()
+}

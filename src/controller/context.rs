@@ -1,0 +1,117 @@
+//! What every reconcile shares: the Kubernetes client, the per-account GoTo clients, metrics,
+//! the event recorder, timing policy, and per-object failure counts for backoff.
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use kube::{Client, Resource, ResourceExt};
+
+use super::accounts::AccountClients;
+use super::error::{Error, RequeuePolicy, Retry};
+use crate::metrics::Metrics;
+
+/// Shared state of the controllers.
+pub struct Context {
+    /// Kubernetes API client.
+    pub kube: Client,
+    /// One GoTo client per GoToAccount.
+    pub accounts: AccountClients,
+    /// Prometheus metrics.
+    pub metrics: Arc<Metrics>,
+    /// Kubernetes Event recorder.
+    pub recorder: Recorder,
+    /// Requeue timing.
+    pub requeue: RequeuePolicy,
+    /// How often each organizer is re-read from GoTo.
+    pub resync: Duration,
+    failures: Mutex<HashMap<String, u32>>,
+    blocked: Mutex<HashSet<String>>,
+}
+
+impl Context {
+    /// Builds the shared context.
+    pub fn new(
+        kube: Client,
+        metrics: Arc<Metrics>,
+        requeue: RequeuePolicy,
+        resync: Duration,
+        reporter: Reporter,
+    ) -> Self {
+        let observer: Arc<dyn crate::goto::Observer> = metrics.clone();
+        Self {
+            accounts: AccountClients::new(observer, Duration::from_secs(30)),
+            recorder: Recorder::new(kube.clone(), reporter),
+            kube,
+            metrics,
+            requeue,
+            resync,
+            failures: Mutex::new(HashMap::new()),
+            blocked: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// Publishes an Event about `obj`. A failure to publish is logged, never fatal: the status
+    /// conditions carry the same information.
+    pub async fn event<K>(&self, obj: &K, type_: EventType, reason: &str, note: String)
+    where
+        K: Resource<DynamicType = ()>,
+    {
+        let event = Event {
+            type_,
+            reason: reason.to_string(),
+            note: Some(note),
+            action: reason.to_string(),
+            secondary: None,
+        };
+        if let Err(e) = self.recorder.publish(&event, &obj.object_ref(&())).await {
+            tracing::warn!(object = %obj.name_any(), reason, error = %e, "could not publish event");
+        }
+    }
+
+    /// The requeue delay after `err` for the object identified by `key`.
+    pub fn retry_after(&self, key: &str, err: &Error) -> Option<Duration> {
+        match err.retry(&self.requeue) {
+            Retry::After(d) => Some(d),
+            Retry::OnChange => None,
+            Retry::Backoff => {
+                let mut failures = lock(&self.failures);
+                let n = failures.entry(key.to_string()).or_insert(0);
+                let delay = self.requeue.backoff(*n);
+                *n = n.saturating_add(1);
+                Some(delay)
+            }
+        }
+    }
+
+    /// Forgets the failure streak of an object that reconciled.
+    pub fn succeeded(&self, key: &str) {
+        lock(&self.failures).remove(key);
+    }
+
+    /// Tracks which organizers have a blocked deletion, for the gauge.
+    pub fn set_blocked(&self, key: &str, blocked: bool) {
+        let mut set = lock(&self.blocked);
+        let changed = if blocked {
+            set.insert(key.to_string())
+        } else {
+            set.remove(key)
+        };
+        if changed {
+            self.metrics.deletion_blocked(if blocked { 1 } else { -1 });
+        }
+    }
+}
+
+/// The key used for per-object bookkeeping.
+pub fn object_key<K: Resource>(obj: &K) -> String {
+    format!(
+        "{}/{}",
+        obj.meta().namespace.as_deref().unwrap_or_default(),
+        obj.meta().name.as_deref().unwrap_or_default()
+    )
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

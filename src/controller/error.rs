@@ -1,0 +1,250 @@
+//! What a reconcile can fail with, and what each failure means for people and for requeueing.
+//!
+//! Every failure maps to one stable condition reason (shown in `Ready`) and one requeue policy:
+//! rate limits wait for Retry-After, problems only a person can fix wait long, transient ones
+//! back off exponentially per object. Nothing here loops hot.
+use std::time::Duration;
+
+use thiserror::Error;
+
+use crate::crd::conditions::reason;
+use crate::goto;
+
+/// Why a reconcile did not reach its goal.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// The spec or an annotation cannot be acted on.
+    #[error("{0}")]
+    InvalidSpec(String),
+    /// The referenced GoToAccount does not exist.
+    #[error("GoToAccount {0:?} not found in this namespace")]
+    AccountNotFound(String),
+    /// The referenced GoToAccount exists but cannot be used (Secret missing, bad endpoint).
+    #[error("{0}")]
+    AccountNotReady(String),
+    /// Observe mode found no organizer to observe.
+    #[error("{0}")]
+    OrganizerNotFound(String),
+    /// Deletion waits for upcoming meetings to be reassigned.
+    #[error("{0}")]
+    DeletionBlocked(String),
+    /// The paused annotation stops all action.
+    #[error("paused by annotation goto-operator.dev/paused; nothing is written to GoTo")]
+    Paused,
+    /// GoTo refused or failed.
+    #[error("GoTo: {0}")]
+    GoTo(#[from] goto::Error),
+    /// The Kubernetes API refused or failed.
+    #[error("kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+    /// kube-runtime's finalizer helper failed outside our own code (adding/removing it).
+    #[error("finalizer: {0}")]
+    Finalizer(String),
+}
+
+/// How soon a failed object is looked at again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// After this long, whatever happens.
+    After(Duration),
+    /// Exponentially per object: the Nth consecutive failure waits `base * 2^N`, capped.
+    Backoff,
+    /// Only when the object changes (a person must act).
+    OnChange,
+}
+
+/// Requeue delays shared by every reconciler.
+#[derive(Debug, Clone, Copy)]
+pub struct RequeuePolicy {
+    /// For problems only a person can fix (bad spec, credentials, no seat).
+    pub slow: Duration,
+    /// Between two meeting audits while a deletion is blocked.
+    pub reaudit: Duration,
+    /// First transient backoff step.
+    pub backoff_base: Duration,
+    /// Transient backoff ceiling.
+    pub backoff_max: Duration,
+}
+
+impl Error {
+    /// The `Ready=False` reason this failure is reported with; `None` for internal failures that
+    /// say nothing new to a person (a kube API hiccup is retried, not shown).
+    pub fn reason(&self) -> Option<&'static str> {
+        Some(match self {
+            Error::InvalidSpec(_) => reason::INVALID_SPEC,
+            Error::AccountNotFound(_) => reason::ACCOUNT_NOT_FOUND,
+            Error::AccountNotReady(_) => reason::ACCOUNT_NOT_READY,
+            Error::OrganizerNotFound(_) => reason::ORGANIZER_NOT_FOUND,
+            Error::DeletionBlocked(_) => reason::DELETION_BLOCKED,
+            Error::Paused => reason::PAUSED,
+            Error::GoTo(e) => goto_reason(e),
+            Error::Kube(_) | Error::Finalizer(_) => return None,
+        })
+    }
+
+    /// How soon to try again.
+    pub fn retry(&self, policy: &RequeuePolicy) -> Retry {
+        match self {
+            Error::Paused => Retry::OnChange,
+            Error::DeletionBlocked(_) => Retry::After(policy.reaudit),
+            Error::InvalidSpec(_)
+            | Error::AccountNotFound(_)
+            | Error::AccountNotReady(_)
+            | Error::OrganizerNotFound(_) => Retry::After(policy.slow),
+            Error::GoTo(goto::Error::RateLimited { retry_after }) => Retry::After(
+                retry_after
+                    .unwrap_or(policy.backoff_base * 6)
+                    .max(Duration::from_secs(1)),
+            ),
+            Error::GoTo(e) if e.is_transient() => Retry::Backoff,
+            Error::GoTo(_) => Retry::After(policy.slow),
+            Error::Kube(_) | Error::Finalizer(_) => Retry::Backoff,
+        }
+    }
+
+    /// A fixed, low-cardinality label for metrics.
+    pub fn metric_label(&self) -> &'static str {
+        match self {
+            Error::InvalidSpec(_) => "invalid_spec",
+            Error::AccountNotFound(_) => "account_not_found",
+            Error::AccountNotReady(_) => "account_not_ready",
+            Error::OrganizerNotFound(_) => "organizer_not_found",
+            Error::DeletionBlocked(_) => "deletion_blocked",
+            Error::Paused => "paused",
+            Error::GoTo(e) => e.metric_label(),
+            Error::Kube(_) => "kube",
+            Error::Finalizer(_) => "finalizer",
+        }
+    }
+
+    /// Whether the failure is expected operation (paused, blocked) rather than a fault.
+    pub fn is_expected(&self) -> bool {
+        matches!(self, Error::Paused | Error::DeletionBlocked(_))
+    }
+}
+
+fn goto_reason(e: &goto::Error) -> &'static str {
+    match e {
+        goto::Error::SeatUnavailable { .. } => reason::SEAT_UNAVAILABLE,
+        goto::Error::Unauthorized | goto::Error::Forbidden => reason::CREDENTIALS_INVALID,
+        goto::Error::RateLimited { .. } => reason::RATE_LIMITED,
+        goto::Error::BadRequest(_) => reason::INVALID_SPEC,
+        goto::Error::Config(_) => reason::ACCOUNT_NOT_READY,
+        goto::Error::AlreadyExists { .. }
+        | goto::Error::NotFound
+        | goto::Error::Transient(_)
+        | goto::Error::Decode(_) => reason::GOTO_UNAVAILABLE,
+    }
+}
+
+impl RequeuePolicy {
+    /// The delay of the `attempt`-th consecutive transient failure (0-based), with ±10% jitter
+    /// so that objects failing together do not retry together.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self.backoff_base.saturating_mul(1u32 << attempt.min(16));
+        jitter(exp.min(self.backoff_max))
+    }
+}
+
+/// Spreads a delay by ±10%.
+pub fn jitter(d: Duration) -> Duration {
+    let factor = 0.9 + rand::random::<f64>() * 0.2;
+    d.mul_f64(factor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> RequeuePolicy {
+        RequeuePolicy {
+            slow: Duration::from_secs(300),
+            reaudit: Duration::from_secs(60),
+            backoff_base: Duration::from_secs(5),
+            backoff_max: Duration::from_secs(300),
+        }
+    }
+
+    #[test]
+    fn reasons_follow_the_contract() {
+        let cases: Vec<(Error, Option<&str>)> = vec![
+            (Error::InvalidSpec("x".into()), Some("InvalidSpec")),
+            (Error::AccountNotFound("a".into()), Some("AccountNotFound")),
+            (Error::AccountNotReady("a".into()), Some("AccountNotReady")),
+            (
+                Error::OrganizerNotFound("a".into()),
+                Some("OrganizerNotFound"),
+            ),
+            (Error::DeletionBlocked("a".into()), Some("DeletionBlocked")),
+            (Error::Paused, Some("Paused")),
+            (
+                Error::GoTo(goto::Error::SeatUnavailable { status: 402 }),
+                Some("SeatUnavailable"),
+            ),
+            (
+                Error::GoTo(goto::Error::Unauthorized),
+                Some("CredentialsInvalid"),
+            ),
+            (
+                Error::GoTo(goto::Error::Forbidden),
+                Some("CredentialsInvalid"),
+            ),
+            (
+                Error::GoTo(goto::Error::RateLimited { retry_after: None }),
+                Some("RateLimited"),
+            ),
+            (
+                Error::GoTo(goto::Error::Transient("503".into())),
+                Some("GoToUnavailable"),
+            ),
+            (
+                Error::GoTo(goto::Error::BadRequest("tz".into())),
+                Some("InvalidSpec"),
+            ),
+            (Error::Finalizer("x".into()), None),
+        ];
+        for (err, want) in cases {
+            assert_eq!(err.reason(), want, "{err:?}");
+        }
+    }
+
+    #[test]
+    fn retries_never_loop_hot() {
+        let p = policy();
+        let ra = Error::GoTo(goto::Error::RateLimited {
+            retry_after: Some(Duration::from_secs(7)),
+        });
+        assert_eq!(ra.retry(&p), Retry::After(Duration::from_secs(7)));
+        let ra0 = Error::GoTo(goto::Error::RateLimited {
+            retry_after: Some(Duration::ZERO),
+        });
+        assert_eq!(ra0.retry(&p), Retry::After(Duration::from_secs(1)));
+        assert_eq!(
+            Error::InvalidSpec("x".into()).retry(&p),
+            Retry::After(p.slow)
+        );
+        assert_eq!(
+            Error::GoTo(goto::Error::Unauthorized).retry(&p),
+            Retry::After(p.slow)
+        );
+        assert_eq!(
+            Error::GoTo(goto::Error::Transient("x".into())).retry(&p),
+            Retry::Backoff
+        );
+        assert_eq!(
+            Error::DeletionBlocked("x".into()).retry(&p),
+            Retry::After(p.reaudit)
+        );
+        assert_eq!(Error::Paused.retry(&p), Retry::OnChange);
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let p = policy();
+        let first = p.backoff(0);
+        assert!(first >= Duration::from_millis(4500) && first <= Duration::from_millis(5500));
+        let third = p.backoff(2);
+        assert!(third >= Duration::from_secs(18) && third <= Duration::from_secs(22));
+        assert!(p.backoff(40) <= Duration::from_secs(330));
+    }
+}

@@ -1,0 +1,129 @@
+//! Finding the organizer a GoToOrganizer stands for: by the key in status, the adoption
+//! annotation, or the email; creating it only when none exists (and never twice).
+use crate::controller::error::Error;
+use crate::crd::GoToOrganizer;
+use crate::goto::{self, GoToClient, NewOrganizer, Organizer, OrganizerKey};
+
+/// How the organizer was found.
+#[derive(Debug)]
+pub enum Found {
+    /// The organizer recorded in status.
+    Existing(Organizer),
+    /// An organizer that existed before this object (annotation or email match).
+    Adopted(Organizer),
+    /// Created just now.
+    Created(Organizer),
+    /// The recorded organizer was deleted out of band; this one was created in its place.
+    Recreated {
+        previous: String,
+        organizer: Organizer,
+    },
+}
+
+impl Found {
+    /// The organizer, however found.
+    pub fn organizer(&self) -> &Organizer {
+        match self {
+            Found::Existing(o) | Found::Adopted(o) | Found::Created(o) => o,
+            Found::Recreated { organizer, .. } => organizer,
+        }
+    }
+}
+
+/// Finds (or, when `create` is true, creates) the organizer for Apply.
+pub async fn for_apply(
+    obj: &GoToOrganizer,
+    goto: &GoToClient,
+    create: bool,
+) -> Result<Found, Error> {
+    let recorded = obj.status.as_ref().and_then(|s| s.organizer_key.clone());
+    if let Some(key) = recorded {
+        return match goto.get_organizer(&OrganizerKey::new(key.clone())).await {
+            Ok(o) => Ok(Found::Existing(o)),
+            Err(goto::Error::NotFound) if create => Ok(match create_or_adopt(obj, goto).await? {
+                Found::Created(organizer) => Found::Recreated {
+                    previous: key,
+                    organizer,
+                },
+                other => other,
+            }),
+            Err(goto::Error::NotFound) => Err(Error::OrganizerNotFound(format!(
+                "organizer {key} no longer exists in GoTo (Observe: the operator does not re-create it)"
+            ))),
+            Err(e) => Err(e.into()),
+        };
+    }
+    if let Some(key) = obj.organizer_key_annotation() {
+        return match goto.get_organizer(&OrganizerKey::new(key)).await {
+            Ok(o) => {
+                check_account(&o, goto)?;
+                Ok(Found::Adopted(o))
+            }
+            Err(goto::Error::NotFound) => Err(Error::InvalidSpec(format!(
+                "annotation goto-operator.dev/organizer-key names organizer {key}, which does not exist in account {}",
+                goto.account_key()
+            ))),
+            Err(e) => Err(e.into()),
+        };
+    }
+    if let Some(o) = goto.find_organizer_by_email(&obj.spec.email).await? {
+        return Ok(Found::Adopted(o));
+    }
+    if !create {
+        return Err(Error::OrganizerNotFound(format!(
+            "no organizer with email {} in account {} (Observe: the operator does not create it)",
+            obj.spec.email,
+            goto.account_key()
+        )));
+    }
+    create_or_adopt(obj, goto).await
+}
+
+/// Finds the organizer for Cleanup without ever creating one; `None` when there is nothing in
+/// GoTo to clean up. Copes with Apply never having run (no key in status).
+pub async fn for_cleanup(
+    obj: &GoToOrganizer,
+    goto: &GoToClient,
+) -> Result<Option<Organizer>, Error> {
+    let key = obj
+        .status
+        .as_ref()
+        .and_then(|s| s.organizer_key.clone())
+        .or_else(|| obj.organizer_key_annotation().map(str::to_string));
+    match key {
+        // A recorded organizer that is gone is done: a newer organizer with the same email
+        // belongs to someone else's process and is not ours to delete.
+        Some(key) => match goto.get_organizer(&OrganizerKey::new(key)).await {
+            Ok(o) => Ok(Some(o)),
+            Err(goto::Error::NotFound) => Ok(None),
+            Err(e) => Err(e.into()),
+        },
+        None => Ok(goto.find_organizer_by_email(&obj.spec.email).await?),
+    }
+}
+
+/// Creates the organizer. GoTo's 409 for an existing email (and an ambiguous failure the client
+/// resolved by email) come back as that organizer, adopted: never a second seat.
+async fn create_or_adopt(obj: &GoToOrganizer, goto: &GoToClient) -> Result<Found, Error> {
+    let new = NewOrganizer {
+        email: obj.spec.email.clone(),
+        first_name: obj.spec.first_name.clone(),
+        last_name: obj.spec.last_name.clone(),
+    };
+    match goto.create_organizer(&new).await {
+        Ok(o) => Ok(Found::Created(o)),
+        Err(goto::Error::AlreadyExists { organizer }) => Ok(Found::Adopted(*organizer)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn check_account(o: &Organizer, goto: &GoToClient) -> Result<(), Error> {
+    match &o.account_key {
+        Some(account) if account != goto.account_key() => Err(Error::InvalidSpec(format!(
+            "organizer {} belongs to account {account}, not to {}",
+            o.organizer_key,
+            goto.account_key()
+        ))),
+        _ => Ok(()),
+    }
+}

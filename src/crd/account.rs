@@ -1,0 +1,95 @@
+//! `GoToAccount`: one GoTo account and how to reach it.
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::CustomResource;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::goto::{DEFAULT_API_BASE_URL, DEFAULT_TOKEN_URL};
+
+/// How to reach one GoTo account: its key, OAuth client credentials, and endpoints.
+#[derive(CustomResource, Deserialize, Serialize, Clone, Debug, PartialEq, JsonSchema)]
+#[kube(
+    group = "goto-operator.dev",
+    version = "v1alpha1",
+    kind = "GoToAccount",
+    plural = "gotoaccounts",
+    shortname = "gta",
+    namespaced,
+    status = "GoToAccountStatus",
+    printcolumn = r#"{"name":"Account Key","type":"string","jsonPath":".spec.accountKey"}"#,
+    printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
+    printcolumn = r#"{"name":"Reason","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].reason"}"#,
+    printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
+)]
+#[serde(rename_all = "camelCase")]
+pub struct GoToAccountSpec {
+    /// GoTo's account key: digits only, kept as a string (it can exceed 2^64).
+    #[schemars(length(min = 1, max = 40), pattern(r"^[0-9]+$"))]
+    pub account_key: String,
+    /// The Secret, in this namespace, holding the OAuth client id and secret of an admin
+    /// (client-credentials) application.
+    pub credentials_secret_ref: CredentialsSecretRef,
+    /// GoTo Meeting REST base URL.
+    #[serde(default = "default_api_base_url")]
+    #[schemars(length(max = 2048), pattern(r"^https?://[^\s]+$"))]
+    pub api_base_url: String,
+    /// OAuth token URL. GoTo's issuer is the unified LogMeIn one; a wrong issuer is the most
+    /// common integration failure.
+    #[serde(default = "default_token_url")]
+    #[schemars(length(max = 2048), pattern(r"^https?://[^\s]+$"))]
+    pub token_url: String,
+    /// Client-side request budget, in requests per second, shared by every organizer of this
+    /// account, so the operator stays under GoTo's (unpublished) rate limit.
+    #[serde(default = "default_requests_per_second")]
+    #[schemars(range(min = 1, max = 1000))]
+    pub requests_per_second: u32,
+}
+
+/// Where the OAuth client credentials are.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq, Hash, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CredentialsSecretRef {
+    /// Name of the Secret (same namespace as the GoToAccount).
+    #[schemars(
+        length(min = 1, max = 253),
+        pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    )]
+    pub name: String,
+    /// Key of the client id in the Secret's data.
+    #[serde(default = "default_client_id_key")]
+    #[schemars(length(min = 1, max = 253), pattern(r"^[-._a-zA-Z0-9]+$"))]
+    pub client_id_key: String,
+    /// Key of the client secret in the Secret's data.
+    #[serde(default = "default_client_secret_key")]
+    #[schemars(length(min = 1, max = 253), pattern(r"^[-._a-zA-Z0-9]+$"))]
+    pub client_secret_key: String,
+}
+
+/// What the operator last observed about the account.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GoToAccountStatus {
+    /// The `metadata.generation` this status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// `Ready`, with a stable reason.
+    #[serde(default)]
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
+    pub conditions: Vec<Condition>,
+}
+
+fn default_api_base_url() -> String {
+    DEFAULT_API_BASE_URL.to_string()
+}
+fn default_token_url() -> String {
+    DEFAULT_TOKEN_URL.to_string()
+}
+fn default_requests_per_second() -> u32 {
+    5
+}
+fn default_client_id_key() -> String {
+    "clientId".to_string()
+}
+fn default_client_secret_key() -> String {
+    "clientSecret".to_string()
+}

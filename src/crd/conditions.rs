@@ -1,0 +1,141 @@
+//! Condition types and reasons: stable strings that Argo CD health checks and alerts key on.
+//! Every condition is built here, so no reason string is typed anywhere else.
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+
+/// The object is in the state its spec asks for.
+pub const READY: &str = "Ready";
+/// GoTo matches the spec (only meaningful once the organizer exists).
+pub const SYNCED: &str = "Synced";
+
+/// The stable reasons, one constant each.
+pub mod reason {
+    /// Ready=True: GoTo matches the spec.
+    pub const RECONCILED: &str = "Reconciled";
+    /// Ready=False: GoTo answered 402/409 to a create: no paid seat left.
+    pub const SEAT_UNAVAILABLE: &str = "SeatUnavailable";
+    /// Ready=False: the spec or an annotation cannot be acted on.
+    pub const INVALID_SPEC: &str = "InvalidSpec";
+    /// Ready=False: the referenced GoToAccount does not exist in this namespace.
+    pub const ACCOUNT_NOT_FOUND: &str = "AccountNotFound";
+    /// Ready=False: the referenced GoToAccount cannot be used yet (Secret missing, not Ready).
+    pub const ACCOUNT_NOT_READY: &str = "AccountNotReady";
+    /// Ready=False: GoTo rejected the credentials (401/403 after one token renewal).
+    pub const CREDENTIALS_INVALID: &str = "CredentialsInvalid";
+    /// Ready=False: GoTo answered 429; the operator waits for Retry-After.
+    pub const RATE_LIMITED: &str = "RateLimited";
+    /// Ready=False: GoTo answered 5xx or timed out; the operator backs off and retries.
+    pub const GOTO_UNAVAILABLE: &str = "GoToUnavailable";
+    /// Ready=False: deletion waits because the organizer has upcoming meetings.
+    pub const DELETION_BLOCKED: &str = "DeletionBlocked";
+    /// Ready=False: the `goto-operator.dev/paused` annotation is set.
+    pub const PAUSED: &str = "Paused";
+    /// Ready=False: Observe mode and there is no such organizer in GoTo.
+    pub const ORGANIZER_NOT_FOUND: &str = "OrganizerNotFound";
+    /// Synced=True.
+    pub const IN_SYNC: &str = "InSync";
+    /// Synced=False: GoTo differs from the spec (reported, and corrected unless Observe).
+    pub const DRIFTED: &str = "Drifted";
+    /// GoToAccount Ready=True: a token was obtained with the credentials.
+    pub const AUTHENTICATED: &str = "Authenticated";
+    /// GoToAccount Ready=False: the Secret or one of its keys is missing.
+    pub const SECRET_NOT_FOUND: &str = "SecretNotFound";
+}
+
+/// Builds a condition stamped now; [`merge`] keeps the old transition time when nothing changed.
+pub fn new(
+    type_: &str,
+    status: bool,
+    reason: &str,
+    message: impl Into<String>,
+    generation: Option<i64>,
+) -> Condition {
+    Condition {
+        type_: type_.to_string(),
+        status: if status { "True" } else { "False" }.to_string(),
+        reason: reason.to_string(),
+        message: message.into(),
+        observed_generation: generation,
+        last_transition_time: Time(jiff::Timestamp::now()),
+    }
+}
+
+/// Ready=True, reason Reconciled.
+pub fn ready(message: impl Into<String>, generation: Option<i64>) -> Condition {
+    new(READY, true, reason::RECONCILED, message, generation)
+}
+
+/// Ready=False with one of the reasons above.
+pub fn not_ready(reason: &str, message: impl Into<String>, generation: Option<i64>) -> Condition {
+    new(READY, false, reason, message, generation)
+}
+
+/// Synced=True (InSync) or Synced=False (Drifted).
+pub fn synced(in_sync: bool, message: impl Into<String>, generation: Option<i64>) -> Condition {
+    let reason = if in_sync {
+        reason::IN_SYNC
+    } else {
+        reason::DRIFTED
+    };
+    new(SYNCED, in_sync, reason, message, generation)
+}
+
+/// Replaces conditions of the same type in `current` by `updates`, keeping each condition's
+/// `lastTransitionTime` when its status did not change, so that timestamps move only on
+/// transitions and an unchanged status needs no write.
+pub fn merge(current: &[Condition], updates: Vec<Condition>) -> Vec<Condition> {
+    let mut out: Vec<Condition> = current
+        .iter()
+        .filter(|c| !updates.iter().any(|u| u.type_ == c.type_))
+        .cloned()
+        .collect();
+    for mut update in updates {
+        if let Some(old) = current.iter().find(|c| c.type_ == update.type_)
+            && old.status == update.status
+        {
+            update.last_transition_time = old.last_transition_time.clone();
+        }
+        out.push(update);
+    }
+    out.sort_by(|a, b| a.type_.cmp(&b.type_));
+    out
+}
+
+/// The condition of a type, if present.
+pub fn find<'a>(conditions: &'a [Condition], type_: &str) -> Option<&'a Condition> {
+    conditions.iter().find(|c| c.type_ == type_)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_keeps_transition_time_when_status_is_unchanged() {
+        let mut old = ready("first", Some(1));
+        old.last_transition_time = Time(jiff::Timestamp::UNIX_EPOCH);
+        let merged = merge(std::slice::from_ref(&old), vec![ready("second", Some(2))]);
+        assert_eq!(merged.len(), 1);
+        assert_eq!(merged[0].last_transition_time, old.last_transition_time);
+        assert_eq!(merged[0].message, "second");
+        assert_eq!(merged[0].observed_generation, Some(2));
+    }
+
+    #[test]
+    fn merge_moves_transition_time_on_a_status_change() {
+        let mut old = ready("ok", Some(1));
+        old.last_transition_time = Time(jiff::Timestamp::UNIX_EPOCH);
+        let merged = merge(&[old], vec![not_ready(reason::PAUSED, "paused", Some(1))]);
+        assert_ne!(
+            merged[0].last_transition_time.0,
+            jiff::Timestamp::UNIX_EPOCH
+        );
+        assert_eq!(merged[0].reason, reason::PAUSED);
+    }
+
+    #[test]
+    fn merge_keeps_other_types_and_sorts() {
+        let merged = merge(&[synced(true, "", None)], vec![ready("", None)]);
+        let types: Vec<_> = merged.iter().map(|c| c.type_.as_str()).collect();
+        assert_eq!(types, [READY, SYNCED]);
+    }
+}

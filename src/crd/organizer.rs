@@ -1,0 +1,200 @@
+//! `GoToOrganizer`: one person's GoTo Meeting organizer seat.
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use kube::CustomResource;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::schema;
+
+/// Annotation naming an existing organizer to adopt instead of looking the email up.
+pub const ORGANIZER_KEY_ANNOTATION: &str = "goto-operator.dev/organizer-key";
+/// Annotation that stops the operator from acting on the object (status is kept).
+pub const PAUSED_ANNOTATION: &str = "goto-operator.dev/paused";
+/// Finalizer that lets the operator audit meetings and clean up GoTo before the object goes.
+pub const FINALIZER: &str = "goto-operator.dev/cleanup";
+/// How many upcoming meetings `status.meetingAudit.upcomingMeetings` lists at most.
+pub const AUDIT_LIST_LIMIT: usize = 50;
+
+/// The desired state of one person's GoTo Meeting organizer seat.
+#[derive(CustomResource, Deserialize, Serialize, Clone, Debug, PartialEq, JsonSchema)]
+#[kube(
+    group = "goto-operator.dev",
+    version = "v1alpha1",
+    kind = "GoToOrganizer",
+    plural = "gotoorganizers",
+    shortname = "gto",
+    namespaced,
+    status = "GoToOrganizerStatus",
+    printcolumn = r#"{"name":"Email","type":"string","jsonPath":".spec.email"}"#,
+    printcolumn = r#"{"name":"Organizer Key","type":"string","jsonPath":".status.organizerKey"}"#,
+    printcolumn = r#"{"name":"State","type":"string","jsonPath":".status.state"}"#,
+    printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
+    printcolumn = r#"{"name":"Reason","type":"string","priority":1,"jsonPath":".status.conditions[?(@.type==\"Ready\")].reason"}"#,
+    printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
+)]
+#[serde(rename_all = "camelCase")]
+pub struct GoToOrganizerSpec {
+    /// The GoToAccount (in this namespace) whose seat this organizer uses. Immutable: moving a
+    /// person between accounts means offboarding from one and onboarding in the other.
+    #[schemars(extend("x-kubernetes-validations" = [{"rule": "self == oldSelf", "message": "accountRef is immutable"}]))]
+    pub account_ref: AccountRef,
+    /// The organizer's email, their GoTo login. Matched case-insensitively when adopting.
+    #[schemars(length(min = 3, max = 254), pattern(r"^[^@\s]+@[^@\s]+\.[^@\s]+$"))]
+    pub email: String,
+    /// First name, as GoTo shows it.
+    #[schemars(length(min = 1, max = 100), pattern(r"\S"))]
+    pub first_name: String,
+    /// Last name, as GoTo shows it.
+    #[schemars(length(min = 1, max = 100), pattern(r"\S"))]
+    pub last_name: String,
+    /// Locale such as `en_US`. Unset: the operator leaves GoTo's value alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(r"^[a-z]{2,3}(_[A-Z]{2})?$"))]
+    pub locale: Option<String>,
+    /// IANA time zone such as `America/New_York`. Unset: the operator leaves GoTo's value alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        length(min = 1, max = 64),
+        pattern(r"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*$")
+    )]
+    pub time_zone: Option<String>,
+    /// Administrative roles. Unset: the operator leaves GoTo's roles alone; `[]` removes them all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 20), extend("x-kubernetes-list-type" = "set"))]
+    pub admin_roles: Option<Vec<schema::AdminRole>>,
+    /// `true` suspends the organizer: they cannot host, but their data and meetings are kept.
+    #[serde(default)]
+    pub suspended: bool,
+    /// What deleting this object does in GoTo: `Delete` the organizer (after the meeting audit),
+    /// `Suspend` it, or `Orphan` it (touch nothing).
+    #[serde(default)]
+    pub deletion_policy: DeletionPolicy,
+    /// What `deletionPolicy: Delete` does when the organizer still has upcoming meetings:
+    /// `Block` waits until they are reassigned; `Cancel` deletes anyway, cancelling them.
+    #[serde(default)]
+    pub on_upcoming_meetings: OnUpcomingMeetings,
+    /// `Manage` makes GoTo follow the spec; `Observe` never writes to GoTo and only reports drift.
+    #[serde(default)]
+    pub management_policy: ManagementPolicy,
+}
+
+/// A reference to a GoToAccount in the same namespace.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+pub struct AccountRef {
+    /// Name of the GoToAccount.
+    #[schemars(
+        length(min = 1, max = 253),
+        pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    )]
+    pub name: String,
+}
+
+/// What deleting a GoToOrganizer does in GoTo.
+#[derive(Deserialize, Serialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum DeletionPolicy {
+    /// Audit upcoming meetings, then delete the organizer (GoTo cancels their future meetings).
+    #[default]
+    Delete,
+    /// Suspend the organizer and keep it in GoTo.
+    Suspend,
+    /// Leave the organizer in GoTo untouched.
+    Orphan,
+}
+
+/// What a Delete does when the organizer still has upcoming meetings.
+#[derive(Deserialize, Serialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum OnUpcomingMeetings {
+    /// Do not delete; report `DeletionBlocked` and re-audit until no meeting remains.
+    #[default]
+    Block,
+    /// Delete anyway: GoTo cancels every upcoming meeting without notice.
+    Cancel,
+}
+
+/// Whether the operator writes to GoTo.
+#[derive(Deserialize, Serialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum ManagementPolicy {
+    /// Create, update, suspend, resume and delete as the spec says.
+    #[default]
+    Manage,
+    /// Never write to GoTo; report differences as `Synced=False, reason Drifted`.
+    Observe,
+}
+
+/// What the operator last observed and did.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GoToOrganizerStatus {
+    /// GoTo's key for this organizer (a numeric string; never a number).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organizer_key: Option<String>,
+    /// GoTo's key of the account the organizer belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_key: Option<String>,
+    /// The organizer's status as last observed in GoTo: `ACTIVE` or `SUSPENDED`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// Largest meeting the organizer may host, from their GoTo plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_participants: Option<u32>,
+    /// The `metadata.generation` this status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// When GoTo was last read and found (or made) in line with the spec.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_synced_at: Option<Time>,
+    /// `Ready` and `Synced`, with stable reasons.
+    #[serde(default)]
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
+    pub conditions: Vec<Condition>,
+    /// The upcoming-meeting audit written before any Delete in GoTo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meeting_audit: Option<MeetingAudit>,
+}
+
+/// The result of listing an organizer's upcoming meetings before deleting it.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MeetingAudit {
+    /// When the audit ran.
+    pub audited_at: Time,
+    /// How many upcoming meetings the organizer has.
+    pub upcoming_meeting_count: u32,
+    /// The first 50 upcoming meetings.
+    #[serde(default)]
+    pub upcoming_meetings: Vec<AuditedMeeting>,
+}
+
+/// One upcoming meeting found by the audit.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditedMeeting {
+    /// GoTo's meeting id (a numeric string).
+    pub meeting_id: String,
+    /// The meeting's subject.
+    #[serde(default)]
+    pub subject: String,
+    /// When the meeting starts (RFC 3339), if GoTo said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<String>,
+}
+
+impl GoToOrganizer {
+    /// Whether the `goto-operator.dev/paused` annotation is set to `"true"`.
+    pub fn is_paused(&self) -> bool {
+        annotation(self, PAUSED_ANNOTATION).is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    }
+
+    /// The `goto-operator.dev/organizer-key` annotation, if present.
+    pub fn organizer_key_annotation(&self) -> Option<&str> {
+        annotation(self, ORGANIZER_KEY_ANNOTATION)
+    }
+}
+
+fn annotation<'a>(obj: &'a GoToOrganizer, key: &str) -> Option<&'a str> {
+    obj.metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(key))
+        .map(String::as_str)
+}

@@ -1,0 +1,321 @@
+//! GoTo's wire types: what the REST API sends and accepts.
+//!
+//! These are GoTo's shapes, not the operator's: the CRD types live in `crate::crd` and
+//! may evolve on their own. Every key is a string newtype because GoTo's numeric keys
+//! exceed 2^53 and even 2^64; parsing them as numbers anywhere would corrupt them.
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Declares a key newtype that is a string on the wire and in memory.
+macro_rules! string_key {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Wraps a key exactly as GoTo spells it.
+            pub fn new(key: impl Into<String>) -> Self {
+                Self(key.into())
+            }
+
+            /// The key as GoTo spells it.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(key: String) -> Self {
+                Self(key)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(key: &str) -> Self {
+                Self(key.to_owned())
+            }
+        }
+    };
+}
+
+string_key!(
+    /// Primary key of an organizer (a seat holder).
+    OrganizerKey
+);
+string_key!(
+    /// Key of a GoTo account: the unit that owns seats and shares one rate limit.
+    AccountKey
+);
+string_key!(
+    /// Key of a (possibly recurring) meeting.
+    MeetingId
+);
+string_key!(
+    /// Key of one session of a meeting; attendee lists hang off this, not the meeting id.
+    MeetingInstanceKey
+);
+
+/// Whether an organizer may host. Suspension keeps data and meetings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OrganizerStatus {
+    /// The organizer holds a usable seat.
+    Active,
+    /// The organizer cannot host; its data is kept.
+    Suspended,
+    /// A status this client does not know yet; kept so a new GoTo value does not break decoding.
+    #[serde(other)]
+    Unknown,
+}
+
+/// An organizer as GoTo returns it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Organizer {
+    /// GoTo's key for this organizer.
+    pub organizer_key: OrganizerKey,
+    /// The account holding the seat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_key: Option<AccountKey>,
+    /// Login id; GoTo matches it case-insensitively.
+    #[serde(default)]
+    pub email: String,
+    /// Given name.
+    #[serde(default)]
+    pub first_name: String,
+    /// Family name.
+    #[serde(default)]
+    pub last_name: String,
+    /// Active or suspended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<OrganizerStatus>,
+    /// Locale such as `en_US`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    /// IANA time zone such as `America/New_York`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+    /// Set by the plan, not by us.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_participants: Option<u32>,
+    /// Admin roles held in the account.
+    #[serde(default)]
+    pub admin_roles: Vec<String>,
+}
+
+/// The body of a create: GoTo assigns the key and the status.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewOrganizer {
+    /// Login id.
+    pub email: String,
+    /// Given name.
+    pub first_name: String,
+    /// Family name.
+    pub last_name: String,
+}
+
+/// The COMPLETE representation sent by a full PUT.
+///
+/// GoTo resets every field a PUT omits, so there is no "patch" type: callers build the
+/// whole desired organizer. `None` fields are omitted, which GoTo reads as "default".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrganizerUpdate {
+    /// Login id.
+    pub email: String,
+    /// Given name.
+    pub first_name: String,
+    /// Family name.
+    pub last_name: String,
+    /// Locale; omitted (reset to default) when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    /// Time zone; omitted (reset to default) when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+    /// Always sent, even empty, so the body is complete.
+    #[serde(default)]
+    pub admin_roles: Vec<String>,
+    /// Omitted when `None`; `resume_organizer` sets it to `Active`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<OrganizerStatus>,
+}
+
+impl OrganizerUpdate {
+    /// The update that keeps `organizer` exactly as it is: a base to change one field on.
+    pub fn from_organizer(organizer: &Organizer) -> Self {
+        Self {
+            email: organizer.email.clone(),
+            first_name: organizer.first_name.clone(),
+            last_name: organizer.last_name.clone(),
+            locale: organizer.locale.clone(),
+            time_zone: organizer.time_zone.clone(),
+            admin_roles: organizer.admin_roles.clone(),
+            status: None,
+        }
+    }
+}
+
+/// Which meetings to list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum MeetingStatus {
+    /// Meetings in progress.
+    Active,
+    /// Scheduled meetings not in progress.
+    Inactive,
+    /// Past sessions, with their meetingInstanceKeys.
+    History,
+}
+
+impl MeetingStatus {
+    /// The value of the `status` query parameter.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MeetingStatus::Active => "ACTIVE",
+            MeetingStatus::Inactive => "INACTIVE",
+            MeetingStatus::History => "HISTORY",
+        }
+    }
+}
+
+/// Filter of a meeting listing. The default (no status) lists upcoming meetings.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MeetingQuery {
+    /// No status = upcoming only.
+    pub status: Option<MeetingStatus>,
+    /// Start of the range (HISTORY).
+    pub start_date: Option<jiff::Timestamp>,
+    /// End of the range (HISTORY).
+    pub end_date: Option<jiff::Timestamp>,
+}
+
+impl MeetingQuery {
+    /// Past sessions between two instants: the compliance report's query.
+    pub fn history(start: jiff::Timestamp, end: jiff::Timestamp) -> Self {
+        Self {
+            status: Some(MeetingStatus::History),
+            start_date: Some(start),
+            end_date: Some(end),
+        }
+    }
+}
+
+/// A meeting or, for HISTORY, one past session of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Meeting {
+    /// The (possibly recurring) meeting.
+    pub meeting_id: MeetingId,
+    /// The session; present on HISTORY entries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meeting_instance_key: Option<MeetingInstanceKey>,
+    /// Title.
+    #[serde(default)]
+    pub subject: String,
+    /// Scheduled or actual start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<jiff::Timestamp>,
+    /// Scheduled or actual end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<jiff::Timestamp>,
+}
+
+/// One attendee of an ended session.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attendee {
+    /// Email the attendee joined with.
+    pub attendee_email: String,
+    /// Display name, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attendee_name: Option<String>,
+    /// When the attendee joined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub join_time: Option<jiff::Timestamp>,
+    /// When the attendee left; absent if unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leave_time: Option<jiff::Timestamp>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ABOVE_2_128: &str = "340282366920938463463374607431768211457";
+
+    #[test]
+    fn keys_above_2_64_round_trip_exactly() {
+        let json = format!(
+            r#"{{"organizerKey":"{ABOVE_2_128}","accountKey":"18446744073709551617","email":"a@b.c"}}"#
+        );
+        let organizer: Organizer = serde_json::from_str(&json).unwrap();
+        assert_eq!(organizer.organizer_key.as_str(), ABOVE_2_128);
+        assert_eq!(
+            organizer.account_key.as_ref().unwrap().as_str(),
+            "18446744073709551617"
+        );
+        let back = serde_json::to_value(&organizer).unwrap();
+        assert_eq!(
+            back["organizerKey"],
+            serde_json::Value::String(ABOVE_2_128.into())
+        );
+        assert_eq!(OrganizerKey::new(ABOVE_2_128).to_string(), ABOVE_2_128);
+    }
+
+    #[test]
+    fn numeric_keys_are_rejected_not_rounded() {
+        let json = r#"{"organizerKey":340282366920938463463374607431768211457}"#;
+        assert!(serde_json::from_str::<Organizer>(json).is_err());
+    }
+
+    #[test]
+    fn unknown_status_decodes_as_unknown() {
+        let organizer: Organizer =
+            serde_json::from_str(r#"{"organizerKey":"1","status":"PENDING"}"#).unwrap();
+        assert_eq!(organizer.status, Some(OrganizerStatus::Unknown));
+    }
+
+    #[test]
+    fn update_body_is_complete_and_omits_only_none() {
+        let update = OrganizerUpdate {
+            email: "a@b.c".into(),
+            first_name: "A".into(),
+            last_name: "B".into(),
+            locale: Some("en_US".into()),
+            time_zone: None,
+            admin_roles: vec![],
+            status: Some(OrganizerStatus::Active),
+        };
+        let body = serde_json::to_value(&update).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"email":"a@b.c","firstName":"A","lastName":"B",
+                "locale":"en_US","adminRoles":[],"status":"ACTIVE"})
+        );
+    }
+
+    #[test]
+    fn history_meeting_decodes() {
+        let json = r#"{"meetingId":"18446744073709551616","meetingInstanceKey":"99999999999999999999",
+            "subject":"s","startTime":"2026-01-02T10:00:00Z","endTime":"2026-01-02T11:00:00Z"}"#;
+        let meeting: Meeting = serde_json::from_str(json).unwrap();
+        assert_eq!(
+            meeting.meeting_instance_key.unwrap().as_str(),
+            "99999999999999999999"
+        );
+        assert_eq!(
+            meeting.start_time.unwrap().to_string(),
+            "2026-01-02T10:00:00Z"
+        );
+    }
+}

@@ -1,0 +1,229 @@
+//! The organizer operations: get, list, find, create, full-PUT update, suspend, resume, delete.
+use super::client::{ApiRequest, DeleteOutcome, GoToClient};
+use super::error::Error;
+use super::models::{NewOrganizer, Organizer, OrganizerKey, OrganizerStatus, OrganizerUpdate};
+use super::paging::paginate;
+use super::retry::with_retries;
+use super::transport::Raw;
+use futures::stream::{BoxStream, TryStreamExt};
+use reqwest::{Method, StatusCode};
+
+impl GoToClient {
+    /// One organizer; [`Error::NotFound`] when GoTo has no such key.
+    pub async fn get_organizer(&self, key: &OrganizerKey) -> Result<Organizer, Error> {
+        let request = ApiRequest {
+            operation: "get_organizer",
+            method: Method::GET,
+            url: self.endpoint(&["organizers", key.as_str()])?,
+            body: None,
+        };
+        self.call(&request).await?.json("get_organizer")
+    }
+
+    /// Every organizer of the account, 100 a page.
+    pub fn list_organizers(&self) -> BoxStream<'static, Result<Organizer, Error>> {
+        let url = self.endpoint(&["accounts", self.account_key().as_str(), "organizers"]);
+        paginate(self.clone(), "list_organizers", url, "organizers")
+    }
+
+    /// The organizer whose email matches, ignoring case, if any.
+    pub async fn find_organizer_by_email(&self, email: &str) -> Result<Option<Organizer>, Error> {
+        let wanted = normalize_email(email);
+        let mut organizers = self.list_organizers();
+        while let Some(organizer) = organizers.try_next().await? {
+            if normalize_email(&organizer.email) == wanted {
+                return Ok(Some(organizer));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Creates an organizer, taking a paid seat.
+    ///
+    /// A POST is never blindly retried: only answers proving GoTo did not act (429, and
+    /// the 401 token renewal) are resent. 402 is [`Error::SeatUnavailable`]; on 409 the
+    /// email is looked up: taken → [`Error::AlreadyExists`], else no seat. After an
+    /// ambiguous failure (5xx, timeout, reset) the email is looked up too: if GoTo did
+    /// create the organizer it is returned, else the transient error.
+    pub async fn create_organizer(&self, new: &NewOrganizer) -> Result<Organizer, Error> {
+        let request = ApiRequest {
+            operation: "create_organizer",
+            method: Method::POST,
+            url: self.endpoint(&["accounts", self.account_key().as_str(), "organizers"])?,
+            body: Some(to_body(new)?),
+        };
+        let answer = with_retries(&self.inner.retry, is_rate_limited, || async {
+            let raw = self.attempt(&request).await?;
+            match raw.status {
+                StatusCode::TOO_MANY_REQUESTS => Err(raw
+                    .success()
+                    .err()
+                    .unwrap_or(Error::RateLimited { retry_after: None })),
+                _ => Ok(raw),
+            }
+        })
+        .await;
+        let raw = match answer {
+            Ok(raw) => raw,
+            Err(error @ Error::Transient(_)) => {
+                return self.resolve_ambiguous_create(new, error).await;
+            }
+            Err(error) => return Err(error),
+        };
+        match raw.status.as_u16() {
+            200..=299 => match raw.json("create_organizer") {
+                Ok(organizer) => Ok(organizer),
+                // It was created; the lookup recovers the organizer the body failed to give.
+                Err(error) => self.resolve_ambiguous_create(new, error).await,
+            },
+            402 => Err(Error::SeatUnavailable { status: 402 }),
+            409 => match self.find_organizer_by_email(&new.email).await? {
+                Some(organizer) => Err(Error::AlreadyExists {
+                    organizer: Box::new(organizer),
+                }),
+                None => Err(Error::SeatUnavailable { status: 409 }),
+            },
+            _ => match raw.success() {
+                Err(error @ Error::Transient(_)) => self.resolve_ambiguous_create(new, error).await,
+                Err(error) => Err(error),
+                Ok(_) => Err(Error::Decode("create_organizer: unexpected status".into())),
+            },
+        }
+    }
+
+    /// GoTo may or may not have created the organizer: the email decides.
+    async fn resolve_ambiguous_create(
+        &self,
+        new: &NewOrganizer,
+        error: Error,
+    ) -> Result<Organizer, Error> {
+        match self.find_organizer_by_email(&new.email).await {
+            Ok(Some(organizer)) => {
+                tracing::debug!(organizer_key = %organizer.organizer_key, "ambiguous create had succeeded");
+                Ok(organizer)
+            }
+            Ok(None) => Err(error),
+            Err(lookup) => {
+                tracing::debug!(error = %lookup, "lookup after an ambiguous create failed");
+                Err(error)
+            }
+        }
+    }
+
+    /// Replaces the organizer with `update`: a full PUT, so every field is sent.
+    pub async fn update_organizer(
+        &self,
+        key: &OrganizerKey,
+        update: &OrganizerUpdate,
+    ) -> Result<Organizer, Error> {
+        self.put_organizer(key, update, "update_organizer").await
+    }
+
+    /// Suspends the organizer: it can no longer host; data and meetings are kept.
+    pub async fn suspend_organizer(&self, key: &OrganizerKey) -> Result<(), Error> {
+        let account = self.account_key().as_str();
+        let request = ApiRequest {
+            operation: "suspend_organizer",
+            method: Method::PUT,
+            url: self.endpoint(&["accounts", account, "organizers", key.as_str(), "suspend"])?,
+            body: None,
+        };
+        self.call(&request).await.map(drop)
+    }
+
+    /// Reactivates a suspended organizer: a full PUT of `update` with status ACTIVE
+    /// (**assumed**: GoTo documents no resume endpoint). Observed as `update_organizer`.
+    pub async fn resume_organizer(
+        &self,
+        key: &OrganizerKey,
+        update: &OrganizerUpdate,
+    ) -> Result<Organizer, Error> {
+        let update = OrganizerUpdate {
+            status: Some(OrganizerStatus::Active),
+            ..update.clone()
+        };
+        self.put_organizer(key, &update, "update_organizer").await
+    }
+
+    /// Deletes the organizer. GoTo cancels all its future meetings at once, without notice.
+    pub async fn delete_organizer(&self, key: &OrganizerKey) -> Result<DeleteOutcome, Error> {
+        let account = self.account_key().as_str();
+        let request = ApiRequest {
+            operation: "delete_organizer",
+            method: Method::DELETE,
+            url: self.endpoint(&["accounts", account, "organizers", key.as_str()])?,
+            body: None,
+        };
+        match self.call(&request).await {
+            Ok(_) => Ok(DeleteOutcome::Deleted),
+            Err(Error::NotFound) => Ok(DeleteOutcome::AlreadyGone),
+            Err(error) => Err(error),
+        }
+    }
+
+    async fn put_organizer(
+        &self,
+        key: &OrganizerKey,
+        update: &OrganizerUpdate,
+        operation: &'static str,
+    ) -> Result<Organizer, Error> {
+        let request = ApiRequest {
+            operation,
+            method: Method::PUT,
+            url: self.endpoint(&["organizers", key.as_str()])?,
+            body: Some(to_body(update)?),
+        };
+        let raw = self.call(&request).await?;
+        if answered_without_body(&raw) {
+            return self.get_organizer(key).await;
+        }
+        raw.json(operation)
+    }
+}
+
+/// A 204 or an empty 200 says "done" without the organizer: it must be read back.
+fn answered_without_body(raw: &Raw) -> bool {
+    raw.status == StatusCode::NO_CONTENT || raw.body.iter().all(u8::is_ascii_whitespace)
+}
+
+fn is_rate_limited(error: &Error) -> bool {
+    matches!(error, Error::RateLimited { .. })
+}
+
+fn to_body<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, Error> {
+    serde_json::to_value(value).map_err(|e| Error::Decode(format!("encoding the request: {e}")))
+}
+
+/// GoTo matches login ids case-insensitively.
+fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_match_ignoring_case_and_spaces() {
+        assert_eq!(
+            normalize_email(" Ada.Lovelace@Example.COM "),
+            normalize_email("ada.lovelace@example.com")
+        );
+        assert_ne!(
+            normalize_email("ada@example.com"),
+            normalize_email("ada2@example.com")
+        );
+    }
+
+    #[test]
+    fn empty_answers_are_read_back() {
+        let raw = |status: u16, body: &[u8]| Raw {
+            status: StatusCode::from_u16(status).unwrap(),
+            retry_after: None,
+            body: body.to_vec(),
+        };
+        assert!(answered_without_body(&raw(204, b"")));
+        assert!(answered_without_body(&raw(200, b" \n")));
+        assert!(!answered_without_body(&raw(200, b"{}")));
+    }
+}

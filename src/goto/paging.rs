@@ -1,0 +1,172 @@
+//! Token pagination as a `futures::Stream`.
+//!
+//! GoTo pages with an opaque `nextPageToken`, absent or empty on the last page. The
+//! stream asks for the largest page (100), follows the token, and ends with an error
+//! rather than loop if the server ever hands back a token it already gave.
+use super::client::{ApiRequest, GoToClient};
+use super::error::Error;
+use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use std::collections::HashSet;
+use url::Url;
+
+/// Largest page GoTo serves; above it answers 400.
+pub(crate) const PAGE_LIMIT: u32 = 100;
+/// Query parameter carrying the page token (**assumed** name, see goto-api.md).
+pub(crate) const PAGE_TOKEN_PARAM: &str = "pageToken";
+/// Response field carrying the next page's token.
+const NEXT_PAGE_TOKEN_FIELD: &str = "nextPageToken";
+
+/// One page's items and what comes after it.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Page<T> {
+    pub(crate) items: Vec<T>,
+    pub(crate) next: Option<String>,
+}
+
+/// Decodes a page whose items sit under `field` (e.g. `organizers`).
+pub(crate) fn decode_page<T: DeserializeOwned>(body: &[u8], field: &str) -> Result<Page<T>, Error> {
+    let mut page: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(body).map_err(|e| Error::Decode(format!("{field} page: {e}")))?;
+    let items = match page.remove(field) {
+        Some(value) => serde_json::from_value(value)
+            .map_err(|e| Error::Decode(format!("{field} page: {e}")))?,
+        None => Vec::new(),
+    };
+    let next = match page.remove(NEXT_PAGE_TOKEN_FIELD) {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(token)) if token.is_empty() => None,
+        Some(serde_json::Value::String(token)) => Some(token),
+        Some(other) => {
+            return Err(Error::Decode(format!(
+                "{NEXT_PAGE_TOKEN_FIELD} is not a string: {other}"
+            )));
+        }
+    };
+    Ok(Page { items, next })
+}
+
+/// The URL of one page: `base` plus the limit and, after the first page, the token.
+pub(crate) fn page_url(base: &Url, token: Option<&str>) -> Url {
+    let mut url = base.clone();
+    {
+        let mut query = url.query_pairs_mut();
+        query.append_pair("limit", &PAGE_LIMIT.to_string());
+        if let Some(token) = token {
+            query.append_pair(PAGE_TOKEN_PARAM, token);
+        }
+    }
+    url
+}
+
+enum Cursor {
+    First,
+    Next(String),
+    Done,
+}
+
+struct State {
+    client: GoToClient,
+    cursor: Cursor,
+    seen: HashSet<String>,
+}
+
+/// Streams every item of a paginated listing at `base` (which may carry filter parameters).
+pub(crate) fn paginate<T>(
+    client: GoToClient,
+    operation: &'static str,
+    base: Result<Url, Error>,
+    field: &'static str,
+) -> BoxStream<'static, Result<T, Error>>
+where
+    T: DeserializeOwned + Send + 'static,
+{
+    let base = match base {
+        Ok(base) => base,
+        Err(error) => return stream::once(async { Err(error) }).boxed(),
+    };
+    let state = State {
+        client,
+        cursor: Cursor::First,
+        seen: HashSet::new(),
+    };
+    stream::try_unfold(state, move |mut state| {
+        let base = base.clone();
+        async move {
+            let token = match std::mem::replace(&mut state.cursor, Cursor::Done) {
+                Cursor::Done => return Ok(None),
+                Cursor::First => None,
+                Cursor::Next(token) => Some(token),
+            };
+            let request = ApiRequest {
+                operation,
+                method: Method::GET,
+                url: page_url(&base, token.as_deref()),
+                body: None,
+            };
+            let raw = state.client.call(&request).await?;
+            let page: Page<T> = decode_page(&raw.body, field)?;
+            if let Some(next) = page.next {
+                if !state.seen.insert(next.clone()) {
+                    return Err(Error::Decode(format!(
+                        "{operation}: GoTo repeated a page token; stopping instead of looping"
+                    )));
+                }
+                state.cursor = Cursor::Next(next);
+            }
+            Ok(Some((stream::iter(page.items.into_iter().map(Ok)), state)))
+        }
+    })
+    .try_flatten()
+    .boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_decode_items_and_token() {
+        let page: Page<serde_json::Value> = decode_page(
+            br#"{"organizers":[{"a":1},{"a":2}],"nextPageToken":"abc"}"#,
+            "organizers",
+        )
+        .unwrap();
+        assert_eq!(page.items.len(), 2);
+        assert_eq!(page.next.as_deref(), Some("abc"));
+    }
+
+    #[test]
+    fn an_empty_or_missing_token_ends_the_listing() {
+        for body in [
+            &br#"{"organizers":[],"nextPageToken":""}"#[..],
+            br#"{"organizers":[]}"#,
+            br#"{"organizers":[],"nextPageToken":null}"#,
+            br#"{}"#,
+        ] {
+            let page: Page<serde_json::Value> = decode_page(body, "organizers").unwrap();
+            assert_eq!(page.next, None);
+        }
+    }
+
+    #[test]
+    fn a_numeric_token_is_a_decode_error() {
+        let result: Result<Page<serde_json::Value>, _> =
+            decode_page(br#"{"nextPageToken":5}"#, "meetings");
+        assert!(matches!(result, Err(Error::Decode(_))));
+    }
+
+    #[test]
+    fn page_urls_carry_limit_and_token() {
+        let base = Url::parse("http://h/G2M/rest/v2/organizers/1/meetings?status=HISTORY").unwrap();
+        assert_eq!(
+            page_url(&base, None).as_str(),
+            "http://h/G2M/rest/v2/organizers/1/meetings?status=HISTORY&limit=100"
+        );
+        assert_eq!(
+            page_url(&base, Some("a b&c")).as_str(),
+            "http://h/G2M/rest/v2/organizers/1/meetings?status=HISTORY&limit=100&pageToken=a+b%26c"
+        );
+    }
+}

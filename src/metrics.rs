@@ -1,0 +1,191 @@
+//! Prometheus metrics. Every label value is a fixed `&'static str` (never built from user input
+//! or error text), so cardinality stays bounded and no secret can leak into a label.
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use crate::goto;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReconcileLabels {
+    controller: &'static str,
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ControllerLabels {
+    controller: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    operation: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OperationLabels {
+    operation: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ActionLabels {
+    action: &'static str,
+}
+
+/// The operator's metrics and the registry that exposes them on /metrics.
+pub struct Metrics {
+    registry: Registry,
+    reconciliations: Family<ReconcileLabels, Counter>,
+    reconcile_duration: Family<ControllerLabels, Histogram>,
+    goto_requests: Family<RequestLabels, Counter>,
+    goto_request_duration: Family<OperationLabels, Histogram>,
+    goto_writes: Family<ActionLabels, Counter>,
+    deletions_blocked: Gauge,
+    leader: Gauge,
+}
+
+fn duration_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.005, 2.0, 14))
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("goto_operator");
+        let reconciliations = Family::<ReconcileLabels, Counter>::default();
+        registry.register(
+            "reconciliations",
+            "Reconciliations by controller and result (ok or a fixed error label)",
+            reconciliations.clone(),
+        );
+        let reconcile_duration = Family::<ControllerLabels, Histogram>::new_with_constructor(
+            duration_histogram as fn() -> Histogram,
+        );
+        registry.register(
+            "reconcile_duration_seconds",
+            "Time spent in one reconciliation",
+            reconcile_duration.clone(),
+        );
+        let goto_requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "goto_requests",
+            "HTTP requests sent to the GoTo API, by operation and outcome",
+            goto_requests.clone(),
+        );
+        let goto_request_duration = Family::<OperationLabels, Histogram>::new_with_constructor(
+            duration_histogram as fn() -> Histogram,
+        );
+        registry.register(
+            "goto_request_duration_seconds",
+            "Latency of GoTo API requests",
+            goto_request_duration.clone(),
+        );
+        let goto_writes = Family::<ActionLabels, Counter>::default();
+        registry.register(
+            "goto_writes",
+            "Writes the operator made to GoTo (create, update, suspend, resume, delete)",
+            goto_writes.clone(),
+        );
+        let deletions_blocked = Gauge::default();
+        registry.register(
+            "deletions_blocked",
+            "GoToOrganizers whose deletion waits for upcoming meetings",
+            deletions_blocked.clone(),
+        );
+        let leader = Gauge::default();
+        registry.register(
+            "leader",
+            "1 while this replica holds the leader lease",
+            leader.clone(),
+        );
+        Self {
+            registry,
+            reconciliations,
+            reconcile_duration,
+            goto_requests,
+            goto_request_duration,
+            goto_writes,
+            deletions_blocked,
+            leader,
+        }
+    }
+}
+
+impl Metrics {
+    /// Counts one reconciliation and its duration.
+    pub fn reconciled(&self, controller: &'static str, result: &'static str, elapsed: Duration) {
+        self.reconciliations
+            .get_or_create(&ReconcileLabels { controller, result })
+            .inc();
+        self.reconcile_duration
+            .get_or_create(&ControllerLabels { controller })
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// Counts one write to GoTo.
+    pub fn goto_write(&self, action: &'static str) {
+        self.goto_writes
+            .get_or_create(&ActionLabels { action })
+            .inc();
+    }
+
+    /// Moves the blocked-deletions gauge.
+    pub fn deletion_blocked(&self, delta: i64) {
+        self.deletions_blocked.inc_by(delta);
+    }
+
+    /// Records whether this replica leads.
+    pub fn set_leader(&self, leader: bool) {
+        self.leader.set(i64::from(leader));
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+impl goto::Observer for Metrics {
+    fn request(&self, operation: &'static str, outcome: &'static str, elapsed: Duration) {
+        self.goto_requests
+            .get_or_create(&RequestLabels { operation, outcome })
+            .inc();
+        self.goto_request_duration
+            .get_or_create(&OperationLabels { operation })
+            .observe(elapsed.as_secs_f64());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::goto::Observer;
+
+    #[test]
+    fn exposition_names_every_family() {
+        let m = Metrics::default();
+        m.reconciled("organizer", "ok", Duration::from_millis(12));
+        m.request("get_organizer", "ok", Duration::from_millis(3));
+        m.goto_write("create");
+        m.set_leader(true);
+        let text = m.encode();
+        for name in [
+            "goto_operator_reconciliations_total{controller=\"organizer\",result=\"ok\"} 1",
+            "goto_operator_reconcile_duration_seconds_count{controller=\"organizer\"} 1",
+            "goto_operator_goto_requests_total{operation=\"get_organizer\",outcome=\"ok\"} 1",
+            "goto_operator_goto_writes_total{action=\"create\"} 1",
+            "goto_operator_leader 1",
+            "goto_operator_deletions_blocked 0",
+        ] {
+            assert!(text.contains(name), "missing {name} in\n{text}");
+        }
+    }
+}
