@@ -73,6 +73,11 @@ pub(crate) async fn gate(State(sim): State<Arc<Sim>>, req: Request, next: Next) 
         });
     let req = Request::from_parts(parts, Body::from(bytes));
 
+    // Whether this request came back during a 429's Retry-After, whatever answer it gets.
+    let early = match class {
+        Class::Api => sim.world().limiter.arrival(Instant::now()),
+        _ => None,
+    };
     let latency = sim.world().faults.latency_ms;
     if latency > 0 {
         tokio::time::sleep(Duration::from_millis(latency)).await;
@@ -97,7 +102,7 @@ pub(crate) async fn gate(State(sim): State<Arc<Sim>>, req: Request, next: Next) 
             )
             .into_response(),
         ),
-        Verdict::Pass => Some(admit_and_run(&sim, class, req, next).await),
+        Verdict::Pass => Some(admit_and_run(&sim, class, early, req, next).await),
     };
     let answered = match (answered, plan.after) {
         (Some(_), Verdict::Drop) | (None, _) => None,
@@ -158,8 +163,15 @@ fn redact_query(query: &str) -> String {
         .join("&")
 }
 
-/// Checks the bearer token and the request budget of API requests, then runs the handler.
-async fn admit_and_run(sim: &Sim, class: Class, req: Request, next: Next) -> Response {
+/// Checks the bearer token and the request budget of API requests (`early`: the seconds left
+/// of a running Retry-After), then runs the handler.
+async fn admit_and_run(
+    sim: &Sim,
+    class: Class,
+    early: Option<u64>,
+    req: Request,
+    next: Next,
+) -> Response {
     if class == Class::Api {
         let now = Instant::now();
         let mut world = sim.world();
@@ -169,6 +181,10 @@ async fn admit_and_run(sim: &Sim, class: Class, req: Request, next: Next) -> Res
                 return invalid_token("unknown or expired access token");
             }
             Some(_) => {}
+        }
+        if let Some(retry_after) = early {
+            world.limiter.limited += 1;
+            return rate_limited(retry_after);
         }
         if let Admission::Limited { retry_after } = world.limiter.admit(now) {
             return rate_limited(retry_after);

@@ -24,20 +24,26 @@ async fn over_the_rate_429_with_retry_after_and_violations_counted() {
     tokio::time::sleep(Duration::from_secs(retry_after)).await;
     assert_eq!(e.get(&path).await.status, 200);
     assert_eq!(e.sim.retry_after_violations(), 0);
-    // Ignoring it: caught.
+    // A request already in flight when the 429 went out is refused but not held against
+    // the client; coming back later, before Retry-After elapsed, is caught.
     assert_eq!(e.get(&path).await.status, 200);
     assert_eq!(e.get(&path).await.status, 429);
     assert_eq!(e.get(&path).await.status, 429);
+    assert_eq!(e.sim.retry_after_violations(), 0);
+    tokio::time::advance(Duration::from_millis(100)).await;
+    assert_eq!(e.get(&path).await.status, 429);
     assert_eq!(
         (e.sim.rate_limited_count(), e.sim.retry_after_violations()),
-        (3, 1)
+        (4, 1)
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn injected_429_has_retry_after_and_counts_violations() {
     let e = env().await;
-    let rule = FaultRule::status("GET", "/G2M/rest/v2/organizers/*", 429).with_retry_after(30);
+    let rule = FaultRule::status("GET", "/G2M/rest/v2/organizers/*", 429)
+        .with_retry_after(30)
+        .times(100);
     e.sim.set_faults(Faults {
         rules: vec![rule],
         ..Faults::default()
@@ -47,8 +53,21 @@ async fn injected_429_has_retry_after_and_counts_violations() {
         (limited.status, limited.retry_after.as_deref()),
         (429, Some("30"))
     );
+    tokio::time::advance(Duration::from_secs(1)).await;
     assert_eq!(e.get("/organizers/18446744073709551617").await.status, 429);
-    assert_eq!(e.sim.retry_after_violations(), 1);
+    assert_eq!(
+        e.sim.retry_after_violations(),
+        1,
+        "early, though the rule answered"
+    );
+    // The last 429 (at 1 s) asked for another 30 s.
+    tokio::time::advance(Duration::from_secs(30)).await;
+    assert_eq!(e.get("/organizers/18446744073709551617").await.status, 429);
+    assert_eq!(
+        e.sim.retry_after_violations(),
+        1,
+        "honoured: the rule answers again"
+    );
 }
 
 #[tokio::test]
