@@ -124,15 +124,26 @@ pub(crate) async fn gate(State(sim): State<Arc<Sim>>, req: Request, next: Next) 
         // Not served through the killable listener: the closest thing is an empty 500.
         (None, None) => (StatusCode::INTERNAL_SERVER_ERROR.into_response(), false),
     };
+    let status = if dropped {
+        0
+    } else {
+        response.status().as_u16()
+    };
+    // One line per request shows the demo's traffic on stderr; never a body or a token.
+    tracing::info!(
+        target: "goto_simulator",
+        %method,
+        %path,
+        query = query.as_deref().unwrap_or(""),
+        status,
+        dropped,
+        "request"
+    );
     sim.world().record(RecordedRequest {
         method: method.to_string(),
         path,
         query,
-        status: if dropped {
-            0
-        } else {
-            response.status().as_u16()
-        },
+        status,
         at: jiff::Timestamp::now(),
         body: logged_body,
         dropped,
