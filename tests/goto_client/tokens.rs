@@ -102,3 +102,23 @@ async fn a_401_after_renewal_is_unauthorized() {
     assert_eq!(api_requests(&sim, "GET").len(), 2, "renew once, retry once");
     assert_eq!(token_requests(&sim), 2);
 }
+
+#[tokio::test]
+async fn fifty_callers_with_a_bad_secret_cause_one_token_request() {
+    let sim = start(SimConfig::default()).await;
+    let mut config = config(&sim);
+    config.credentials.client_secret = SecretString::from("wrong-secret-value");
+    let client = GoToClient::new(config).unwrap();
+    let calls = (0..50).map(|_| {
+        let client = client.clone();
+        tokio::spawn(async move { client.get_organizer(&OrganizerKey::new("1")).await })
+    });
+    for call in futures::future::join_all(calls).await {
+        assert!(matches!(call.unwrap(), Err(Error::Unauthorized)));
+    }
+    assert_eq!(
+        token_requests(&sim),
+        1,
+        "callers that queued share the refusal"
+    );
+}
