@@ -176,7 +176,7 @@ start_once() {
     --listen-client-urls="http://127.0.0.1:$etcd_port" --advertise-client-urls="http://127.0.0.1:$etcd_port" \
     --listen-peer-urls="http://127.0.0.1:$etcd_peer_port" --initial-advertise-peer-urls="http://127.0.0.1:$etcd_peer_port" \
     --initial-cluster="envtest=http://127.0.0.1:$etcd_peer_port" \
-    --listen-metrics-urls="" --unsafe-no-fsync=true --log-level=warn \
+    --unsafe-no-fsync=true --log-level=warn \
     >"$DIR/etcd.log" 2>&1 </dev/null &
   echo $! >"$DIR/etcd.pid"
   wait_for etcd "healthy" etcd_healthy "$etcd_port" || return 1
