@@ -170,7 +170,6 @@ start_once() {
   url="https://127.0.0.1:$api_port"
   echo "$url" >"$DIR/apiserver.url"
 
-  mkdir -p "$DIR/etcd-data"
   # No fsync: test data is throw-away, and fsync dominates etcd latency on shared disks.
   "$ETCD_BIN" --name=envtest --data-dir="$DIR/etcd-data" \
     --listen-client-urls="http://127.0.0.1:$etcd_port" --advertise-client-urls="http://127.0.0.1:$etcd_port" \
