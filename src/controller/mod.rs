@@ -17,12 +17,10 @@ use std::time::Duration;
 
 use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::core::v1::Secret;
+use kube::api::PartialObjectMeta;
 use kube::runtime::events::Reporter;
 use kube::runtime::reflector::{self, ObjectRef, Store};
-use kube::runtime::{
-    Config, Controller, PredicateConfig, WatchStreamExt, watcher,
-};
-use kube::api::PartialObjectMeta;
+use kube::runtime::{Config, Controller, PredicateConfig, WatchStreamExt, watcher};
 use kube::{Api, Client, Resource, ResourceExt};
 
 use crate::cli::RunArgs;
