@@ -14,9 +14,9 @@ use super::select::{self, OrganizerSelection};
 use crate::cli::ReportFormat;
 use crate::goto::{self, GoToClient, Meeting, MeetingInstanceKey, MeetingQuery, OrganizerKey};
 
-/// Attendee lists read at once. The account's request budget still caps the rate; this only
-/// hides latency, so a report runs at the budget rather than at one round trip at a time.
-const ATTENDEE_CONCURRENCY: usize = 4;
+/// Attendee lists read at once by default. The account's request budget still caps the rate;
+/// this only hides latency, so a report runs at the budget rather than one round trip at a time.
+pub const DEFAULT_ATTENDEE_CONCURRENCY: usize = 4;
 
 /// What to report on.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,6 +27,20 @@ pub struct ReportRequest {
     pub format: ReportFormat,
     /// Which organizers (default: all).
     pub organizers: OrganizerSelection,
+    /// Attendee lists read at once (at least 1).
+    pub attendee_concurrency: usize,
+}
+
+impl ReportRequest {
+    /// A request with the default concurrency.
+    pub fn new(range: DateRange, format: ReportFormat, organizers: OrganizerSelection) -> Self {
+        Self {
+            range,
+            format,
+            organizers,
+            attendee_concurrency: DEFAULT_ATTENDEE_CONCURRENCY,
+        }
+    }
 }
 
 /// What a report covered.
@@ -100,7 +114,7 @@ pub async fn collect(
                 progress.event(ProgressEvent::SessionDone);
                 (session, instance, attendees)
             })
-            .buffered(ATTENDEE_CONCURRENCY);
+            .buffered(request.attendee_concurrency.max(1));
         while let Some((session, instance, attendees)) = lists.next().await {
             match attendees {
                 Ok(attendees) => {

@@ -15,7 +15,9 @@ mod rows;
 mod select;
 
 pub use account::{AccountSource, CLIENT_ID_ENV, CLIENT_SECRET_ENV};
-pub use collect::{ReportRequest, ReportSummary, collect, run_report};
+pub use collect::{
+    DEFAULT_ATTENDEE_CONCURRENCY, ReportRequest, ReportSummary, collect, run_report,
+};
 pub use output::{Sink, write_rows};
 pub use progress::{NoProgress, Progress, ProgressEvent, StderrProgress};
 pub use range::DateRange;
@@ -27,11 +29,11 @@ use crate::cli::AttendanceArgs;
 /// `goto-operator report attendance`: checks every flag, opens the output, builds the account's
 /// client, runs the report, and only then makes the output file visible.
 pub async fn attendance(args: AttendanceArgs) -> crate::Result<()> {
-    let request = ReportRequest {
-        range: DateRange::parse(&args.from, &args.to)?,
-        format: args.format,
-        organizers: OrganizerSelection::new(args.emails.clone(), args.organizer_keys.clone())?,
-    };
+    let request = ReportRequest::new(
+        DateRange::parse(&args.from, &args.to)?,
+        args.format,
+        OrganizerSelection::new(args.emails.clone(), args.organizer_keys.clone())?,
+    );
     let source = AccountSource::from_args(&args)?;
     let progress = StderrProgress::new();
     if matches!(source, AccountSource::Kubernetes { .. }) && account::endpoint_flags_given(&args) {
