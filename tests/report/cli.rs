@@ -152,7 +152,7 @@ async fn bad_inputs_fail_with_one_line_and_leave_no_file() {
     let dead_api = format!("http://{closed}/G2M/rest/v2");
     let dead_token = format!("http://{closed}/oauth/token");
     let secret = "wrong-secret-Zq81";
-    let cases: Vec<(&str, Vec<String>, Vec<(&'static str, String)>, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "impossible date",
             standalone("2025-02-30", TO, &api, &token, &[]),
@@ -257,6 +257,10 @@ async fn bad_inputs_fail_with_one_line_and_leave_no_file() {
     );
     assert!(world.sim.requests().is_empty());
 }
+
+/// One bad-input case: its name, flags, environment, and the start of the expected error.
+type Case = (&'static str, Vec<String>, Env, &'static str);
+type Env = Vec<(&'static str, String)>;
 
 /// `report attendance` over `FROM..TO` with only `extra` as the account flags.
 fn args(extra: &[&str]) -> Vec<String> {

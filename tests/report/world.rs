@@ -146,7 +146,7 @@ pub fn attendee(start: Timestamp, j: usize) -> SimAttendee {
     let join = start + SignedDuration::from_secs(7 * j as i64 % 300);
     SimAttendee {
         attendee_email: format!("person{j:03}@corp.example"),
-        attendee_name: (j % 3 != 0).then(|| format!("Person {j}")),
+        attendee_name: (!j.is_multiple_of(3)).then(|| format!("Person {j}")),
         join_time: join,
         leave_time: (j % 5 != 4).then(|| join + SignedDuration::from_secs(1200 + j as i64)),
     }
