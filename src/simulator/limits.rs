@@ -24,6 +24,8 @@ pub(crate) struct RateLimiter {
     last: Instant,
     /// Until when the last 429 told the client to stay away.
     quiet_until: Option<Instant>,
+    /// When the latest 429 was answered: requests already in flight then are not violations.
+    told_at: Option<Instant>,
     pub(crate) limited: u64,
     pub(crate) violations: u64,
 }
@@ -35,6 +37,7 @@ impl RateLimiter {
             tokens: burst(rate),
             last: now,
             quiet_until: None,
+            told_at: None,
             limited: 0,
             violations: 0,
         }
@@ -56,7 +59,14 @@ impl RateLimiter {
     pub(crate) fn admit(&mut self, now: Instant) -> Admission {
         if let Some(until) = self.quiet_until {
             if now < until {
-                self.violations += 1;
+                // A request sent by a concurrent caller before the 429 reached the client is
+                // in flight, not a client ignoring Retry-After.
+                if self
+                    .told_at
+                    .is_none_or(|t| now.saturating_duration_since(t) > IN_FLIGHT_GRACE)
+                {
+                    self.violations += 1;
+                }
                 self.limited += 1;
                 return Admission::Limited {
                     retry_after: whole_seconds(until - now),
@@ -82,10 +92,14 @@ impl RateLimiter {
     /// Records a 429 with `retry_after` seconds (also used for injected 429s).
     pub(crate) fn told_to_wait(&mut self, now: Instant, retry_after: u64) {
         self.limited += 1;
+        self.told_at = Some(now);
         let until = now + Duration::from_secs(retry_after);
         self.quiet_until = Some(self.quiet_until.map_or(until, |u| u.max(until)));
     }
 }
+
+/// How long after a 429 other requests count as already in flight rather than as violations.
+const IN_FLIGHT_GRACE: Duration = Duration::from_millis(50);
 
 fn burst(rate: Option<f64>) -> f64 {
     rate.map_or(0.0, |r| r.max(1.0))
@@ -120,9 +134,15 @@ mod tests {
         assert_eq!(rl.admit(t0), Admission::Limited { retry_after: 1 });
         assert_eq!((rl.limited, rl.violations), (1, 0));
         // Coming back early is a violation.
+        let in_flight = t0 + Duration::from_millis(10);
+        assert_eq!(rl.admit(in_flight), Admission::Limited { retry_after: 1 });
+        assert_eq!(
+            rl.violations, 0,
+            "a request in flight when the 429 went out is no violation"
+        );
         let early = t0 + Duration::from_millis(300);
         assert_eq!(rl.admit(early), Admission::Limited { retry_after: 1 });
-        assert_eq!((rl.limited, rl.violations), (2, 1));
+        assert_eq!((rl.limited, rl.violations), (3, 1));
         // Honouring Retry-After is fine: the bucket has refilled by then.
         let later = t0 + Duration::from_secs(1);
         assert_eq!(rl.admit(later), Admission::Allowed);

@@ -1,0 +1,554 @@
+//! One end-to-end environment per test: a fresh namespace on the real kube-apiserver, an
+//! in-process GoTo simulator, a GoToAccount + Secret pointing at it, and the operator binary
+//! running as a child process watching only that namespace, with its logs captured.
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use goto_operator::crd::conditions::{READY, SYNCED};
+use goto_operator::crd::{GoToAccount, GoToOrganizer};
+use goto_operator::simulator::{SimConfig, SimHandle, Simulator};
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::api::events::v1::Event;
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
+use kube::{Api, Client, ResourceExt};
+use serde_json::{Value, json};
+use tokio::io::AsyncBufReadExt;
+use tokio::process::{Child, Command};
+
+use crate::common::{self, TestNamespace};
+
+/// The client secret every test account uses; tests assert it never leaks.
+pub const CLIENT_SECRET: &str = "s3cr3t-Do-Not-Leak-7f1c";
+pub const CLIENT_ID: &str = "e2e-client";
+pub const ACCOUNT: &str = "acme";
+const FIELD_MANAGER: &str = "e2e-test";
+
+/// Operator flags a test can change.
+#[derive(Clone)]
+pub struct OperatorOptions {
+    pub resync_seconds: u64,
+    pub reaudit_seconds: u64,
+    pub slow_requeue_seconds: u64,
+}
+
+impl Default for OperatorOptions {
+    fn default() -> Self {
+        Self {
+            resync_seconds: 600,
+            reaudit_seconds: 1,
+            slow_requeue_seconds: 2,
+        }
+    }
+}
+
+pub struct Env {
+    pub client: Client,
+    pub ns: TestNamespace,
+    pub sim: SimHandle,
+    pub operator: Option<Operator>,
+    pub options: OperatorOptions,
+}
+
+impl Env {
+    /// Starts everything; `None` only off CI when no control plane is configured.
+    pub async fn start(sim_config: SimConfig) -> Option<Env> {
+        Self::start_with(sim_config, OperatorOptions::default()).await
+    }
+
+    pub async fn start_with(mut sim_config: SimConfig, options: OperatorOptions) -> Option<Env> {
+        let client = common::client().await?;
+        common::apply_crds(&client).await;
+        let ns = TestNamespace::new(&client).await;
+        sim_config.client_id = CLIENT_ID.into();
+        sim_config.client_secret = CLIENT_SECRET.into();
+        let sim = Simulator::start(sim_config)
+            .await
+            .expect("simulator starts");
+        let mut env = Env {
+            client,
+            ns,
+            sim,
+            operator: None,
+            options,
+        };
+        env.create_secret("goto-oauth", CLIENT_SECRET).await;
+        env.apply_account(ACCOUNT, json!({})).await;
+        env.start_operator().await;
+        env.wait_account(ACCOUNT, "True", "Authenticated").await;
+        Some(env)
+    }
+
+    pub fn namespace(&self) -> &str {
+        self.ns.name()
+    }
+
+    /// (Re)starts the operator process.
+    pub async fn start_operator(&mut self) {
+        self.operator = Some(Operator::start(self.namespace(), &self.options).await);
+    }
+
+    /// Kills the operator at once (SIGKILL), as a crash would.
+    pub async fn kill_operator(&mut self) -> String {
+        let mut op = self.operator.take().expect("operator running");
+        op.child.kill().await.expect("kill operator");
+        let _ = op.child.wait().await;
+        op.logs()
+    }
+
+    pub fn logs(&self) -> String {
+        self.operator
+            .as_ref()
+            .map(Operator::logs)
+            .unwrap_or_default()
+    }
+
+    /// Server-side applies a namespaced Role + RoleBinding for the `operator` user.
+    pub async fn grant_operator_user(&self, rules: Value) {
+        use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+        let pp = PatchParams::apply(FIELD_MANAGER).force();
+        let role: Role = serde_json::from_value(json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": {"name": "goto-operator-test"}, "rules": rules,
+        }))
+        .expect("role");
+        Api::<Role>::namespaced(self.client.clone(), self.namespace())
+            .patch("goto-operator-test", &pp, &Patch::Apply(&role))
+            .await
+            .expect("apply role");
+        let binding: RoleBinding = serde_json::from_value(json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": {"name": "goto-operator-test"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "goto-operator-test"},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "operator"}],
+        }))
+        .expect("binding");
+        Api::<RoleBinding>::namespaced(self.client.clone(), self.namespace())
+            .patch("goto-operator-test", &pp, &Patch::Apply(&binding))
+            .await
+            .expect("apply binding");
+    }
+
+    pub fn organizers(&self) -> Api<GoToOrganizer> {
+        Api::namespaced(self.client.clone(), self.namespace())
+    }
+
+    pub fn accounts(&self) -> Api<GoToAccount> {
+        Api::namespaced(self.client.clone(), self.namespace())
+    }
+
+    pub async fn create_secret(&self, name: &str, client_secret: &str) {
+        let secret: Secret = serde_json::from_value(json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": name},
+            "stringData": {"clientId": CLIENT_ID, "clientSecret": client_secret},
+        }))
+        .expect("secret");
+        Api::<Secret>::namespaced(self.client.clone(), self.namespace())
+            .patch(
+                name,
+                &PatchParams::apply(FIELD_MANAGER).force(),
+                &Patch::Apply(&secret),
+            )
+            .await
+            .expect("apply secret");
+    }
+
+    /// Applies a GoToAccount pointing at the simulator; `overrides` are merged into its spec.
+    pub async fn apply_account(&self, name: &str, overrides: Value) {
+        let mut spec = json!({
+            "accountKey": self.sim.account_key(),
+            "credentialsSecretRef": {"name": "goto-oauth"},
+            "apiBaseUrl": self.sim.base_url(),
+            "tokenUrl": self.sim.token_url(),
+            "requestsPerSecond": 50,
+        });
+        merge(&mut spec, overrides);
+        let obj = json!({
+            "apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToAccount",
+            "metadata": {"name": name}, "spec": spec,
+        });
+        self.accounts()
+            .patch(
+                name,
+                &PatchParams::apply(FIELD_MANAGER).force(),
+                &Patch::Apply(&obj),
+            )
+            .await
+            .expect("apply account");
+    }
+
+    /// Waits until the account's `Ready` has `status` and `reason`; returns its message.
+    pub async fn wait_account(&self, name: &str, status: &str, reason: &str) -> String {
+        let deadline = tokio::time::Instant::now() + common::DEFAULT_TIMEOUT;
+        loop {
+            let found = self
+                .accounts()
+                .get_opt(name)
+                .await
+                .ok()
+                .flatten()
+                .and_then(|a| {
+                    a.status?
+                        .conditions
+                        .into_iter()
+                        .find(|c| c.type_ == READY && c.status == status && c.reason == reason)
+                });
+            if let Some(c) = found {
+                return c.message;
+            }
+            if tokio::time::Instant::now() > deadline {
+                let a = self.accounts().get_opt(name).await.ok().flatten();
+                panic!(
+                    "account {name}: Ready={status} ({reason}) not reached; status {:#?}\noperator logs:\n{}",
+                    a.and_then(|a| a.status),
+                    tail(&self.logs(), 60)
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Server-side applies a GoToOrganizer; `spec` is merged over a valid default spec.
+    pub async fn apply_organizer(
+        &self,
+        name: &str,
+        spec: Value,
+    ) -> Result<GoToOrganizer, kube::Error> {
+        self.apply_organizer_with(name, spec, json!({})).await
+    }
+
+    pub async fn apply_organizer_with(
+        &self,
+        name: &str,
+        spec: Value,
+        annotations: Value,
+    ) -> Result<GoToOrganizer, kube::Error> {
+        let mut full = json!({
+            "accountRef": {"name": ACCOUNT},
+            "email": format!("{name}@example.com"),
+            "firstName": "Test",
+            "lastName": "Person",
+        });
+        merge(&mut full, spec);
+        let obj = json!({
+            "apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToOrganizer",
+            "metadata": {"name": name, "annotations": annotations}, "spec": full,
+        });
+        self.organizers()
+            .patch(
+                name,
+                &PatchParams::apply(FIELD_MANAGER).force(),
+                &Patch::Apply(&obj),
+            )
+            .await
+    }
+
+    /// Merge-patches an organizer's metadata/spec (e.g. `{"spec":{"suspended":true}}`).
+    pub async fn patch_organizer(&self, name: &str, patch: Value) {
+        self.organizers()
+            .patch(name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+            .expect("patch organizer");
+    }
+
+    pub async fn delete_organizer(&self, name: &str) {
+        self.organizers()
+            .delete(name, &DeleteParams::default())
+            .await
+            .expect("delete organizer");
+    }
+
+    pub async fn get(&self, name: &str) -> GoToOrganizer {
+        self.organizers().get(name).await.expect("get organizer")
+    }
+
+    /// Waits until `Ready` has `status` and `reason`; returns the object.
+    pub async fn wait_ready(&self, name: &str, status: &str, reason: &str) -> GoToOrganizer {
+        self.wait_condition(name, READY, status, reason).await
+    }
+
+    pub async fn wait_synced(&self, name: &str, status: &str, reason: &str) -> GoToOrganizer {
+        self.wait_condition(name, SYNCED, status, reason).await
+    }
+
+    pub async fn wait_condition(
+        &self,
+        name: &str,
+        type_: &str,
+        status: &str,
+        reason: &str,
+    ) -> GoToOrganizer {
+        self.wait_for(name, &format!("{type_}={status} ({reason})"), |o| {
+            condition(o, type_).is_some_and(|(s, r, _)| s == status && r == reason)
+        })
+        .await
+    }
+
+    /// Waits until `check` holds for the organizer, with the operator's logs in the panic.
+    pub async fn wait_for(
+        &self,
+        name: &str,
+        what: &str,
+        check: impl Fn(&GoToOrganizer) -> bool,
+    ) -> GoToOrganizer {
+        let deadline = tokio::time::Instant::now() + common::DEFAULT_TIMEOUT;
+        loop {
+            if let Ok(Some(o)) = self.organizers().get_opt(name).await
+                && check(&o)
+            {
+                return o;
+            }
+            if tokio::time::Instant::now() > deadline {
+                let o = self.organizers().get_opt(name).await.ok().flatten();
+                panic!(
+                    "{name}: {what} not reached in {:?}\nobject status: {:#?}\noperator logs:\n{}",
+                    common::DEFAULT_TIMEOUT,
+                    o.and_then(|o| o.status),
+                    tail(&self.logs(), 60)
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until the organizer object is gone (its finalizer released).
+    pub async fn wait_gone(&self, name: &str) {
+        let deadline = tokio::time::Instant::now() + common::DEFAULT_TIMEOUT;
+        while self
+            .organizers()
+            .get_opt(name)
+            .await
+            .expect("get")
+            .is_some()
+        {
+            if tokio::time::Instant::now() > deadline {
+                panic!(
+                    "{name} was not removed\noperator logs:\n{}",
+                    tail(&self.logs(), 60)
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Reasons of the Events recorded for an object, oldest first.
+    pub async fn event_reasons(&self, kind: &str, name: &str) -> Vec<String> {
+        self.events(kind, name)
+            .await
+            .into_iter()
+            .map(|(r, _)| r)
+            .collect()
+    }
+
+    /// (reason, note) of the Events recorded for an object.
+    pub async fn events(&self, kind: &str, name: &str) -> Vec<(String, String)> {
+        let api: Api<Event> = Api::namespaced(self.client.clone(), self.namespace());
+        let mut events: Vec<Event> = api
+            .list(&ListParams::default())
+            .await
+            .expect("list events")
+            .items
+            .into_iter()
+            .filter(|e| {
+                e.regarding.as_ref().is_some_and(|r| {
+                    r.kind.as_deref() == Some(kind) && r.name.as_deref() == Some(name)
+                })
+            })
+            .collect();
+        events.sort_by_key(|e| {
+            e.event_time
+                .as_ref()
+                .map(|t| t.0)
+                .or(e.deprecated_first_timestamp.as_ref().map(|t| t.0))
+        });
+        events
+            .into_iter()
+            .map(|e| (e.reason.unwrap_or_default(), e.note.unwrap_or_default()))
+            .collect()
+    }
+
+    /// Waits until an Event with `reason` exists for the object.
+    pub async fn wait_event(&self, kind: &str, name: &str, reason: &str) -> String {
+        let deadline = tokio::time::Instant::now() + common::DEFAULT_TIMEOUT;
+        loop {
+            if let Some((_, note)) = self
+                .events(kind, name)
+                .await
+                .into_iter()
+                .find(|(r, _)| r == reason)
+            {
+                return note;
+            }
+            if tokio::time::Instant::now() > deadline {
+                panic!(
+                    "no {reason} event for {kind} {name}; events: {:?}\noperator logs:\n{}",
+                    self.events(kind, name).await,
+                    tail(&self.logs(), 60)
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Every Event of the namespace, as text (for leak checks).
+    pub async fn all_events_text(&self) -> String {
+        let api: Api<Event> = Api::namespaced(self.client.clone(), self.namespace());
+        let list = api.list(&ListParams::default()).await.expect("events");
+        serde_json::to_string(&list.items).expect("json")
+    }
+
+    /// Non-GET API requests the simulator received (writes to GoTo), as "METHOD path".
+    pub fn goto_writes(&self) -> Vec<String> {
+        self.sim
+            .writes()
+            .into_iter()
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect()
+    }
+
+    pub async fn finish(mut self) {
+        if let Some(mut op) = self.operator.take() {
+            let _ = op.child.kill().await;
+        }
+        self.sim.shutdown();
+        self.ns.cleanup().await;
+    }
+}
+
+/// (status, reason, message) of a condition.
+pub fn condition(o: &GoToOrganizer, type_: &str) -> Option<(String, String, String)> {
+    o.status
+        .as_ref()?
+        .conditions
+        .iter()
+        .find(|c| c.type_ == type_)
+        .map(|c| (c.status.clone(), c.reason.clone(), c.message.clone()))
+}
+
+pub fn organizer_key(o: &GoToOrganizer) -> String {
+    o.status
+        .as_ref()
+        .and_then(|s| s.organizer_key.clone())
+        .unwrap_or_else(|| panic!("{} has no organizerKey in status", o.name_any()))
+}
+
+fn merge(base: &mut Value, over: Value) {
+    match (base, over) {
+        (Value::Object(b), Value::Object(o)) => {
+            for (k, v) in o {
+                if v.is_null() {
+                    b.remove(&k);
+                } else {
+                    merge(b.entry(k).or_insert(Value::Null), v);
+                }
+            }
+        }
+        (b, o) => *b = o,
+    }
+}
+
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// The operator binary as a child process; stderr is captured.
+pub struct Operator {
+    child: Child,
+    logs: Arc<Mutex<String>>,
+}
+
+impl Operator {
+    async fn start(namespace: &str, options: &OperatorOptions) -> Operator {
+        let kubeconfig = common::required_env(common::KUBECONFIG_ENV).expect("kubeconfig");
+        Self::spawn(
+            namespace,
+            options,
+            &kubeconfig,
+            &["--leader-election", "false"],
+        )
+    }
+
+    /// The operator authenticated as the plain `operator` user: it has only the rights RBAC
+    /// grants it in the test namespace.
+    pub async fn start_as_operator_user(namespace: &str) -> Operator {
+        let kubeconfig =
+            common::required_env(common::OPERATOR_KUBECONFIG_ENV).expect("operator kubeconfig");
+        Self::spawn(
+            namespace,
+            &OperatorOptions::default(),
+            &kubeconfig,
+            &["--leader-election", "false"],
+        )
+    }
+
+    /// A replica with leader election on, its Lease in the test namespace.
+    pub async fn start_elected(namespace: &str, identity: &str) -> Operator {
+        let args = [
+            "--leader-election",
+            "true",
+            "--lease-namespace",
+            namespace,
+            "--identity",
+            identity,
+        ];
+        let kubeconfig = common::required_env(common::KUBECONFIG_ENV).expect("kubeconfig");
+        Self::spawn(namespace, &OperatorOptions::default(), &kubeconfig, &args)
+    }
+
+    fn spawn(
+        namespace: &str,
+        options: &OperatorOptions,
+        kubeconfig: &std::ffi::OsStr,
+        extra: &[&str],
+    ) -> Operator {
+        let port = free_port();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_goto-operator"))
+            .args([
+                "run",
+                "--namespace",
+                namespace,
+                "--metrics-bind",
+                &format!("127.0.0.1:{port}"),
+                "--resync-seconds",
+                &options.resync_seconds.to_string(),
+                "--reaudit-seconds",
+                &options.reaudit_seconds.to_string(),
+                "--slow-requeue-seconds",
+                &options.slow_requeue_seconds.to_string(),
+            ])
+            .args(extra)
+            .env("KUBECONFIG", kubeconfig)
+            .env("RUST_LOG", "info,goto_operator=debug")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn goto-operator");
+        let logs = Arc::new(Mutex::new(String::new()));
+        let stderr = child.stderr.take().expect("stderr");
+        let sink = logs.clone();
+        tokio::spawn(async move {
+            let mut lines = tokio::io::BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                let mut buf = sink.lock().unwrap_or_else(|p| p.into_inner());
+                buf.push_str(&line);
+                buf.push('\n');
+            }
+        });
+        Operator { child, logs }
+    }
+
+    fn logs(&self) -> String {
+        self.logs.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}

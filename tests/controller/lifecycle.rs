@@ -1,0 +1,359 @@
+//! Create, adopt, update, drift, suspend/resume, re-create, Observe and pause.
+use goto_operator::simulator::{OrganizerStatus, SeedOrganizer, SimConfig};
+use serde_json::json;
+
+use crate::harness::{Env, OperatorOptions, condition, organizer_key};
+
+#[tokio::test]
+async fn creates_then_sets_locale_with_one_full_put_and_then_writes_nothing() {
+    let Some(env) = Env::start(SimConfig::default()).await else {
+        return;
+    };
+    env.apply_organizer(
+        "jane",
+        json!({"locale": "fr_FR", "timeZone": "Europe/Paris"}),
+    )
+    .await
+    .expect("apply");
+    let o = env.wait_ready("jane", "True", "Reconciled").await;
+    let key = organizer_key(&o);
+    assert!(
+        key.parse::<u64>().is_err(),
+        "simulator keys exceed u64 and must survive: {key}"
+    );
+    let sim = env.sim.organizer(&key).expect("organizer in GoTo");
+    assert_eq!(
+        (
+            sim.email.as_str(),
+            sim.locale.as_str(),
+            sim.time_zone.as_str()
+        ),
+        ("jane@example.com", "fr_FR", "Europe/Paris")
+    );
+    let status = o.status.clone().expect("status");
+    assert_eq!(status.state.as_deref(), Some("ACTIVE"));
+    assert_eq!(
+        status.account_key.as_deref(),
+        Some(env.sim.account_key().as_str())
+    );
+    assert_eq!(status.observed_generation, o.metadata.generation);
+    assert_eq!(condition(&o, "Synced").map(|c| c.1), Some("InSync".into()));
+    let writes = env.goto_writes();
+    assert_eq!(writes.len(), 2, "one create and one full PUT: {writes:?}");
+    assert!(
+        writes[0].starts_with("POST /G2M/rest/v2/accounts/"),
+        "{writes:?}"
+    );
+    assert!(
+        writes[1].starts_with("PUT /G2M/rest/v2/organizers/"),
+        "{writes:?}"
+    );
+    let put = env
+        .sim
+        .writes()
+        .into_iter()
+        .nth(1)
+        .and_then(|r| r.body)
+        .expect("PUT body");
+    for field in [
+        "email",
+        "firstName",
+        "lastName",
+        "locale",
+        "timeZone",
+        "adminRoles",
+    ] {
+        assert!(put.get(field).is_some(), "full PUT lacks {field}: {put}");
+    }
+    env.wait_event("GoToOrganizer", "jane", "Created").await;
+    env.wait_event("GoToOrganizer", "jane", "Updated").await;
+
+    // Steady state: a reconcile with nothing to change reads GoTo once and writes nothing.
+    // Two nudges; reconciles of one object never overlap, so seeing the second GET means the
+    // first reconcile finished (anything it wrote would be logged before it).
+    env.sim.clear_requests();
+    for touch in ["1", "2"] {
+        env.patch_organizer(
+            "jane",
+            json!({"metadata": {"annotations": {"example.com/touch": touch}}}),
+        )
+        .await;
+        let want = touch.parse::<usize>().expect("number");
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+        while env
+            .sim
+            .requests()
+            .iter()
+            .filter(|r| r.path.starts_with("/G2M"))
+            .count()
+            < want
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no reconcile after touch {touch}\n{}",
+                env.logs()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+    let api_calls: Vec<_> = env
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/G2M"))
+        .collect();
+    assert_eq!(
+        api_calls.len(),
+        2,
+        "steady state costs exactly one GET per reconcile: {api_calls:?}"
+    );
+    assert!(
+        api_calls
+            .iter()
+            .all(|r| r.method == "GET" && r.path.contains("/organizers/")),
+        "{api_calls:?}"
+    );
+    assert!(env.goto_writes().is_empty());
+
+    // A spec change is one complete PUT.
+    env.patch_organizer("jane", json!({"spec": {"firstName": "Janet"}}))
+        .await;
+    env.wait_for("jane", "observed generation 2", |o| {
+        o.status.as_ref().and_then(|s| s.observed_generation) == o.metadata.generation
+            && o.metadata.generation == Some(2)
+    })
+    .await;
+    let sim = env.sim.organizer(&key).expect("organizer");
+    assert_eq!(sim.first_name, "Janet");
+    assert_eq!(sim.locale, "fr_FR", "a full PUT keeps what it restates");
+    assert_eq!(env.goto_writes().len(), 1, "{:?}", env.goto_writes());
+    env.finish().await;
+}
+
+#[tokio::test]
+async fn adopts_an_existing_organizer_by_email_without_creating() {
+    let Some(env) = Env::start(SimConfig::default()).await else {
+        return;
+    };
+    let key = env.sim.insert_organizer(SeedOrganizer::new(
+        "Jordan.Lee@Example.com",
+        "Jordan",
+        "Lee",
+    ));
+    env.apply_organizer(
+        "jordan",
+        json!({"email": "jordan.lee@example.com", "firstName": "Jordan", "lastName": "Lee"}),
+    )
+    .await
+    .expect("apply");
+    let o = env.wait_ready("jordan", "True", "Reconciled").await;
+    assert_eq!(organizer_key(&o), key);
+    assert!(
+        env.goto_writes().is_empty(),
+        "adoption writes nothing: {:?}",
+        env.goto_writes()
+    );
+    let note = env.wait_event("GoToOrganizer", "jordan", "Adopted").await;
+    assert!(note.contains(&key), "{note}");
+    env.finish().await;
+}
+
+#[tokio::test]
+async fn adopts_the_organizer_named_by_the_annotation() {
+    let Some(env) = Env::start(SimConfig::default()).await else {
+        return;
+    };
+    let key = env
+        .sim
+        .insert_organizer(SeedOrganizer::new("old.address@example.com", "Pat", "Doe"));
+    env.apply_organizer_with(
+        "pat",
+        json!({"email": "pat.doe@example.com", "firstName": "Pat", "lastName": "Doe"}),
+        json!({"goto-operator.dev/organizer-key": key}),
+    )
+    .await
+    .expect("apply");
+    let o = env.wait_ready("pat", "True", "Reconciled").await;
+    assert_eq!(organizer_key(&o), key);
+    assert_eq!(
+        env.sim.organizer(&key).expect("organizer").email,
+        "pat.doe@example.com"
+    );
+    assert!(
+        env.goto_writes().iter().all(|w| !w.starts_with("POST")),
+        "{:?}",
+        env.goto_writes()
+    );
+    env.wait_event("GoToOrganizer", "pat", "Adopted").await;
+    env.finish().await;
+}
+
+#[tokio::test]
+async fn suspends_and_resumes() {
+    let Some(env) = Env::start(SimConfig::default()).await else {
+        return;
+    };
+    env.apply_organizer("sam", json!({})).await.expect("apply");
+    let key = organizer_key(&env.wait_ready("sam", "True", "Reconciled").await);
+    env.patch_organizer("sam", json!({"spec": {"suspended": true}}))
+        .await;
+    env.wait_for("sam", "state SUSPENDED", |o| {
+        o.status.as_ref().and_then(|s| s.state.as_deref()) == Some("SUSPENDED")
+    })
+    .await;
+    assert_eq!(
+        env.sim.organizer(&key).expect("organizer").status,
+        OrganizerStatus::Suspended
+    );
+    env.wait_event("GoToOrganizer", "sam", "Suspended").await;
+    env.sim.clear_requests();
+    env.patch_organizer("sam", json!({"spec": {"suspended": false}}))
+        .await;
+    env.wait_for("sam", "state ACTIVE", |o| {
+        o.status.as_ref().and_then(|s| s.state.as_deref()) == Some("ACTIVE")
+    })
+    .await;
+    assert_eq!(
+        env.sim.organizer(&key).expect("organizer").status,
+        OrganizerStatus::Active
+    );
+    let resume = env.sim.writes().into_iter().next().expect("a resume PUT");
+    assert_eq!(resume.method, "PUT");
+    assert_eq!(
+        resume
+            .body
+            .as_ref()
+            .and_then(|b| b.get("status"))
+            .and_then(|s| s.as_str()),
+        Some("ACTIVE")
+    );
+    env.wait_event("GoToOrganizer", "sam", "Resumed").await;
+    env.finish().await;
+}
+
+fn fast_resync() -> OperatorOptions {
+    OperatorOptions {
+        resync_seconds: 2,
+        ..OperatorOptions::default()
+    }
+}
+
+#[tokio::test]
+async fn corrects_drift_and_recreates_an_organizer_deleted_out_of_band() {
+    let Some(env) = Env::start_with(SimConfig::default(), fast_resync()).await else {
+        return;
+    };
+    env.apply_organizer("kim", json!({"timeZone": "Asia/Tokyo"}))
+        .await
+        .expect("apply");
+    let key = organizer_key(&env.wait_ready("kim", "True", "Reconciled").await);
+    env.sim.update_organizer_out_of_band(&key, |o| {
+        o.first_name = "Hacked".into();
+        o.time_zone = "UTC".into();
+    });
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let o = env.sim.organizer(&key).expect("organizer");
+        if o.first_name == "Test" && o.time_zone == "Asia/Tokyo" {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "drift not corrected: {o:?}\n{}",
+            env.logs()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let note = env.wait_event("GoToOrganizer", "kim", "Updated").await;
+    assert!(
+        env.events("GoToOrganizer", "kim")
+            .await
+            .iter()
+            .any(|(r, n)| r == "Updated" && n.contains("corrected")),
+        "{note}"
+    );
+
+    assert!(env.sim.remove_organizer_out_of_band(&key));
+    let o = env
+        .wait_for("kim", "a new organizer key", |o| {
+            o.status
+                .as_ref()
+                .and_then(|s| s.organizer_key.as_deref())
+                .is_some_and(|k| k != key)
+        })
+        .await;
+    let new_key = organizer_key(&o);
+    assert_eq!(
+        env.sim.organizer(&new_key).expect("recreated").email,
+        "kim@example.com"
+    );
+    let note = env.wait_event("GoToOrganizer", "kim", "Recreated").await;
+    assert!(note.contains(&key) && note.contains(&new_key), "{note}");
+    env.finish().await;
+}
+
+#[tokio::test]
+async fn observe_reports_drift_never_writes_and_orphans_on_delete() {
+    let Some(env) = Env::start(SimConfig::default()).await else {
+        return;
+    };
+    let key = env
+        .sim
+        .insert_organizer(SeedOrganizer::new("obs@example.com", "Olive", "Server"));
+    env.apply_organizer("obs", json!({"email": "obs@example.com", "firstName": "Olivia", "lastName": "Server", "managementPolicy": "Observe"}))
+        .await
+        .expect("apply");
+    let o = env.wait_synced("obs", "False", "Drifted").await;
+    assert_eq!(
+        condition(&o, "Ready").map(|c| c.1),
+        Some("Reconciled".into())
+    );
+    assert!(
+        condition(&o, "Synced").is_some_and(|c| c.2.contains("firstName")),
+        "{:?}",
+        condition(&o, "Synced")
+    );
+    assert_eq!(organizer_key(&o), key);
+    env.apply_organizer(
+        "ghost",
+        json!({"email": "nobody@example.com", "managementPolicy": "Observe"}),
+    )
+    .await
+    .expect("apply");
+    env.wait_ready("ghost", "False", "OrganizerNotFound").await;
+    env.delete_organizer("obs").await;
+    env.wait_gone("obs").await;
+    env.wait_event("GoToOrganizer", "obs", "Orphaned").await;
+    assert!(
+        env.goto_writes().is_empty(),
+        "Observe never writes: {:?}",
+        env.goto_writes()
+    );
+    assert_eq!(env.sim.organizer(&key).expect("kept").first_name, "Olive");
+    env.finish().await;
+}
+
+#[tokio::test]
+async fn paused_objects_are_left_alone_until_unpaused() {
+    let Some(env) = Env::start(SimConfig::default()).await else {
+        return;
+    };
+    env.apply_organizer_with(
+        "paula",
+        json!({}),
+        json!({"goto-operator.dev/paused": "true"}),
+    )
+    .await
+    .expect("apply");
+    env.wait_ready("paula", "False", "Paused").await;
+    assert!(env.sim.organizer_by_email("paula@example.com").is_none());
+    assert!(env.goto_writes().is_empty());
+    env.patch_organizer(
+        "paula",
+        json!({"metadata": {"annotations": {"goto-operator.dev/paused": null}}}),
+    )
+    .await;
+    env.wait_ready("paula", "True", "Reconciled").await;
+    assert!(env.sim.organizer_by_email("paula@example.com").is_some());
+    env.finish().await;
+}

@@ -1,0 +1,11 @@
+//! End-to-end tests of the controllers: the real kube-apiserver (from `make test`), the operator
+//! binary as a child process, and the GoTo simulator in-process. GoTo's side is asserted through
+//! the simulator's state and request log.
+#[path = "../common/mod.rs"]
+mod common;
+mod harness;
+
+mod bad_input;
+mod deletion;
+mod lifecycle;
+mod resilience;
