@@ -55,7 +55,7 @@ pub(crate) async fn gate(State(sim): State<Arc<Sim>>, req: Request, next: Next) 
         return next.run(req).await;
     }
     let method = req.method().clone();
-    let query = req.uri().query().map(str::to_string);
+    let query = req.uri().query().map(redact_query);
     let kill = req
         .extensions()
         .get::<ConnectInfo<ConnKill>>()
@@ -73,6 +73,11 @@ pub(crate) async fn gate(State(sim): State<Arc<Sim>>, req: Request, next: Next) 
         });
     let req = Request::from_parts(parts, Body::from(bytes));
 
+    // Whether this request came back during a 429's Retry-After, whatever answer it gets.
+    let early = match class {
+        Class::Api => sim.world().limiter.arrival(Instant::now()),
+        _ => None,
+    };
     let latency = sim.world().faults.latency_ms;
     if latency > 0 {
         tokio::time::sleep(Duration::from_millis(latency)).await;
@@ -97,7 +102,7 @@ pub(crate) async fn gate(State(sim): State<Arc<Sim>>, req: Request, next: Next) 
             )
             .into_response(),
         ),
-        Verdict::Pass => Some(admit_and_run(&sim, class, req, next).await),
+        Verdict::Pass => Some(admit_and_run(&sim, class, early, req, next).await),
     };
     let answered = match (answered, plan.after) {
         (Some(_), Verdict::Drop) | (None, _) => None,
@@ -119,15 +124,26 @@ pub(crate) async fn gate(State(sim): State<Arc<Sim>>, req: Request, next: Next) 
         // Not served through the killable listener: the closest thing is an empty 500.
         (None, None) => (StatusCode::INTERNAL_SERVER_ERROR.into_response(), false),
     };
+    let status = if dropped {
+        0
+    } else {
+        response.status().as_u16()
+    };
+    // One line per request shows the demo's traffic on stderr; never a body or a token.
+    tracing::info!(
+        target: "goto_simulator",
+        %method,
+        %path,
+        query = query.as_deref().unwrap_or(""),
+        status,
+        dropped,
+        "request"
+    );
     sim.world().record(RecordedRequest {
         method: method.to_string(),
         path,
         query,
-        status: if dropped {
-            0
-        } else {
-            response.status().as_u16()
-        },
+        status,
         at: jiff::Timestamp::now(),
         body: logged_body,
         dropped,
@@ -135,8 +151,38 @@ pub(crate) async fn gate(State(sim): State<Arc<Sim>>, req: Request, next: Next) 
     response
 }
 
-/// Checks the bearer token and the request budget of API requests, then runs the handler.
-async fn admit_and_run(sim: &Sim, class: Class, req: Request, next: Next) -> Response {
+/// Query parameters whose values are secrets, should a client put one in a URL.
+const SECRET_PARAMS: [&str; 5] = [
+    "access_token",
+    "refresh_token",
+    "client_secret",
+    "token",
+    "code",
+];
+
+/// The query string with the values of secret parameters replaced, for the request log.
+fn redact_query(query: &str) -> String {
+    query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if SECRET_PARAMS.contains(&name.to_ascii_lowercase().as_str()) => {
+                format!("{name}=[redacted]")
+            }
+            _ => pair.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Checks the bearer token and the request budget of API requests (`early`: the seconds left
+/// of a running Retry-After), then runs the handler.
+async fn admit_and_run(
+    sim: &Sim,
+    class: Class,
+    early: Option<u64>,
+    req: Request,
+    next: Next,
+) -> Response {
     if class == Class::Api {
         let now = Instant::now();
         let mut world = sim.world();
@@ -146,6 +192,10 @@ async fn admit_and_run(sim: &Sim, class: Class, req: Request, next: Next) -> Res
                 return invalid_token("unknown or expired access token");
             }
             Some(_) => {}
+        }
+        if let Some(retry_after) = early {
+            world.limiter.limited += 1;
+            return rate_limited(retry_after);
         }
         if let Admission::Limited { retry_after } = world.limiter.admit(now) {
             return rate_limited(retry_after);
@@ -179,5 +229,17 @@ mod tests {
         assert_eq!(classify("/oauth/token"), Class::Token);
         assert_eq!(classify("/_sim/state"), Class::Control);
         assert_eq!(classify("/"), Class::Other);
+    }
+
+    #[test]
+    fn secrets_in_queries_are_redacted() {
+        assert_eq!(
+            redact_query("limit=5&pageToken=abc"),
+            "limit=5&pageToken=abc"
+        );
+        assert_eq!(
+            redact_query("access_token=xyz&limit=5&Client_Secret=s"),
+            "access_token=[redacted]&limit=5&Client_Secret=[redacted]"
+        );
     }
 }

@@ -370,13 +370,24 @@ impl Env {
 
     /// Waits until an Event with `reason` exists for the object.
     pub async fn wait_event(&self, kind: &str, name: &str, reason: &str) -> String {
+        self.wait_event_with(kind, name, reason, "").await
+    }
+
+    /// Waits until an Event with `reason` whose note contains `text` exists for the object.
+    pub async fn wait_event_with(
+        &self,
+        kind: &str,
+        name: &str,
+        reason: &str,
+        text: &str,
+    ) -> String {
         let deadline = tokio::time::Instant::now() + common::DEFAULT_TIMEOUT;
         loop {
             if let Some((_, note)) = self
                 .events(kind, name)
                 .await
                 .into_iter()
-                .find(|(r, _)| r == reason)
+                .find(|(r, n)| r == reason && n.contains(text))
             {
                 return note;
             }

@@ -264,14 +264,8 @@ async fn corrects_drift_and_recreates_an_organizer_deleted_out_of_band() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    let note = env.wait_event("GoToOrganizer", "kim", "Updated").await;
-    assert!(
-        env.events("GoToOrganizer", "kim")
-            .await
-            .iter()
-            .any(|(r, n)| r == "Updated" && n.contains("corrected")),
-        "{note}"
-    );
+    env.wait_event_with("GoToOrganizer", "kim", "Updated", "corrected")
+        .await;
 
     assert!(env.sim.remove_organizer_out_of_band(&key));
     let o = env

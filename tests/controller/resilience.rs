@@ -229,9 +229,9 @@ async fn only_the_leader_acts_and_a_standby_takes_over() {
         .sim
         .requests()
         .iter()
-        .filter(|r| r.method == "POST")
+        .filter(|r| r.method == "POST" && r.path.ends_with("/organizers"))
         .count();
-    assert_eq!(creates, 1);
+    assert_eq!(creates, 1, "only the leader created");
     let leases: kube::Api<k8s_openapi::api::coordination::v1::Lease> =
         kube::Api::namespaced(env.client.clone(), env.namespace());
     let holder = leases
