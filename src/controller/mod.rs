@@ -48,6 +48,10 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         .or_else(|| std::env::var("HOSTNAME").ok())
         .unwrap_or_else(|| format!("goto-operator-{}", std::process::id()));
 
+    // Ready means "up and able to take over", not "leading": a standby that reported not-ready
+    // would block every rolling update (the new pods cannot lead while the old leader runs) and
+    // every node drain under a PodDisruptionBudget.
+    ready.store(true, Ordering::Relaxed);
     let lease = if args.leader_election {
         let namespace = args
             .lease_namespace
@@ -87,7 +91,6 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
             instance: Some(identity),
         },
     ));
-    ready.store(true, Ordering::Relaxed);
     tracing::info!(
         namespace = args.namespace.as_deref().unwrap_or("<all>"),
         "controllers starting"

@@ -1,0 +1,31 @@
+# syntax=docker/dockerfile:1
+# goto-operator image: a Rust builder, then distroless. Untested here (no Docker engine on the
+# development machines); tests/readme.rs checks what can be checked without one: the binary links
+# only glibc and libgcc_s (both in cc-debian12), runs as UID 65532, and needs no shell.
+
+# Debian 12 (bookworm) on both sides: the binary is linked against the glibc it runs with.
+FROM docker.io/library/rust:1.95-bookworm AS builder
+WORKDIR /src
+# Dependencies first, against a stub crate, so that a source-only change recompiles only the
+# crate itself.
+COPY Cargo.toml Cargo.lock ./
+RUN mkdir src && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
+    && cargo build --release --locked --bin goto-operator \
+    && rm -rf src
+COPY src ./src
+# touch: COPY may keep timestamps older than the stub's build, and cargo would skip the rebuild.
+RUN touch src/main.rs src/lib.rs \
+    && cargo build --release --locked --bin goto-operator \
+    && strip target/release/goto-operator
+
+# distroless/cc: glibc, libgcc_s and CA certificates (/etc/ssl/certs, which the GoTo client
+# trusts); no shell, no package manager. Time zones are compiled into the binary (jiff's bundled
+# tzdb), so no tzdata is needed.
+FROM gcr.io/distroless/cc-debian12:nonroot
+COPY --from=builder /src/target/release/goto-operator /goto-operator
+# Numeric, so that Kubernetes can verify runAsNonRoot without reading /etc/passwd.
+USER 65532:65532
+# /metrics, /healthz, /readyz (the Helm chart's probes and Service use it).
+EXPOSE 8080
+ENTRYPOINT ["/goto-operator"]
+CMD ["run"]

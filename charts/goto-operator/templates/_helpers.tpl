@@ -1,0 +1,83 @@
+{{/* Chart name, truncated to the 63 characters a label value allows. */}}
+{{- define "goto-operator.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Full name: the release name when it already contains the chart name, else release-chart. */}}
+{{- define "goto-operator.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "goto-operator.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "goto-operator.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "goto-operator.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "goto-operator.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/component: operator
+{{- end }}
+
+{{- define "goto-operator.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "goto-operator.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "goto-operator.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/*
+The one namespace the operator watches, or "" for all namespaces. The binary watches one
+namespace or all of them, so more than one entry is refused here (and by values.schema.json)
+rather than silently watching only the first.
+*/}}
+{{- define "goto-operator.watchNamespace" -}}
+{{- if gt (len .Values.watchNamespaces) 1 }}
+{{- fail "watchNamespaces: at most one namespace (the operator watches one namespace or all); install one release per namespace" }}
+{{- end }}
+{{- if .Values.watchNamespaces }}{{ first .Values.watchNamespaces }}{{ end }}
+{{- end }}
+
+{{/*
+What the controllers need in the namespaces they watch, and nothing more. Each verb is used:
+- the two kinds: list/watch (informers), get (re-read before reporting a failure), patch
+  (add/remove the goto-operator.dev/cleanup finalizer);
+- their status: patch (server-side apply of the status subresource);
+- Secrets: get (the one a GoToAccount names), list/watch (metadata-only watch, so that a changed
+  Secret re-checks its accounts at once);
+- events.k8s.io Events: create/patch (kube-runtime's recorder; patch aggregates repeats).
+*/}}
+{{- define "goto-operator.rules" -}}
+- apiGroups: [goto-operator.dev]
+  resources: [gotoorganizers, gotoaccounts]
+  verbs: [get, list, watch, patch]
+- apiGroups: [goto-operator.dev]
+  resources: [gotoorganizers/status, gotoaccounts/status]
+  verbs: [patch]
+- apiGroups: [""]
+  resources: [secrets]
+  verbs: [get, list, watch]
+- apiGroups: [events.k8s.io]
+  resources: [events]
+  verbs: [create, patch]
+{{- end }}

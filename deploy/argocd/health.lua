@@ -1,0 +1,74 @@
+-- Argo CD health check for goto-operator.dev GoToOrganizer and GoToAccount.
+--
+-- Argo CD runs this with the live object in the global `obj` and shows the returned table's
+-- status and message. Install it under both keys
+--   resource.customizations.health.goto-operator.dev_GoToOrganizer
+--   resource.customizations.health.goto-operator.dev_GoToAccount
+-- (deploy/argocd/argocd-cm.yaml has both). Argo CD's Lua is gopher-lua (Lua 5.1), so this file
+-- sticks to Lua 5.1; tests/argocd_health.rs runs it with lua5.4 on sample objects.
+--
+--   Healthy      Ready=True for the current generation
+--   Degraded     Ready=False, reason DeletionBlocked, SeatUnavailable, InvalidSpec or
+--                CredentialsInvalid: a person must act (the message says what to do)
+--   Suspended    the goto-operator.dev/paused annotation, or Ready=False reason Paused
+--   Progressing  anything else: not reconciled yet, the status lags the spec (generation), or a
+--                condition the operator retries by itself (GoToUnavailable, RateLimited,
+--                AccountNotReady, AccountNotFound, SecretNotFound, ...)
+
+local degraded = {
+  DeletionBlocked = true,
+  SeatUnavailable = true,
+  InvalidSpec = true,
+  CredentialsInvalid = true,
+}
+
+local function describe(condition)
+  local text = condition.reason or "Unknown"
+  if condition.message ~= nil and condition.message ~= "" then
+    text = text .. ": " .. condition.message
+  end
+  return text
+end
+
+local function health(obj)
+  local metadata = obj.metadata or {}
+  local annotations = metadata.annotations or {}
+  local paused = annotations["goto-operator.dev/paused"]
+  if paused ~= nil and string.lower(paused) == "true" then
+    return { status = "Suspended", message = "Paused by the goto-operator.dev/paused annotation" }
+  end
+
+  local status = obj.status or {}
+  local ready = nil
+  for _, condition in ipairs(status.conditions or {}) do
+    if condition.type == "Ready" then
+      ready = condition
+    end
+  end
+  if ready == nil then
+    return { status = "Progressing", message = "Waiting for the operator to reconcile" }
+  end
+
+  -- A status older than the spec says nothing about the spec: wait for the operator.
+  local generation = metadata.generation
+  local observed = ready.observedGeneration or status.observedGeneration
+  if generation ~= nil and (observed == nil or observed < generation) then
+    return {
+      status = "Progressing",
+      message = "Waiting for the operator to reconcile generation " .. tostring(generation),
+    }
+  end
+
+  if ready.status == "True" then
+    return { status = "Healthy", message = describe(ready) }
+  end
+  if ready.reason == "Paused" then
+    return { status = "Suspended", message = describe(ready) }
+  end
+  if ready.status == "False" and degraded[ready.reason] then
+    return { status = "Degraded", message = describe(ready) }
+  end
+  return { status = "Progressing", message = describe(ready) }
+end
+
+return health(obj)

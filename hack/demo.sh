@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# `make demo`: the operator working end to end on this machine, with nothing but the toolchains.
+#
+# Builds the operator, builds/starts a local control plane (etcd + kube-apiserver, hack/envtest.sh)
+# and the GoTo simulator (seeded from examples/simulator-seed.yaml), runs the operator against
+# them, applies examples/, waits until everything converges, then offboards sam-taylor, whose
+# deletion is blocked by two upcoming meetings. It prints the organizers and the recent events and
+# stays up until Ctrl-C; `make demo ARGS=--once` exits 0 right after printing.
+#
+# Everything it starts (control plane, simulator, operator) is stopped on any exit, by pid. It
+# uses its own control plane in target/demo/envtest, so it never touches one started by
+# `make envtest-up` or `make test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+once=false
+for arg in "$@"; do
+  case "$arg" in
+    --once) once=true ;;
+    -h | --help)
+      sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+      exit 0
+      ;;
+    *)
+      echo "demo: unknown argument '$arg' (only --once)" >&2
+      exit 2
+      ;;
+  esac
+done
+
+# shellcheck source=hack/envtest/lib.sh
+source hack/envtest/lib.sh
+
+DEMO_DIR="$PWD/target/demo"
+export GOTO_ENVTEST_DIR="$DEMO_DIR/envtest"
+NS=goto-demo
+SIM_ADDR=127.0.0.1:8089 # examples/account.yaml points here
+WAIT=${GOTO_DEMO_TIMEOUT:-90s}
+BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/goto-operator"
+
+step() { printf '\n==> %s\n' "$*"; }
+say() { echo "demo: $*" >&2; }
+
+sim_pid=""
+op_pid=""
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  step "cleaning up"
+  for pid in "$op_pid" "$sim_pid"; do
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
+  hack/envtest.sh down >/dev/null 2>&1 || say "warning: hack/envtest.sh down failed"
+  echo "stopped the operator, the simulator and the control plane (logs stay in $DEMO_DIR)"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# The operator's and simulator's logs, shown when something does not converge.
+show_logs() {
+  for f in operator simulator; do
+    if [ -s "$DEMO_DIR/$f.log" ]; then
+      echo "--- last lines of $DEMO_DIR/$f.log" >&2
+      tail -n 25 "$DEMO_DIR/$f.log" >&2
+    fi
+  done
+}
+fail() {
+  say "error: $*"
+  show_logs
+  exit 1
+}
+
+mkdir -p "$DEMO_DIR"
+
+step "building goto-operator (cargo build; the first build takes a few minutes)"
+${CARGO:-cargo} build --bin goto-operator
+[ -x "$BIN" ] || fail "cargo build did not produce $BIN"
+
+step "building the control-plane tools (hack/tools.sh; cached after the first build)"
+hack/tools.sh
+KUBECTL="$KUBECTL_BIN"
+
+step "starting a local control plane: etcd + kube-apiserver (hack/envtest.sh up)"
+hack/envtest.sh up
+export KUBECONFIG="$GOTO_ENVTEST_DIR/admin.kubeconfig"
+k() { "$KUBECTL" "$@"; }
+
+step "starting the GoTo simulator on $SIM_ADDR, seeded from examples/simulator-seed.yaml"
+if (exec 3<>"/dev/tcp/${SIM_ADDR%:*}/${SIM_ADDR#*:}") 2>/dev/null; then
+  fail "$SIM_ADDR is already in use (examples/account.yaml points the demo account there); stop what listens on it"
+fi
+"$BIN" simulate --seed examples/simulator-seed.yaml --bind "$SIM_ADDR" >"$DEMO_DIR/simulator.log" 2>&1 &
+sim_pid=$!
+for _ in $(seq 1 100); do
+  grep -q "listening" "$DEMO_DIR/simulator.log" 2>/dev/null && break
+  kill -0 "$sim_pid" 2>/dev/null || fail "the simulator exited"
+  sleep 0.1
+done
+grep -q "listening" "$DEMO_DIR/simulator.log" || fail "the simulator did not start within 10 s"
+echo "simulator: $(grep -m1 listening "$DEMO_DIR/simulator.log")"
+
+step "installing the CRDs (crds/)"
+k apply --server-side --field-manager=goto-demo -f crds/
+k wait --for=condition=Established --timeout="$WAIT" \
+  crd/gotoaccounts.goto-operator.dev crd/gotoorganizers.goto-operator.dev
+
+step "starting the operator: goto-operator run --leader-election false (log: $DEMO_DIR/operator.log)"
+metrics_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$BIN" run --leader-election false --metrics-bind "127.0.0.1:$metrics_port" \
+  >"$DEMO_DIR/operator.log" 2>&1 &
+op_pid=$!
+for _ in $(seq 1 100); do
+  curl -fsS "http://127.0.0.1:$metrics_port/readyz" >/dev/null 2>&1 && break
+  kill -0 "$op_pid" 2>/dev/null || fail "the operator exited"
+  sleep 0.1
+done
+curl -fsS "http://127.0.0.1:$metrics_port/readyz" >/dev/null || fail "the operator is not ready after 10 s"
+echo "operator ready; metrics on http://127.0.0.1:$metrics_port/metrics"
+
+step "applying examples/ to namespace $NS: secret.yaml, account.yaml, organizers.yaml"
+k create namespace "$NS" --dry-run=client -o yaml | k apply -f -
+k -n "$NS" apply -f examples/secret.yaml -f examples/account.yaml -f examples/organizers.yaml
+
+step "waiting for the account and the four organizers to be Ready (timeout $WAIT)"
+k -n "$NS" wait --for=condition=Ready --timeout="$WAIT" gotoaccount/acme ||
+  fail "the GoToAccount did not become Ready"
+k -n "$NS" wait --for=condition=Ready --timeout="$WAIT" \
+  gotoorganizer/jane-doe gotoorganizer/jordan-lee gotoorganizer/riley-chen gotoorganizer/sam-taylor ||
+  fail "the organizers did not become Ready"
+k -n "$NS" get gotoorganizers -o wide
+
+step "offboarding sam-taylor: kubectl delete (the seed gives Sam two upcoming meetings)"
+k -n "$NS" delete gotoorganizer sam-taylor --wait=false
+k -n "$NS" wait --timeout="$WAIT" \
+  --for=jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'=DeletionBlocked \
+  gotoorganizer/sam-taylor || fail "the deletion of sam-taylor was not blocked"
+echo "sam-taylor's deletion is blocked; the operator re-audits until the meetings are reassigned:"
+k -n "$NS" get gotoorganizer sam-taylor \
+  -o jsonpath='{range .status.conditions[?(@.type=="Ready")]}  Ready={.status} reason={.reason}: {.message}{"\n"}{end}'
+echo "  status.meetingAudit:"
+k -n "$NS" get gotoorganizer sam-taylor -o jsonpath='{.status.meetingAudit}' |
+  python3 -c 'import json, sys; print("\n".join("    " + l for l in json.dumps(json.load(sys.stdin), indent=2).splitlines()))'
+
+step "kubectl get gotoorganizers -A"
+k get gotoorganizers -A -o wide
+
+step "recent events in $NS"
+k -n "$NS" get events --sort-by=.metadata.creationTimestamp | tail -n 20
+
+if $once; then
+  step "done (--once)"
+  exit 0
+fi
+
+cat <<EOF
+
+==> the demo is up; press Ctrl-C to stop it and clean up
+Point kubectl at it:
+  export KUBECONFIG=$KUBECONFIG
+  alias kubectl=$KUBECTL   # same version as the control plane (or use your own kubectl)
+Try:
+  kubectl -n $NS get gto -o wide
+  kubectl -n $NS patch gto sam-taylor --type merge -p '{"spec":{"onUpcomingMeetings":"Cancel"}}'   # unblock: cancels Sam's meetings
+  kubectl -n $NS annotate gto jane-doe goto-operator.dev/paused=true                                # pause
+  curl -s http://127.0.0.1:$metrics_port/metrics | grep ^goto_operator_
+  curl -s http://$SIM_ADDR/_sim/state | python3 -m json.tool | head -40                              # the simulator's view
+Logs: $DEMO_DIR/operator.log, $DEMO_DIR/simulator.log
+EOF
+wait "$op_pid" || fail "the operator exited"

@@ -1,0 +1,444 @@
+//! The Argo CD health check (deploy/argocd/health.lua) run by a real Lua interpreter (Debian's
+//! `lua5.4`, which `.ci/run` installs) on sample objects built from the operator's own types, and
+//! the manifests in examples/ applied twice against the real kube-apiserver without a diff (spec
+//! defaults must not make Argo CD report OutOfSync forever).
+//!
+//! Argo CD hands the live object to the script as the global `obj`. lua5.4 has no JSON library,
+//! so the harness writes each sample as a Lua table literal generated from its JSON here.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use goto_operator::crd::conditions::{self, reason};
+use goto_operator::crd::{
+    AccountRef, CredentialsSecretRef, GoToAccount, GoToAccountSpec, GoToAccountStatus,
+    GoToOrganizer, GoToOrganizerSpec, GoToOrganizerStatus,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use serde_json::Value;
+
+const LUA: &str = "lua5.4";
+/// The reasons a person must act on: Degraded in Argo CD. Everything else the operator retries.
+const DEGRADED: [&str; 4] = [
+    reason::DELETION_BLOCKED,
+    reason::SEAT_UNAVAILABLE,
+    reason::INVALID_SPEC,
+    reason::CREDENTIALS_INVALID,
+];
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn health_lua() -> PathBuf {
+    repo().join("deploy/argocd/health.lua")
+}
+
+/// A Lua string literal: every byte outside printable ASCII, and the quote and backslash, as a
+/// decimal escape, which Lua 5.1 to 5.4 all read the same way.
+fn lua_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for b in s.bytes() {
+        if (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\' {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("\\{b:03}"));
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The Lua table literal for a JSON value, as Argo CD would hand it over (`null` becomes nil).
+fn lua_literal(value: &Value) -> String {
+    match value {
+        Value::Null => "nil".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => lua_string(s),
+        Value::Array(items) => {
+            let items: Vec<_> = items.iter().map(lua_literal).collect();
+            format!("{{{}}}", items.join(", "))
+        }
+        Value::Object(fields) => {
+            let fields: Vec<_> = fields
+                .iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| format!("[{}] = {}", lua_string(k), lua_literal(v)))
+                .collect();
+            format!("{{{}}}", fields.join(", "))
+        }
+    }
+}
+
+/// Runs health.lua on `obj` with lua5.4 and returns (status, message).
+fn health(obj: &Value) -> (String, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let harness = dir.path().join("harness.lua");
+    let script = format!(
+        "obj = {}\nlocal hs = dofile({})\nio.write(hs.status, \"\\n\", hs.message or \"\", \"\\n\")\n",
+        lua_literal(obj),
+        lua_string(&health_lua().to_string_lossy()),
+    );
+    std::fs::write(&harness, script).expect("write the harness");
+    let out = Command::new(LUA)
+        .arg(&harness)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run {LUA} ({e}): install Debian's lua5.4 (.ci/run does)")
+        });
+    assert!(
+        out.status.success(),
+        "{LUA} failed on {obj}:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).expect("utf-8 output");
+    let mut lines = stdout.lines();
+    let status = lines.next().unwrap_or_default().to_owned();
+    let message = lines.next().unwrap_or_default().to_owned();
+    (status, message)
+}
+
+fn organizer(generation: i64, conditions: Vec<Condition>) -> GoToOrganizer {
+    let mut o = GoToOrganizer::new(
+        "jane-doe",
+        GoToOrganizerSpec {
+            account_ref: AccountRef {
+                name: "acme".into(),
+            },
+            email: "jane.doe@example.com".into(),
+            first_name: "Jane".into(),
+            last_name: "Doe".into(),
+            locale: None,
+            time_zone: None,
+            admin_roles: None,
+            suspended: false,
+            deletion_policy: Default::default(),
+            on_upcoming_meetings: Default::default(),
+            management_policy: Default::default(),
+        },
+    );
+    o.metadata.namespace = Some("it".into());
+    o.metadata.generation = Some(generation);
+    o.status = Some(GoToOrganizerStatus {
+        observed_generation: Some(generation),
+        conditions,
+        ..GoToOrganizerStatus::default()
+    });
+    o
+}
+
+fn account(conditions: Vec<Condition>) -> GoToAccount {
+    let mut a = GoToAccount::new(
+        "acme",
+        GoToAccountSpec {
+            account_key: "4200000000000000001".into(),
+            credentials_secret_ref: CredentialsSecretRef {
+                name: "goto-oauth".into(),
+                client_id_key: "clientId".into(),
+                client_secret_key: "clientSecret".into(),
+            },
+            api_base_url: goto_operator::goto::DEFAULT_API_BASE_URL.into(),
+            token_url: goto_operator::goto::DEFAULT_TOKEN_URL.into(),
+            requests_per_second: 5,
+        },
+    );
+    a.metadata.generation = Some(1);
+    a.status = Some(GoToAccountStatus {
+        observed_generation: Some(1),
+        conditions,
+    });
+    a
+}
+
+fn json<T: serde::Serialize>(obj: &T) -> Value {
+    serde_json::to_value(obj).expect("serialize")
+}
+
+/// Every `pub const` in `mod reason` of src/crd/conditions.rs: a reason added later is covered
+/// here without anyone having to remember this test.
+fn all_reasons() -> Vec<String> {
+    let source = std::fs::read_to_string(repo().join("src/crd/conditions.rs")).expect("read");
+    let start = source.find("pub mod reason").expect("mod reason");
+    let end = start + source[start..].find("\n}").expect("end of mod reason");
+    source[start..end]
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("pub const "))
+        .filter_map(|l| l.split('"').nth(1).map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn ready_true_is_healthy() {
+    let obj = organizer(3, vec![conditions::ready("organizer 1 is ACTIVE", Some(3))]);
+    let (status, message) = health(&json(&obj));
+    assert_eq!(status, "Healthy");
+    assert_eq!(message, "Reconciled: organizer 1 is ACTIVE");
+}
+
+#[test]
+fn no_status_yet_is_progressing() {
+    let mut obj = organizer(1, vec![]);
+    obj.status = None;
+    assert_eq!(health(&json(&obj)).0, "Progressing");
+    let obj = organizer(1, vec![]);
+    assert_eq!(health(&json(&obj)).0, "Progressing");
+}
+
+#[test]
+fn a_status_older_than_the_spec_is_progressing_even_if_it_said_ready() {
+    let mut obj = organizer(4, vec![conditions::ready("ok", Some(3))]);
+    obj.status.as_mut().expect("status").observed_generation = Some(3);
+    let (status, message) = health(&json(&obj));
+    assert_eq!(status, "Progressing");
+    assert!(message.contains("generation 4"), "{message}");
+
+    // A failure reported for an older generation may already be fixed: not Degraded either.
+    let obj = organizer(
+        5,
+        vec![conditions::not_ready(
+            reason::INVALID_SPEC,
+            "bad zone",
+            Some(4),
+        )],
+    );
+    assert_eq!(health(&json(&obj)).0, "Progressing");
+}
+
+#[test]
+fn every_reason_maps_to_the_documented_health() {
+    let reasons = all_reasons();
+    assert!(reasons.len() >= 15, "parsed too few reasons: {reasons:?}");
+    for r in &reasons {
+        let message = format!("what to do about {r}");
+        let obj = organizer(2, vec![conditions::not_ready(r, &message, Some(2))]);
+        let (status, got_message) = health(&json(&obj));
+        let expected = if DEGRADED.contains(&r.as_str()) {
+            "Degraded"
+        } else if r == reason::PAUSED {
+            "Suspended"
+        } else {
+            "Progressing"
+        };
+        assert_eq!(status, expected, "Ready=False reason {r}");
+        assert_eq!(got_message, format!("{r}: {message}"), "reason {r}");
+    }
+}
+
+#[test]
+fn deletion_blocked_is_degraded_with_the_message() {
+    let mut obj = organizer(
+        2,
+        vec![conditions::not_ready(
+            reason::DELETION_BLOCKED,
+            "2 upcoming meetings: Weekly sales sync (2030-01-07T10:00:00Z), ...",
+            Some(2),
+        )],
+    );
+    obj.metadata.deletion_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+        jiff::Timestamp::UNIX_EPOCH,
+    ));
+    let (status, message) = health(&json(&obj));
+    assert_eq!(status, "Degraded");
+    assert!(
+        message.starts_with("DeletionBlocked: 2 upcoming meetings"),
+        "{message}"
+    );
+}
+
+#[test]
+fn the_paused_annotation_is_suspended_whatever_the_status() {
+    for value in ["true", "True", "TRUE"] {
+        let mut obj = organizer(1, vec![conditions::ready("ok", Some(1))]);
+        obj.metadata.annotations =
+            Some([("goto-operator.dev/paused".to_owned(), value.to_owned())].into());
+        assert_eq!(health(&json(&obj)).0, "Suspended", "paused={value}");
+    }
+    let mut obj = organizer(1, vec![conditions::ready("ok", Some(1))]);
+    obj.metadata.annotations =
+        Some([("goto-operator.dev/paused".to_owned(), "false".to_owned())].into());
+    assert_eq!(health(&json(&obj)).0, "Healthy");
+}
+
+#[test]
+fn drift_in_observe_mode_keeps_a_ready_organizer_healthy() {
+    let obj = organizer(
+        1,
+        vec![
+            conditions::ready("observing organizer 1", Some(1)),
+            conditions::synced(false, "GoTo differs in: lastName", Some(1)),
+        ],
+    );
+    assert_eq!(health(&json(&obj)).0, "Healthy");
+}
+
+#[test]
+fn accounts_use_the_same_rules() {
+    let ok = account(vec![conditions::new(
+        conditions::READY,
+        true,
+        reason::AUTHENTICATED,
+        "token obtained",
+        Some(1),
+    )]);
+    assert_eq!(
+        health(&json(&ok)),
+        ("Healthy".into(), "Authenticated: token obtained".into())
+    );
+    let bad = account(vec![conditions::not_ready(
+        reason::CREDENTIALS_INVALID,
+        "GoTo rejected the client credentials",
+        Some(1),
+    )]);
+    assert_eq!(health(&json(&bad)).0, "Degraded");
+    // The Secret may be created after the account (e.g. by an ExternalSecret in a later sync wave).
+    let waiting = account(vec![conditions::not_ready(
+        reason::SECRET_NOT_FOUND,
+        "Secret goto-oauth not found",
+        Some(1),
+    )]);
+    assert_eq!(health(&json(&waiting)).0, "Progressing");
+}
+
+#[test]
+fn lua_literals_survive_awkward_strings() {
+    let obj = organizer(
+        1,
+        vec![conditions::ready(
+            "quote \" backslash \\ newline\n é",
+            Some(1),
+        )],
+    );
+    let (status, message) = health(&json(&obj));
+    assert_eq!(status, "Healthy");
+    // The harness prints the message on one line; everything up to the newline must round-trip.
+    assert_eq!(message, "Reconciled: quote \" backslash \\ newline");
+}
+
+#[test]
+fn argocd_cm_embeds_health_lua_verbatim_for_both_kinds() {
+    let lua = std::fs::read_to_string(health_lua()).expect("read health.lua");
+    let cm: Value = serde_norway::from_str(
+        &std::fs::read_to_string(repo().join("deploy/argocd/argocd-cm.yaml")).expect("read"),
+    )
+    .expect("argocd-cm.yaml is YAML");
+    for kind in ["GoToOrganizer", "GoToAccount"] {
+        let key = format!("resource.customizations.health.goto-operator.dev_{kind}");
+        assert_eq!(
+            cm["data"][&key].as_str(),
+            Some(lua.as_str()),
+            "deploy/argocd/argocd-cm.yaml {key} differs from deploy/argocd/health.lua: copy it \
+             over (indented by 4 spaces)"
+        );
+    }
+}
+
+/// Every field of `desired` is in `live` with the same value (lists compared whole). This is what
+/// Argo CD needs to call an applied object Synced: fields the server adds (defaults) are fine,
+/// fields it rewrites are not.
+fn assert_subset(desired: &Value, live: &Value, path: &str) {
+    match (desired, live) {
+        (Value::Object(d), Value::Object(l)) => {
+            for (k, v) in d {
+                let field = format!("{path}.{k}");
+                let live_value = l.get(k).unwrap_or_else(|| {
+                    panic!("{field} is in the manifest but not in the live object")
+                });
+                assert_subset(v, live_value, &field);
+            }
+        }
+        _ => assert_eq!(
+            desired, live,
+            "{path} changed between manifest and live object"
+        ),
+    }
+}
+
+fn kubectl(kubectl: &Path, kubeconfig: &str, args: &[&str]) -> std::process::Output {
+    Command::new(kubectl)
+        .env("KUBECONFIG", kubeconfig)
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", kubectl.display()))
+}
+
+#[tokio::test]
+async fn examples_applied_twice_show_no_diff() {
+    let Some(client) = common::client().await else {
+        return;
+    };
+    let Some(kubectl_bin) = common::kubectl() else {
+        return;
+    };
+    let kubeconfig = std::env::var(common::KUBECONFIG_ENV).expect("checked by client()");
+    common::apply_crds(&client).await;
+    let ns = common::TestNamespace::new(&client).await;
+    let files = [
+        "examples/secret.yaml",
+        "examples/account.yaml",
+        "examples/organizers.yaml",
+    ];
+    let mut args = vec!["-n", ns.name()];
+    for f in &files {
+        args.extend(["-f", f]);
+    }
+
+    // Client-side apply, as Argo CD does by default, then a diff of the same files.
+    let apply = kubectl(&kubectl_bin, &kubeconfig, &[&["apply"], &args[..]].concat());
+    assert!(
+        apply.status.success(),
+        "kubectl apply examples/: {}",
+        String::from_utf8_lossy(&apply.stderr)
+    );
+    let diff = kubectl(&kubectl_bin, &kubeconfig, &[&["diff"], &args[..]].concat());
+    assert_eq!(
+        diff.status.code(),
+        Some(0),
+        "kubectl diff after apply must be empty (exit 0); stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&diff.stdout),
+        String::from_utf8_lossy(&diff.stderr)
+    );
+    assert!(
+        diff.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&diff.stdout)
+    );
+
+    // What Argo CD compares: every field of each manifest, as the server stored it.
+    for file in ["examples/account.yaml", "examples/organizers.yaml"] {
+        let text = std::fs::read_to_string(repo().join(file)).expect("read example");
+        for doc in serde_norway::Deserializer::from_str(&text) {
+            let desired: Value = serde::Deserialize::deserialize(doc).expect("YAML");
+            if desired.is_null() {
+                continue;
+            }
+            let kind = desired["kind"].as_str().expect("kind").to_lowercase();
+            let name = desired["metadata"]["name"].as_str().expect("name");
+            let get = kubectl(
+                &kubectl_bin,
+                &kubeconfig,
+                &["-n", ns.name(), "get", &kind, name, "-o", "json"],
+            );
+            assert!(
+                get.status.success(),
+                "{}",
+                String::from_utf8_lossy(&get.stderr)
+            );
+            let live: Value = serde_json::from_slice(&get.stdout).expect("JSON");
+            assert_subset(
+                &desired["spec"],
+                &live["spec"],
+                &format!("{kind}/{name}.spec"),
+            );
+            assert_subset(
+                &desired["metadata"],
+                &live["metadata"],
+                &format!("{kind}/{name}.metadata"),
+            );
+        }
+    }
+    ns.cleanup().await;
+}

@@ -1,0 +1,424 @@
+//! The Helm chart, for real: `helm lint`, `helm template` for several value sets with assertions
+//! on the rendered objects, and a server-side dry run of every render against the real
+//! kube-apiserver. The RBAC proof (the rendered rules are exactly enough to run the operator) is
+//! in tests/chart_rbac.rs.
+
+mod common;
+mod helm;
+
+use std::collections::BTreeSet;
+
+use helm::{inventory, kind, named, only, render, run, text, try_render};
+use serde_json::{Value, json};
+
+const RELEASE: &str = "goto-operator";
+const NS: &str = "goto-system";
+
+/// The rules every render grants where the operator watches (ClusterRole or Role alike).
+fn expected_rules() -> Value {
+    json!([
+        {"apiGroups": ["goto-operator.dev"], "resources": ["gotoorganizers", "gotoaccounts"],
+         "verbs": ["get", "list", "watch", "patch"]},
+        {"apiGroups": ["goto-operator.dev"],
+         "resources": ["gotoorganizers/status", "gotoaccounts/status"], "verbs": ["patch"]},
+        {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list", "watch"]},
+        {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["create", "patch"]},
+    ])
+}
+
+fn env_of(deployment: &Value) -> Vec<Value> {
+    deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_array()
+        .expect("container env")
+        .clone()
+}
+
+fn env_value(deployment: &Value, var: &str) -> Option<Value> {
+    env_of(deployment)
+        .into_iter()
+        .find(|e| e["name"] == var)
+        .map(|e| {
+            e.get("value")
+                .cloned()
+                .unwrap_or_else(|| e["valueFrom"].clone())
+        })
+}
+
+#[test]
+fn helm_lint_passes_for_every_value_set() {
+    let Some(helm) = common::helm() else { return };
+    let chart = helm::chart_dir();
+    let chart = chart.to_string_lossy();
+    for extra in [
+        &[][..],
+        &["--set", "watchNamespaces={team-a}"][..],
+        &[
+            "--set",
+            "podDisruptionBudget.enabled=true",
+            "--set",
+            "metrics.serviceMonitor.enabled=true",
+        ][..],
+    ] {
+        let args = [&["lint", "--strict", &chart][..], extra].concat();
+        let out = run(&helm, &args, &[]);
+        assert!(
+            out.status.success(),
+            "helm lint {extra:?}:\n{}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn default_render_is_cluster_wide_with_a_restricted_deployment() {
+    let Some(helm) = common::helm() else { return };
+    let objs = render(&helm, RELEASE, NS, &[]);
+    assert_eq!(
+        inventory(&objs),
+        [
+            "ClusterRole/goto-operator",
+            "ClusterRoleBinding/goto-operator",
+            "Deployment/goto-operator",
+            "Role/goto-operator-leader-election",
+            "RoleBinding/goto-operator-leader-election",
+            "Service/goto-operator-metrics",
+            "ServiceAccount/goto-operator",
+        ]
+    );
+    for obj in &objs {
+        if !kind(obj).starts_with("Cluster") {
+            assert_eq!(obj["metadata"]["namespace"], NS, "{}", helm::name(obj));
+        }
+    }
+
+    assert_eq!(only(&objs, "ClusterRole")["rules"], expected_rules());
+    let binding = only(&objs, "ClusterRoleBinding");
+    assert_eq!(
+        binding["subjects"],
+        json!([{"kind": "ServiceAccount", "name": "goto-operator", "namespace": NS}])
+    );
+    let lease_role = only(&objs, "Role");
+    assert_eq!(
+        lease_role["rules"],
+        json!([
+            {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create"]},
+            {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"],
+             "resourceNames": ["goto-operator-leader"], "verbs": ["get", "patch"]},
+        ])
+    );
+
+    let deployment = only(&objs, "Deployment");
+    let pod = &deployment["spec"]["template"]["spec"];
+    let container = &pod["containers"][0];
+    assert_eq!(deployment["spec"]["replicas"], 2);
+    assert_eq!(pod["serviceAccountName"], "goto-operator");
+    assert_eq!(container["image"], "goto-operator:0.1.0");
+    assert_eq!(container["args"], json!(["run"]));
+    // Pod Security "restricted", every field of it.
+    assert_eq!(
+        pod["securityContext"],
+        json!({"runAsNonRoot": true, "runAsUser": 65532, "runAsGroup": 65532,
+               "seccompProfile": {"type": "RuntimeDefault"}})
+    );
+    assert_eq!(
+        container["securityContext"],
+        json!({"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
+               "runAsNonRoot": true, "runAsUser": 65532, "runAsGroup": 65532,
+               "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}})
+    );
+    assert_eq!(
+        container["ports"],
+        json!([{"name": "metrics", "containerPort": 8080, "protocol": "TCP"}])
+    );
+    assert_eq!(
+        container["livenessProbe"]["httpGet"],
+        json!({"path": "/healthz", "port": "metrics"})
+    );
+    assert_eq!(
+        container["readinessProbe"]["httpGet"],
+        json!({"path": "/readyz", "port": "metrics"})
+    );
+    assert!(container["resources"]["requests"]["memory"].is_string());
+    assert!(container["resources"]["limits"]["memory"].is_string());
+
+    assert_eq!(
+        env_value(deployment, "GOTO_OPERATOR_NAMESPACE"),
+        None,
+        "all namespaces"
+    );
+    assert_eq!(
+        env_value(deployment, "GOTO_OPERATOR_LEADER_ELECTION"),
+        Some(json!("true"))
+    );
+    assert_eq!(
+        env_value(deployment, "GOTO_OPERATOR_LOG_FORMAT"),
+        Some(json!("json"))
+    );
+    assert_eq!(
+        env_value(deployment, "GOTO_OPERATOR_METRICS_BIND"),
+        Some(json!("0.0.0.0:8080"))
+    );
+    assert_eq!(
+        env_value(deployment, "GOTO_OPERATOR_LEASE_NAMESPACE"),
+        Some(json!({"fieldRef": {"fieldPath": "metadata.namespace"}}))
+    );
+    assert_eq!(
+        env_value(deployment, "GOTO_OPERATOR_IDENTITY"),
+        Some(json!({"fieldRef": {"fieldPath": "metadata.name"}}))
+    );
+    let service = only(&objs, "Service");
+    assert_eq!(service["spec"]["ports"][0]["targetPort"], "metrics");
+    assert_eq!(
+        service["spec"]["selector"],
+        deployment["spec"]["selector"]["matchLabels"]
+    );
+}
+
+/// Every GOTO_OPERATOR_* variable the chart sets is one `goto-operator run` reads: a renamed flag
+/// must not leave the chart configuring nothing.
+#[test]
+fn every_env_var_the_chart_sets_is_a_flag_of_the_binary() {
+    let Some(helm) = common::helm() else { return };
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_goto-operator"))
+        .args(["run", "--help"])
+        .output()
+        .expect("goto-operator run --help");
+    let help = text(&help.stdout);
+    let objs = render(&helm, RELEASE, NS, &["--set", "watchNamespaces={team-a}"]);
+    let names: BTreeSet<String> = env_of(only(&objs, "Deployment"))
+        .iter()
+        .filter_map(|e| e["name"].as_str().map(str::to_owned))
+        .filter(|n| n.starts_with("GOTO_OPERATOR_"))
+        .collect();
+    assert!(names.len() >= 10, "{names:?}");
+    for var in names {
+        assert!(
+            help.contains(&format!("[env: {var}=")),
+            "goto-operator run does not read {var}:\n{help}"
+        );
+    }
+}
+
+#[test]
+fn one_watched_namespace_renders_namespaced_roles_only() {
+    let Some(helm) = common::helm() else { return };
+    let objs = render(&helm, RELEASE, NS, &["--set", "watchNamespaces={team-a}"]);
+    let kinds: BTreeSet<&str> = objs.iter().map(kind).collect();
+    assert!(
+        !kinds.contains("ClusterRole") && !kinds.contains("ClusterRoleBinding"),
+        "{kinds:?}"
+    );
+    let role = named(&objs, "Role", "goto-operator");
+    assert_eq!(role["metadata"]["namespace"], "team-a");
+    assert_eq!(role["rules"], expected_rules());
+    let binding = named(&objs, "RoleBinding", "goto-operator");
+    assert_eq!(binding["metadata"]["namespace"], "team-a");
+    assert_eq!(
+        binding["subjects"],
+        json!([{"kind": "ServiceAccount", "name": "goto-operator", "namespace": NS}])
+    );
+    // Secrets are readable in team-a only: no other object grants them.
+    for obj in objs.iter().filter(|o| kind(o) == "Role") {
+        let grants_secrets = obj["rules"].as_array().is_some_and(|rules| {
+            rules
+                .iter()
+                .any(|r| r["resources"].to_string().contains("secrets"))
+        });
+        assert_eq!(
+            grants_secrets,
+            obj["metadata"]["namespace"] == "team-a",
+            "{obj}"
+        );
+    }
+    let deployment = only(&objs, "Deployment");
+    assert_eq!(
+        env_value(deployment, "GOTO_OPERATOR_NAMESPACE"),
+        Some(json!("team-a"))
+    );
+}
+
+#[test]
+fn several_watched_namespaces_are_refused_not_half_honoured() {
+    let Some(helm) = common::helm() else { return };
+    let err = try_render(
+        &helm,
+        RELEASE,
+        NS,
+        &["--set", "watchNamespaces={team-a,team-b}"],
+    )
+    .expect_err("two namespaces must be refused");
+    assert!(err.contains("watchNamespaces"), "{err}");
+    let err = try_render(&helm, RELEASE, NS, &["--set", "replicaCount=two"])
+        .expect_err("the schema must refuse a string");
+    assert!(err.contains("replicaCount"), "{err}");
+    let err = try_render(
+        &helm,
+        RELEASE,
+        NS,
+        &["--set", "operator.leaderElection=false"],
+    )
+    .expect_err("2 replicas without leader election must be refused");
+    assert!(err.contains("leaderElection"), "{err}");
+    let single = render(
+        &helm,
+        RELEASE,
+        NS,
+        &[
+            "--set",
+            "operator.leaderElection=false",
+            "--set",
+            "replicaCount=1",
+        ],
+    );
+    assert!(
+        !inventory(&single)
+            .iter()
+            .any(|o| o.contains("leader-election")),
+        "{:?}",
+        inventory(&single)
+    );
+}
+
+#[test]
+fn pdb_and_service_monitor_render_when_enabled() {
+    let Some(helm) = common::helm() else { return };
+    let objs = render(
+        &helm,
+        RELEASE,
+        NS,
+        &[
+            "--set",
+            "podDisruptionBudget.enabled=true",
+            "--set",
+            "metrics.serviceMonitor.enabled=true",
+            "--set",
+            "metrics.serviceMonitor.labels.release=prometheus",
+        ],
+    );
+    let selector = &only(&objs, "Deployment")["spec"]["selector"]["matchLabels"];
+    let pdb = only(&objs, "PodDisruptionBudget");
+    assert_eq!(pdb["apiVersion"], "policy/v1");
+    assert_eq!(pdb["spec"]["maxUnavailable"], 1);
+    assert_eq!(&pdb["spec"]["selector"]["matchLabels"], selector);
+    let monitor = only(&objs, "ServiceMonitor");
+    assert_eq!(monitor["metadata"]["labels"]["release"], "prometheus");
+    assert_eq!(&monitor["spec"]["selector"]["matchLabels"], selector);
+    assert_eq!(monitor["spec"]["endpoints"][0]["port"], "metrics");
+    assert_eq!(monitor["spec"]["endpoints"][0]["path"], "/metrics");
+}
+
+#[test]
+fn chart_crds_are_identical_to_crds_and_to_the_rust_types() {
+    let top = std::fs::read_to_string(helm::repo().join("crds/goto-operator.dev_crds.yaml"))
+        .expect("crds/goto-operator.dev_crds.yaml");
+    let chart = std::fs::read_to_string(helm::chart_dir().join("crds/goto-operator.dev_crds.yaml"))
+        .expect("charts/goto-operator/crds/goto-operator.dev_crds.yaml");
+    assert!(
+        top == chart,
+        "the chart's crds/ differ from crds/: run `make crds`"
+    );
+    assert!(
+        top == goto_operator::crd::all_yaml(),
+        "crds/ differ from the Rust types: run `make crds`"
+    );
+}
+
+/// A stand-in for prometheus-operator's ServiceMonitor CRD (the test control plane has none):
+/// the subset of its schema that the chart uses, so unknown or mistyped fields still fail.
+const SERVICE_MONITOR_CRD: &str = r#"{
+  "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+  "metadata": {"name": "servicemonitors.monitoring.coreos.com"},
+  "spec": {"group": "monitoring.coreos.com", "scope": "Namespaced",
+    "names": {"kind": "ServiceMonitor", "listKind": "ServiceMonitorList", "plural": "servicemonitors", "singular": "servicemonitor"},
+    "versions": [{"name": "v1", "served": true, "storage": true, "schema": {"openAPIV3Schema": {
+      "type": "object", "required": ["spec"],
+      "properties": {
+        "apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"},
+        "spec": {"type": "object", "required": ["selector"], "properties": {
+          "selector": {"type": "object", "x-kubernetes-preserve-unknown-fields": true},
+          "namespaceSelector": {"type": "object", "properties": {
+            "any": {"type": "boolean"}, "matchNames": {"type": "array", "items": {"type": "string"}}}},
+          "endpoints": {"type": "array", "items": {"type": "object", "properties": {
+            "port": {"type": "string"}, "path": {"type": "string"},
+            "interval": {"type": "string", "pattern": "^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$"},
+            "scrapeTimeout": {"type": "string", "pattern": "^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$"}
+          }}}}}}}}}]}
+}"#;
+
+#[tokio::test]
+async fn every_render_passes_a_server_side_dry_run() {
+    let Some(client) = common::client().await else {
+        return;
+    };
+    let (Some(helm), Some(kubectl)) = (common::helm(), common::kubectl()) else {
+        return;
+    };
+    let kubeconfig = std::env::var(common::KUBECONFIG_ENV).expect("checked by client()");
+    common::apply_crds(&client).await;
+    let out = helm::kubectl_stdin(
+        &kubectl,
+        &kubeconfig,
+        &[
+            "apply",
+            "--server-side",
+            "--field-manager=goto-operator-tests",
+            "-f",
+            "-",
+        ],
+        SERVICE_MONITOR_CRD,
+    );
+    assert!(
+        out.status.success(),
+        "ServiceMonitor CRD: {}",
+        text(&out.stderr)
+    );
+    let out = run(
+        &kubectl,
+        &[
+            "wait",
+            "--for=condition=Established",
+            "--timeout=30s",
+            "crd/servicemonitors.monitoring.coreos.com",
+        ],
+        &[("KUBECONFIG", &kubeconfig)],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let ns = common::TestNamespace::new(&client).await;
+    let watch = format!("watchNamespaces={{{}}}", ns.name());
+    let value_sets: [&[&str]; 3] = [
+        &[],
+        &["--set", &watch],
+        &[
+            "--set",
+            "podDisruptionBudget.enabled=true",
+            "--set",
+            "metrics.serviceMonitor.enabled=true",
+        ],
+    ];
+    for extra in value_sets {
+        // --include-crds: the chart's crds/ go through the apiserver's validation too.
+        let args = [&["--include-crds"][..], extra].concat();
+        let objs = render(&helm, "dry-run", ns.name(), &args);
+        let out = helm::kubectl_stdin(
+            &kubectl,
+            &kubeconfig,
+            &["apply", "--dry-run=server", "--validate=strict", "-f", "-"],
+            &helm::as_list(&objs),
+        );
+        assert!(
+            out.status.success(),
+            "server-side dry run of the render with {extra:?} failed:\n{}",
+            text(&out.stderr)
+        );
+        // One "<kind>.<group>/<name> created (server dry run)" line per object.
+        let applied = text(&out.stdout);
+        let lines = applied
+            .lines()
+            .filter(|l| l.ends_with("(server dry run)"))
+            .count();
+        assert_eq!(lines, objs.len(), "{:?}\n{applied}", inventory(&objs));
+    }
+    ns.cleanup().await;
+}

@@ -1,0 +1,380 @@
+//! Proof that the chart's RBAC is exactly enough: the rules the chart renders are bound to the
+//! test control plane's plain `operator` user, and the real operator binary runs with that user's
+//! kubeconfig against the in-process GoTo simulator through a short scenario (account Ready, an
+//! organizer created and Ready, then deleted through the finalizer). With all rules it works;
+//! without the status rule it fails visibly (403 in the log, no Ready status).
+//!
+//! The render uses `watchNamespaces: [<test namespace>]`, so the rules come as namespaced Roles and
+//! the operator only ever sees this test's namespace (other tests run in parallel on the same
+//! control plane). The all-namespaces ClusterRole carries the very same rules (tests/chart.rs
+//! asserts that), so this proves both.
+
+mod common;
+mod helm;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{DEFAULT_TIMEOUT, TestNamespace};
+use goto_operator::crd::conditions::{self, READY};
+use goto_operator::crd::{GoToAccount, GoToOrganizer};
+use goto_operator::simulator::{SimConfig, SimHandle, Simulator};
+use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::api::events::v1::Event;
+use kube::api::{DeleteParams, ListParams, PostParams};
+use kube::runtime::wait::conditions::is_deleted;
+use kube::{Api, Client};
+use serde_json::{Value, json};
+
+const LEASE: &str = "goto-operator-leader";
+const IDENTITY: &str = "rbac-proof";
+
+/// The operator process; killed when the test ends, however it ends.
+struct Operator {
+    child: Child,
+    log: Arc<Mutex<String>>,
+}
+
+impl Operator {
+    fn start(namespace: &str) -> Self {
+        let kubeconfig = std::env::var(common::OPERATOR_KUBECONFIG_ENV).expect("checked earlier");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_goto-operator"))
+            .args([
+                "run",
+                "--namespace",
+                namespace,
+                "--metrics-bind",
+                "127.0.0.1:0",
+            ])
+            .args(["--leader-election", "true", "--lease-namespace", namespace])
+            .args(["--lease-name", LEASE, "--identity", IDENTITY])
+            .args(["--reaudit-seconds", "2", "--slow-requeue-seconds", "2"])
+            .env("KUBECONFIG", kubeconfig)
+            .env("RUST_LOG", "info")
+            .env_remove("GOTO_OPERATOR_NAMESPACE")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start goto-operator run");
+        let log = Arc::new(Mutex::new(String::new()));
+        let stderr = child.stderr.take().expect("piped stderr");
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut log = sink.lock().unwrap_or_else(|p| p.into_inner());
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        Operator { child, log }
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Fails the test with the operator's log if it has exited.
+    fn assert_running(&mut self) {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            panic!("the operator exited ({status}):\n{}", self.log());
+        }
+    }
+}
+
+impl Drop for Operator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The chart's RBAC for this namespace, bound to the user `operator` instead of the chart's
+/// ServiceAccount (the test control plane authenticates users by token, not service accounts).
+/// `drop_rule` removes every rule whose resources contain that string.
+fn rendered_rbac(namespace: &str, drop_rule: Option<&str>) -> Vec<Value> {
+    let helm_bin = common::helm().expect("checked earlier");
+    let watch = format!("watchNamespaces={{{namespace}}}");
+    let objs = helm::render(&helm_bin, "rbac-proof", namespace, &["--set", &watch]);
+    let operator_user =
+        json!([{"kind": "User", "name": "operator", "apiGroup": "rbac.authorization.k8s.io"}]);
+    let mut rbac = Vec::new();
+    for mut obj in objs {
+        match helm::kind(&obj) {
+            "Role" | "ClusterRole" => {
+                if let (Some(drop), Some(rules)) = (drop_rule, obj["rules"].as_array_mut()) {
+                    rules.retain(|r| !r["resources"].to_string().contains(drop));
+                }
+                rbac.push(obj);
+            }
+            "RoleBinding" | "ClusterRoleBinding" => {
+                obj["subjects"] = operator_user.clone();
+                rbac.push(obj);
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(
+        helm::inventory(&rbac),
+        [
+            "Role/rbac-proof-goto-operator",
+            "Role/rbac-proof-goto-operator-leader-election",
+            "RoleBinding/rbac-proof-goto-operator",
+            "RoleBinding/rbac-proof-goto-operator-leader-election",
+        ]
+    );
+    rbac
+}
+
+fn apply(objs: &[Value]) {
+    let kubectl = common::kubectl().expect("checked earlier");
+    let kubeconfig = std::env::var(common::KUBECONFIG_ENV).expect("checked earlier");
+    let out = helm::kubectl_stdin(
+        &kubectl,
+        &kubeconfig,
+        &["apply", "-f", "-"],
+        &helm::as_list(objs),
+    );
+    assert!(
+        out.status.success(),
+        "kubectl apply RBAC: {}",
+        helm::text(&out.stderr)
+    );
+}
+
+/// `kubectl auth can-i` as the operator user.
+fn operator_can(verb: &str, resource: &str, subresource: Option<&str>, namespace: &str) -> bool {
+    let kubectl = common::kubectl().expect("checked earlier");
+    let kubeconfig = std::env::var(common::OPERATOR_KUBECONFIG_ENV).expect("checked earlier");
+    let mut args = vec!["auth", "can-i", verb, resource, "-n", namespace];
+    let flag = subresource.map(|s| format!("--subresource={s}"));
+    args.extend(flag.as_deref());
+    let out = helm::run(&kubectl, &args, &[("KUBECONFIG", &kubeconfig)]);
+    helm::text(&out.stdout).trim() == "yes"
+}
+
+/// Waits until the authorizer honours the new bindings (it learns them through an informer).
+async fn wait_for_grants(namespace: &str) {
+    let ns = namespace.to_owned();
+    common::eventually(
+        "the operator user may list GoToOrganizers",
+        DEFAULT_TIMEOUT,
+        || {
+            let ns = ns.clone();
+            async move {
+                match operator_can("list", "gotoorganizers.goto-operator.dev", None, &ns)
+                    && operator_can("create", "leases.coordination.k8s.io", None, &ns)
+                {
+                    true => Ok(()),
+                    false => Err("not yet"),
+                }
+            }
+        },
+    )
+    .await;
+}
+
+/// The Secret, GoToAccount and GoToOrganizer of the scenario, created as an admin would.
+async fn create_objects(admin: &Client, namespace: &str, sim: &SimHandle) {
+    let secret: Secret = serde_json::from_value(json!({
+        "metadata": {"name": "goto-oauth"},
+        "stringData": {"clientId": "demo-client", "clientSecret": "demo-secret"},
+    }))
+    .expect("secret");
+    Api::<Secret>::namespaced(admin.clone(), namespace)
+        .create(&PostParams::default(), &secret)
+        .await
+        .expect("create Secret");
+    let account: GoToAccount = serde_json::from_value(json!({
+        "apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToAccount",
+        "metadata": {"name": "acme"},
+        "spec": {"accountKey": sim.account_key(), "credentialsSecretRef": {"name": "goto-oauth"},
+                 "apiBaseUrl": sim.base_url(), "tokenUrl": sim.token_url()},
+    }))
+    .expect("account");
+    Api::<GoToAccount>::namespaced(admin.clone(), namespace)
+        .create(&PostParams::default(), &account)
+        .await
+        .expect("create GoToAccount");
+    let organizer: GoToOrganizer = serde_json::from_value(json!({
+        "apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToOrganizer",
+        "metadata": {"name": "new-hire"},
+        "spec": {"accountRef": {"name": "acme"}, "email": "new.hire@example.com",
+                 "firstName": "New", "lastName": "Hire"},
+    }))
+    .expect("organizer");
+    Api::<GoToOrganizer>::namespaced(admin.clone(), namespace)
+        .create(&PostParams::default(), &organizer)
+        .await
+        .expect("create GoToOrganizer");
+}
+
+fn is_ready<K>(
+    status: impl Fn(&K) -> Option<Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>>,
+) -> impl Fn(Option<&K>) -> bool {
+    move |obj: Option<&K>| {
+        obj.and_then(&status)
+            .is_some_and(|c| conditions::find(&c, READY).is_some_and(|r| r.status == "True"))
+    }
+}
+
+struct Setup {
+    admin: Client,
+    ns: TestNamespace,
+    sim: SimHandle,
+}
+
+async fn setup() -> Option<Setup> {
+    let admin = common::client().await?;
+    common::operator_client().await?;
+    common::helm()?;
+    common::kubectl()?;
+    common::apply_crds(&admin).await;
+    let ns = TestNamespace::new(&admin).await;
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("start the simulator");
+    Some(Setup { admin, ns, sim })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chart_rbac_is_enough_to_run_the_operator() {
+    let Some(Setup { admin, ns, sim }) = setup().await else {
+        return;
+    };
+    let namespace = ns.name().to_owned();
+    apply(&rendered_rbac(&namespace, None));
+    wait_for_grants(&namespace).await;
+    create_objects(&admin, &namespace, &sim).await;
+    let mut operator = Operator::start(&namespace);
+
+    let accounts = Api::<GoToAccount>::namespaced(admin.clone(), &namespace);
+    let organizers = Api::<GoToOrganizer>::namespaced(admin.clone(), &namespace);
+    let ready_account = is_ready(|a: &GoToAccount| a.status.as_ref().map(|s| s.conditions.clone()));
+    let ready_organizer =
+        is_ready(|o: &GoToOrganizer| o.status.as_ref().map(|s| s.conditions.clone()));
+    let timeout = Duration::from_secs(40);
+    let wait = async {
+        common::await_condition(accounts.clone(), "acme", ready_account, timeout).await;
+        common::await_condition(organizers.clone(), "new-hire", ready_organizer, timeout).await
+    };
+    let organizer = tokio::select! {
+        o = wait => o.expect("organizer exists"),
+        () = watch_exit(&mut operator) => unreachable!(),
+    };
+    let uid = organizer.metadata.uid.clone().expect("uid");
+    let key = organizer
+        .status
+        .and_then(|s| s.organizer_key)
+        .expect("status.organizerKey");
+    let created = sim
+        .organizer(&key)
+        .expect("the organizer exists in the simulator");
+    assert_eq!(created.email, "new.hire@example.com");
+
+    // Leader election went through the chart's Lease rules.
+    let lease = Api::<Lease>::namespaced(admin.clone(), &namespace)
+        .get(LEASE)
+        .await
+        .expect("Lease");
+    assert_eq!(
+        lease.spec.and_then(|s| s.holder_identity).as_deref(),
+        Some(IDENTITY)
+    );
+    // Events went through the chart's events.k8s.io rule (a refused Event is only logged).
+    let events = Api::<Event>::namespaced(admin.clone(), &namespace)
+        .list(&ListParams::default())
+        .await
+        .expect("list events");
+    let reasons: BTreeMap<String, String> = events
+        .items
+        .iter()
+        .filter_map(|e| Some((e.reason.clone()?, e.regarding.as_ref()?.name.clone()?)))
+        .collect();
+    assert_eq!(
+        reasons.get("Created").map(String::as_str),
+        Some("new-hire"),
+        "{reasons:?}"
+    );
+
+    // Deletion runs the finalizer (patch of the object) and deletes the organizer in GoTo.
+    organizers
+        .delete("new-hire", &DeleteParams::default())
+        .await
+        .expect("delete");
+    tokio::select! {
+        _ = common::await_condition(organizers.clone(), "new-hire", is_deleted(&uid), timeout) => {}
+        () = watch_exit(&mut operator) => unreachable!(),
+    }
+    assert!(sim.organizer(&key).is_none(), "deleted in GoTo");
+    let log = operator.log();
+    assert!(
+        !log.to_lowercase().contains("forbidden"),
+        "a request was refused:\n{log}"
+    );
+    drop(operator);
+    ns.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_status_rule_the_operator_fails_visibly() {
+    let Some(Setup { admin, ns, sim }) = setup().await else {
+        return;
+    };
+    let namespace = ns.name().to_owned();
+    apply(&rendered_rbac(&namespace, Some("/status")));
+    wait_for_grants(&namespace).await;
+    assert!(
+        !operator_can(
+            "patch",
+            "gotoaccounts.goto-operator.dev",
+            Some("status"),
+            &namespace
+        ),
+        "the operator user may patch status without the chart's rule: another grant leaks in"
+    );
+    create_objects(&admin, &namespace, &sim).await;
+    let mut operator = Operator::start(&namespace);
+
+    let refused = "cannot patch resource \"gotoaccounts/status\"";
+    let wait = common::eventually(
+        "the operator logs the refused status write",
+        Duration::from_secs(40),
+        || {
+            let log = operator.log();
+            async move {
+                if log.contains(refused) {
+                    Ok(())
+                } else {
+                    Err("not yet")
+                }
+            }
+        },
+    );
+    tokio::time::timeout(Duration::from_secs(45), wait)
+        .await
+        .expect("bounded");
+    operator.assert_running();
+    let organizer = Api::<GoToOrganizer>::namespaced(admin.clone(), &namespace)
+        .get("new-hire")
+        .await
+        .expect("organizer");
+    let ready = organizer
+        .status
+        .as_ref()
+        .and_then(|s| conditions::find(&s.conditions, READY).cloned());
+    assert!(ready.is_none(), "no status can be written, yet: {ready:?}");
+    drop(operator);
+    ns.cleanup().await;
+}
+
+/// Resolves (by panicking with the log) only if the operator exits.
+async fn watch_exit(operator: &mut Operator) {
+    loop {
+        operator.assert_running();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

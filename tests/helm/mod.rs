@@ -1,0 +1,126 @@
+//! Shared by tests/chart.rs and tests/chart_rbac.rs: rendering the Helm chart with the real helm
+//! (built by hack/tools.sh) and picking objects out of the render.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn chart_dir() -> PathBuf {
+    repo().join("charts/goto-operator")
+}
+
+/// Runs a tool and returns its output (panics when it cannot start at all).
+pub fn run(program: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(program);
+    cmd.args(args).current_dir(repo());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()))
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// `helm template <release> charts/goto-operator --namespace <ns> <extra...>` as parsed objects,
+/// or the error output when helm refuses the values.
+pub fn try_render(
+    helm: &Path,
+    release: &str,
+    namespace: &str,
+    extra: &[&str],
+) -> Result<Vec<Value>, String> {
+    let chart = chart_dir();
+    let chart = chart.to_string_lossy();
+    let mut args = vec!["template", release, &chart, "--namespace", namespace];
+    args.extend_from_slice(extra);
+    let out = run(helm, &args, &[]);
+    if !out.status.success() {
+        return Err(text(&out.stderr));
+    }
+    Ok(parse_yaml_stream(&text(&out.stdout)))
+}
+
+pub fn render(helm: &Path, release: &str, namespace: &str, extra: &[&str]) -> Vec<Value> {
+    try_render(helm, release, namespace, extra)
+        .unwrap_or_else(|e| panic!("helm template {extra:?} failed:\n{e}"))
+}
+
+/// Every non-empty document of a YAML stream.
+pub fn parse_yaml_stream(yaml: &str) -> Vec<Value> {
+    serde_norway::Deserializer::from_str(yaml)
+        .map(|doc| serde::Deserialize::deserialize(doc).expect("helm printed invalid YAML"))
+        .filter(|v: &Value| !v.is_null())
+        .collect()
+}
+
+pub fn kind(obj: &Value) -> &str {
+    obj["kind"].as_str().unwrap_or_default()
+}
+
+pub fn name(obj: &Value) -> &str {
+    obj["metadata"]["name"].as_str().unwrap_or_default()
+}
+
+/// Sorted `Kind/name` of every object, for readable assertions.
+pub fn inventory(objs: &[Value]) -> Vec<String> {
+    let mut list: Vec<String> = objs
+        .iter()
+        .map(|o| format!("{}/{}", kind(o), name(o)))
+        .collect();
+    list.sort();
+    list
+}
+
+pub fn only<'a>(objs: &'a [Value], wanted: &str) -> &'a Value {
+    let mut found = objs.iter().filter(|o| kind(o) == wanted);
+    let first = found
+        .next()
+        .unwrap_or_else(|| panic!("no {wanted} in {:?}", inventory(objs)));
+    assert!(
+        found.next().is_none(),
+        "several {wanted} in {:?}",
+        inventory(objs)
+    );
+    first
+}
+
+pub fn named<'a>(objs: &'a [Value], wanted_kind: &str, wanted_name: &str) -> &'a Value {
+    objs.iter()
+        .find(|o| kind(o) == wanted_kind && name(o) == wanted_name)
+        .unwrap_or_else(|| panic!("no {wanted_kind}/{wanted_name} in {:?}", inventory(objs)))
+}
+
+/// A `kind: List` of objects, which `kubectl apply -f -` takes as one document.
+pub fn as_list(objs: &[Value]) -> String {
+    serde_json::json!({"apiVersion": "v1", "kind": "List", "items": objs}).to_string()
+}
+
+/// Runs kubectl with `stdin` as input.
+pub fn kubectl_stdin(kubectl: &Path, kubeconfig: &str, args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(kubectl)
+        .args(args)
+        .env("KUBECONFIG", kubeconfig)
+        .current_dir(repo())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", kubectl.display()));
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write to kubectl");
+    child.wait_with_output().expect("kubectl output")
+}
