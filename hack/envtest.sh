@@ -170,13 +170,12 @@ start_once() {
   url="https://127.0.0.1:$api_port"
   echo "$url" >"$DIR/apiserver.url"
 
-  mkdir -p "$DIR/etcd-data"
   # No fsync: test data is throw-away, and fsync dominates etcd latency on shared disks.
   "$ETCD_BIN" --name=envtest --data-dir="$DIR/etcd-data" \
     --listen-client-urls="http://127.0.0.1:$etcd_port" --advertise-client-urls="http://127.0.0.1:$etcd_port" \
     --listen-peer-urls="http://127.0.0.1:$etcd_peer_port" --initial-advertise-peer-urls="http://127.0.0.1:$etcd_peer_port" \
     --initial-cluster="envtest=http://127.0.0.1:$etcd_peer_port" \
-    --listen-metrics-urls="" --unsafe-no-fsync=true --log-level=warn \
+    --unsafe-no-fsync=true --log-level=warn \
     >"$DIR/etcd.log" 2>&1 </dev/null &
   echo $! >"$DIR/etcd.pid"
   wait_for etcd "healthy" etcd_healthy "$etcd_port" || return 1

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # variables are used by the scripts that source this file
 # Shared by hack/tools.sh, hack/envtest.sh and hack/test.sh: where the control-plane binaries come
 # from (the wrapper modules next to this file) and where their builds are cached.
 #

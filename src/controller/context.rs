@@ -57,11 +57,27 @@ impl Context {
     where
         K: Resource<DynamicType = ()>,
     {
+        self.event_as(obj, type_, reason, reason, note).await;
+    }
+
+    /// Like [`Context::event`] with an explicit action. kube-runtime folds Events with the same
+    /// reason and action into one series (keeping the first note), so distinct actions under one
+    /// reason (setting fields vs correcting drift) need distinct action names.
+    pub async fn event_as<K>(
+        &self,
+        obj: &K,
+        type_: EventType,
+        reason: &str,
+        action: &str,
+        note: String,
+    ) where
+        K: Resource<DynamicType = ()>,
+    {
         let event = Event {
             type_,
             reason: reason.to_string(),
             note: Some(note),
-            action: reason.to_string(),
+            action: action.to_string(),
             secondary: None,
         };
         if let Err(e) = self.recorder.publish(&event, &obj.object_ref(&())).await {

@@ -138,7 +138,7 @@ fn goto_reason(e: &goto::Error) -> &'static str {
 }
 
 impl RequeuePolicy {
-    /// The delay of the `attempt`-th consecutive transient failure (0-based), with ±10% jitter
+    /// The delay of the `attempt`-th consecutive transient failure (0-based), with jitter
     /// so that objects failing together do not retry together.
     pub fn backoff(&self, attempt: u32) -> Duration {
         let exp = self.backoff_base.saturating_mul(1u32 << attempt.min(16));
@@ -146,9 +146,10 @@ impl RequeuePolicy {
     }
 }
 
-/// Spreads a delay by ±10%.
+/// Spreads a delay over its last 15% (85%..100%), so objects that failed or synced together do
+/// not come back together, and a resync never comes later than the period promised.
 pub fn jitter(d: Duration) -> Duration {
-    let factor = 0.9 + rand::random::<f64>() * 0.2;
+    let factor = 0.85 + rand::random::<f64>() * 0.15;
     d.mul_f64(factor)
 }
 
@@ -242,9 +243,9 @@ mod tests {
     fn backoff_grows_and_is_capped() {
         let p = policy();
         let first = p.backoff(0);
-        assert!(first >= Duration::from_millis(4500) && first <= Duration::from_millis(5500));
+        assert!(first >= Duration::from_millis(4250) && first <= Duration::from_secs(5));
         let third = p.backoff(2);
-        assert!(third >= Duration::from_secs(18) && third <= Duration::from_secs(22));
-        assert!(p.backoff(40) <= Duration::from_secs(330));
+        assert!(third >= Duration::from_secs(17) && third <= Duration::from_secs(20));
+        assert!(p.backoff(40) <= Duration::from_secs(300));
     }
 }

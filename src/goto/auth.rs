@@ -11,6 +11,7 @@ use super::transport;
 use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -70,7 +71,18 @@ pub(crate) struct TokenEndpoint {
 pub(crate) struct TokenCache {
     endpoint: TokenEndpoint,
     cached: RwLock<Option<Cached>>,
-    renewal: tokio::sync::Mutex<u64>,
+    renewal: tokio::sync::Mutex<Renewal>,
+    /// Renewals finished; read before queueing on `renewal` to tell whether one ended meanwhile.
+    completed: AtomicU64,
+}
+
+/// Guarded by the renewal lock.
+#[derive(Default)]
+struct Renewal {
+    /// Generation of the newest token.
+    generation: u64,
+    /// How the latest renewal failed, if it did.
+    last_failure: Option<Error>,
 }
 
 /// What the token endpoint answers. Tokens are moved into secrecy types right away.
@@ -95,7 +107,8 @@ impl TokenCache {
         Self {
             endpoint,
             cached: RwLock::new(None),
-            renewal: tokio::sync::Mutex::new(0),
+            renewal: tokio::sync::Mutex::new(Renewal::default()),
+            completed: AtomicU64::new(0),
         }
     }
 
@@ -104,8 +117,9 @@ impl TokenCache {
         if let Some(bearer) = self.fresh_bearer() {
             return Ok(bearer);
         }
-        let mut generation = self.renewal.lock().await;
-        // Whoever held the lock before us may have renewed already.
+        let completed_before_waiting = self.completed.load(Ordering::Acquire);
+        let mut renewal = self.renewal.lock().await;
+        // Whoever held the lock before us may have renewed already...
         if let Some(bearer) = self.fresh_bearer() {
             return Ok(bearer);
         }
@@ -120,17 +134,28 @@ impl TokenCache {
                     .map(Cached::bearer),
             )
         };
-        match self.request_token(ctx, refresh).await {
+        // ...or failed while we waited: share that answer rather than ask again, so 50
+        // callers with a bad secret cost one token request, not 50.
+        if self.completed.load(Ordering::Acquire) != completed_before_waiting
+            && let Some(failure) = &renewal.last_failure
+        {
+            return settle(failure.clone(), fallback);
+        }
+        let result = self.request_token(ctx, refresh).await;
+        self.completed.fetch_add(1, Ordering::AcqRel);
+        match result {
             Ok(response) => {
-                *generation += 1;
-                let cached = cached_from(response, *generation, Instant::now());
+                renewal.generation += 1;
+                renewal.last_failure = None;
+                let cached = cached_from(response, renewal.generation, Instant::now());
                 let bearer = cached.bearer();
                 *self.write() = Some(cached);
                 Ok(bearer)
             }
-            // A transient failure while the old token still works should not stop callers.
-            Err(error) if error.is_transient() => fallback.ok_or(error),
-            Err(error) => Err(error),
+            Err(error) => {
+                renewal.last_failure = Some(error.clone());
+                settle(error, fallback)
+            }
         }
     }
 
@@ -217,6 +242,15 @@ impl TokenCache {
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Option<Cached>> {
         self.cached.write().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The answer to a failed renewal: a transient failure while the old token still works
+/// should not stop callers, so they get the old token; anything else is the error.
+fn settle(error: Error, fallback: Option<Bearer>) -> Result<Bearer, Error> {
+    match fallback {
+        Some(bearer) if error.is_transient() => Ok(bearer),
+        _ => Err(error),
     }
 }
 

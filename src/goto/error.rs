@@ -10,7 +10,7 @@ use std::time::Duration;
 const MAX_BODY_IN_MESSAGE: usize = 200;
 
 /// A failed GoTo call. Messages never carry secrets: no tokens, no client secret.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum Error {
     /// No paid seat is left (402, or 409 on create when the email is not taken).
     #[error("no GoTo seat available (HTTP {status})")]

@@ -55,10 +55,9 @@ impl GoToClient {
         let answer = with_retries(&self.inner.retry, is_rate_limited, || async {
             let raw = self.attempt(&request).await?;
             match raw.status {
-                StatusCode::TOO_MANY_REQUESTS => Err(raw
-                    .success()
-                    .err()
-                    .unwrap_or(Error::RateLimited { retry_after: None })),
+                StatusCode::TOO_MANY_REQUESTS => Err(Error::RateLimited {
+                    retry_after: raw.retry_after,
+                }),
                 _ => Ok(raw),
             }
         })

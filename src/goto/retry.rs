@@ -36,6 +36,10 @@ fn backoff(policy: &RetryPolicy) -> ExponentialBuilder {
         .with_jitter()
 }
 
+/// Longest Retry-After waited out inside one call. A longer one ends the call with
+/// `RateLimited{retry_after}` so the caller requeues instead of holding a worker for it.
+pub(crate) const MAX_INLINE_RETRY_AFTER: Duration = Duration::from_secs(60);
+
 /// The delay before the next attempt: `None` once the backoff is spent; Retry-After when
 /// GoTo sent one (it is a floor, and the budget pause already holds other callers to it).
 pub(crate) fn next_delay(error: &Error, backoff: Option<Duration>) -> Option<Duration> {
@@ -43,7 +47,7 @@ pub(crate) fn next_delay(error: &Error, backoff: Option<Duration>) -> Option<Dur
     match error {
         Error::RateLimited {
             retry_after: Some(wait),
-        } => Some(*wait),
+        } => Some(*wait).filter(|wait| *wait <= MAX_INLINE_RETRY_AFTER),
         _ => Some(backoff),
     }
 }
@@ -76,6 +80,10 @@ mod tests {
             Some(Duration::from_millis(200))
         );
         assert_eq!(next_delay(&limited, None), None);
+        let long = Error::RateLimited {
+            retry_after: Some(MAX_INLINE_RETRY_AFTER + Duration::from_secs(1)),
+        };
+        assert_eq!(next_delay(&long, Some(Duration::from_millis(200))), None);
     }
 
     #[tokio::test(start_paused = true)]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -73,9 +73,15 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
 /// `POST /oauth/token`.
 pub(crate) async fn token(
     State(sim): State<Arc<Sim>>,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if uri.query().is_some() {
+        // Credentials in a URL end up in proxy and server logs: refuse them outright.
+        return OAuthError::request("parameters belong in the form body, not the URL")
+            .into_response();
+    }
     match grant(&sim, &headers, &body) {
         Ok(resp) => resp,
         Err(err) => err.into_response(),

@@ -1,5 +1,20 @@
 //! `/_sim/`: the simulator's own control endpoints, for demo scripts and users outside the
 //! process (tests inside it use `SimHandle`). They need no token and are not logged.
+//!
+//! | request | effect |
+//! |---|---|
+//! | `GET /_sim/state` | organizers, meetings, sessions, cancelled meetings, seats, counters, faults |
+//! | `GET /_sim/requests`, `DELETE /_sim/requests` | the request log (token endpoint and API) |
+//! | `GET /_sim/faults`, `PUT /_sim/faults` | fault settings ([`Faults`] as JSON; 400 when out of range) |
+//! | `POST /_sim/organizers` | add an organizer (seed form, checked) → 201 `{"organizerKey"}` |
+//! | `PATCH /_sim/organizers/{key}` | change fields behind the operator's back (drift) |
+//! | `DELETE /_sim/organizers/{key}` | delete out of band (future meetings cancelled, recorded) |
+//! | `POST /_sim/organizers/{key}/meetings` | schedule a meeting → 201 `{"meetingId"}` |
+//! | `POST /_sim/organizers/{key}/history` | add an ended session → 201 `{"meetingInstanceKey"}` |
+//! | `DELETE /_sim/meetings/{id}` | remove a scheduled meeting |
+//! | `PUT /_sim/seats` | `{"seats": N}` or `{"seats": null}` (unlimited) |
+//! | `PUT /_sim/rate-limit` | `{"requestsPerSecond": R}` or `null` (unlimited) |
+//! | `POST /_sim/tokens/expire` | every access token stops working |
 use std::sync::Arc;
 
 use axum::extract::rejection::JsonRejection;

@@ -1,6 +1,10 @@
 //! The account-wide request budget: a token bucket over every API request, answering 429 with
 //! `Retry-After` when empty, and counting clients that come back before Retry-After elapsed.
 //!
+//! A request arriving within [`IN_FLIGHT_GRACE`] of the 429 is not counted as a violation: it
+//! was most likely sent by another worker of the same client before the 429 reached it. It is
+//! still answered 429.
+//!
 //! It runs on `tokio::time::Instant`, so a test that pauses tokio's clock controls it too.
 use std::time::Duration;
 
@@ -16,14 +20,17 @@ pub(crate) enum Admission {
     },
 }
 
+/// How long after a 429 an arriving request is presumed to have been in flight already.
+pub(crate) const IN_FLIGHT_GRACE: Duration = Duration::from_millis(50);
+
 /// Token bucket with a burst of one second's worth of requests (at least one).
 #[derive(Debug)]
 pub(crate) struct RateLimiter {
     rate: Option<f64>,
     tokens: f64,
     last: Instant,
-    /// Until when the last 429 told the client to stay away.
-    quiet_until: Option<Instant>,
+    /// When the last 429 was given, and until when it told the client to stay away.
+    quiet: Option<(Instant, Instant)>,
     pub(crate) limited: u64,
     pub(crate) violations: u64,
 }
@@ -34,7 +41,7 @@ impl RateLimiter {
             rate,
             tokens: burst(rate),
             last: now,
-            quiet_until: None,
+            quiet: None,
             limited: 0,
             violations: 0,
         }
@@ -51,19 +58,22 @@ impl RateLimiter {
         self.rate
     }
 
-    /// Decides one request arriving at `now`. A request that arrives while an earlier 429's
-    /// Retry-After is still running is a violation, and gets another 429.
-    pub(crate) fn admit(&mut self, now: Instant) -> Admission {
-        if let Some(until) = self.quiet_until {
-            if now < until {
-                self.violations += 1;
-                self.limited += 1;
-                return Admission::Limited {
-                    retry_after: whole_seconds(until - now),
-                };
-            }
-            self.quiet_until = None;
+    /// Notes an API request arriving at `now`. While an earlier 429's Retry-After is still
+    /// running it returns the seconds left, and counts a violation (past the grace period).
+    pub(crate) fn arrival(&mut self, now: Instant) -> Option<u64> {
+        let (given, until) = self.quiet?;
+        if now >= until {
+            self.quiet = None;
+            return None;
         }
+        if now.saturating_duration_since(given) >= IN_FLIGHT_GRACE {
+            self.violations += 1;
+        }
+        Some(whole_seconds(until - now))
+    }
+
+    /// Decides one request against the bucket (after [`RateLimiter::arrival`] let it through).
+    pub(crate) fn admit(&mut self, now: Instant) -> Admission {
         let Some(rate) = self.rate else {
             return Admission::Allowed;
         };
@@ -83,7 +93,8 @@ impl RateLimiter {
     pub(crate) fn told_to_wait(&mut self, now: Instant, retry_after: u64) {
         self.limited += 1;
         let until = now + Duration::from_secs(retry_after);
-        self.quiet_until = Some(self.quiet_until.map_or(until, |u| u.max(until)));
+        let until = self.quiet.map_or(until, |(_, u)| u.max(until));
+        self.quiet = Some((now, until));
     }
 }
 
@@ -106,26 +117,47 @@ mod tests {
         let now = Instant::now();
         let mut rl = RateLimiter::new(None, now);
         for _ in 0..1000 {
-            assert_eq!(rl.admit(now), Admission::Allowed);
+            assert_eq!(decide(&mut rl, now), Admission::Allowed);
         }
         assert_eq!(rl.limited, 0);
+    }
+
+    /// What the gate does: the quiet window first, then the bucket.
+    fn decide(rl: &mut RateLimiter, now: Instant) -> Admission {
+        match rl.arrival(now) {
+            Some(retry_after) => {
+                rl.limited += 1;
+                Admission::Limited { retry_after }
+            }
+            None => rl.admit(now),
+        }
     }
 
     #[test]
     fn burst_then_429_then_recovers_after_retry_after() {
         let t0 = Instant::now();
         let mut rl = RateLimiter::new(Some(2.0), t0);
-        assert_eq!(rl.admit(t0), Admission::Allowed);
-        assert_eq!(rl.admit(t0), Admission::Allowed);
-        assert_eq!(rl.admit(t0), Admission::Limited { retry_after: 1 });
+        assert_eq!(decide(&mut rl, t0), Admission::Allowed);
+        assert_eq!(decide(&mut rl, t0), Admission::Allowed);
+        assert_eq!(decide(&mut rl, t0), Admission::Limited { retry_after: 1 });
         assert_eq!((rl.limited, rl.violations), (1, 0));
+        // In flight when the 429 was given: refused, not held against the client.
+        let in_flight = t0 + Duration::from_millis(10);
+        assert_eq!(
+            decide(&mut rl, in_flight),
+            Admission::Limited { retry_after: 1 }
+        );
+        assert_eq!((rl.limited, rl.violations), (2, 0));
         // Coming back early is a violation.
         let early = t0 + Duration::from_millis(300);
-        assert_eq!(rl.admit(early), Admission::Limited { retry_after: 1 });
-        assert_eq!((rl.limited, rl.violations), (2, 1));
+        assert_eq!(
+            decide(&mut rl, early),
+            Admission::Limited { retry_after: 1 }
+        );
+        assert_eq!((rl.limited, rl.violations), (3, 1));
         // Honouring Retry-After is fine: the bucket has refilled by then.
         let later = t0 + Duration::from_secs(1);
-        assert_eq!(rl.admit(later), Admission::Allowed);
+        assert_eq!(decide(&mut rl, later), Admission::Allowed);
         assert_eq!(rl.violations, 1);
     }
 
@@ -133,8 +165,8 @@ mod tests {
     fn slow_rates_give_longer_retry_after() {
         let t0 = Instant::now();
         let mut rl = RateLimiter::new(Some(0.25), t0);
-        assert_eq!(rl.admit(t0), Admission::Allowed);
-        assert_eq!(rl.admit(t0), Admission::Limited { retry_after: 4 });
+        assert_eq!(decide(&mut rl, t0), Admission::Allowed);
+        assert_eq!(decide(&mut rl, t0), Admission::Limited { retry_after: 4 });
     }
 
     #[test]
@@ -142,11 +174,9 @@ mod tests {
         let t0 = Instant::now();
         let mut rl = RateLimiter::new(None, t0);
         rl.told_to_wait(t0, 3);
-        assert_eq!(
-            rl.admit(t0 + Duration::from_millis(1500)),
-            Admission::Limited { retry_after: 2 }
-        );
+        assert_eq!(rl.arrival(t0 + Duration::from_millis(1500)), Some(2));
         assert_eq!(rl.violations, 1);
+        assert_eq!(rl.arrival(t0 + Duration::from_secs(3)), None);
         assert_eq!(rl.admit(t0 + Duration::from_secs(3)), Admission::Allowed);
     }
 

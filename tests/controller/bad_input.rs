@@ -223,6 +223,9 @@ async fn wrong_credentials_and_missing_seats_are_reported() {
         .expect("apply");
     expect_reason(&env, "second", "SeatUnavailable", "seat").await;
     assert!(env.sim.organizer_by_email("second@example.com").is_none());
+    // Buying seats lets both waiting organizers through on their next (slow) retry.
+    env.sim.set_seats(Some(3));
+    env.wait_ready("second", "True", "Reconciled").await;
 
     env.create_secret("wrong", "not-the-secret").await;
     env.apply_account(

@@ -103,6 +103,32 @@ impl Env {
             .unwrap_or_default()
     }
 
+    /// Server-side applies a namespaced Role + RoleBinding for the `operator` user.
+    pub async fn grant_operator_user(&self, rules: Value) {
+        use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+        let pp = PatchParams::apply(FIELD_MANAGER).force();
+        let role: Role = serde_json::from_value(json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": {"name": "goto-operator-test"}, "rules": rules,
+        }))
+        .expect("role");
+        Api::<Role>::namespaced(self.client.clone(), self.namespace())
+            .patch("goto-operator-test", &pp, &Patch::Apply(&role))
+            .await
+            .expect("apply role");
+        let binding: RoleBinding = serde_json::from_value(json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": {"name": "goto-operator-test"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "goto-operator-test"},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "operator"}],
+        }))
+        .expect("binding");
+        Api::<RoleBinding>::namespaced(self.client.clone(), self.namespace())
+            .patch("goto-operator-test", &pp, &Patch::Apply(&binding))
+            .await
+            .expect("apply binding");
+    }
+
     pub fn organizers(&self) -> Api<GoToOrganizer> {
         Api::namespaced(self.client.clone(), self.namespace())
     }
@@ -344,13 +370,24 @@ impl Env {
 
     /// Waits until an Event with `reason` exists for the object.
     pub async fn wait_event(&self, kind: &str, name: &str, reason: &str) -> String {
+        self.wait_event_with(kind, name, reason, "").await
+    }
+
+    /// Waits until an Event with `reason` whose note contains `text` exists for the object.
+    pub async fn wait_event_with(
+        &self,
+        kind: &str,
+        name: &str,
+        reason: &str,
+        text: &str,
+    ) -> String {
         let deadline = tokio::time::Instant::now() + common::DEFAULT_TIMEOUT;
         loop {
             if let Some((_, note)) = self
                 .events(kind, name)
                 .await
                 .into_iter()
-                .find(|(r, _)| r == reason)
+                .find(|(r, n)| r == reason && n.contains(text))
             {
                 return note;
             }
@@ -435,7 +472,26 @@ pub struct Operator {
 
 impl Operator {
     async fn start(namespace: &str, options: &OperatorOptions) -> Operator {
-        Self::spawn(namespace, options, &["--leader-election", "false"])
+        let kubeconfig = common::required_env(common::KUBECONFIG_ENV).expect("kubeconfig");
+        Self::spawn(
+            namespace,
+            options,
+            &kubeconfig,
+            &["--leader-election", "false"],
+        )
+    }
+
+    /// The operator authenticated as the plain `operator` user: it has only the rights RBAC
+    /// grants it in the test namespace.
+    pub async fn start_as_operator_user(namespace: &str) -> Operator {
+        let kubeconfig =
+            common::required_env(common::OPERATOR_KUBECONFIG_ENV).expect("operator kubeconfig");
+        Self::spawn(
+            namespace,
+            &OperatorOptions::default(),
+            &kubeconfig,
+            &["--leader-election", "false"],
+        )
     }
 
     /// A replica with leader election on, its Lease in the test namespace.
@@ -448,11 +504,16 @@ impl Operator {
             "--identity",
             identity,
         ];
-        Self::spawn(namespace, &OperatorOptions::default(), &args)
+        let kubeconfig = common::required_env(common::KUBECONFIG_ENV).expect("kubeconfig");
+        Self::spawn(namespace, &OperatorOptions::default(), &kubeconfig, &args)
     }
 
-    fn spawn(namespace: &str, options: &OperatorOptions, extra: &[&str]) -> Operator {
-        let kubeconfig = common::required_env(common::KUBECONFIG_ENV).expect("kubeconfig");
+    fn spawn(
+        namespace: &str,
+        options: &OperatorOptions,
+        kubeconfig: &std::ffi::OsStr,
+        extra: &[&str],
+    ) -> Operator {
         let port = free_port();
         let mut child = Command::new(env!("CARGO_BIN_EXE_goto-operator"))
             .args([

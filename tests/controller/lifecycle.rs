@@ -69,17 +69,33 @@ async fn creates_then_sets_locale_with_one_full_put_and_then_writes_nothing() {
     env.wait_event("GoToOrganizer", "jane", "Updated").await;
 
     // Steady state: a reconcile with nothing to change reads GoTo once and writes nothing.
+    // Two nudges; reconciles of one object never overlap, so seeing the second GET means the
+    // first reconcile finished (anything it wrote would be logged before it).
     env.sim.clear_requests();
-    let synced_before = o.status.as_ref().and_then(|s| s.last_synced_at.clone());
-    env.patch_organizer(
-        "jane",
-        json!({"metadata": {"annotations": {"example.com/touch": "1"}}}),
-    )
-    .await;
-    env.wait_for("jane", "a new sync", |o| {
-        o.status.as_ref().and_then(|s| s.last_synced_at.clone()) != synced_before
-    })
-    .await;
+    for touch in ["1", "2"] {
+        env.patch_organizer(
+            "jane",
+            json!({"metadata": {"annotations": {"example.com/touch": touch}}}),
+        )
+        .await;
+        let want = touch.parse::<usize>().expect("number");
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+        while env
+            .sim
+            .requests()
+            .iter()
+            .filter(|r| r.path.starts_with("/G2M"))
+            .count()
+            < want
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no reconcile after touch {touch}\n{}",
+                env.logs()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
     let api_calls: Vec<_> = env
         .sim
         .requests()
@@ -88,10 +104,15 @@ async fn creates_then_sets_locale_with_one_full_put_and_then_writes_nothing() {
         .collect();
     assert_eq!(
         api_calls.len(),
-        1,
-        "steady state costs exactly one GET: {api_calls:?}"
+        2,
+        "steady state costs exactly one GET per reconcile: {api_calls:?}"
     );
-    assert_eq!(api_calls[0].method, "GET");
+    assert!(
+        api_calls
+            .iter()
+            .all(|r| r.method == "GET" && r.path.contains("/organizers/")),
+        "{api_calls:?}"
+    );
     assert!(env.goto_writes().is_empty());
 
     // A spec change is one complete PUT.
@@ -243,14 +264,8 @@ async fn corrects_drift_and_recreates_an_organizer_deleted_out_of_band() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    let note = env.wait_event("GoToOrganizer", "kim", "Updated").await;
-    assert!(
-        env.events("GoToOrganizer", "kim")
-            .await
-            .iter()
-            .any(|(r, n)| r == "Updated" && n.contains("corrected")),
-        "{note}"
-    );
+    env.wait_event_with("GoToOrganizer", "kim", "Updated", "corrected")
+        .await;
 
     assert!(env.sim.remove_organizer_out_of_band(&key));
     let o = env

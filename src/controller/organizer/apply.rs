@@ -161,12 +161,17 @@ async fn execute(
             .await;
         }
         if !fields.is_empty() {
-            let what = if existing { "corrected" } else { "set" };
+            let (what, action) = if existing {
+                ("corrected", "CorrectDrift")
+            } else {
+                ("set", "Update")
+            };
             let note = format!(
                 "{what} {} on organizer {key} with one full PUT",
                 fields.join(", ")
             );
-            ctx.event(obj, EventType::Normal, "Updated", note).await;
+            ctx.event_as(obj, EventType::Normal, "Updated", action, note)
+                .await;
         }
     }
     if plan.suspend {
