@@ -130,7 +130,7 @@ fn every_metric_named_is_exported() {
 
 /// Flags of other tools that the README uses, so that every other `--flag` must be the
 /// operator's own.
-const OTHER_TOOLS_FLAGS: [&str; 7] = [
+const OTHER_TOOLS_FLAGS: [&str; 8] = [
     "--server-side",      // kubectl apply
     "--create-namespace", // helm install
     "--set",              // helm
