@@ -138,6 +138,7 @@ const OTHER_TOOLS_FLAGS: [&str; 8] = [
     "--type",             // kubectl patch
     "--patch-file",       // kubectl patch
     "--once",             // hack/demo.sh (make demo ARGS=--once)
+    "--test",             // cargo test
 ];
 
 #[test]
