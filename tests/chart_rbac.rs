@@ -11,11 +11,9 @@
 
 mod common;
 mod helm;
+mod operator;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{DEFAULT_TIMEOUT, TestNamespace};
@@ -28,69 +26,11 @@ use k8s_openapi::api::events::v1::Event;
 use kube::api::{DeleteParams, ListParams, PostParams};
 use kube::runtime::wait::conditions::is_deleted;
 use kube::{Api, Client};
+use operator::Operator;
 use serde_json::{Value, json};
 
 const LEASE: &str = "goto-operator-leader";
 const IDENTITY: &str = "rbac-proof";
-
-/// The operator process; killed when the test ends, however it ends.
-struct Operator {
-    child: Child,
-    log: Arc<Mutex<String>>,
-}
-
-impl Operator {
-    fn start(namespace: &str) -> Self {
-        let kubeconfig = std::env::var(common::OPERATOR_KUBECONFIG_ENV).expect("checked earlier");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_goto-operator"))
-            .args([
-                "run",
-                "--namespace",
-                namespace,
-                "--metrics-bind",
-                "127.0.0.1:0",
-            ])
-            .args(["--leader-election", "true", "--lease-namespace", namespace])
-            .args(["--lease-name", LEASE, "--identity", IDENTITY])
-            .args(["--reaudit-seconds", "2", "--slow-requeue-seconds", "2"])
-            .env("KUBECONFIG", kubeconfig)
-            .env("RUST_LOG", "info")
-            .env_remove("GOTO_OPERATOR_NAMESPACE")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start goto-operator run");
-        let log = Arc::new(Mutex::new(String::new()));
-        let stderr = child.stderr.take().expect("piped stderr");
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let mut log = sink.lock().unwrap_or_else(|p| p.into_inner());
-                log.push_str(&line);
-                log.push('\n');
-            }
-        });
-        Operator { child, log }
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    /// Fails the test with the operator's log if it has exited.
-    fn assert_running(&mut self) {
-        if let Ok(Some(status)) = self.child.try_wait() {
-            panic!("the operator exited ({status}):\n{}", self.log());
-        }
-    }
-}
-
-impl Drop for Operator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// The chart's RBAC for this namespace, bound to the user `operator` instead of the chart's
 /// ServiceAccount (the test control plane authenticates users by token, not service accounts).
@@ -221,6 +161,29 @@ fn is_ready<K>(
     }
 }
 
+/// The operator as the plain `operator` user, electing a leader in the test namespace.
+fn start_operator(namespace: &str) -> Operator {
+    let kubeconfig = std::env::var(common::OPERATOR_KUBECONFIG_ENV).expect("checked earlier");
+    Operator::start(
+        &kubeconfig,
+        namespace,
+        &[
+            "--leader-election",
+            "true",
+            "--lease-namespace",
+            namespace,
+            "--lease-name",
+            LEASE,
+            "--identity",
+            IDENTITY,
+            "--reaudit-seconds",
+            "2",
+            "--slow-requeue-seconds",
+            "2",
+        ],
+    )
+}
+
 struct Setup {
     admin: Client,
     ns: TestNamespace,
@@ -249,7 +212,7 @@ async fn the_chart_rbac_is_enough_to_run_the_operator() {
     apply(&rendered_rbac(&namespace, None));
     wait_for_grants(&namespace).await;
     create_objects(&admin, &namespace, &sim).await;
-    let mut operator = Operator::start(&namespace);
+    let mut operator = start_operator(&namespace);
 
     let accounts = Api::<GoToAccount>::namespaced(admin.clone(), &namespace);
     let organizers = Api::<GoToOrganizer>::namespaced(admin.clone(), &namespace);
@@ -263,7 +226,7 @@ async fn the_chart_rbac_is_enough_to_run_the_operator() {
     };
     let organizer = tokio::select! {
         o = wait => o.expect("organizer exists"),
-        () = watch_exit(&mut operator) => unreachable!(),
+        () = operator.exited() => unreachable!(),
     };
     let uid = organizer.metadata.uid.clone().expect("uid");
     let key = organizer
@@ -307,7 +270,7 @@ async fn the_chart_rbac_is_enough_to_run_the_operator() {
         .expect("delete");
     tokio::select! {
         _ = common::await_condition(organizers.clone(), "new-hire", is_deleted(&uid), timeout) => {}
-        () = watch_exit(&mut operator) => unreachable!(),
+        () = operator.exited() => unreachable!(),
     }
     assert!(sim.organizer(&key).is_none(), "deleted in GoTo");
     let log = operator.log();
@@ -337,7 +300,7 @@ async fn without_the_status_rule_the_operator_fails_visibly() {
         "the operator user may patch status without the chart's rule: another grant leaks in"
     );
     create_objects(&admin, &namespace, &sim).await;
-    let mut operator = Operator::start(&namespace);
+    let mut operator = start_operator(&namespace);
 
     let refused = "cannot patch resource \"gotoaccounts/status\"";
     let wait = common::eventually(
@@ -369,12 +332,4 @@ async fn without_the_status_rule_the_operator_fails_visibly() {
     assert!(ready.is_none(), "no status can be written, yet: {ready:?}");
     drop(operator);
     ns.cleanup().await;
-}
-
-/// Resolves (by panicking with the log) only if the operator exits.
-async fn watch_exit(operator: &mut Operator) {
-    loop {
-        operator.assert_running();
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }

@@ -1,0 +1,73 @@
+//! The operator binary as a child process, for tests/chart_rbac.rs and tests/argocd_health.rs:
+//! its stderr is captured, and it is killed when the test ends, however it ends.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub struct Operator {
+    child: Child,
+    log: Arc<Mutex<String>>,
+}
+
+impl Operator {
+    /// `goto-operator run --namespace <namespace> <extra...>` with this kubeconfig, its metrics
+    /// server on a free loopback port.
+    pub fn start(kubeconfig: &str, namespace: &str, extra: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_goto-operator"))
+            .args([
+                "run",
+                "--namespace",
+                namespace,
+                "--metrics-bind",
+                "127.0.0.1:0",
+            ])
+            .args(extra)
+            .env("KUBECONFIG", kubeconfig)
+            .env("RUST_LOG", "info")
+            .env_remove("GOTO_OPERATOR_NAMESPACE")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start goto-operator run");
+        let log = Arc::new(Mutex::new(String::new()));
+        let stderr = child.stderr.take().expect("piped stderr");
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut log = sink.lock().unwrap_or_else(|p| p.into_inner());
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        Operator { child, log }
+    }
+
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Fails the test with the operator's log if it has exited.
+    pub fn assert_running(&mut self) {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            panic!("the operator exited ({status}):\n{}", self.log());
+        }
+    }
+
+    /// Resolves only by panicking, with the log, if the operator exits: race it against a wait.
+    pub async fn exited(&mut self) {
+        loop {
+            self.assert_running();
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+impl Drop for Operator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
