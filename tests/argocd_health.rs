@@ -1,7 +1,8 @@
 //! The Argo CD health check (deploy/argocd/health.lua) run by a real Lua interpreter (Debian's
 //! `lua5.4`, which `.ci/run` installs) on sample objects built from the operator's own types, and
-//! the manifests in examples/ applied twice against the real kube-apiserver without a diff (spec
-//! defaults must not make Argo CD report OutOfSync forever).
+//! the manifests in examples/ applied twice against the real kube-apiserver, with the operator
+//! running, without a diff (defaults, finalizers and status must not make Argo CD report
+//! OutOfSync forever).
 //!
 //! Argo CD hands the live object to the script as the global `obj`. lua5.4 has no JSON library,
 //! so the harness writes each sample as a Lua table literal generated from its JSON here.
