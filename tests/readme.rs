@@ -277,6 +277,8 @@ fn every_local_link_resolves() {
     for path in words_starting(&readme, "examples/", &['-', '.', '/'])
         .into_iter()
         .chain(words_starting(&readme, "deploy/argocd/", &['-', '.', '/']))
+        .chain(words_starting(&readme, "tests/", &['-', '.', '/']))
+        .chain(words_starting(&readme, "hack/", &['-', '.', '/']))
         .filter(|p| p.contains('.'))
     {
         assert!(
