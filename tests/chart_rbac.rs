@@ -2,7 +2,8 @@
 //! test control plane's plain `operator` user, and the real operator binary runs with that user's
 //! kubeconfig against the in-process GoTo simulator through a short scenario (account Ready, an
 //! organizer created and Ready, then deleted through the finalizer). With all rules it works;
-//! without the status rule it fails visibly (403 in the log, no Ready status).
+//! without the status rule it fails visibly (403 in the log, no Ready status), and without any
+//! other one of the six rules it hits a 403 too: each rule is needed.
 //!
 //! The render uses `watchNamespaces: [<test namespace>]`, so the rules come as namespaced Roles and
 //! the operator only ever sees this test's namespace (other tests run in parallel on the same
@@ -35,7 +36,7 @@ const IDENTITY: &str = "rbac-proof";
 /// The chart's RBAC for this namespace, bound to the user `operator` instead of the chart's
 /// ServiceAccount (the test control plane authenticates users by token, not service accounts).
 /// `drop_rule` removes every rule whose resources contain that string.
-fn rendered_rbac(namespace: &str, drop_rule: Option<&str>) -> Vec<Value> {
+fn rendered_rbac(namespace: &str, drop_rule: impl Fn(&Value) -> bool) -> Vec<Value> {
     let helm_bin = common::helm().expect("checked earlier");
     let watch = format!("watchNamespaces={{{namespace}}}");
     let objs = helm::render(&helm_bin, "rbac-proof", namespace, &["--set", &watch]);
@@ -45,8 +46,8 @@ fn rendered_rbac(namespace: &str, drop_rule: Option<&str>) -> Vec<Value> {
     for mut obj in objs {
         match helm::kind(&obj) {
             "Role" | "ClusterRole" => {
-                if let (Some(drop), Some(rules)) = (drop_rule, obj["rules"].as_array_mut()) {
-                    rules.retain(|r| !r["resources"].to_string().contains(drop));
+                if let Some(rules) = obj["rules"].as_array_mut() {
+                    rules.retain(|r| !drop_rule(r));
                 }
                 rbac.push(obj);
             }
@@ -97,23 +98,41 @@ fn operator_can(verb: &str, resource: &str, subresource: Option<&str>, namespace
 }
 
 /// Waits until the authorizer honours the new bindings (it learns them through an informer).
-async fn wait_for_grants(namespace: &str) {
+async fn wait_for_grants(namespace: &str, rbac: &[Value]) {
+    // One permission of each Role: the first verb on the first resource of its first rule.
+    let mut probes = Vec::new();
+    for role in rbac.iter().filter(|o| helm::kind(o) == "Role") {
+        let rule = &role["rules"][0];
+        let group = rule["apiGroups"][0].as_str().unwrap_or_default();
+        let mut resource = rule["resources"][0].as_str().expect("resource").to_owned();
+        let subresource = resource
+            .split_once('/')
+            .map(|(r, s)| (r.to_owned(), s.to_owned()));
+        if let Some((r, _)) = &subresource {
+            resource = r.clone();
+        }
+        if !group.is_empty() {
+            resource = format!("{resource}.{group}");
+        }
+        if let Some(name) = rule["resourceNames"][0].as_str() {
+            resource = format!("{resource}/{name}");
+        }
+        let verb = rule["verbs"][0].as_str().expect("verb").to_owned();
+        probes.push((verb, resource, subresource.map(|(_, s)| s)));
+    }
     let ns = namespace.to_owned();
-    common::eventually(
-        "the operator user may list GoToOrganizers",
-        DEFAULT_TIMEOUT,
-        || {
-            let ns = ns.clone();
-            async move {
-                match operator_can("list", "gotoorganizers.goto-operator.dev", None, &ns)
-                    && operator_can("create", "leases.coordination.k8s.io", None, &ns)
-                {
-                    true => Ok(()),
-                    false => Err("not yet"),
-                }
+    common::eventually("the RoleBindings take effect", DEFAULT_TIMEOUT, || {
+        let (ns, probes) = (ns.clone(), probes.clone());
+        async move {
+            match probes
+                .iter()
+                .all(|(verb, res, sub)| operator_can(verb, res, sub.as_deref(), &ns))
+            {
+                true => Ok(()),
+                false => Err(format!("not yet: {probes:?}")),
             }
-        },
-    )
+        }
+    })
     .await;
 }
 
@@ -209,8 +228,9 @@ async fn the_chart_rbac_is_enough_to_run_the_operator() {
         return;
     };
     let namespace = ns.name().to_owned();
-    apply(&rendered_rbac(&namespace, None));
-    wait_for_grants(&namespace).await;
+    let rbac = rendered_rbac(&namespace, |_| false);
+    apply(&rbac);
+    wait_for_grants(&namespace, &rbac).await;
     create_objects(&admin, &namespace, &sim).await;
     let mut operator = start_operator(&namespace);
 
@@ -288,8 +308,11 @@ async fn without_the_status_rule_the_operator_fails_visibly() {
         return;
     };
     let namespace = ns.name().to_owned();
-    apply(&rendered_rbac(&namespace, Some("/status")));
-    wait_for_grants(&namespace).await;
+    let rbac = rendered_rbac(&namespace, |r| {
+        r["resources"].to_string().contains("/status")
+    });
+    apply(&rbac);
+    wait_for_grants(&namespace, &rbac).await;
     assert!(
         !operator_can(
             "patch",
@@ -302,24 +325,7 @@ async fn without_the_status_rule_the_operator_fails_visibly() {
     create_objects(&admin, &namespace, &sim).await;
     let mut operator = start_operator(&namespace);
 
-    let refused = "cannot patch resource \"gotoaccounts/status\"";
-    let wait = common::eventually(
-        "the operator logs the refused status write",
-        Duration::from_secs(40),
-        || {
-            let log = operator.log();
-            async move {
-                if log.contains(refused) {
-                    Ok(())
-                } else {
-                    Err("not yet")
-                }
-            }
-        },
-    );
-    tokio::time::timeout(Duration::from_secs(45), wait)
-        .await
-        .expect("bounded");
+    wait_for_log(&operator, "cannot patch resource", "gotoaccounts/status").await;
     operator.assert_running();
     let organizer = Api::<GoToOrganizer>::namespaced(admin.clone(), &namespace)
         .get("new-hire")
@@ -332,4 +338,86 @@ async fn without_the_status_rule_the_operator_fails_visibly() {
     assert!(ready.is_none(), "no status can be written, yet: {ready:?}");
     drop(operator);
     ns.cleanup().await;
+}
+
+/// Waits (bounded) for a log line containing both strings; fails with the whole log otherwise.
+async fn wait_for_log(operator: &Operator, phrase: &str, resource: &str) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let log = operator.log();
+        if let Some(line) = log
+            .lines()
+            .find(|l| l.contains(phrase) && l.contains(resource))
+        {
+            return line.to_owned();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no log line with {phrase:?} and {resource:?} within 30 s:\n{log}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+type RulePredicate = fn(&Value) -> bool;
+
+/// Every other rule is needed too: without it the operator hits a 403 it logs (leader election
+/// fails and the process exits; watches, Secret reads and Events are refused).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_other_rule_is_needed_too() {
+    let cases: [(&str, RulePredicate, &str, &str); 5] = [
+        (
+            "the two kinds",
+            |r| r["resources"][0] == "gotoorganizers",
+            "cannot list resource",
+            "gotoorganizers",
+        ),
+        (
+            "secrets",
+            |r| r["resources"][0] == "secrets",
+            "cannot get resource",
+            "secrets",
+        ),
+        (
+            "events",
+            |r| r["resources"][0] == "events",
+            "cannot create resource",
+            "events",
+        ),
+        (
+            "creating the Lease",
+            |r| r["resources"][0] == "leases" && r["verbs"] == json!(["create"]),
+            "cannot create resource",
+            "leases",
+        ),
+        (
+            "reading and renewing the Lease",
+            |r| r["resources"][0] == "leases" && r.get("resourceNames").is_some(),
+            "cannot get resource",
+            "leases",
+        ),
+    ];
+    for (what, drop_rule, phrase, resource) in cases {
+        let Some(Setup { admin, ns, sim }) = setup().await else {
+            return;
+        };
+        let namespace = ns.name().to_owned();
+        let rbac = rendered_rbac(&namespace, drop_rule);
+        let rules: usize = rbac
+            .iter()
+            .filter_map(|o| o["rules"].as_array().map(Vec::len))
+            .sum();
+        assert_eq!(rules, 5, "exactly one of the six rules dropped ({what})");
+        apply(&rbac);
+        wait_for_grants(&namespace, &rbac).await;
+        create_objects(&admin, &namespace, &sim).await;
+        let operator = start_operator(&namespace);
+        let line = wait_for_log(&operator, phrase, resource).await;
+        assert!(
+            line.contains("403") || line.contains("Forbidden"),
+            "without {what}: {line}"
+        );
+        drop(operator);
+        ns.cleanup().await;
+    }
 }
