@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # goto-operator image: a Rust builder, then distroless. Untested here (no Docker engine on the
-# development machines); tests/readme.rs checks what can be checked without one: the binary links
-# only glibc and libgcc_s (both in cc-debian12), runs as UID 65532, and needs no shell.
+# development machines); tests/dockerfile.rs checks what can be checked without one: the build
+# context holds what Cargo needs, the binary links only glibc and libgcc_s (both in cc-debian12),
+# runs as UID 65532, and needs no shell.
 
 # Debian 12 (bookworm) on both sides: the binary is linked against the glibc it runs with.
 FROM docker.io/library/rust:1.95-bookworm AS builder
@@ -9,6 +10,8 @@ WORKDIR /src
 # Dependencies first, against a stub crate, so that a source-only change recompiles only the
 # crate itself.
 COPY Cargo.toml Cargo.lock ./
+# Cargo refuses a manifest whose declared targets ([[bench]] ...) are missing, even for --bin.
+COPY benches ./benches
 RUN mkdir src && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
     && cargo build --release --locked --bin goto-operator \
     && rm -rf src
