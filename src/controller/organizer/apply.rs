@@ -106,6 +106,7 @@ pub(super) async fn resolve_account(
         .await
         .map_err(|p| match p {
             Problem::AccountNotFound(_) => Error::AccountNotFound(name.clone()),
+            Problem::Kube(m) => Error::Internal(m),
             other => {
                 Error::AccountNotReady(format!("GoToAccount {name:?} cannot be used: {other}"))
             }
