@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 mode=${1:-check}
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
-target/debug/goto-operator crds >"$tmp"
+"${CARGO_TARGET_DIR:-target}/debug/goto-operator" crds >"$tmp"
 targets=(crds/goto-operator.dev_crds.yaml)
 [ -d charts/goto-operator ] && targets+=(charts/goto-operator/crds/goto-operator.dev_crds.yaml)
 for f in "${targets[@]}"; do

@@ -111,8 +111,13 @@ k wait --for=condition=Established --timeout="$WAIT" \
   crd/gotoaccounts.goto-operator.dev crd/gotoorganizers.goto-operator.dev
 
 step "starting the operator: goto-operator run --leader-election false (log: $DEMO_DIR/operator.log)"
-metrics_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$BIN" run --leader-election false --metrics-bind "127.0.0.1:$metrics_port" \
+# A free port: nobody answers a connection to it.
+metrics_port=""
+while [ -z "$metrics_port" ]; do
+  p=$((20000 + RANDOM % 40000))
+  (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || metrics_port=$p
+done
+"$BIN" run --leader-election false --reaudit-seconds 10 --metrics-bind "127.0.0.1:$metrics_port" \
   >"$DEMO_DIR/operator.log" 2>&1 &
 op_pid=$!
 for _ in $(seq 1 100); do
@@ -143,9 +148,7 @@ k -n "$NS" wait --timeout="$WAIT" \
 echo "sam-taylor's deletion is blocked; the operator re-audits until the meetings are reassigned:"
 k -n "$NS" get gotoorganizer sam-taylor \
   -o jsonpath='{range .status.conditions[?(@.type=="Ready")]}  Ready={.status} reason={.reason}: {.message}{"\n"}{end}'
-echo "  status.meetingAudit:"
-k -n "$NS" get gotoorganizer sam-taylor -o jsonpath='{.status.meetingAudit}' |
-  python3 -c 'import json, sys; print("\n".join("    " + l for l in json.dumps(json.load(sys.stdin), indent=2).splitlines()))'
+k -n "$NS" get gotoorganizer sam-taylor -o jsonpath='  status.meetingAudit: {.status.meetingAudit.upcomingMeetingCount} upcoming meeting(s), audited at {.status.meetingAudit.auditedAt}{"\n"}{range .status.meetingAudit.upcomingMeetings[*]}    - {.startTime}  {.subject}  (meetingId {.meetingId}){"\n"}{end}'
 
 step "kubectl get gotoorganizers -A"
 k get gotoorganizers -A -o wide
@@ -169,7 +172,8 @@ Try:
   kubectl -n $NS patch gto sam-taylor --type merge -p '{"spec":{"onUpcomingMeetings":"Cancel"}}'   # unblock: cancels Sam's meetings
   kubectl -n $NS annotate gto jane-doe goto-operator.dev/paused=true                                # pause
   curl -s http://127.0.0.1:$metrics_port/metrics | grep ^goto_operator_
-  curl -s http://$SIM_ADDR/_sim/state | python3 -m json.tool | head -40                              # the simulator's view
+  curl -s http://$SIM_ADDR/_sim/state                                                                # the simulator's view (JSON)
+  curl -s -X DELETE http://$SIM_ADDR/_sim/meetings/18446744073709551901                               # "reassign" one of Sam's meetings
 Logs: $DEMO_DIR/operator.log, $DEMO_DIR/simulator.log
 EOF
 wait "$op_pid" || fail "the operator exited"

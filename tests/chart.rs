@@ -422,3 +422,43 @@ async fn every_render_passes_a_server_side_dry_run() {
     }
     ns.cleanup().await;
 }
+
+/// `helm install --dry-run=server` renders NOTES.txt too, with the values the user gave.
+#[tokio::test]
+async fn helm_install_dry_run_prints_the_notes() {
+    let Some(client) = common::client().await else {
+        return;
+    };
+    let Some(helm) = common::helm() else { return };
+    let kubeconfig = std::env::var(common::KUBECONFIG_ENV).expect("checked by client()");
+    let ns = common::TestNamespace::new(&client).await;
+    let chart = helm::chart_dir();
+    let chart = chart.to_string_lossy();
+    let watch = format!("watchNamespaces={{{}}}", ns.name());
+    let out = run(
+        &helm,
+        &[
+            "install",
+            "notes",
+            &chart,
+            "--namespace",
+            ns.name(),
+            "--dry-run=server",
+            "--set",
+            &watch,
+        ],
+        &[("KUBECONFIG", &kubeconfig)],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let notes = stdout.split("NOTES:").nth(1).expect("NOTES section");
+    assert!(
+        notes.contains(&format!("It watches namespace {} only", ns.name())),
+        "{notes}"
+    );
+    assert!(
+        notes.contains(&format!("kubectl -n {} get gotoorganizers", ns.name())),
+        "{notes}"
+    );
+    ns.cleanup().await;
+}

@@ -252,3 +252,87 @@ async fn bad_credentials_fail_before_any_api_call() {
     assert!(out.is_empty());
     assert!(api_requests(&world.sim).is_empty());
 }
+
+#[tokio::test]
+async fn a_missing_attendee_list_is_skipped_aloud_and_transient_failures_are_retried() {
+    let world = big_world().await;
+    let gone = world.instance_keys[3].clone();
+    let flaky = &world.instance_keys[60];
+    let bob = &world.organizer_keys[1];
+    world.sim.set_faults(Faults {
+        rules: vec![
+            FaultRule::status(
+                "GET",
+                &format!("/G2M/rest/v2/meetings/{gone}/attendees"),
+                404,
+            ),
+            FaultRule::status(
+                "GET",
+                &format!("/G2M/rest/v2/meetings/{flaky}/attendees"),
+                503,
+            ),
+            FaultRule::drop_connection("GET", &format!("/G2M/rest/v2/organizers/{bob}/meetings")),
+        ],
+        ..Faults::default()
+    });
+    let progress = Recorder::default();
+    let req = request(ReportFormat::Csv, OrganizerSelection::default());
+    let (text, summary) = csv_report(&world, &req, &progress).await;
+    let wanted: Vec<Vec<String>> = world
+        .expected
+        .iter()
+        .filter(|r| r[3] != gone)
+        .cloned()
+        .collect();
+    assert_eq!(parse_csv(&text).1, wanted);
+    assert_eq!(summary.skipped_sessions, 1);
+    let warnings = progress.warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains(&format!("no attendee list for session {gone}")),
+        "{warnings:?}"
+    );
+}
+
+/// docs/report.md stays true: it shows the real header and documents exactly the real flags.
+#[test]
+fn the_documentation_matches_the_command() {
+    use clap::CommandFactory;
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/report.md")).unwrap();
+    assert!(docs.contains(&format!("\n{}\n", COLUMNS.join(","))));
+    let cli = goto_operator::cli::Cli::command();
+    let attendance = cli
+        .find_subcommand("report")
+        .and_then(|report| report.find_subcommand("attendance"))
+        .unwrap();
+    let flags: Vec<String> = attendance
+        .get_arguments()
+        .filter_map(|arg| arg.get_long())
+        .filter(|long| !["help", "log-format"].contains(long))
+        .map(|long| format!("--{long}"))
+        .collect();
+    for flag in &flags {
+        assert!(
+            docs.contains(&format!("`{flag}")),
+            "{flag} is not documented"
+        );
+    }
+    // Every `--flag` outside the lines that start the simulator.
+    let report_lines: String = docs
+        .lines()
+        .filter(|line| !line.contains("goto-operator simulate"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let documented = report_lines
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+        .filter(|word| {
+            word.starts_with("--") && word[2..].starts_with(|c: char| c.is_ascii_alphabetic())
+        });
+    for word in documented {
+        assert!(
+            flags.iter().any(|f| f == word),
+            "docs name {word}, which does not exist"
+        );
+    }
+}

@@ -37,9 +37,10 @@ pub enum Error {
     /// The Kubernetes API refused or failed.
     #[error("kubernetes API: {0}")]
     Kube(#[from] kube::Error),
-    /// kube-runtime's finalizer helper failed outside our own code (adding/removing it).
-    #[error("finalizer: {0}")]
-    Finalizer(String),
+    /// A failure that says nothing to a person: kube-runtime's finalizer helper failing to add
+    /// or remove the finalizer, or a read from the Kubernetes API. Retried with backoff.
+    #[error("{0}")]
+    Internal(String),
 }
 
 /// How soon a failed object is looked at again.
@@ -78,7 +79,7 @@ impl Error {
             Error::DeletionBlocked(_) => reason::DELETION_BLOCKED,
             Error::Paused => reason::PAUSED,
             Error::GoTo(e) => goto_reason(e),
-            Error::Kube(_) | Error::Finalizer(_) => return None,
+            Error::Kube(_) | Error::Internal(_) => return None,
         })
     }
 
@@ -98,7 +99,7 @@ impl Error {
             ),
             Error::GoTo(e) if e.is_transient() => Retry::Backoff,
             Error::GoTo(_) => Retry::After(policy.slow),
-            Error::Kube(_) | Error::Finalizer(_) => Retry::Backoff,
+            Error::Kube(_) | Error::Internal(_) => Retry::Backoff,
         }
     }
 
@@ -113,7 +114,7 @@ impl Error {
             Error::Paused => "paused",
             Error::GoTo(e) => e.metric_label(),
             Error::Kube(_) => "kube",
-            Error::Finalizer(_) => "finalizer",
+            Error::Internal(_) => "internal",
         }
     }
 
@@ -138,7 +139,7 @@ fn goto_reason(e: &goto::Error) -> &'static str {
 }
 
 impl RequeuePolicy {
-    /// The delay of the `attempt`-th consecutive transient failure (0-based), with ±10% jitter
+    /// The delay of the `attempt`-th consecutive transient failure (0-based), with jitter
     /// so that objects failing together do not retry together.
     pub fn backoff(&self, attempt: u32) -> Duration {
         let exp = self.backoff_base.saturating_mul(1u32 << attempt.min(16));
@@ -146,9 +147,10 @@ impl RequeuePolicy {
     }
 }
 
-/// Spreads a delay by ±10%.
+/// Spreads a delay over its last 15% (85%..100%), so objects that failed or synced together do
+/// not come back together, and a resync never comes later than the period promised.
 pub fn jitter(d: Duration) -> Duration {
-    let factor = 0.9 + rand::random::<f64>() * 0.2;
+    let factor = 0.85 + rand::random::<f64>() * 0.15;
     d.mul_f64(factor)
 }
 
@@ -201,7 +203,7 @@ mod tests {
                 Error::GoTo(goto::Error::BadRequest("tz".into())),
                 Some("InvalidSpec"),
             ),
-            (Error::Finalizer("x".into()), None),
+            (Error::Internal("x".into()), None),
         ];
         for (err, want) in cases {
             assert_eq!(err.reason(), want, "{err:?}");
@@ -242,9 +244,9 @@ mod tests {
     fn backoff_grows_and_is_capped() {
         let p = policy();
         let first = p.backoff(0);
-        assert!(first >= Duration::from_millis(4500) && first <= Duration::from_millis(5500));
+        assert!(first >= Duration::from_millis(4250) && first <= Duration::from_secs(5));
         let third = p.backoff(2);
-        assert!(third >= Duration::from_secs(18) && third <= Duration::from_secs(22));
-        assert!(p.backoff(40) <= Duration::from_secs(330));
+        assert!(third >= Duration::from_secs(17) && third <= Duration::from_secs(20));
+        assert!(p.backoff(40) <= Duration::from_secs(300));
     }
 }

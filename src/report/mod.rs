@@ -43,7 +43,13 @@ pub async fn attendance(args: AttendanceArgs) -> crate::Result<()> {
     }
     let mut sink = Sink::open(args.output.as_deref())?;
     let client = source.client(|var| std::env::var(var).ok()).await?;
-    let summary = run_report(&client, &request, sink.writer(), &progress).await?;
+    // Ctrl-C drops the sink, which removes the temporary file: no partial report is left.
+    let summary = tokio::select! {
+        result = run_report(&client, &request, sink.writer(), &progress) => result?,
+        Ok(()) = tokio::signal::ctrl_c() => {
+            return Err(crate::Error::Invalid("interrupted; no report was written".into()));
+        }
+    };
     let destination = sink.describe();
     sink.commit()?;
     progress.finish(&format!(

@@ -48,31 +48,31 @@ fn classify(path: &str) -> Class {
     }
 }
 
+/// Runs one request through logging, latency, faults, auth and the request budget.
 pub(crate) async fn gate(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let class = classify(&path);
     if class == Class::Control {
         return next.run(req).await;
     }
-    let method = req.method().clone();
-    let query = req.uri().query().map(redact_query);
+    let mut record = RecordedRequest {
+        method: req.method().to_string(),
+        path,
+        query: req.uri().query().map(redact_query),
+        status: 0,
+        at: jiff::Timestamp::now(),
+        body: None,
+        dropped: false,
+    };
     let kill = req
         .extensions()
         .get::<ConnectInfo<ConnKill>>()
         .map(|c| c.0.clone());
-    let (parts, body) = req.into_parts();
-    let (bytes, too_large) = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(bytes) => (bytes, false),
-        Err(_) => (Bytes::new(), true),
-    };
+    let (req, body, too_large) = buffer(req).await;
     // The token endpoint's body holds the client secret: it is never kept.
-    let logged_body =
-        (class == Class::Api && method != Method::GET && !bytes.is_empty()).then(|| {
-            serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
-        });
-    let req = Request::from_parts(parts, Body::from(bytes));
-
+    if class == Class::Api && record.method != Method::GET.as_str() {
+        record.body = body;
+    }
     // Whether this request came back during a 429's Retry-After, whatever answer it gets.
     let early = match class {
         Class::Api => sim.world().limiter.arrival(Instant::now()),
@@ -85,7 +85,7 @@ pub(crate) async fn gate(State(sim): State<Arc<Sim>>, req: Request, next: Next) 
     let plan = sim
         .world()
         .faults
-        .plan(method.as_str(), &path, class == Class::Api, |p| {
+        .plan(&record.method, &record.path, class == Class::Api, |p| {
             rand::rng().random_bool(p)
         });
     let answered = match plan.before {
@@ -105,7 +105,7 @@ pub(crate) async fn gate(State(sim): State<Arc<Sim>>, req: Request, next: Next) 
         Verdict::Pass => Some(admit_and_run(&sim, class, early, req, next).await),
     };
     let answered = match (answered, plan.after) {
-        (Some(_), Verdict::Drop) | (None, _) => None,
+        (Some(resp), Verdict::Pass) => Some(resp),
         (
             Some(_),
             Verdict::Respond {
@@ -113,42 +113,56 @@ pub(crate) async fn gate(State(sim): State<Arc<Sim>>, req: Request, next: Next) 
                 retry_after,
             },
         ) => Some(forced(&sim, status, retry_after)),
-        (Some(resp), Verdict::Pass) => Some(resp),
+        (Some(_), Verdict::Drop) | (None, _) => None,
     };
-    let (response, dropped) = match (answered, kill) {
-        (Some(resp), _) => (resp, false),
+    let response = match (answered, kill) {
+        (Some(resp), _) => resp,
         (None, Some(kill)) => {
             kill.kill();
-            (StatusCode::INTERNAL_SERVER_ERROR.into_response(), true)
+            record.dropped = true;
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
         // Not served through the killable listener: the closest thing is an empty 500.
-        (None, None) => (StatusCode::INTERNAL_SERVER_ERROR.into_response(), false),
+        (None, None) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     };
-    let status = if dropped {
-        0
-    } else {
-        response.status().as_u16()
+    if !record.dropped {
+        record.status = response.status().as_u16();
+    }
+    log(&sim, record);
+    response
+}
+
+/// Reads the whole body (so it can be logged) and rebuilds the request around it. Returns the
+/// body as JSON (a string when it is not JSON), and whether it was too large.
+async fn buffer(req: Request) -> (Request, Option<Value>, bool) {
+    let (parts, body) = req.into_parts();
+    let (bytes, too_large) = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(bytes) => (bytes, false),
+        Err(_) => (Bytes::new(), true),
     };
-    // One line per request shows the demo's traffic on stderr; never a body or a token.
+    let json = (!bytes.is_empty()).then(|| {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+    });
+    (
+        Request::from_parts(parts, Body::from(bytes)),
+        json,
+        too_large,
+    )
+}
+
+/// Keeps the request in the log and shows it on stderr (never a body or a token).
+fn log(sim: &Sim, record: RecordedRequest) {
     tracing::info!(
         target: "goto_simulator",
-        %method,
-        %path,
-        query = query.as_deref().unwrap_or(""),
-        status,
-        dropped,
+        method = %record.method,
+        path = %record.path,
+        query = record.query.as_deref().unwrap_or(""),
+        status = record.status,
+        dropped = record.dropped,
         "request"
     );
-    sim.world().record(RecordedRequest {
-        method: method.to_string(),
-        path,
-        query,
-        status,
-        at: jiff::Timestamp::now(),
-        body: logged_body,
-        dropped,
-    });
-    response
+    sim.world().record(record);
 }
 
 /// Query parameters whose values are secrets, should a client put one in a URL.

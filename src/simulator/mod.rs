@@ -9,6 +9,23 @@
 //!
 //! It is written independently of `crate::goto` on purpose: sharing the wire types would let a
 //! mistake hide on both sides.
+//!
+//! ```text
+//! $ goto-operator simulate --bind 127.0.0.1:8089 --seed examples/simulator-seed.yaml
+//! goto simulator listening: api=http://127.0.0.1:8089/G2M/rest/v2 token=http://127.0.0.1:8089/oauth/token
+//! $ curl -s -u demo-client:demo-secret -d grant_type=client_credentials http://127.0.0.1:8089/oauth/token
+//! $ curl -s -H "Authorization: Bearer $TOKEN" \
+//!     http://127.0.0.1:8089/G2M/rest/v2/accounts/4200000000000000001/organizers
+//! $ curl -s -X PUT -H 'content-type: application/json' -d '{"error5xxRate":0.2}' \
+//!     http://127.0.0.1:8089/_sim/faults
+//! ```
+//!
+//! What it enforces, beyond the happy path: keys are numeric strings above 2^64; `limit` is
+//! 1..=100 (default 10) and unknown query parameters or body fields are a 400; a PUT resets
+//! every updatable field it omits; creates answer 402 (or 409) without a free seat and 409 on a
+//! duplicate email; DELETE cancels the organizer's future meetings and records them; attendees
+//! exist only for ended sessions, by meetingInstanceKey; above the request rate it answers 429
+//! with Retry-After and counts clients that come back early.
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;

@@ -66,8 +66,8 @@ pub async fn for_apply(
             Err(e) => Err(e.into()),
         };
     }
-    if let Some(o) = goto.find_organizer_by_email(&obj.spec.email).await? {
-        return Ok(Found::Adopted(o));
+    if let Some(listed) = goto.find_organizer_by_email(&obj.spec.email).await? {
+        return Ok(Found::Adopted(full(goto, listed).await?));
     }
     if !create {
         return Err(Error::OrganizerNotFound(format!(
@@ -98,7 +98,10 @@ pub async fn for_cleanup(
             Err(goto::Error::NotFound) => Ok(None),
             Err(e) => Err(e.into()),
         },
-        None => Ok(goto.find_organizer_by_email(&obj.spec.email).await?),
+        None => match goto.find_organizer_by_email(&obj.spec.email).await? {
+            Some(listed) => Ok(Some(full(goto, listed).await?)),
+            None => Ok(None),
+        },
     }
 }
 
@@ -111,10 +114,32 @@ async fn create_or_adopt(obj: &GoToOrganizer, goto: &GoToClient) -> Result<Found
         last_name: obj.spec.last_name.clone(),
     };
     match goto.create_organizer(&new).await {
-        Ok(o) => Ok(Found::Created(o)),
-        Err(goto::Error::AlreadyExists { organizer }) => Ok(Found::Adopted(*organizer)),
+        Ok(created) => Ok(Found::Created(with_sent_fields(created, &new))),
+        Err(goto::Error::AlreadyExists { organizer }) => {
+            Ok(Found::Adopted(full(goto, *organizer).await?))
+        }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The complete organizer behind a list entry: GoTo's list may carry only the key and email,
+/// and planning a full PUT from a partial organizer would reset the fields it lacks.
+async fn full(goto: &GoToClient, listed: Organizer) -> Result<Organizer, Error> {
+    Ok(goto.get_organizer(&listed.organizer_key).await?)
+}
+
+/// GoTo's create answer may echo only the key and status: what was sent is what it holds.
+fn with_sent_fields(mut created: Organizer, sent: &NewOrganizer) -> Organizer {
+    if created.email.is_empty() {
+        created.email = sent.email.clone();
+    }
+    if created.first_name.is_empty() {
+        created.first_name = sent.first_name.clone();
+    }
+    if created.last_name.is_empty() {
+        created.last_name = sent.last_name.clone();
+    }
+    created
 }
 
 fn check_account(o: &Organizer, goto: &GoToClient) -> Result<(), Error> {

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# `make bench`: runs benches/convergence.rs (release build) against a real control plane and the
+# GoTo simulator, and records the report in docs/benchmarks.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source hack/envtest/lib.sh
+if hack/envtest.sh status 2>/dev/null; then
+  echo "==> reusing the control plane already up"
+else
+  trap 'hack/envtest.sh down >/dev/null 2>&1 || true' EXIT
+fi
+hack/tools.sh
+hack/envtest.sh up
+export GOTO_TEST_KUBECONFIG="${GOTO_ENVTEST_DIR:-$PWD/target/envtest}/admin.kubeconfig"
+echo "==> cargo bench (release build; the first build takes minutes)"
+report=$(cargo bench --bench convergence)
+{
+  echo "# Benchmarks"
+  echo
+  echo "Recorded by \`make bench\` on $(date -u +%Y-%m-%d) ($(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB),"
+  echo "kube-apiserver $(basename "$KUBE_APISERVER_BIN" | sed 's/kube-apiserver-//') from hack/envtest, GoTo simulator in-process,"
+  echo "operator release build with \`--concurrency 8\` and an account budget of 200 requests/s."
+  echo
+  echo "$report"
+  echo
+  cat docs/benchmarks-notes.md
+} > docs/benchmarks.md
+echo "$report"
+echo "==> wrote docs/benchmarks.md"

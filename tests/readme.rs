@@ -1,0 +1,397 @@
+//! The README names only things that exist: make targets, metrics, CLI flags and their
+//! environment variables, condition reasons, CRD fields, local links. And the Dockerfile's
+//! promises that can be checked without a container engine: the binary's runtime libraries are
+//! all in distroless/cc-debian12, it runs as UID/GID 65532, and nothing needs a shell.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use goto_operator::crd::{GoToAccount, GoToOrganizer};
+use goto_operator::goto::Observer;
+use goto_operator::metrics::Metrics;
+use kube::CustomResourceExt;
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(repo().join(path)).unwrap_or_else(|e| panic!("read {path}: {e}"))
+}
+
+fn readme() -> String {
+    read("README.md")
+}
+
+/// Every maximal run of `[a-z0-9_]` (or the given extra characters) that starts with `prefix`.
+fn words_starting(text: &str, prefix: &str, extra: &[char]) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for (i, _) in text.match_indices(prefix) {
+        let before = text[..i].chars().next_back();
+        if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || extra.contains(&c)) {
+            continue; // in the middle of a longer word
+        }
+        let word: String = text[i..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || extra.contains(c))
+            .collect();
+        out.insert(word.trim_end_matches(['-', '_']).to_owned());
+    }
+    out
+}
+
+fn help(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_goto-operator"))
+        .args(args)
+        .arg("--help")
+        .output()
+        .expect("run goto-operator --help");
+    assert!(out.status.success(), "goto-operator {args:?} --help failed");
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+#[test]
+fn the_two_commands_come_first() {
+    let readme = readme();
+    let first_block = readme
+        .split("```")
+        .nth(1)
+        .expect("a code block near the top");
+    assert!(
+        first_block.contains("make demo") && first_block.contains("make test"),
+        "{first_block}"
+    );
+}
+
+#[test]
+fn every_make_target_named_exists() {
+    let makefile = read("Makefile");
+    let targets: BTreeSet<&str> = makefile
+        .lines()
+        .filter(|l| !l.starts_with(['\t', '#', '.']) && !l.contains(":="))
+        .filter_map(|l| l.split_once(':').map(|(t, _)| t.trim()))
+        .flat_map(str::split_whitespace)
+        .collect();
+    // `make X` in inline code, or a code line starting with `make X`; prose may say "make it".
+    let readme = readme();
+    let mut named = BTreeSet::new();
+    for line in readme.lines() {
+        let code_line = line.trim_start().strip_prefix("make ");
+        let inline = line.split("`make ").skip(1);
+        for rest in code_line.into_iter().chain(inline) {
+            named.insert(rest.split([' ', '`']).next().unwrap_or_default().to_owned());
+        }
+    }
+    assert!(named.len() >= 5, "{named:?}");
+    for target in named {
+        assert!(
+            targets.contains(target.as_str()),
+            "README names `make {target}`, not a Makefile target ({targets:?})"
+        );
+    }
+}
+
+#[test]
+fn every_metric_named_is_exported() {
+    let m = Metrics::default();
+    m.reconciled("organizer", "ok", Duration::from_millis(1));
+    m.request("get_organizer", "ok", Duration::from_millis(1));
+    m.goto_write("create");
+    m.deletion_blocked(0);
+    m.set_leader(false);
+    let exposition = m.encode();
+    let exported: BTreeSet<&str> = exposition
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    let named = words_starting(&readme(), "goto_operator_", &[]);
+    assert!(named.len() >= 7, "{named:?}");
+    for name in &named {
+        let family = ["_total", "_bucket", "_sum", "_count"]
+            .iter()
+            .find_map(|s| name.strip_suffix(s))
+            .unwrap_or(name);
+        assert!(
+            exported.contains(family),
+            "README names {name}; /metrics has {exported:?}"
+        );
+    }
+    for family in exported {
+        assert!(
+            named.iter().any(|n| n.starts_with(family)),
+            "README does not document {family}"
+        );
+    }
+}
+
+/// Flags of other tools that the README uses, so that every other `--flag` must be the
+/// operator's own.
+const OTHER_TOOLS_FLAGS: [&str; 7] = [
+    "--server-side",      // kubectl apply
+    "--create-namespace", // helm install
+    "--set",              // helm
+    "--from-literal",     // kubectl create secret
+    "--type",             // kubectl patch
+    "--patch-file",       // kubectl patch
+    "--once",             // hack/demo.sh (make demo ARGS=--once)
+];
+
+#[test]
+fn every_flag_and_env_var_named_exists() {
+    let helps = [
+        help(&[]),
+        help(&["run"]),
+        help(&["simulate"]),
+        help(&["report", "attendance"]),
+    ]
+    .join("\n");
+    let readme = readme();
+    for flag in words_starting(&readme, "--", &['-']) {
+        if flag.trim_matches('-').is_empty() || OTHER_TOOLS_FLAGS.contains(&flag.as_str()) {
+            continue;
+        }
+        assert!(
+            helps.contains(&format!("{flag} ")) || helps.contains(&format!("{flag}\n")),
+            "README names {flag}, which no goto-operator subcommand has"
+        );
+    }
+    let run = help(&["run"]);
+    let envs = words_starting(&readme, "GOTO_OPERATOR_", &[]);
+    assert!(envs.len() >= 10, "{envs:?}");
+    for env in envs {
+        assert!(
+            run.contains(&format!("[env: {env}=")),
+            "README names {env}, which `run` does not read"
+        );
+    }
+    // The flags table pairs each flag with its variable: check each pair against one help entry.
+    for row in readme.lines().filter(|l| l.starts_with("| `--")) {
+        let cells: Vec<&str> = row.split('|').map(|c| c.trim().trim_matches('`')).collect();
+        let (flag, env) = (cells[1], cells[2]);
+        let entry = run
+            .split("\n      --")
+            .find(|e| e.starts_with(&format!("{} ", flag.trim_start_matches("--"))))
+            .unwrap_or_else(|| panic!("`run` has no {flag}"));
+        assert!(
+            entry.contains(&format!("[env: {env}=")),
+            "{flag} is not read from {env}"
+        );
+    }
+}
+
+#[test]
+fn every_condition_reason_is_documented() {
+    let source = read("src/crd/conditions.rs");
+    let start = source.find("pub mod reason").expect("mod reason");
+    let end = start + source[start..].find("\n}").expect("end of mod reason");
+    let reasons: Vec<&str> = source[start..end]
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("pub const "))
+        .filter_map(|l| l.split('"').nth(1))
+        .collect();
+    assert!(reasons.len() >= 15, "{reasons:?}");
+    let readme = readme();
+    let troubleshooting = readme
+        .split("## Conditions and troubleshooting")
+        .nth(1)
+        .expect("a troubleshooting section");
+    for reason in reasons {
+        assert!(
+            troubleshooting.contains(&format!("| `{reason}` |")),
+            "reason {reason} has no row in the README's troubleshooting table"
+        );
+    }
+}
+
+/// Dotted paths of every leaf property under spec and status (list items add their own fields
+/// by name; the standard Condition fields are Kubernetes', not ours).
+fn fields(schema: &Value, path: &str, out: &mut Vec<(String, bool)>) {
+    let Some(props) = schema["properties"].as_object() else {
+        return;
+    };
+    for (name, sub) in props {
+        let dotted = format!("{path}.{name}");
+        if name == "conditions" || sub.get("properties").is_none() {
+            // A leaf (or the standard conditions list): documented by its full path.
+            out.push((dotted.clone(), false));
+        }
+        if name == "conditions" {
+            continue;
+        }
+        fields(sub, &dotted, out);
+        if let Some(items) = sub["items"]["properties"].as_object() {
+            for (item, item_schema) in items {
+                out.push((item.clone(), true));
+                fields(item_schema, &format!("{dotted}[].{item}"), out);
+            }
+        }
+    }
+}
+
+#[test]
+fn every_crd_field_is_documented() {
+    let readme = readme();
+    for crd in [GoToAccount::crd(), GoToOrganizer::crd()] {
+        let crd = serde_json::to_value(crd).expect("CRD as JSON");
+        let root = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"];
+        let mut all = Vec::new();
+        fields(&root["spec"], "spec", &mut all);
+        fields(&root["status"], "status", &mut all);
+        assert!(all.len() >= 8, "{all:?}");
+        for (field, is_item) in all {
+            assert!(
+                readme.contains(&format!("`{field}`")),
+                "{} field {field} is not documented in the README{}",
+                crd["spec"]["names"]["kind"],
+                if is_item {
+                    " (as `name`)"
+                } else {
+                    " (as `spec.x.y`)"
+                }
+            );
+        }
+    }
+}
+
+#[test]
+fn every_local_link_resolves() {
+    let readme = readme();
+    let mut checked = 0;
+    for (i, _) in readme.match_indices("](") {
+        let target: String = readme[i + 2..].chars().take_while(|c| *c != ')').collect();
+        if target.starts_with("http") || target.starts_with('#') {
+            continue;
+        }
+        assert!(
+            repo().join(&target).exists(),
+            "README links to {target}, which does not exist"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 2);
+    for path in words_starting(&readme, "examples/", &['-', '.', '/'])
+        .into_iter()
+        .chain(words_starting(&readme, "deploy/argocd/", &['-', '.', '/']))
+        .filter(|p| p.contains('.'))
+    {
+        assert!(
+            repo().join(&path).exists(),
+            "README names {path}, which does not exist"
+        );
+    }
+}
+
+// ---- The Dockerfile: what can be checked without a container engine. ----
+
+/// The sonames distroless/cc-debian12 provides: glibc (with libm) and libgcc_s. The debug binary
+/// links the same libraries as the release build (same dependencies and features).
+const IMAGE_LIBRARIES: [&str; 8] = [
+    "linux-vdso.so.1",
+    "libc.so.6",
+    "libm.so.6",
+    "libgcc_s.so.1",
+    "libpthread.so.0",
+    "libdl.so.2",
+    "librt.so.1",
+    "ld-linux-x86-64.so.2",
+];
+
+#[test]
+fn the_binary_links_only_what_the_runtime_image_has() {
+    let out = Command::new("ldd")
+        .arg(env!("CARGO_BIN_EXE_goto-operator"))
+        .output()
+        .expect("ldd (libc-bin)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let libs: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(|l| l.rsplit('/').next().unwrap_or(l))
+        .collect();
+    assert!(libs.contains(&"libc.so.6"), "{text}");
+    for lib in libs {
+        assert!(
+            IMAGE_LIBRARIES.contains(&lib),
+            "{lib} is not in distroless/cc-debian12:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn the_dockerfile_runs_the_binary_as_65532_without_a_shell() {
+    let dockerfile = read("Dockerfile");
+    let last_stage = dockerfile.rsplit("\nFROM ").next().expect("a FROM line");
+    assert!(
+        last_stage.starts_with("gcr.io/distroless/cc-debian12:nonroot"),
+        "{last_stage}"
+    );
+    let instructions: Vec<&str> = last_stage
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    assert!(
+        !instructions.iter().any(|l| l.starts_with("RUN")),
+        "no shell in distroless: {instructions:?}"
+    );
+    assert!(
+        instructions.contains(&"USER 65532:65532"),
+        "{instructions:?}"
+    );
+    assert!(
+        instructions.contains(&r#"ENTRYPOINT ["/goto-operator"]"#),
+        "exec form: {instructions:?}"
+    );
+    assert!(instructions.contains(&r#"CMD ["run"]"#), "{instructions:?}");
+    assert!(dockerfile.contains("cargo build --release --locked"));
+
+    // The chart runs the same user, and no probe or command needs a shell.
+    let values: Value =
+        serde_norway::from_str(&read("charts/goto-operator/values.yaml")).expect("values");
+    for ctx in ["podSecurityContext", "securityContext"] {
+        assert_eq!(values[ctx]["runAsUser"], 65532, "{ctx}");
+        assert_eq!(values[ctx]["runAsGroup"], 65532, "{ctx}");
+    }
+    let deployment = read("charts/goto-operator/templates/deployment.yaml");
+    assert!(
+        !deployment.contains("command:") && !deployment.contains("exec:"),
+        "shell-free pod"
+    );
+}
+
+/// As root (CI), actually run the binary as UID/GID 65532 with no supplementary groups, from a
+/// copy outside any private directory: it must work unprivileged.
+#[test]
+fn the_binary_runs_as_an_unprivileged_numeric_user() {
+    let uid = Command::new("id").arg("-u").output().expect("id -u");
+    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
+        eprintln!("note: not root, cannot switch to UID 65532; checked in CI, which runs as root");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bin = dir.path().join("goto-operator");
+    std::fs::copy(env!("CARGO_BIN_EXE_goto-operator"), &bin).expect("copy the binary");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let out = Command::new("setpriv")
+        .args(["--reuid=65532", "--regid=65532", "--clear-groups", "--"])
+        .arg(&bin)
+        .arg("crds")
+        .env_clear()
+        .current_dir("/")
+        .output()
+        .expect("setpriv (util-linux)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        goto_operator::crd::all_yaml()
+    );
+}
