@@ -37,7 +37,7 @@ pub async fn reconcile(obj: Arc<GoToAccount>, ctx: Arc<Context>) -> Result<Actio
     .await
     .map_err(|e| match e {
         finalizer::Error::ApplyFailed(e) | finalizer::Error::CleanupFailed(e) => e,
-        other => Error::Finalizer(other.to_string()),
+        other => Error::Internal(other.to_string()),
     });
     match &result {
         Ok(_) => ctx.succeeded(&object_key(obj.as_ref())),
@@ -67,7 +67,8 @@ async fn apply(
         Ok(client) => client.authenticate().await.map_err(Error::GoTo),
         Err(Problem::SecretNotFound(m)) => Err(Error::AccountNotReady(m)),
         Err(Problem::BadEndpoint(m)) => Err(Error::GoTo(goto::Error::Config(m))),
-        Err(Problem::AccountNotFound(m) | Problem::Kube(m)) => Err(Error::Finalizer(m)),
+        // A failed read from the Kubernetes API says nothing about the account: retry, no condition.
+        Err(Problem::AccountNotFound(m) | Problem::Kube(m)) => return Err(Error::Internal(m)),
     };
     let condition = match &outcome {
         Ok(()) => conditions::new(

@@ -37,9 +37,10 @@ pub enum Error {
     /// The Kubernetes API refused or failed.
     #[error("kubernetes API: {0}")]
     Kube(#[from] kube::Error),
-    /// kube-runtime's finalizer helper failed outside our own code (adding/removing it).
-    #[error("finalizer: {0}")]
-    Finalizer(String),
+    /// A failure that says nothing to a person: kube-runtime's finalizer helper failing to add
+    /// or remove the finalizer, or a read from the Kubernetes API. Retried with backoff.
+    #[error("{0}")]
+    Internal(String),
 }
 
 /// How soon a failed object is looked at again.
@@ -78,7 +79,7 @@ impl Error {
             Error::DeletionBlocked(_) => reason::DELETION_BLOCKED,
             Error::Paused => reason::PAUSED,
             Error::GoTo(e) => goto_reason(e),
-            Error::Kube(_) | Error::Finalizer(_) => return None,
+            Error::Kube(_) | Error::Internal(_) => return None,
         })
     }
 
@@ -98,7 +99,7 @@ impl Error {
             ),
             Error::GoTo(e) if e.is_transient() => Retry::Backoff,
             Error::GoTo(_) => Retry::After(policy.slow),
-            Error::Kube(_) | Error::Finalizer(_) => Retry::Backoff,
+            Error::Kube(_) | Error::Internal(_) => Retry::Backoff,
         }
     }
 
@@ -113,7 +114,7 @@ impl Error {
             Error::Paused => "paused",
             Error::GoTo(e) => e.metric_label(),
             Error::Kube(_) => "kube",
-            Error::Finalizer(_) => "finalizer",
+            Error::Internal(_) => "internal",
         }
     }
 
@@ -202,7 +203,7 @@ mod tests {
                 Error::GoTo(goto::Error::BadRequest("tz".into())),
                 Some("InvalidSpec"),
             ),
-            (Error::Finalizer("x".into()), None),
+            (Error::Internal("x".into()), None),
         ];
         for (err, want) in cases {
             assert_eq!(err.reason(), want, "{err:?}");

@@ -187,3 +187,32 @@ async fn a_429_on_create_is_resent_after_retry_after() {
     );
     assert_eq!(sim.retry_after_violations(), 0);
 }
+
+#[tokio::test]
+async fn concurrent_callers_all_wait_out_a_429() {
+    let sim = start(SimConfig {
+        rate_limit: Some(2.0),
+        ..SimConfig::default()
+    })
+    .await;
+    let key =
+        OrganizerKey::new(sim.insert_organizer(SeedOrganizer::new("a@example.com", "A", "B")));
+    // 8 callers at 2 a second take 4 rounds: leave retries to spare.
+    let mut config = config(&sim);
+    config.retry.max_retries = 8;
+    let client = GoToClient::new(config).unwrap();
+    client.authenticate().await.unwrap();
+    let calls = (0..8).map(|_| {
+        let (client, key) = (client.clone(), key.clone());
+        tokio::spawn(async move { client.get_organizer(&key).await })
+    });
+    for call in futures::future::join_all(calls).await {
+        call.unwrap().unwrap();
+    }
+    assert!(sim.rate_limited_count() > 0, "the callers outran the limit");
+    assert_eq!(
+        sim.retry_after_violations(),
+        0,
+        "after a 429 the whole account paused, not just the caller that got it"
+    );
+}

@@ -5,7 +5,7 @@ use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
 
 use super::locate::{self, Found};
-use super::{api, audit, current_status};
+use super::{api, audit, current_status, suspend};
 use crate::controller::accounts::Problem;
 use crate::controller::context::Context;
 use crate::controller::error::{Error, jitter};
@@ -106,6 +106,7 @@ pub(super) async fn resolve_account(
         .await
         .map_err(|p| match p {
             Problem::AccountNotFound(_) => Error::AccountNotFound(name.clone()),
+            Problem::Kube(m) => Error::Internal(m),
             other => {
                 Error::AccountNotReady(format!("GoToAccount {name:?} cannot be used: {other}"))
             }
@@ -175,23 +176,9 @@ async fn execute(
         }
     }
     if plan.suspend {
-        let result = goto.suspend_organizer(&key).await;
-        audit(
-            obj,
-            key.as_str(),
-            "suspend",
-            if result.is_ok() { "ok" } else { "error" },
-        );
-        result?;
-        ctx.metrics.goto_write("suspend");
+        let note = format!("suspended organizer {key}: cannot host, meetings kept");
+        suspend(obj, ctx, goto, &key, note).await?;
         organizer.status = Some(OrganizerStatus::Suspended);
-        ctx.event(
-            obj,
-            EventType::Normal,
-            "Suspended",
-            format!("suspended organizer {key}: cannot host, meetings kept"),
-        )
-        .await;
     }
     Ok(())
 }

@@ -68,21 +68,11 @@ async fn suspend(
     if o.status == Some(OrganizerStatus::Suspended) {
         return Ok(Action::await_change());
     }
-    match goto.suspend_organizer(key).await {
-        Ok(()) => {
-            audit(obj, key.as_str(), "suspend", "ok");
-            ctx.metrics.goto_write("suspend");
-            let note = format!(
-                "suspended organizer {key} (deletionPolicy Suspend): data and meetings kept"
-            );
-            ctx.event(obj, EventType::Normal, "Suspended", note).await;
-            Ok(Action::await_change())
-        }
-        Err(goto::Error::NotFound) => Ok(Action::await_change()),
-        Err(e) => {
-            audit(obj, key.as_str(), "suspend", "error");
-            Err(e.into())
-        }
+    let note =
+        format!("suspended organizer {key} (deletionPolicy Suspend): data and meetings kept");
+    match super::suspend(obj, ctx, goto, key, note).await {
+        Ok(()) | Err(goto::Error::NotFound) => Ok(Action::await_change()),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -20,6 +20,7 @@ use super::status;
 use crate::crd::conditions::{self, READY, reason};
 use crate::crd::organizer::FINALIZER;
 use crate::crd::{GoToOrganizer, GoToOrganizerStatus};
+use crate::goto::{self, GoToClient, OrganizerKey};
 
 /// Metric label of this controller.
 pub const CONTROLLER: &str = "organizer";
@@ -37,7 +38,7 @@ pub async fn reconcile(obj: Arc<GoToOrganizer>, ctx: Arc<Context>) -> Result<Act
     .await
     .map_err(|e| match e {
         finalizer::Error::ApplyFailed(e) | finalizer::Error::CleanupFailed(e) => e,
-        other => Error::Finalizer(other.to_string()),
+        other => Error::Internal(other.to_string()),
     });
     let key = object_key(obj.as_ref());
     match &result {
@@ -109,6 +110,27 @@ async fn report_failure(api: &Api<GoToOrganizer>, obj: &GoToOrganizer, err: &Err
 /// The status a reconcile starts from.
 fn current_status(obj: &GoToOrganizer) -> GoToOrganizerStatus {
     obj.status.clone().unwrap_or_default()
+}
+
+/// Suspends the organizer in GoTo: the audit line, the write metric and the `Suspended` Event.
+async fn suspend(
+    obj: &GoToOrganizer,
+    ctx: &Context,
+    goto: &GoToClient,
+    key: &OrganizerKey,
+    note: String,
+) -> Result<(), goto::Error> {
+    let result = goto.suspend_organizer(key).await;
+    audit(
+        obj,
+        key.as_str(),
+        "suspend",
+        if result.is_ok() { "ok" } else { "error" },
+    );
+    result?;
+    ctx.metrics.goto_write("suspend");
+    ctx.event(obj, EventType::Normal, "Suspended", note).await;
+    Ok(())
 }
 
 /// Structured audit line for every GoTo write: who, what, on which organizer, with what result.
