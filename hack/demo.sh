@@ -110,7 +110,7 @@ k apply --server-side --field-manager=goto-demo -f crds/
 k wait --for=condition=Established --timeout="$WAIT" \
   crd/gotoaccounts.goto-operator.dev crd/gotoorganizers.goto-operator.dev
 
-step "starting the operator: goto-operator run --leader-election false (log: $DEMO_DIR/operator.log)"
+step "starting the operator: goto-operator run --leader-election false --reaudit-seconds 10 (log: $DEMO_DIR/operator.log)"
 # A free port: nobody answers a connection to it.
 metrics_port=""
 while [ -z "$metrics_port" ]; do
