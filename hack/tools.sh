@@ -66,16 +66,16 @@ if [ ${#missing[@]} -gt 0 ]; then
     kube_ld+=" -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
   done
   build "$ETCD_BIN" etcd go.etcd.io/etcd/server/v3 \
-    "etcd $ETCD_VERSION, about a minute on a cold machine"
+    "etcd $ETCD_VERSION, 1-2 minutes on a cold 2-core machine"
   build "$KUBE_APISERVER_BIN" kube k8s.io/kubernetes/cmd/kube-apiserver \
-    "kube-apiserver $KUBE_VERSION compiles ~3000 packages of k8s.io/kubernetes: several minutes on a cold machine (once; cached afterwards)" \
+    "kube-apiserver $KUBE_VERSION compiles ~3000 packages of k8s.io/kubernetes: 7-12 minutes on a cold 2-core machine (once; cached afterwards)" \
     "$kube_ld"
   build "$KUBECTL_BIN" kube k8s.io/kubernetes/cmd/kubectl \
     "kubectl $KUBE_VERSION, shares most packages with kube-apiserver so it is quicker" "$kube_ld"
   # helm built with `go build` defaults to KubeVersion 1.20 for `helm template`/lint (upstream's
   # Makefile stamps it); stamp the version of the test control plane instead.
   build "$HELM_BIN" helm helm.sh/helm/v3/cmd/helm \
-    "helm $HELM_VERSION, a minute or two on a cold machine" \
+    "helm $HELM_VERSION, 2-4 minutes on a cold 2-core machine" \
     "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean
      -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$kube_minor
      -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$kube_minor"
