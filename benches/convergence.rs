@@ -22,6 +22,12 @@ const PM: &str = "bench";
 
 #[tokio::main]
 async fn main() {
+    // `cargo test --all-targets` runs bench targets too, without `--bench`: only `cargo bench`
+    // (and so `make bench`) measures.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("convergence: a benchmark; run it with `make bench`");
+        return;
+    }
     let n: usize = env_or("BENCH_ORGANIZERS", 200);
     let resync: u64 = env_or("BENCH_RESYNC_SECONDS", 5);
     let Some(client) = common::client().await else {
