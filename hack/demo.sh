@@ -2,7 +2,7 @@
 # `make demo`: the operator working end to end on this machine, with nothing but the toolchains.
 #
 # Builds the operator, builds/starts a local control plane (etcd + kube-apiserver, hack/envtest.sh)
-# and the GoTo simulator (seeded from examples/simulator-seed.yaml), runs the operator against
+# and the GoTo simulator (seeded from examples/simulator/seed.yaml), runs the operator against
 # them, applies examples/, waits until everything converges, then offboards sam-taylor, whose
 # deletion is blocked by two upcoming meetings. It prints the organizers and the recent events and
 # stays up until Ctrl-C; `make demo ARGS=--once` exits 0 right after printing.
@@ -91,11 +91,11 @@ hack/envtest.sh up
 export KUBECONFIG="$GOTO_ENVTEST_DIR/admin.kubeconfig"
 k() { "$KUBECTL" "$@"; }
 
-step "starting the GoTo simulator on $SIM_ADDR, seeded from examples/simulator-seed.yaml"
+step "starting the GoTo simulator on $SIM_ADDR, seeded from examples/simulator/seed.yaml"
 if (exec 3<>"/dev/tcp/${SIM_ADDR%:*}/${SIM_ADDR#*:}") 2>/dev/null; then
   fail "$SIM_ADDR is already in use (examples/account.yaml points the demo account there); stop what listens on it"
 fi
-"$BIN" simulate --seed examples/simulator-seed.yaml --bind "$SIM_ADDR" >"$DEMO_DIR/simulator.log" 2>&1 &
+"$BIN" simulate --seed examples/simulator/seed.yaml --bind "$SIM_ADDR" >"$DEMO_DIR/simulator.log" 2>&1 &
 sim_pid=$!
 for _ in $(seq 1 100); do
   grep -q "listening" "$DEMO_DIR/simulator.log" 2>/dev/null && break

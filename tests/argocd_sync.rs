@@ -73,7 +73,7 @@ async fn examples_applied_twice_show_no_diff_while_the_operator_works() {
     let kubeconfig = std::env::var(common::KUBECONFIG_ENV).expect("checked by client()");
     common::apply_crds(&client).await;
     let ns = common::TestNamespace::new(&client).await;
-    let seed = Seed::from_path(&repo().join("examples/simulator-seed.yaml")).expect("seed");
+    let seed = Seed::from_path(&repo().join("examples/simulator/seed.yaml")).expect("seed");
     let sim = Simulator::start(SimConfig {
         seed: Some(seed),
         ..SimConfig::default()

@@ -11,7 +11,7 @@
 //! mistake hide on both sides.
 //!
 //! ```text
-//! $ goto-operator simulate --bind 127.0.0.1:8089 --seed examples/simulator-seed.yaml
+//! $ goto-operator simulate --bind 127.0.0.1:8089 --seed examples/simulator/seed.yaml
 //! goto simulator listening: api=http://127.0.0.1:8089/G2M/rest/v2 token=http://127.0.0.1:8089/oauth/token
 //! $ curl -s -u demo-client:demo-secret -d grant_type=client_credentials http://127.0.0.1:8089/oauth/token
 //! $ curl -s -H "Authorization: Bearer $TOKEN" \

@@ -271,7 +271,7 @@ fn seeds_keep_keys_as_text_and_refuse_bad_data() {
 #[test]
 fn shipped_example_seed_loads() {
     let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/simulator-seed.yaml");
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/simulator/seed.yaml");
     let seed = Seed::from_path(&path).unwrap();
     let mut d = dir();
     for o in seed.organizers {

@@ -161,7 +161,7 @@ impl Drop for Child {
 #[tokio::test]
 async fn simulate_command_prints_its_urls_and_serves_the_seed() {
     use std::io::BufRead;
-    let seed = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/simulator-seed.yaml");
+    let seed = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/simulator/seed.yaml");
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_goto-operator"))
         .args([
             "simulate",
