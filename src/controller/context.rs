@@ -27,6 +27,8 @@ pub struct Context {
     pub resync: Duration,
     failures: Mutex<HashMap<String, u32>>,
     blocked: Mutex<HashSet<String>>,
+    /// Organizer keys recorded by this process, by object uid (see `locate::for_apply`).
+    keys: Mutex<HashMap<String, String>>,
 }
 
 impl Context {
@@ -48,6 +50,7 @@ impl Context {
             resync,
             failures: Mutex::new(HashMap::new()),
             blocked: Mutex::new(HashSet::new()),
+            keys: Mutex::new(HashMap::new()),
         }
     }
 
@@ -103,6 +106,26 @@ impl Context {
     /// Forgets the failure streak of an object that reconciled.
     pub fn succeeded(&self, key: &str) {
         lock(&self.failures).remove(key);
+    }
+
+    /// Remembers the organizer key just recorded in an object's status.
+    pub fn remember_key<K: Resource>(&self, obj: &K, key: &str) {
+        if let Some(uid) = obj.meta().uid.clone() {
+            lock(&self.keys).insert(uid, key.to_string());
+        }
+    }
+
+    /// The organizer key this process recorded for the object, if any.
+    pub fn remembered_key<K: Resource>(&self, obj: &K) -> Option<String> {
+        let uid = obj.meta().uid.as_deref()?;
+        lock(&self.keys).get(uid).cloned()
+    }
+
+    /// Forgets an object that is gone.
+    pub fn forget_key<K: Resource>(&self, obj: &K) {
+        if let Some(uid) = obj.meta().uid.as_deref() {
+            lock(&self.keys).remove(uid);
+        }
     }
 
     /// Tracks which organizers have a blocked deletion, for the gauge.

@@ -67,6 +67,11 @@ async fn creates_then_sets_locale_with_one_full_put_and_then_writes_nothing() {
     }
     env.wait_event("GoToOrganizer", "jane", "Created").await;
     env.wait_event("GoToOrganizer", "jane", "Updated").await;
+    let reasons = env.event_reasons("GoToOrganizer", "jane").await;
+    assert!(
+        !reasons.iter().any(|r| r == "Adopted"),
+        "a new hire is created, not adopted: {reasons:?}"
+    );
 
     // Steady state: a reconcile with nothing to change reads GoTo once and writes nothing.
     // Two nudges; reconciles of one object never overlap, so seeing the second GET means the

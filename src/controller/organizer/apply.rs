@@ -24,7 +24,7 @@ pub async fn apply(obj: &GoToOrganizer, ctx: &Context) -> Result<Action, Error> 
     let (account, goto) = resolve_account(obj, ctx, false).await?;
     let manage = obj.spec.management_policy == ManagementPolicy::Manage;
 
-    let found = locate::for_apply(obj, &goto, manage).await?;
+    let found = locate::for_apply(obj, &goto, manage, ctx.remembered_key(obj)).await?;
     let mut organizer = found.organizer().clone();
     announce(obj, ctx, &found).await;
     if matches!(
@@ -235,6 +235,7 @@ async fn record_key(
         max_participants: o.max_participants,
         ..current
     };
+    ctx.remember_key(obj, o.organizer_key.as_str());
     status::write(&api(ctx, obj), obj, obj.status.as_ref(), &next).await?;
     Ok(())
 }

@@ -31,12 +31,21 @@ impl Found {
 }
 
 /// Finds (or, when `create` is true, creates) the organizer for Apply.
+///
+/// `remembered` is the key this process recorded for the object moments ago: the watch cache
+/// can hand a reconcile the object from before that status write, and without it the organizer
+/// would be found again by email and announced as adopted.
 pub async fn for_apply(
     obj: &GoToOrganizer,
     goto: &GoToClient,
     create: bool,
+    remembered: Option<String>,
 ) -> Result<Found, Error> {
-    let recorded = obj.status.as_ref().and_then(|s| s.organizer_key.clone());
+    let recorded = obj
+        .status
+        .as_ref()
+        .and_then(|s| s.organizer_key.clone())
+        .or(remembered);
     if let Some(key) = recorded {
         return match goto.get_organizer(&OrganizerKey::new(key.clone())).await {
             Ok(o) => Ok(Found::Existing(o)),

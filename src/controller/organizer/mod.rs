@@ -32,7 +32,13 @@ pub async fn reconcile(obj: Arc<GoToOrganizer>, ctx: Arc<Context>) -> Result<Act
     let result = finalizer::finalizer(&api, FINALIZER, obj.clone(), |event| async {
         match event {
             Finalizer::Apply(o) => apply::apply(&o, &ctx).await,
-            Finalizer::Cleanup(o) => cleanup::cleanup(&o, &ctx).await,
+            Finalizer::Cleanup(o) => {
+                let done = cleanup::cleanup(&o, &ctx).await;
+                if done.is_ok() {
+                    ctx.forget_key(o.as_ref());
+                }
+                done
+            }
         }
     })
     .await
