@@ -5,10 +5,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use kube::runtime::reflector::Store;
 use kube::{Client, Resource, ResourceExt};
 
 use super::accounts::AccountClients;
 use super::error::{Error, RequeuePolicy, Retry};
+use crate::crd::GoToOrganizer;
 use crate::metrics::Metrics;
 
 /// Shared state of the controllers.
@@ -25,6 +27,8 @@ pub struct Context {
     pub requeue: RequeuePolicy,
     /// How often each organizer is re-read from GoTo.
     pub resync: Duration,
+    /// Every GoToOrganizer the controller watches (its reflector), to find duplicate claims.
+    pub organizers: Store<GoToOrganizer>,
     failures: Mutex<HashMap<String, u32>>,
     blocked: Mutex<HashSet<String>>,
     /// Organizer keys recorded by this process, by object uid (see `locate::for_apply`).
@@ -39,6 +43,7 @@ impl Context {
         requeue: RequeuePolicy,
         resync: Duration,
         reporter: Reporter,
+        organizers: Store<GoToOrganizer>,
     ) -> Self {
         let observer: Arc<dyn crate::goto::Observer> = metrics.clone();
         Self {
@@ -48,6 +53,7 @@ impl Context {
             metrics,
             requeue,
             resync,
+            organizers,
             failures: Mutex::new(HashMap::new()),
             blocked: Mutex::new(HashSet::new()),
             keys: Mutex::new(HashMap::new()),

@@ -76,6 +76,7 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         None
     };
 
+    let (organizers, organizer_writer) = reflector::store();
     let ctx = Arc::new(Context::new(
         kube.clone(),
         metrics,
@@ -90,13 +91,19 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
             controller: "goto-operator".into(),
             instance: Some(identity),
         },
+        organizers,
     ));
     tracing::info!(
         namespace = args.namespace.as_deref().unwrap_or("<all>"),
         "controllers starting"
     );
     let controllers = futures::future::join(
-        organizer_controller(ctx.clone(), args.namespace.as_deref(), args.concurrency),
+        organizer_controller(
+            ctx.clone(),
+            organizer_writer,
+            args.namespace.as_deref(),
+            args.concurrency,
+        ),
         account_controller(ctx, args.namespace.as_deref(), args.concurrency),
     );
     let lost = match lease {
@@ -150,10 +157,15 @@ fn account_trigger(a: &GoToAccount) -> Option<u64> {
     Some(h.finish())
 }
 
-async fn organizer_controller(ctx: Arc<Context>, namespace: Option<&str>, concurrency: u16) {
+async fn organizer_controller(
+    ctx: Arc<Context>,
+    writer: reflector::store::Writer<GoToOrganizer>,
+    namespace: Option<&str>,
+    concurrency: u16,
+) {
     let organizers: Api<GoToOrganizer> = scoped(&ctx.kube, namespace);
     let accounts: Api<GoToAccount> = scoped(&ctx.kube, namespace);
-    let (reader, writer) = reflector::store();
+    let reader = ctx.organizers.clone();
     let trigger = watcher(organizers, watcher::Config::default().any_semantic())
         .default_backoff()
         .reflect(writer)

@@ -267,3 +267,49 @@ async fn a_409_without_an_existing_email_is_a_missing_seat() {
     );
     env.finish().await;
 }
+
+#[tokio::test]
+async fn a_duplicate_object_for_the_same_person_never_touches_gotos_organizer() {
+    let Some(env) = Env::start(SimConfig::default()).await else {
+        return;
+    };
+    env.apply_organizer("owner", json!({"email": "dana@example.com"}))
+        .await
+        .expect("apply");
+    let key = crate::harness::organizer_key(&env.wait_ready("owner", "True", "Reconciled").await);
+    env.sim.clear_requests();
+    env.apply_organizer(
+        "copy",
+        json!({"email": "Dana@Example.com", "firstName": "Other"}),
+    )
+    .await
+    .expect("apply");
+    expect_reason(
+        &env,
+        "copy",
+        "InvalidSpec",
+        "already managed by GoToOrganizer owner",
+    )
+    .await;
+    env.delete_organizer("copy").await;
+    env.wait_gone("copy").await;
+    env.wait_event_with(
+        "GoToOrganizer",
+        "copy",
+        "Orphaned",
+        "duplicate of GoToOrganizer owner",
+    )
+    .await;
+    assert!(
+        env.goto_writes().is_empty(),
+        "the duplicate wrote nothing: {:?}",
+        env.goto_writes()
+    );
+    let organizer = env
+        .sim
+        .organizer(&key)
+        .expect("the owner's organizer survives");
+    assert_eq!(organizer.first_name, "Test");
+    env.wait_ready("owner", "True", "Reconciled").await;
+    env.finish().await;
+}

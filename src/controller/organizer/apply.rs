@@ -5,7 +5,7 @@ use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
 
 use super::locate::{self, Found};
-use super::{api, audit, current_status, suspend};
+use super::{api, audit, current_status, owner_if_duplicate, suspend};
 use crate::controller::accounts::Problem;
 use crate::controller::context::Context;
 use crate::controller::error::{Error, jitter};
@@ -21,6 +21,12 @@ pub async fn apply(obj: &GoToOrganizer, ctx: &Context) -> Result<Action, Error> 
         return Err(Error::Paused);
     }
     validate::organizer(obj).map_err(Error::InvalidSpec)?;
+    if let Some(owner) = owner_if_duplicate(obj, ctx) {
+        return Err(Error::InvalidSpec(format!(
+            "{} is already managed by GoToOrganizer {owner} in this namespace; this duplicate writes nothing to GoTo, delete it",
+            obj.spec.email
+        )));
+    }
     let (account, goto) = resolve_account(obj, ctx, false).await?;
     let manage = obj.spec.management_policy == ManagementPolicy::Manage;
 

@@ -6,7 +6,7 @@ use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
 
 use super::apply::resolve_account;
-use super::{api, audit, current_status, locate};
+use super::{api, audit, current_status, locate, owner_if_duplicate};
 use crate::controller::context::Context;
 use crate::controller::error::Error;
 use crate::controller::status;
@@ -30,6 +30,12 @@ pub async fn cleanup(obj: &GoToOrganizer, ctx: &Context) -> Result<Action, Error
         .as_ref()
         .and_then(|s| s.organizer_key.clone())
         .unwrap_or_default();
+    if let Some(owner) = owner_if_duplicate(obj, ctx) {
+        let note =
+            format!("duplicate of GoToOrganizer {owner}, which owns the organizer: GoTo untouched");
+        ctx.event(obj, EventType::Normal, "Orphaned", note).await;
+        return Ok(Action::await_change());
+    }
     if obj.spec.management_policy == ManagementPolicy::Observe
         || obj.spec.deletion_policy == DeletionPolicy::Orphan
     {

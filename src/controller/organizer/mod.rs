@@ -3,6 +3,7 @@
 //! a `Ready=False` condition with a stable reason, one Warning Event on the transition, and a
 //! requeue chosen by the error's class.
 mod apply;
+mod claims;
 mod cleanup;
 mod locate;
 
@@ -116,6 +117,12 @@ async fn report_failure(api: &Api<GoToOrganizer>, obj: &GoToOrganizer, err: &Err
 /// The status a reconcile starts from.
 fn current_status(obj: &GoToOrganizer) -> GoToOrganizerStatus {
     obj.status.clone().unwrap_or_default()
+}
+
+/// The older GoToOrganizer that owns what `obj` claims, if `obj` is a duplicate.
+fn owner_if_duplicate(obj: &GoToOrganizer, ctx: &Context) -> Option<String> {
+    let all = ctx.organizers.state();
+    claims::older_claimant(obj, all.iter().map(AsRef::as_ref))
 }
 
 /// Suspends the organizer in GoTo: the audit line, the write metric and the `Suspended` Event.
