@@ -1,8 +1,6 @@
 //! One end-to-end environment per test: a fresh namespace on the real kube-apiserver, an
 //! in-process GoTo simulator, a GoToAccount + Secret pointing at it, and the operator binary
 //! running as a child process watching only that namespace, with its logs captured.
-use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use goto_operator::crd::conditions::{READY, SYNCED};
@@ -13,8 +11,6 @@ use k8s_openapi::api::events::v1::Event;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
 use kube::{Api, Client, ResourceExt};
 use serde_json::{Value, json};
-use tokio::io::AsyncBufReadExt;
-use tokio::process::{Child, Command};
 
 use crate::common::{self, TestNamespace};
 
@@ -46,7 +42,7 @@ pub struct Env {
     pub client: Client,
     pub ns: TestNamespace,
     pub sim: SimHandle,
-    pub operator: Option<Operator>,
+    pub operator: Option<operator::Operator>,
     pub options: OperatorOptions,
 }
 
@@ -85,21 +81,21 @@ impl Env {
 
     /// (Re)starts the operator process.
     pub async fn start_operator(&mut self) {
-        self.operator = Some(Operator::start(self.namespace(), &self.options).await);
+        self.operator = Some(operator::start(self.namespace(), &self.options));
     }
 
     /// Kills the operator at once (SIGKILL), as a crash would.
     pub async fn kill_operator(&mut self) -> String {
-        let mut op = self.operator.take().expect("operator running");
-        op.child.kill().await.expect("kill operator");
-        let _ = op.child.wait().await;
-        op.logs()
+        let op = self.operator.take().expect("operator running");
+        let logs = op.log();
+        drop(op); // SIGKILL, then reaped
+        logs
     }
 
     pub fn logs(&self) -> String {
         self.operator
             .as_ref()
-            .map(Operator::logs)
+            .map(operator::Operator::log)
             .unwrap_or_default()
     }
 
@@ -419,9 +415,7 @@ impl Env {
     }
 
     pub async fn finish(mut self) {
-        if let Some(mut op) = self.operator.take() {
-            let _ = op.child.kill().await;
-        }
+        drop(self.operator.take());
         self.sim.shutdown();
         self.ns.cleanup().await;
     }
@@ -464,38 +458,34 @@ fn tail(text: &str, lines: usize) -> String {
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
-/// The operator binary as a child process; stderr is captured.
-pub struct Operator {
-    child: Child,
-    logs: Arc<Mutex<String>>,
-}
+/// Starts the operator binary (tests/operator) watching only the test namespace.
+pub mod operator {
+    use super::{OperatorOptions, common};
+    pub use crate::operator::Operator;
 
-impl Operator {
-    async fn start(namespace: &str, options: &OperatorOptions) -> Operator {
-        let kubeconfig = common::required_env(common::KUBECONFIG_ENV).expect("kubeconfig");
-        Self::spawn(
+    /// With the admin kubeconfig and no leader election.
+    pub fn start(namespace: &str, options: &OperatorOptions) -> Operator {
+        spawn(
+            common::KUBECONFIG_ENV,
             namespace,
             options,
-            &kubeconfig,
             &["--leader-election", "false"],
         )
     }
 
-    /// The operator authenticated as the plain `operator` user: it has only the rights RBAC
-    /// grants it in the test namespace.
-    pub async fn start_as_operator_user(namespace: &str) -> Operator {
-        let kubeconfig =
-            common::required_env(common::OPERATOR_KUBECONFIG_ENV).expect("operator kubeconfig");
-        Self::spawn(
+    /// Authenticated as the plain `operator` user: it has only the rights RBAC grants it.
+    pub fn start_as_operator_user(namespace: &str) -> Operator {
+        let options = OperatorOptions::default();
+        spawn(
+            common::OPERATOR_KUBECONFIG_ENV,
             namespace,
-            &OperatorOptions::default(),
-            &kubeconfig,
+            &options,
             &["--leader-election", "false"],
         )
     }
 
     /// A replica with leader election on, its Lease in the test namespace.
-    pub async fn start_elected(namespace: &str, identity: &str) -> Operator {
+    pub fn start_elected(namespace: &str, identity: &str) -> Operator {
         let args = [
             "--leader-election",
             "true",
@@ -504,62 +494,35 @@ impl Operator {
             "--identity",
             identity,
         ];
-        let kubeconfig = common::required_env(common::KUBECONFIG_ENV).expect("kubeconfig");
-        Self::spawn(namespace, &OperatorOptions::default(), &kubeconfig, &args)
+        spawn(
+            common::KUBECONFIG_ENV,
+            namespace,
+            &OperatorOptions::default(),
+            &args,
+        )
     }
 
     fn spawn(
+        kubeconfig_env: &str,
         namespace: &str,
         options: &OperatorOptions,
-        kubeconfig: &std::ffi::OsStr,
         extra: &[&str],
     ) -> Operator {
-        let port = free_port();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_goto-operator"))
-            .args([
-                "run",
-                "--namespace",
-                namespace,
-                "--metrics-bind",
-                &format!("127.0.0.1:{port}"),
-                "--resync-seconds",
-                &options.resync_seconds.to_string(),
-                "--reaudit-seconds",
-                &options.reaudit_seconds.to_string(),
-                "--slow-requeue-seconds",
-                &options.slow_requeue_seconds.to_string(),
-            ])
-            .args(extra)
-            .env("KUBECONFIG", kubeconfig)
-            .env("RUST_LOG", "info,goto_operator=debug")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawn goto-operator");
-        let logs = Arc::new(Mutex::new(String::new()));
-        let stderr = child.stderr.take().expect("stderr");
-        let sink = logs.clone();
-        tokio::spawn(async move {
-            let mut lines = tokio::io::BufReader::new(stderr).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                let mut buf = sink.lock().unwrap_or_else(|p| p.into_inner());
-                buf.push_str(&line);
-                buf.push('\n');
-            }
-        });
-        Operator { child, logs }
+        let kubeconfig = common::required_env(kubeconfig_env).expect("kubeconfig");
+        let kubeconfig = kubeconfig.to_str().expect("kubeconfig path is UTF-8");
+        let timing = [
+            "--resync-seconds".to_string(),
+            options.resync_seconds.to_string(),
+            "--reaudit-seconds".to_string(),
+            options.reaudit_seconds.to_string(),
+            "--slow-requeue-seconds".to_string(),
+            options.slow_requeue_seconds.to_string(),
+        ];
+        let args: Vec<&str> = timing
+            .iter()
+            .map(String::as_str)
+            .chain(extra.iter().copied())
+            .collect();
+        Operator::start(kubeconfig, namespace, &args)
     }
-
-    fn logs(&self) -> String {
-        self.logs.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
 }

@@ -4,6 +4,8 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod harness;
+#[path = "../operator/mod.rs"]
+mod operator;
 
 mod bad_input;
 mod deletion;

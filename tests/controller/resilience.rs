@@ -4,7 +4,7 @@ use std::time::Duration;
 use goto_operator::simulator::{FaultRule, Faults, SimConfig};
 use serde_json::json;
 
-use crate::harness::{CLIENT_SECRET, Env, Operator, OperatorOptions, organizer_key};
+use crate::harness::{CLIENT_SECRET, Env, OperatorOptions, operator, organizer_key};
 
 #[tokio::test]
 async fn a_crash_between_create_and_status_write_never_duplicates() {
@@ -21,7 +21,7 @@ async fn a_crash_between_create_and_status_write_never_duplicates() {
         {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["create", "patch"]},
     ]))
     .await;
-    env.operator = Some(Operator::start_as_operator_user(env.namespace()).await);
+    env.operator = Some(operator::start_as_operator_user(env.namespace()));
     env.apply_organizer("crash", json!({}))
         .await
         .expect("apply");
@@ -220,8 +220,8 @@ async fn only_the_leader_acts_and_a_standby_takes_over() {
     };
     // Replace the single operator by two replicas that elect a leader in the test namespace.
     env.kill_operator().await;
-    let a = crate::harness::Operator::start_elected(env.namespace(), "replica-a").await;
-    let b = crate::harness::Operator::start_elected(env.namespace(), "replica-b").await;
+    let a = operator::start_elected(env.namespace(), "replica-a");
+    let b = operator::start_elected(env.namespace(), "replica-b");
     env.apply_organizer("elected", json!({}))
         .await
         .expect("apply");

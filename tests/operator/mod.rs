@@ -1,4 +1,5 @@
-//! The operator binary as a child process, for tests/chart_rbac.rs and tests/argocd_health.rs:
+//! The operator binary as a child process, for tests/controller, tests/chart_rbac.rs and
+//! tests/argocd_health.rs:
 //! its stderr is captured, and it is killed when the test ends, however it ends.
 #![allow(dead_code)] // each test binary uses a different subset
 
