@@ -1,7 +1,10 @@
 //! Leader election on a coordination.k8s.io Lease, so that two replicas never both write to GoTo.
-use futures::future::BoxFuture;
+use std::time::Duration;
+
 use kube::Client;
-use kube_lease_manager::{LeaseManagerBuilder, LeaseParams};
+use kube_lease_manager::{LeaseManager, LeaseManagerBuilder, LeaseParams};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 use crate::metrics::Metrics;
 
@@ -12,13 +15,30 @@ const GRACE_SECONDS: u64 = 5;
 
 /// A held lease.
 pub struct Lease {
-    lost: BoxFuture<'static, ()>,
+    leader: watch::Receiver<bool>,
+    task: JoinHandle<kube_lease_manager::Result<LeaseManager>>,
 }
 
 impl Lease {
     /// Resolves when leadership is lost.
-    pub async fn lost(self) {
-        self.lost.await;
+    pub async fn lost(&mut self) {
+        loop {
+            if self.leader.changed().await.is_err() || !*self.leader.borrow() {
+                tracing::warn!("leader lease lost");
+                return;
+            }
+        }
+    }
+
+    /// Gives the lease up on a clean shutdown, so a standby takes over at once instead of
+    /// waiting for it to expire.
+    pub async fn release(self) {
+        drop(self.leader); // closing the channel makes the manager release the Lease and stop
+        match tokio::time::timeout(Duration::from_secs(5), self.task).await {
+            Ok(Ok(Ok(_))) => tracing::info!("released the leader lease"),
+            Ok(Ok(Err(e))) => tracing::warn!(error = %e, "could not release the leader lease"),
+            Ok(Err(_)) | Err(_) => tracing::warn!("the leader lease was not released in time"),
+        }
     }
 }
 
@@ -57,16 +77,5 @@ pub async fn acquire(
     }
     metrics.set_leader(true);
     tracing::info!(identity, "acquired the leader lease");
-    let lost = async move {
-        let _task = task;
-        loop {
-            if leader.changed().await.is_err() || !*leader.borrow() {
-                tracing::warn!("leader lease lost");
-                return;
-            }
-        }
-    };
-    Ok(Lease {
-        lost: Box::pin(lost),
-    })
+    Ok(Lease { leader, task })
 }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use futures::{FutureExt, StreamExt};
+use futures::StreamExt;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::PartialObjectMeta;
 use kube::runtime::events::Reporter;
@@ -106,18 +106,29 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         ),
         account_controller(ctx, args.namespace.as_deref(), args.concurrency),
     );
-    let lost = match lease {
-        Some(lease) => lease.lost().boxed(),
-        None => futures::future::pending().boxed(),
-    };
-    tokio::select! {
-        _ = controllers => tracing::info!("controllers stopped"),
-        () = lost => {
-            http.abort();
-            return Err(crate::Error::Invalid("lost the leader lease; exiting so that a restart re-elects".into()));
+    let mut lease = lease;
+    let lease_lost = {
+        let lost = async {
+            match lease.as_mut() {
+                Some(lease) => lease.lost().await,
+                None => futures::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = controllers => false,
+            () = lost => true,
         }
-    }
+    };
     http.abort();
+    if lease_lost {
+        return Err(crate::Error::Invalid(
+            "lost the leader lease; exiting so that a restart re-elects".into(),
+        ));
+    }
+    tracing::info!("controllers stopped");
+    if let Some(lease) = lease {
+        lease.release().await;
+    }
     Ok(())
 }
 

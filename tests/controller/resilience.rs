@@ -212,6 +212,31 @@ async fn the_client_secret_never_appears_in_logs_events_status_or_metrics() {
     env.finish().await;
 }
 
+async fn lease_holder(env: &Env) -> Option<String> {
+    let leases: kube::Api<k8s_openapi::api::coordination::v1::Lease> =
+        kube::Api::namespaced(env.client.clone(), env.namespace());
+    leases
+        .get_opt("goto-operator-leader")
+        .await
+        .expect("read lease")
+        .and_then(|l| l.spec)
+        .and_then(|s| s.holder_identity)
+}
+
+async fn wait_holder_other_than(env: &Env, old: &str, within: Duration) -> String {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(holder) = lease_holder(env).await.filter(|h| h != old) {
+            return holder;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no new leader within {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test]
 async fn only_the_leader_acts_and_a_standby_takes_over() {
     let Some(mut env) = Env::start_with(SimConfig::default(), OperatorOptions::default()).await
@@ -233,28 +258,36 @@ async fn only_the_leader_acts_and_a_standby_takes_over() {
         .filter(|r| r.method == "POST" && r.path.ends_with("/organizers"))
         .count();
     assert_eq!(creates, 1, "only the leader created");
-    let leases: kube::Api<k8s_openapi::api::coordination::v1::Lease> =
-        kube::Api::namespaced(env.client.clone(), env.namespace());
-    let holder = leases
-        .get("goto-operator-leader")
-        .await
-        .expect("lease")
-        .spec
-        .and_then(|s| s.holder_identity)
-        .expect("holder");
-    let (leader, standby) = if holder == "replica-a" {
+    let holder = lease_holder(&env).await.expect("a leader");
+    let (mut leader, standby) = if holder == "replica-a" {
         (a, b)
     } else {
         (b, a)
     };
-    drop(leader); // kill_on_drop: the leader dies
-    env.operator = Some(standby);
-    env.apply_organizer("after-failover", json!({}))
+
+    // A clean shutdown (SIGTERM, as on a rolling update) exits 0 and gives the Lease up; the
+    // standby takes over when it next looks (at the latest when the old lease would expire).
+    leader.terminate();
+    assert!(
+        leader.log().contains("released the leader lease"),
+        "{}",
+        leader.log()
+    );
+    let second = wait_holder_other_than(&env, &holder, Duration::from_secs(25)).await;
+    env.apply_organizer("after-handoff", json!({}))
         .await
         .expect("apply");
-    env.wait_for("after-failover", "Ready after failover", |o| {
-        crate::harness::condition(o, "Ready").is_some_and(|c| c.0 == "True")
-    })
-    .await;
+    env.wait_ready("after-handoff", "True", "Reconciled").await;
+
+    // A crash (SIGKILL) releases nothing: a fresh replica takes over once the lease expires.
+    let third = operator::start_elected(env.namespace(), "replica-c");
+    drop(standby); // SIGKILL
+    let holder = wait_holder_other_than(&env, &second, Duration::from_secs(30)).await;
+    assert_eq!(holder, "replica-c");
+    env.operator = Some(third);
+    env.apply_organizer("after-crash", json!({}))
+        .await
+        .expect("apply");
+    env.wait_ready("after-crash", "True", "Reconciled").await;
     env.finish().await;
 }

@@ -46,6 +46,33 @@ impl Operator {
         Operator { child, log }
     }
 
+    /// Sends SIGTERM (what Kubernetes sends on a rolling update) and waits for a clean exit.
+    pub fn terminate(&mut self) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -TERM {pid} failed");
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => {
+                    assert!(
+                        status.success(),
+                        "the operator exited with {status} on SIGTERM:\n{}",
+                        self.log()
+                    );
+                    return;
+                }
+                _ if std::time::Instant::now() > deadline => {
+                    panic!(
+                        "the operator did not exit within 15 s of SIGTERM:\n{}",
+                        self.log()
+                    )
+                }
+                _ => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
+    }
+
     pub fn log(&self) -> String {
         self.log.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
