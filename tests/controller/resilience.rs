@@ -229,10 +229,16 @@ async fn wait_holder_other_than(env: &Env, old: &str, within: Duration) -> Strin
         if let Some(holder) = lease_holder(env).await.filter(|h| h != old) {
             return holder;
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no new leader within {within:?}"
-        );
+        if tokio::time::Instant::now() > deadline {
+            let leases: kube::Api<k8s_openapi::api::coordination::v1::Lease> =
+                kube::Api::namespaced(env.client.clone(), env.namespace());
+            let lease = leases.get_opt("goto-operator-leader").await.ok().flatten();
+            panic!(
+                "no new leader within {within:?}; lease: {:?}\noperator logs:\n{}",
+                lease.and_then(|l| l.spec),
+                env.logs()
+            );
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -264,6 +270,7 @@ async fn only_the_leader_acts_and_a_standby_takes_over() {
     } else {
         (b, a)
     };
+    env.operator = Some(standby); // logs on failure, SIGKILL below
 
     // A clean shutdown (SIGTERM, as on a rolling update) exits 0 and gives the Lease up; the
     // standby takes over when it next looks (at the latest when the old lease would expire).
@@ -273,7 +280,7 @@ async fn only_the_leader_acts_and_a_standby_takes_over() {
         "{}",
         leader.log()
     );
-    let second = wait_holder_other_than(&env, &holder, Duration::from_secs(25)).await;
+    let second = wait_holder_other_than(&env, &holder, Duration::from_secs(40)).await;
     env.apply_organizer("after-handoff", json!({}))
         .await
         .expect("apply");
@@ -281,7 +288,7 @@ async fn only_the_leader_acts_and_a_standby_takes_over() {
 
     // A crash (SIGKILL) releases nothing: a fresh replica takes over once the lease expires.
     let third = operator::start_elected(env.namespace(), "replica-c");
-    drop(standby); // SIGKILL
+    drop(env.operator.take()); // SIGKILL the second leader
     let holder = wait_holder_other_than(&env, &second, Duration::from_secs(30)).await;
     assert_eq!(holder, "replica-c");
     env.operator = Some(third);
