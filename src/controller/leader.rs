@@ -54,7 +54,9 @@ pub async fn acquire(
         .with_namespace(namespace)
         .with_parameters(
             LeaseParams::new(identity, LEASE_SECONDS, GRACE_SECONDS)
-                .with_field_manager("goto-operator"),
+                // One field manager per replica: the library detects two replicas locking at
+                // once through server-side-apply conflicts, which a shared manager name hides.
+                .with_field_manager(format!("goto-operator-{identity}")),
         )
         .build()
         .await

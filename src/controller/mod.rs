@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::PartialObjectMeta;
 use kube::runtime::events::Reporter;
@@ -41,7 +41,9 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         ready: ready.clone(),
         metrics: metrics.clone(),
     };
-    let http = tokio::spawn(http::serve(args.metrics_bind, health, shutdown_signal()));
+    // One signal future, shared by the HTTP server, both controllers and the shutdown deadline.
+    let shutdown = shutdown_signal().boxed().shared();
+    let http = tokio::spawn(http::serve(args.metrics_bind, health, shutdown.clone()));
     let identity = args
         .identity
         .clone()
@@ -103,8 +105,14 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
             organizer_writer,
             args.namespace.as_deref(),
             args.concurrency,
+            shutdown.clone(),
         ),
-        account_controller(ctx, args.namespace.as_deref(), args.concurrency),
+        account_controller(
+            ctx,
+            args.namespace.as_deref(),
+            args.concurrency,
+            shutdown.clone(),
+        ),
     );
     let mut lease = lease;
     let lease_lost = {
@@ -114,8 +122,16 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
                 None => futures::future::pending().await,
             }
         };
+        // Reconciles are idempotent and crash-safe, so a shutdown that outlasts its grace is cut
+        // short rather than allowed to run into the pod's termination deadline.
+        let deadline = async {
+            shutdown.clone().await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+            tracing::warn!(grace = ?SHUTDOWN_GRACE, "controllers still busy after the shutdown grace; stopping anyway");
+        };
         tokio::select! {
             _ = controllers => false,
+            () = deadline => false,
             () = lost => true,
         }
     };
@@ -173,6 +189,7 @@ async fn organizer_controller(
     writer: reflector::store::Writer<GoToOrganizer>,
     namespace: Option<&str>,
     concurrency: u16,
+    shutdown: Shutdown,
 ) {
     let organizers: Api<GoToOrganizer> = scoped(&ctx.kube, namespace);
     let accounts: Api<GoToAccount> = scoped(&ctx.kube, namespace);
@@ -192,7 +209,7 @@ async fn organizer_controller(
             organizers_of(&store, &account)
         })
         .with_config(Config::default().concurrency(concurrency))
-        .shutdown_on_signal()
+        .graceful_shutdown_on(shutdown)
         .run(organizer::reconcile, organizer::error_policy, ctx)
         .for_each(|_| futures::future::ready(()))
         .await;
@@ -212,7 +229,12 @@ fn organizers_of(
         .collect()
 }
 
-async fn account_controller(ctx: Arc<Context>, namespace: Option<&str>, concurrency: u16) {
+async fn account_controller(
+    ctx: Arc<Context>,
+    namespace: Option<&str>,
+    concurrency: u16,
+    shutdown: Shutdown,
+) {
     let accounts: Api<GoToAccount> = scoped(&ctx.kube, namespace);
     let secrets: Api<PartialObjectMeta<Secret>> = match namespace {
         Some(ns) => Api::namespaced(ctx.kube.clone(), ns),
@@ -238,11 +260,17 @@ async fn account_controller(ctx: Arc<Context>, namespace: Option<&str>, concurre
                 .collect::<Vec<_>>()
         })
         .with_config(Config::default().concurrency(concurrency))
-        .shutdown_on_signal()
+        .graceful_shutdown_on(shutdown)
         .run(account::reconcile, account::error_policy, ctx)
         .for_each(|_| futures::future::ready(()))
         .await;
 }
+
+/// How long in-flight reconciles may run on after SIGTERM before the process exits anyway.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// The shared shutdown signal.
+type Shutdown = futures::future::Shared<futures::future::BoxFuture<'static, ()>>;
 
 /// Resolves on SIGTERM or Ctrl-C.
 async fn shutdown_signal() {

@@ -265,6 +265,16 @@ async fn only_the_leader_acts_and_a_standby_takes_over() {
         .count();
     assert_eq!(creates, 1, "only the leader created");
     let holder = lease_holder(&env).await.expect("a leader");
+    let leaders: Vec<&str> = [("replica-a", &a), ("replica-b", &b)]
+        .into_iter()
+        .filter(|(_, replica)| replica.log().contains("acquired the leader lease"))
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(
+        leaders,
+        [holder.as_str()],
+        "exactly one replica leads (replicas starting together must not both win)"
+    );
     let (mut leader, standby) = if holder == "replica-a" {
         (a, b)
     } else {
@@ -274,7 +284,7 @@ async fn only_the_leader_acts_and_a_standby_takes_over() {
 
     // A clean shutdown (SIGTERM, as on a rolling update) exits 0 and gives the Lease up; the
     // standby takes over when it next looks (at the latest when the old lease would expire).
-    leader.terminate();
+    leader.terminate().await;
     assert!(
         leader.log().contains("released the leader lease"),
         "{}",

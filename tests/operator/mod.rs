@@ -27,7 +27,10 @@ impl Operator {
             ])
             .args(extra)
             .env("KUBECONFIG", kubeconfig)
-            .env("RUST_LOG", "info")
+            .env(
+                "RUST_LOG",
+                std::env::var("GOTO_TEST_OPERATOR_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .env_remove("GOTO_OPERATOR_NAMESPACE")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -47,7 +50,9 @@ impl Operator {
     }
 
     /// Sends SIGTERM (what Kubernetes sends on a rolling update) and waits for a clean exit.
-    pub fn terminate(&mut self) {
+    /// Async on purpose: the waiting must not block the test's runtime, which may be serving the
+    /// in-process GoTo simulator that the operator's last requests are waiting on.
+    pub async fn terminate(&mut self) {
         let pid = self.child.id().to_string();
         let sent = Command::new("kill").args(["-TERM", &pid]).status();
         assert!(sent.is_ok_and(|s| s.success()), "kill -TERM {pid} failed");
@@ -68,7 +73,7 @@ impl Operator {
                         self.log()
                     )
                 }
-                _ => std::thread::sleep(Duration::from_millis(50)),
+                _ => tokio::time::sleep(Duration::from_millis(50)).await,
             }
         }
     }
