@@ -54,29 +54,16 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
     // would block every rolling update (the new pods cannot lead while the old leader runs) and
     // every node drain under a PodDisruptionBudget.
     ready.store(true, Ordering::Relaxed);
-    let lease = if args.leader_election {
-        let namespace = args
-            .lease_namespace
-            .clone()
-            .or_else(|| {
-                std::fs::read_to_string("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
-                    .ok()
-            })
-            .unwrap_or_else(|| "default".to_string());
-        Some(
-            leader::acquire(
-                kube.clone(),
-                &namespace,
-                &args.lease_name,
-                &identity,
-                &metrics,
-            )
-            .await?,
-        )
-    } else {
-        metrics.set_leader(true);
-        None
+    // A standby waits here; SIGTERM while waiting ends the process cleanly.
+    let elected = tokio::select! {
+        lease = elect(&args, &kube, &identity, &metrics) => lease?,
+        () = shutdown.clone() => {
+            http.abort();
+            tracing::info!("shutdown before leading");
+            return Ok(());
+        }
     };
+    let mut lease = elected;
 
     let (organizers, organizer_writer) = reflector::store();
     let ctx = Arc::new(Context::new(
@@ -114,7 +101,6 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
             shutdown.clone(),
         ),
     );
-    let mut lease = lease;
     let lease_lost = {
         let lost = async {
             match lease.as_mut() {
@@ -146,6 +132,36 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         lease.release().await;
     }
     Ok(())
+}
+
+/// Waits for the leader Lease (when leader election is on) in the configured namespace, else the
+/// pod's own namespace.
+async fn elect(
+    args: &RunArgs,
+    kube: &Client,
+    identity: &str,
+    metrics: &Metrics,
+) -> crate::Result<Option<leader::Lease>> {
+    if !args.leader_election {
+        metrics.set_leader(true);
+        return Ok(None);
+    }
+    let namespace = args
+        .lease_namespace
+        .clone()
+        .or_else(|| {
+            std::fs::read_to_string("/var/run/secrets/kubernetes.io/serviceaccount/namespace").ok()
+        })
+        .unwrap_or_else(|| "default".to_string());
+    let lease = leader::acquire(
+        kube.clone(),
+        &namespace,
+        &args.lease_name,
+        identity,
+        metrics,
+    )
+    .await?;
+    Ok(Some(lease))
 }
 
 fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>

@@ -296,6 +296,24 @@ async fn only_the_leader_acts_and_a_standby_takes_over() {
         .expect("apply");
     env.wait_ready("after-handoff", "True", "Reconciled").await;
 
+    // A standby that is stopped (scale-down, rolling update) exits cleanly without leading.
+    let mut idle = operator::start_elected(env.namespace(), "replica-d");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !idle.log().contains("waiting for the leader lease") {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "standby did not start:\n{}",
+            idle.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    idle.terminate().await;
+    assert!(
+        !idle.log().contains("acquired the leader lease"),
+        "{}",
+        idle.log()
+    );
+
     // A crash (SIGKILL) releases nothing: a fresh replica takes over once the lease expires.
     let third = operator::start_elected(env.namespace(), "replica-c");
     drop(env.operator.take()); // SIGKILL the second leader
