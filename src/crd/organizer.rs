@@ -189,6 +189,17 @@ impl GoToOrganizer {
     pub fn organizer_key_annotation(&self) -> Option<&str> {
         annotation(self, ORGANIZER_KEY_ANNOTATION)
     }
+
+    /// The organizer key recorded in status, if the operator has recorded one.
+    pub fn recorded_organizer_key(&self) -> Option<&str> {
+        self.status.as_ref()?.organizer_key.as_deref()
+    }
+
+    /// The organizer this object stands for: the recorded key, else the adoption annotation.
+    pub fn claimed_organizer_key(&self) -> Option<&str> {
+        self.recorded_organizer_key()
+            .or_else(|| self.organizer_key_annotation())
+    }
 }
 
 fn annotation<'a>(obj: &'a GoToOrganizer, key: &str) -> Option<&'a str> {

@@ -22,14 +22,11 @@ pub fn older_claimant<'a>(
 }
 
 fn same_organizer(a: &GoToOrganizer, b: &GoToOrganizer) -> bool {
-    let key = |o: &GoToOrganizer| {
-        o.status
-            .as_ref()
-            .and_then(|s| s.organizer_key.clone())
-            .or_else(|| o.organizer_key_annotation().map(str::to_string))
-    };
     a.spec.email.eq_ignore_ascii_case(&b.spec.email)
-        || matches!((key(a), key(b)), (Some(x), Some(y)) if x == y)
+        || matches!(
+            (a.claimed_organizer_key(), b.claimed_organizer_key()),
+            (Some(x), Some(y)) if x == y
+        )
 }
 
 /// Older by creation time (whole seconds, so ties are common); among objects created in the same
@@ -38,11 +35,7 @@ fn same_organizer(a: &GoToOrganizer, b: &GoToOrganizer) -> bool {
 fn is_older(a: &GoToOrganizer, b: &GoToOrganizer) -> bool {
     let rank = |o: &GoToOrganizer| {
         let created = o.metadata.creation_timestamp.as_ref().map(|t| t.0);
-        let unrecorded = o
-            .status
-            .as_ref()
-            .and_then(|s| s.organizer_key.as_ref())
-            .is_none();
+        let unrecorded = o.recorded_organizer_key().is_none();
         (created, unrecorded, o.name_any())
     };
     rank(a) < rank(b)

@@ -25,11 +25,7 @@ pub async fn cleanup(obj: &GoToOrganizer, ctx: &Context) -> Result<Action, Error
     if obj.is_paused() {
         return Err(Error::Paused);
     }
-    let key = obj
-        .status
-        .as_ref()
-        .and_then(|s| s.organizer_key.clone())
-        .unwrap_or_default();
+    let key = obj.recorded_organizer_key().unwrap_or_default();
     if let Some(owner) = owner_if_duplicate(obj, ctx) {
         let note =
             format!("duplicate of GoToOrganizer {owner}, which owns the organizer: GoTo untouched");

@@ -42,9 +42,8 @@ pub async fn for_apply(
     remembered: Option<String>,
 ) -> Result<Found, Error> {
     let recorded = obj
-        .status
-        .as_ref()
-        .and_then(|s| s.organizer_key.clone())
+        .recorded_organizer_key()
+        .map(str::to_string)
         .or(remembered);
     if let Some(key) = recorded {
         return match goto.get_organizer(&OrganizerKey::new(key.clone())).await {
@@ -94,11 +93,7 @@ pub async fn for_cleanup(
     obj: &GoToOrganizer,
     goto: &GoToClient,
 ) -> Result<Option<Organizer>, Error> {
-    let key = obj
-        .status
-        .as_ref()
-        .and_then(|s| s.organizer_key.clone())
-        .or_else(|| obj.organizer_key_annotation().map(str::to_string));
+    let key = obj.claimed_organizer_key();
     match key {
         // A recorded organizer that is gone is done: a newer organizer with the same email
         // belongs to someone else's process and is not ours to delete.
