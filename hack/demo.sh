@@ -121,11 +121,11 @@ done
   >"$DEMO_DIR/operator.log" 2>&1 &
 op_pid=$!
 for _ in $(seq 1 100); do
-  curl -fsS "http://127.0.0.1:$metrics_port/readyz" >/dev/null 2>&1 && break
+  "$BIN" probe "http://127.0.0.1:$metrics_port/readyz" >/dev/null 2>&1 && break
   kill -0 "$op_pid" 2>/dev/null || fail "the operator exited"
   sleep 0.1
 done
-curl -fsS "http://127.0.0.1:$metrics_port/readyz" >/dev/null || fail "the operator is not ready after 10 s"
+"$BIN" probe "http://127.0.0.1:$metrics_port/readyz" >/dev/null || fail "the operator is not ready after 10 s"
 echo "operator ready; metrics on http://127.0.0.1:$metrics_port/metrics"
 
 step "applying examples/ to namespace $NS: secret.yaml, account.yaml, organizers.yaml"

@@ -1,4 +1,4 @@
-//! The command line: `run | crds | simulate | report`.
+//! The command line: `run | crds | simulate | report | probe`.
 //!
 //! Every flag of `run` can also be set from the environment (`GOTO_OPERATOR_*`), which is how the
 //! Helm chart configures the operator.
@@ -38,6 +38,12 @@ pub enum Command {
     /// Reports built from the GoTo API.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// GET an http:// URL and exit 0 on a 2xx answer (a health check from inside the image,
+    /// which has no shell or curl), e.g. `probe http://127.0.0.1:8080/readyz`.
+    Probe {
+        /// The URL, e.g. http://127.0.0.1:8080/healthz.
+        url: String,
+    },
 }
 
 /// Flags of `goto-operator run`.

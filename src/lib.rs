@@ -3,7 +3,7 @@
 //! The crate is a library plus one binary. Each concern lives in one module:
 //! the CRD types (`crd`), the GoTo REST client (`goto`), the GoTo API simulator
 //! (`simulator`), the controllers (`controller`), the attendance report (`report`),
-//! and the operational plumbing (`http`, `metrics`, `telemetry`).
+//! and the operational plumbing (`http`, `metrics`, `probe`, `telemetry`).
 #![forbid(unsafe_code)]
 
 pub mod cli;
@@ -13,6 +13,7 @@ pub mod error;
 pub mod goto;
 pub mod http;
 pub mod metrics;
+pub mod probe;
 pub mod report;
 pub mod simulator;
 pub mod telemetry;
