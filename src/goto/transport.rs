@@ -2,7 +2,7 @@
 //!
 //! Everything above this layer sees a [`Raw`] answer (any status) or an [`Error`] for a
 //! transport failure. Nothing here logs headers, so tokens and secrets never reach a log.
-use super::client::Observer;
+use super::config::Observer;
 use super::error::Error;
 use reqwest::{StatusCode, header::RETRY_AFTER};
 use serde::de::DeserializeOwned;

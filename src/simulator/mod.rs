@@ -50,6 +50,7 @@ mod model;
 mod notify;
 mod paging;
 mod reply;
+mod tokens;
 mod world;
 
 #[cfg(test)]
