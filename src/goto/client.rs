@@ -3,6 +3,7 @@
 use super::auth::{TokenCache, TokenContext, TokenEndpoint};
 use super::budget::RequestBudget;
 use super::config::{CONNECT_TIMEOUT, ClientConfig, Observer, RetryPolicy};
+use super::endpoint;
 use super::error::Error;
 use super::models::AccountKey;
 use super::retry::with_retries;
@@ -64,7 +65,11 @@ impl GoToClient {
         if config.api_base_url.cannot_be_a_base() {
             return Err(Error::Config("the API base URL cannot have paths".into()));
         }
+        endpoint::check("apiBaseUrl", &config.api_base_url)?;
+        endpoint::check("tokenUrl", &config.token_url)?;
         let http = reqwest::Client::builder()
+            // A redirect could lead anywhere (plain http, another host): a 3xx is an error.
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(config.request_timeout)
             .connect_timeout(CONNECT_TIMEOUT.min(config.request_timeout))
             .user_agent(concat!("goto-operator/", env!("CARGO_PKG_VERSION")))

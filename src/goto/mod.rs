@@ -1,6 +1,7 @@
 //! The GoTo Meeting REST client, written to `goto-api.md`.
 //!
-//! Layers, bottom up: `config` (configuration and the types every layer shares), `transport`
+//! Layers, bottom up: `config` (configuration and the types every layer shares), `endpoint`
+//! (which URLs may be used: https, plain http only to loopback), `transport`
 //! (one HTTP exchange), `auth` (token cache), `budget` (account-wide rate), `retry` (backoff),
 //! `client` (the request pipeline), `paging` (token pagination), and the operations in
 //! `organizers` and `meetings`. `models` holds GoTo's wire types; `error` the errors callers
@@ -9,6 +10,7 @@ mod auth;
 mod budget;
 mod client;
 mod config;
+mod endpoint;
 mod error;
 mod meetings;
 pub mod models;
