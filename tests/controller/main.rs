@@ -9,5 +9,7 @@ mod operator;
 
 mod bad_input;
 mod deletion;
+mod export;
 mod lifecycle;
 mod resilience;
+mod webhook;
