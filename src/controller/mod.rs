@@ -3,6 +3,7 @@ pub mod account;
 pub mod accounts;
 pub mod context;
 pub mod error;
+pub mod gauges;
 mod leader;
 pub mod organizer;
 pub mod ownership;
@@ -99,6 +100,7 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         },
         organizers,
     ));
+    let gauges = tokio::spawn(gauges::run(ctx.organizers.clone(), ctx.metrics.clone()));
     tracing::info!(
         namespace = args.namespace.as_deref().unwrap_or("<all>"),
         "controllers starting"
@@ -140,6 +142,7 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         }
     };
     http.abort();
+    gauges.abort();
     if let Some((_, server)) = &webhooks {
         server.abort();
     }

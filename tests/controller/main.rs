@@ -11,5 +11,6 @@ mod bad_input;
 mod deletion;
 mod export;
 mod lifecycle;
+mod metrics;
 mod resilience;
 mod webhook;
