@@ -15,6 +15,9 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// The write fence that stops a stale leader's writes.
+#[path = "goto_client/fence.rs"]
+mod fence;
 /// Tests against a hand-written mock, for server misbehaviour the simulator never shows.
 #[path = "goto_client/mock.rs"]
 mod mock;

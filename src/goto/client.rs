@@ -62,6 +62,14 @@ pub trait Observer: Send + Sync {
     fn request(&self, operation: &'static str, outcome: &'static str, elapsed: Duration);
 }
 
+/// Asked right before every request that can change GoTo (any method but GET); `false` refuses
+/// the request unsent. The operator closes it the moment this replica can no longer prove it holds
+/// the leader Lease, so a stale leader never writes after a new one may have started.
+pub type WriteFence = Arc<dyn Fn() -> bool + Send + Sync>;
+
+/// The error a fenced write fails with: nothing was sent, so it is safe to retry elsewhere.
+pub(crate) const FENCED: &str = "not sent: this replica no longer holds the leader lease";
+
 /// Everything a client needs to talk to one GoTo account.
 #[derive(Clone)]
 pub struct ClientConfig {
@@ -83,6 +91,8 @@ pub struct ClientConfig {
     pub scope: Option<String>,
     /// Receives one call per HTTP request.
     pub observer: Option<Arc<dyn Observer>>,
+    /// Checked right before every write; `None` lets every write through.
+    pub write_fence: Option<WriteFence>,
 }
 
 impl ClientConfig {
@@ -98,6 +108,7 @@ impl ClientConfig {
             retry: RetryPolicy::default(),
             scope: None,
             observer: None,
+            write_fence: None,
         }
     }
 }
@@ -119,6 +130,7 @@ impl fmt::Debug for ClientConfig {
             .field("retry", &self.retry)
             .field("scope", &self.scope)
             .field("observer", &self.observer.is_some())
+            .field("write_fence", &self.write_fence.is_some())
             .finish()
     }
 }
@@ -147,6 +159,7 @@ pub(crate) struct Inner {
     pub(crate) tokens: TokenCache,
     pub(crate) retry: RetryPolicy,
     pub(crate) observer: Option<Arc<dyn Observer>>,
+    pub(crate) write_fence: Option<WriteFence>,
 }
 
 impl fmt::Debug for GoToClient {
@@ -194,6 +207,7 @@ impl GoToClient {
                 tokens,
                 retry: config.retry,
                 observer: config.observer,
+                write_fence: config.write_fence,
             }),
         })
     }
@@ -233,6 +247,10 @@ impl GoToClient {
             let bearer = self.inner.tokens.bearer(&self.token_context()).await?;
             let http_request = self.build(request, &bearer.token)?;
             self.inner.budget.acquire().await;
+            // Checked last, after every wait: the fence may have closed while this request queued.
+            if !self.may_send(&request.method) {
+                return Err(Error::Transient(FENCED.into()));
+            }
             let observer = self.inner.observer.as_deref();
             let raw = transport::send(&self.inner.http, http_request, request.operation, observer)
                 .await?;
@@ -249,6 +267,11 @@ impl GoToClient {
                 _ => return Ok(raw),
             }
         }
+    }
+
+    /// Reads are always allowed; writes only while the write fence (if any) is open.
+    fn may_send(&self, method: &Method) -> bool {
+        *method == Method::GET || self.inner.write_fence.as_ref().is_none_or(|open| open())
     }
 
     fn build(&self, request: &ApiRequest, token: &SecretString) -> Result<reqwest::Request, Error> {

@@ -15,7 +15,9 @@ mod paging;
 mod retry;
 mod transport;
 
-pub use client::{ClientConfig, Credentials, DeleteOutcome, GoToClient, Observer, RetryPolicy};
+pub use client::{
+    ClientConfig, Credentials, DeleteOutcome, GoToClient, Observer, RetryPolicy, WriteFence,
+};
 pub use error::Error;
 pub use models::*;
 

@@ -9,5 +9,8 @@ mod operator;
 
 mod bad_input;
 mod deletion;
+mod leader;
 mod lifecycle;
+mod namespace_deletion;
+mod proxy;
 mod resilience;
