@@ -49,6 +49,7 @@ mod meetings;
 mod model;
 mod paging;
 mod reply;
+mod tokens;
 mod world;
 
 #[cfg(test)]
