@@ -2,6 +2,7 @@
 pub mod account;
 pub mod accounts;
 pub mod context;
+pub mod credentials;
 pub mod error;
 pub mod gauges;
 mod leader;
@@ -77,6 +78,10 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         }
     };
     let mut lease = elected;
+    // Without leader election nothing can depose this process: its fence never closes.
+    let fence = lease
+        .as_ref()
+        .map_or_else(leader::Fence::open, |l| l.fence().clone());
 
     let (organizers, organizer_writer) = reflector::store();
     // Push notifications re-read the organizers they name, through the organizer controller.
@@ -84,7 +89,7 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         Some((hooks, _)) => hooks.activate(organizers.clone()).boxed(),
         None => futures::stream::empty().boxed(),
     };
-    let ctx = Arc::new(Context::new(
+    let mut ctx = Context::new(
         kube.clone(),
         metrics,
         RequeuePolicy {
@@ -99,7 +104,9 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
             instance: Some(identity),
         },
         organizers,
-    ));
+    );
+    ctx.accounts.set_write_fence(fence.as_write_fence());
+    let ctx = Arc::new(ctx);
     let gauges = tokio::spawn(gauges::run(ctx.organizers.clone(), ctx.metrics.clone()));
     tracing::info!(
         namespace = args.namespace.as_deref().unwrap_or("<all>"),
