@@ -2,7 +2,9 @@
 pub mod account;
 pub mod accounts;
 pub mod context;
+pub mod credentials;
 pub mod error;
+pub mod gauges;
 mod leader;
 pub mod organizer;
 pub mod ownership;
@@ -76,6 +78,10 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         }
     };
     let mut lease = elected;
+    // Without leader election nothing can depose this process: its fence never closes.
+    let fence = lease
+        .as_ref()
+        .map_or_else(leader::Fence::open, |l| l.fence().clone());
 
     let (organizers, organizer_writer) = reflector::store();
     // Push notifications re-read the organizers they name, through the organizer controller.
@@ -83,7 +89,7 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         Some((hooks, _)) => hooks.activate(organizers.clone()).boxed(),
         None => futures::stream::empty().boxed(),
     };
-    let ctx = Arc::new(Context::new(
+    let mut ctx = Context::new(
         kube.clone(),
         metrics,
         RequeuePolicy {
@@ -98,7 +104,10 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
             instance: Some(identity),
         },
         organizers,
-    ));
+    );
+    ctx.accounts.set_write_fence(fence.as_write_fence());
+    let ctx = Arc::new(ctx);
+    let gauges = tokio::spawn(gauges::run(ctx.organizers.clone(), ctx.metrics.clone()));
     tracing::info!(
         namespace = args.namespace.as_deref().unwrap_or("<all>"),
         "controllers starting"
@@ -140,6 +149,7 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         }
     };
     http.abort();
+    gauges.abort();
     if let Some((_, server)) = &webhooks {
         server.abort();
     }
