@@ -153,14 +153,14 @@ k -n "$NS" get gotoorganizer sam-taylor -o jsonpath='  status.meetingAudit: {.st
 # --- day-2 operations (issue 13): export -> apply -> plan -> scheduled suspension ----------------
 # Kept as one block so other edits of this script do not collide with it.
 day2_writes() { # API writes the simulator received so far (token requests excluded)
-  curl -fsS "http://$SIM_ADDR/_sim/requests" |
+  "$HELPER_BIN" get "http://$SIM_ADDR/_sim/requests" |
     grep -o '"method":"[A-Z]*","path":"/G2M[^"]*"' | grep -vc '"method":"GET"' || true
 }
 
 step "day 2: two people were given seats by hand in GoTo, outside Kubernetes"
 for person in '{"email":"alex.kim@example.com","firstName":"Alex","lastName":"Kim","locale":"en_GB","timeZone":"Europe/London"}' \
   '{"email":"morgan.diaz@example.com","firstName":"Morgan","lastName":"Diaz","status":"SUSPENDED"}'; do
-  curl -fsS -X POST "http://$SIM_ADDR/_sim/organizers" -H 'content-type: application/json' -d "$person"
+  "$HELPER_BIN" post "http://$SIM_ADDR/_sim/organizers" "$person"
   echo
 done
 

@@ -8,6 +8,9 @@
 //	envtest-helper token       24 random bytes, hex: a bearer token for tokens.csv
 //	envtest-helper get [-cacert FILE] [-token-file FILE] URL
 //	                           GET URL (2 s timeout), body on stdout; exit 1 unless 2xx
+//	envtest-helper post URL JSON
+//	                           POST the JSON body to URL (e.g. the simulator's /_sim API), same
+//	                           output and exit status
 package main
 
 import (
@@ -48,6 +51,11 @@ func main() {
 		err = token()
 	case "get":
 		err = get(os.Args[2:])
+	case "post":
+		if len(os.Args) != 4 {
+			usage()
+		}
+		err = post(os.Args[2], os.Args[3])
 	default:
 		usage()
 	}
@@ -58,7 +66,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: envtest-helper pki DIR | token | get [-cacert FILE] [-token-file FILE] URL")
+	fmt.Fprintln(os.Stderr, "usage: envtest-helper pki DIR | token | get [-cacert FILE] [-token-file FILE] URL | post URL JSON")
 	os.Exit(2)
 }
 
@@ -205,7 +213,20 @@ func get(args []string) error {
 		}
 		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(t)))
 	}
-	client := &http.Client{Transport: transport, Timeout: 2 * time.Second}
+	return send(&http.Client{Transport: transport, Timeout: 2 * time.Second}, req)
+}
+
+func post(url, body string) error {
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	return send(&http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 5 * time.Second}, req)
+}
+
+// send does the request, copies the body to stdout and fails unless the status is 2xx.
+func send(client *http.Client, req *http.Request) error {
 	resp, err := client.Do(req)
 	if err != nil {
 		return err
