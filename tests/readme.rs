@@ -100,6 +100,10 @@ fn every_metric_named_is_exported() {
     m.goto_write("create");
     m.deletion_blocked(0);
     m.set_leader(false);
+    let m = std::sync::Arc::new(m);
+    let account = m.for_account("ns", "acme");
+    account.budget_waited(Duration::from_millis(1), 10.0);
+    account.rate_limited(5.0);
     let exposition = m.encode();
     let exported: BTreeSet<&str> = exposition
         .lines()

@@ -1,7 +1,8 @@
 //! The client's configuration, its shared state, and the request pipeline every
 //! operation goes through: budget → token → send → 401 renewal → retries.
 use super::auth::{TokenCache, TokenContext, TokenEndpoint};
-use super::budget::RequestBudget;
+use super::budget::{BudgetKey, Budgets, RequestBudget};
+use super::directory::Directory;
 use super::error::Error;
 use super::models::AccountKey;
 use super::retry::with_retries;
@@ -15,8 +16,11 @@ use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
-/// Requests per second an account may send when nothing else is configured.
-const DEFAULT_REQUESTS_PER_SECOND: NonZeroU32 = NonZeroU32::MIN.saturating_add(4); // 5
+/// Requests per second an OAuth application may send when nothing else is configured: GoTo's
+/// published default limit (10 requests per second per API).
+const DEFAULT_REQUESTS_PER_SECOND: NonZeroU32 = NonZeroU32::MIN.saturating_add(9); // 10
+/// How old the account directory may be before a lookup lists the account again.
+const DEFAULT_DIRECTORY_MAX_AGE: Duration = Duration::from_secs(60);
 /// Upper bound of one HTTP exchange when nothing else is configured.
 const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// A connection that cannot be opened within this is as good as down.
@@ -60,6 +64,17 @@ impl Default for RetryPolicy {
 pub trait Observer: Send + Sync {
     /// One HTTP request finished (or failed without a status) after `elapsed`.
     fn request(&self, operation: &'static str, outcome: &'static str, elapsed: Duration);
+
+    /// A request waited `waited` for the request budget, which now lets requests out at
+    /// `effective_rate` per second.
+    fn budget_waited(&self, waited: Duration, effective_rate: f64) {
+        let _ = (waited, effective_rate);
+    }
+
+    /// GoTo answered 429; the budget now runs at `effective_rate` requests per second.
+    fn rate_limited(&self, effective_rate: f64) {
+        let _ = effective_rate;
+    }
 }
 
 /// Everything a client needs to talk to one GoTo account.
@@ -73,8 +88,12 @@ pub struct ClientConfig {
     pub account_key: AccountKey,
     /// OAuth client credentials.
     pub credentials: Credentials,
-    /// The account-wide request budget.
+    /// The OAuth application's request budget: the most requests it sends in any second.
     pub requests_per_second: NonZeroU32,
+    /// Where budgets are shared by OAuth application; `None` gives this client its own.
+    pub budgets: Option<Budgets>,
+    /// How old the account directory (the listing that answers email lookups) may get.
+    pub directory_max_age: Duration,
     /// Upper bound of every HTTP exchange.
     pub request_timeout: Duration,
     /// Retries of idempotent calls.
@@ -94,6 +113,8 @@ impl ClientConfig {
             account_key,
             credentials,
             requests_per_second: DEFAULT_REQUESTS_PER_SECOND,
+            budgets: None,
+            directory_max_age: DEFAULT_DIRECTORY_MAX_AGE,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             retry: RetryPolicy::default(),
             scope: None,
@@ -115,6 +136,8 @@ impl fmt::Debug for ClientConfig {
             .field("account_key", &self.account_key)
             .field("credentials", &self.credentials)
             .field("requests_per_second", &self.requests_per_second)
+            .field("shared_budget", &self.budgets.is_some())
+            .field("directory_max_age", &self.directory_max_age)
             .field("request_timeout", &self.request_timeout)
             .field("retry", &self.retry)
             .field("scope", &self.scope)
@@ -133,7 +156,8 @@ pub enum DeleteOutcome {
 }
 
 /// A GoTo client for one account. Clones are cheap and share the token, the request
-/// budget and the connection pool, so every caller of an account draws on one budget.
+/// budget, the account directory and the connection pool, so every caller of an account draws
+/// on one budget (and, through [`Budgets`], every client of one OAuth application too).
 #[derive(Clone)]
 pub struct GoToClient {
     pub(crate) inner: Arc<Inner>,
@@ -143,7 +167,8 @@ pub(crate) struct Inner {
     pub(crate) api_base_url: Url,
     pub(crate) account_key: AccountKey,
     pub(crate) http: reqwest::Client,
-    pub(crate) budget: RequestBudget,
+    pub(crate) budget: Arc<RequestBudget>,
+    pub(crate) directory: Directory,
     pub(crate) tokens: TokenCache,
     pub(crate) retry: RetryPolicy,
     pub(crate) observer: Option<Arc<dyn Observer>>,
@@ -180,6 +205,18 @@ impl GoToClient {
             .user_agent(concat!("goto-operator/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::Config(format!("building the HTTP client: {e}")))?;
+        let per_second = f64::from(config.requests_per_second.get());
+        let budget = match &config.budgets {
+            Some(budgets) => budgets.get(
+                BudgetKey {
+                    token_url: config.token_url.to_string(),
+                    client_id: config.credentials.client_id.clone(),
+                    account_key: config.account_key.as_str().to_owned(),
+                },
+                per_second,
+            ),
+            None => Arc::new(RequestBudget::new(per_second)),
+        };
         let tokens = TokenCache::new(TokenEndpoint {
             url: config.token_url,
             credentials: config.credentials,
@@ -190,7 +227,8 @@ impl GoToClient {
                 api_base_url: config.api_base_url,
                 account_key: config.account_key,
                 http,
-                budget: RequestBudget::new(config.requests_per_second),
+                budget,
+                directory: Directory::new(config.directory_max_age),
                 tokens,
                 retry: config.retry,
                 observer: config.observer,
@@ -201,6 +239,12 @@ impl GoToClient {
     /// The account this client manages.
     pub fn account_key(&self) -> &AccountKey {
         &self.inner.account_key
+    }
+
+    /// The rate the request budget lets requests out at now: the configured
+    /// `requests_per_second`, or less while it recovers from 429s.
+    pub fn effective_requests_per_second(&self) -> f64 {
+        self.inner.budget.effective_rate()
     }
 
     /// Makes sure a valid token is held: proves the credentials work.
@@ -232,10 +276,14 @@ impl GoToClient {
         loop {
             let bearer = self.inner.tokens.bearer(&self.token_context()).await?;
             let http_request = self.build(request, &bearer.token)?;
-            self.inner.budget.acquire().await;
+            let permit = self.inner.budget.acquire().await?;
             let observer = self.inner.observer.as_deref();
-            let raw = transport::send(&self.inner.http, http_request, request.operation, observer)
-                .await?;
+            if let Some(observer) = observer {
+                observer.budget_waited(permit.waited, self.inner.budget.effective_rate());
+            }
+            let mut raw =
+                transport::send(&self.inner.http, http_request, request.operation, observer)
+                    .await?;
             match raw.status {
                 StatusCode::UNAUTHORIZED if !renewed => {
                     self.inner.tokens.reject(bearer.generation);
@@ -243,7 +291,12 @@ impl GoToClient {
                 }
                 StatusCode::UNAUTHORIZED => return Err(Error::Unauthorized),
                 StatusCode::TOO_MANY_REQUESTS => {
-                    self.inner.budget.pause_for(raw.retry_after);
+                    // The wait actually applied (clamped) is what callers see from here on.
+                    let wait = self.inner.budget.rate_limited(permit, raw.retry_after);
+                    raw.retry_after = raw.retry_after.map(|_| wait);
+                    if let Some(observer) = observer {
+                        observer.rate_limited(self.inner.budget.effective_rate());
+                    }
                     return Ok(raw);
                 }
                 _ => return Ok(raw),
@@ -298,7 +351,7 @@ mod tests {
         );
         assert_eq!(config.api_base_url.as_str(), DEFAULT_API_BASE_URL);
         assert_eq!(config.token_url.as_str(), DEFAULT_TOKEN_URL);
-        assert_eq!(config.requests_per_second.get(), 5);
+        assert_eq!(config.requests_per_second.get(), 10);
         assert_eq!(config.request_timeout, Duration::from_secs(30));
     }
 

@@ -1,12 +1,14 @@
 //! The GoTo Meeting REST client, written to `goto-api.md`.
 //!
 //! Layers, bottom up: `transport` (one HTTP exchange), `auth` (token cache), `budget`
-//! (account-wide rate), `retry` (backoff), `client` (the pipeline and configuration),
-//! `paging` (token pagination), and the operations in `organizers` and `meetings`.
+//! (the OAuth application's paced request budget), `retry` (backoff), `client` (the pipeline
+//! and configuration), `paging` (token pagination), `directory` (one account listing serving
+//! every email lookup), and the operations in `organizers` and `meetings`.
 //! `models` holds GoTo's wire types; `error` the errors callers act on.
 mod auth;
 mod budget;
 mod client;
+mod directory;
 mod error;
 mod meetings;
 pub mod models;
@@ -15,7 +17,9 @@ mod paging;
 mod retry;
 mod transport;
 
+pub use budget::Budgets;
 pub use client::{ClientConfig, Credentials, DeleteOutcome, GoToClient, Observer, RetryPolicy};
+pub use directory::{DirectoryEntry, DirectorySnapshot};
 pub use error::Error;
 pub use models::*;
 

@@ -11,3 +11,4 @@ mod bad_input;
 mod deletion;
 mod lifecycle;
 mod resilience;
+mod scale;
