@@ -44,6 +44,11 @@ struct AccountLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabels {
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ActionLabels {
     action: &'static str,
 }
@@ -61,6 +66,7 @@ pub struct Metrics {
     effective_rate: Family<AccountLabels, Gauge<f64, AtomicU64>>,
     deletions_blocked: Gauge,
     leader: Gauge,
+    webhook_requests: Family<ResultLabels, Counter>,
 }
 
 fn duration_histogram() -> Histogram {
@@ -141,6 +147,12 @@ impl Default for Metrics {
             "1 while this replica holds the leader lease",
             leader.clone(),
         );
+        let webhook_requests = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "webhook_requests",
+            "Push notifications received, by result (accepted, unmatched, bad_signature, too_large, unknown_account, rate_limited, bad_request, not_leader, error)",
+            webhook_requests.clone(),
+        );
         Self {
             registry,
             reconciliations,
@@ -153,6 +165,7 @@ impl Default for Metrics {
             effective_rate,
             deletions_blocked,
             leader,
+            webhook_requests,
         }
     }
 }
@@ -178,6 +191,13 @@ impl Metrics {
     /// Moves the blocked-deletions gauge.
     pub fn deletion_blocked(&self, delta: i64) {
         self.deletions_blocked.inc_by(delta);
+    }
+
+    /// Counts one push notification by its result.
+    pub fn webhook_request(&self, result: &'static str) {
+        self.webhook_requests
+            .get_or_create(&ResultLabels { result })
+            .inc();
     }
 
     /// Records whether this replica leads.
@@ -271,6 +291,7 @@ mod tests {
         m.request("get_organizer", "ok", Duration::from_millis(3));
         m.goto_write("create");
         m.set_leader(true);
+        m.webhook_request("bad_signature");
         let m = Arc::new(m);
         let account = m.for_account("team-a", "acme");
         account.budget_waited(Duration::from_millis(150), 10.0);
@@ -286,6 +307,7 @@ mod tests {
             "goto_operator_rate_limit_wait_seconds_count{namespace=\"team-a\",account=\"acme\"} 1",
             "goto_operator_rate_limited_total{namespace=\"team-a\",account=\"acme\"} 1",
             "goto_operator_effective_requests_per_second{namespace=\"team-a\",account=\"acme\"} 5.0",
+            "goto_operator_webhook_requests_total{result=\"bad_signature\"} 1",
         ] {
             assert!(text.contains(name), "missing {name} in\n{text}");
         }

@@ -58,6 +58,7 @@ fn helm_lint_passes_for_every_value_set() {
             "--set",
             "metrics.serviceMonitor.enabled=true",
         ][..],
+        &["--set", "webhook.enabled=true"][..],
     ] {
         let args = [&["lint", "--strict", &chart][..], extra].concat();
         let out = run(&helm, &args, &[]);
@@ -306,6 +307,51 @@ fn pdb_and_service_monitor_render_when_enabled() {
     assert_eq!(&monitor["spec"]["selector"]["matchLabels"], selector);
     assert_eq!(monitor["spec"]["endpoints"][0]["port"], "metrics");
     assert_eq!(monitor["spec"]["endpoints"][0]["path"], "/metrics");
+}
+
+#[test]
+fn the_webhook_endpoint_renders_a_port_a_service_and_the_flag_when_enabled() {
+    let Some(helm) = common::helm() else { return };
+    let off = render(&helm, RELEASE, NS, &[]);
+    assert_eq!(
+        env_value(only(&off, "Deployment"), "GOTO_OPERATOR_WEBHOOK_BIND"),
+        None
+    );
+    assert!(
+        !inventory(&off).contains(&"Service/goto-operator-webhook".to_string()),
+        "off by default"
+    );
+    let objs = render(
+        &helm,
+        RELEASE,
+        NS,
+        &[
+            "--set",
+            "webhook.enabled=true",
+            "--set",
+            "webhook.port=9443",
+        ],
+    );
+    let deployment = only(&objs, "Deployment");
+    assert_eq!(
+        env_value(deployment, "GOTO_OPERATOR_WEBHOOK_BIND"),
+        Some(json!("0.0.0.0:9443"))
+    );
+    let ports = &deployment["spec"]["template"]["spec"]["containers"][0]["ports"];
+    assert!(
+        ports
+            .as_array()
+            .expect("ports")
+            .contains(&json!({"name": "webhook", "containerPort": 9443, "protocol": "TCP"})),
+        "{ports}"
+    );
+    let service = named(&objs, "Service", "goto-operator-webhook");
+    assert_eq!(service["spec"]["ports"][0]["port"], 9443);
+    assert_eq!(service["spec"]["ports"][0]["targetPort"], "webhook");
+    assert_eq!(
+        &service["spec"]["selector"],
+        &deployment["spec"]["selector"]["matchLabels"]
+    );
 }
 
 #[test]

@@ -100,6 +100,7 @@ fn every_metric_named_is_exported() {
     m.goto_write("create");
     m.deletion_blocked(0);
     m.set_leader(false);
+    m.webhook_request("accepted");
     let m = std::sync::Arc::new(m);
     let account = m.for_account("ns", "acme");
     account.budget_waited(Duration::from_millis(1), 10.0);
@@ -150,6 +151,7 @@ fn every_flag_and_env_var_named_exists() {
         help(&["run"]),
         help(&["simulate"]),
         help(&["report", "attendance"]),
+        help(&["export"]),
     ]
     .join("\n");
     let readme = readme();

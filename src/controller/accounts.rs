@@ -153,7 +153,8 @@ impl AccountClients {
         let client_id = secret_value(&secret, &secret_ref.client_id_key)?;
         let client_secret = secret_value(&secret, &secret_ref.client_secret_key)?;
         let config = self.config(account, client_id, client_secret)?;
-        let client = GoToClient::new(config).map_err(|e| Problem::BadEndpoint(e.to_string()))?;
+        let client = GoToClient::new_in(config, &self.budgets)
+            .map_err(|e| Problem::BadEndpoint(e.to_string()))?;
         self.lock().insert(
             key,
             Cached {
@@ -209,7 +210,6 @@ impl AccountClients {
         config.requests_per_second =
             NonZeroU32::new(spec.requests_per_second).unwrap_or(NonZeroU32::MIN);
         config.request_timeout = self.request_timeout;
-        config.budgets = Some(self.budgets.clone());
         config.observer = Some(match &self.metrics {
             Some(metrics) => Arc::new(metrics.for_account(
                 &account.namespace().unwrap_or_default(),

@@ -5,6 +5,7 @@ pub mod context;
 pub mod error;
 mod leader;
 pub mod organizer;
+pub mod ownership;
 pub mod plan;
 pub mod status;
 pub mod validate;
@@ -28,6 +29,7 @@ use crate::crd::conditions::{self, READY};
 use crate::crd::{GoToAccount, GoToOrganizer};
 use crate::http::{self, Health};
 use crate::metrics::Metrics;
+use crate::webhook::{self, Webhooks};
 pub use context::Context;
 pub use error::{Error, RequeuePolicy};
 
@@ -44,6 +46,13 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
     // One signal future, shared by the HTTP server, both controllers and the shutdown deadline.
     let shutdown = shutdown_signal().boxed().shared();
     let http = tokio::spawn(http::serve(args.metrics_bind, health, shutdown.clone()));
+    let webhooks = args.webhook_bind.map(|bind| {
+        let hooks = Arc::new(Webhooks::new(kube.clone(), metrics.clone()));
+        (
+            hooks.clone(),
+            tokio::spawn(webhook::serve(bind, hooks, shutdown.clone())),
+        )
+    });
     let identity = args
         .identity
         .clone()
@@ -59,6 +68,9 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         lease = elect(&args, &kube, &identity, &metrics) => lease?,
         () = shutdown.clone() => {
             http.abort();
+            if let Some((_, server)) = &webhooks {
+                server.abort();
+            }
             tracing::info!("shutdown before leading");
             return Ok(());
         }
@@ -66,6 +78,11 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
     let mut lease = elected;
 
     let (organizers, organizer_writer) = reflector::store();
+    // Push notifications re-read the organizers they name, through the organizer controller.
+    let notified = match &webhooks {
+        Some((hooks, _)) => hooks.activate(organizers.clone()).boxed(),
+        None => futures::stream::empty().boxed(),
+    };
     let ctx = Arc::new(Context::new(
         kube.clone(),
         metrics,
@@ -90,6 +107,7 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         organizer_controller(
             ctx.clone(),
             organizer_writer,
+            notified,
             args.namespace.as_deref(),
             args.concurrency,
             shutdown.clone(),
@@ -122,6 +140,9 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         }
     };
     http.abort();
+    if let Some((_, server)) = &webhooks {
+        server.abort();
+    }
     if lease_lost {
         return Err(crate::Error::Invalid(
             "lost the leader lease; exiting so that a restart re-elects".into(),
@@ -203,6 +224,7 @@ fn account_trigger(a: &GoToAccount) -> Option<u64> {
 async fn organizer_controller(
     ctx: Arc<Context>,
     writer: reflector::store::Writer<GoToOrganizer>,
+    notified: futures::stream::BoxStream<'static, ObjectRef<GoToOrganizer>>,
     namespace: Option<&str>,
     concurrency: u16,
     shutdown: Shutdown,
@@ -224,6 +246,7 @@ async fn organizer_controller(
         .watches_stream(account_changes, move |account| {
             organizers_of(&store, &account)
         })
+        .reconcile_on(notified)
         .with_config(Config::default().concurrency(concurrency))
         .graceful_shutdown_on(shutdown)
         .run(organizer::reconcile, organizer::error_policy, ctx)

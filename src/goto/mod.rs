@@ -1,14 +1,19 @@
 //! The GoTo Meeting REST client, written to `goto-api.md`.
 //!
-//! Layers, bottom up: `transport` (one HTTP exchange), `auth` (token cache), `budget`
-//! (the OAuth application's paced request budget), `retry` (backoff), `client` (the pipeline
-//! and configuration), `paging` (token pagination), `directory` (one account listing serving
-//! every email lookup), and the operations in `organizers` and `meetings`.
-//! `models` holds GoTo's wire types; `error` the errors callers act on.
+//! Layers, bottom up: `config` (configuration and the types every layer shares), `endpoint`
+//! (which URLs may be used: https, plain http only to loopback), `transport`
+//! (one HTTP exchange), `auth` (token cache), `budget` (the OAuth application's paced request
+//! budget, shared through a registry), `retry` (backoff), `directory` (one account listing
+//! serving every email lookup), `client` (the request pipeline), `paging` (token pagination),
+//! and the operations in `organizers` and `meetings`. `models` holds GoTo's wire types;
+//! `error` the errors callers act on. Imports point down this list only: no layer imports one
+//! above it.
 mod auth;
 mod budget;
 mod client;
+mod config;
 mod directory;
+mod endpoint;
 mod error;
 mod meetings;
 pub mod models;
@@ -18,12 +23,10 @@ mod retry;
 mod transport;
 
 pub use budget::Budgets;
-pub use client::{ClientConfig, Credentials, DeleteOutcome, GoToClient, Observer, RetryPolicy};
+pub use client::{DeleteOutcome, GoToClient};
+pub use config::{
+    ClientConfig, Credentials, DEFAULT_API_BASE_URL, DEFAULT_TOKEN_URL, Observer, RetryPolicy,
+};
 pub use directory::{DirectoryEntry, DirectorySnapshot};
 pub use error::Error;
 pub use models::*;
-
-/// Default REST base URL of the GoTo Meeting API v2.
-pub const DEFAULT_API_BASE_URL: &str = "https://api.getgo.com/G2M/rest/v2";
-/// Default OAuth token URL: the unified LogMeIn/GoTo issuer.
-pub const DEFAULT_TOKEN_URL: &str = "https://authentication.logmeininc.com/oauth/token";

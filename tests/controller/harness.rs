@@ -26,6 +26,8 @@ pub struct OperatorOptions {
     pub resync_seconds: u64,
     pub reaudit_seconds: u64,
     pub slow_requeue_seconds: u64,
+    /// More flags for `goto-operator run` (e.g. `--webhook-bind`).
+    pub extra_args: Vec<String>,
 }
 
 impl Default for OperatorOptions {
@@ -34,6 +36,7 @@ impl Default for OperatorOptions {
             resync_seconds: 600,
             reaudit_seconds: 1,
             slow_requeue_seconds: 2,
+            extra_args: Vec::new(),
         }
     }
 }
@@ -520,6 +523,7 @@ pub mod operator {
         ];
         let args: Vec<&str> = timing
             .iter()
+            .chain(&options.extra_args)
             .map(String::as_str)
             .chain(extra.iter().copied())
             .collect();

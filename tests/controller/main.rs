@@ -9,6 +9,8 @@ mod operator;
 
 mod bad_input;
 mod deletion;
+mod export;
 mod lifecycle;
 mod resilience;
 mod scale;
+mod webhook;

@@ -15,16 +15,16 @@ pub struct Operator {
 
 impl Operator {
     /// `goto-operator run --namespace <namespace> <extra...>` with this kubeconfig, its metrics
-    /// server on a free loopback port.
+    /// server on a free loopback port unless `extra` names one.
     pub fn start(kubeconfig: &str, namespace: &str, extra: &[&str]) -> Self {
+        let metrics: &[&str] = if extra.contains(&"--metrics-bind") {
+            &[]
+        } else {
+            &["--metrics-bind", "127.0.0.1:0"]
+        };
         let mut child = Command::new(env!("CARGO_BIN_EXE_goto-operator"))
-            .args([
-                "run",
-                "--namespace",
-                namespace,
-                "--metrics-bind",
-                "127.0.0.1:0",
-            ])
+            .args(["run", "--namespace", namespace])
+            .args(metrics)
             .args(extra)
             .env("KUBECONFIG", kubeconfig)
             .env(
