@@ -15,7 +15,9 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::{Api, Client, ResourceExt};
 
 use crate::crd::GoToAccount;
-use crate::goto::{AccountKey, Budgets, ClientConfig, Credentials, GoToClient, Observer};
+use crate::goto::{
+    AccountKey, Budgets, ClientConfig, Credentials, GoToClient, Observer, WriteFence,
+};
 use crate::metrics::Metrics;
 
 /// Why an account cannot give a client.
@@ -55,6 +57,7 @@ pub struct AccountClients {
     metrics: Option<Arc<Metrics>>,
     budgets: Budgets,
     request_timeout: Duration,
+    write_fence: Option<WriteFence>,
 }
 
 impl AccountClients {
@@ -66,6 +69,7 @@ impl AccountClients {
             metrics: None,
             budgets: Budgets::new(),
             request_timeout,
+            write_fence: None,
         }
     }
 
@@ -82,6 +86,12 @@ impl AccountClients {
     pub fn effective_rate(&self, namespace: &str, name: &str) -> Option<f64> {
         self.cached(namespace, name)
             .map(|client| client.effective_requests_per_second())
+    }
+
+    /// Makes every client built from now on check `fence` before each GoTo write (the leader
+    /// lease's fence: a replica that may have been deposed writes nothing).
+    pub fn set_write_fence(&mut self, fence: WriteFence) {
+        self.write_fence = Some(fence);
     }
 
     /// Reads the GoToAccount `name` in `namespace` and returns it with its client.
@@ -217,6 +227,7 @@ impl AccountClients {
             )),
             None => self.observer.clone(),
         });
+        config.write_fence = self.write_fence.clone();
         Ok(config)
     }
 }

@@ -2,6 +2,7 @@
 pub mod account;
 pub mod accounts;
 pub mod context;
+pub mod credentials;
 pub mod error;
 mod leader;
 pub mod organizer;
@@ -76,6 +77,10 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         }
     };
     let mut lease = elected;
+    // Without leader election nothing can depose this process: its fence never closes.
+    let fence = lease
+        .as_ref()
+        .map_or_else(leader::Fence::open, |l| l.fence().clone());
 
     let (organizers, organizer_writer) = reflector::store();
     // Push notifications re-read the organizers they name, through the organizer controller.
@@ -83,7 +88,7 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         Some((hooks, _)) => hooks.activate(organizers.clone()).boxed(),
         None => futures::stream::empty().boxed(),
     };
-    let ctx = Arc::new(Context::new(
+    let mut ctx = Context::new(
         kube.clone(),
         metrics,
         RequeuePolicy {
@@ -98,7 +103,9 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
             instance: Some(identity),
         },
         organizers,
-    ));
+    );
+    ctx.accounts.set_write_fence(fence.as_write_fence());
+    let ctx = Arc::new(ctx);
     tracing::info!(
         namespace = args.namespace.as_deref().unwrap_or("<all>"),
         "controllers starting"

@@ -26,6 +26,7 @@ pub use budget::Budgets;
 pub use client::{DeleteOutcome, GoToClient};
 pub use config::{
     ClientConfig, Credentials, DEFAULT_API_BASE_URL, DEFAULT_TOKEN_URL, Observer, RetryPolicy,
+    WriteFence,
 };
 pub use directory::{DirectoryEntry, DirectorySnapshot};
 pub use error::Error;

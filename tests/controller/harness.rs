@@ -505,6 +505,24 @@ pub mod operator {
         )
     }
 
+    /// Like [`start_elected`], reaching the apiserver through `kubeconfig` (e.g. a proxy's).
+    pub fn start_elected_via(
+        kubeconfig: &std::path::Path,
+        namespace: &str,
+        identity: &str,
+    ) -> Operator {
+        let kubeconfig = kubeconfig.to_str().expect("kubeconfig path is UTF-8");
+        let args = [
+            "--leader-election",
+            "true",
+            "--lease-namespace",
+            namespace,
+            "--identity",
+            identity,
+        ];
+        Operator::start(kubeconfig, namespace, &args)
+    }
+
     fn spawn(
         kubeconfig_env: &str,
         namespace: &str,
