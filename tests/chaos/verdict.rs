@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use goto_operator::crd::GoToOrganizer;
 use goto_operator::crd::conditions::READY;
-use goto_operator::simulator::OrganizerStatus;
+use goto_operator::simulator::{OrganizerStatus, SimOrganizer};
 use kube::ResourceExt;
 use kube::api::ListParams;
 use tokio::time::Instant;
@@ -13,7 +13,7 @@ use crate::harness::Env;
 use crate::monkey::Figures;
 use crate::operator::Operator;
 use crate::profile::Profile;
-use crate::workload::Book;
+use crate::workload::{Book, Desired};
 
 /// What is still wrong; empty lists mean the invariant holds.
 #[derive(Clone, Debug, Default, serde::Serialize)]
@@ -97,9 +97,25 @@ async fn check(env: &Env, book: &Book) -> Verdict {
             }
         }
     };
-    let seats = env.sim.organizers();
-    let mut by_email: BTreeMap<String, Vec<_>> = BTreeMap::new();
-    for seat in &seats {
+    let cancelled = env
+        .sim
+        .cancelled_meetings()
+        .into_iter()
+        .map(|m| format!("{} of {} ({:?})", m.subject, m.organizer_key, m.via))
+        .collect();
+    judge(&book.snapshot(), &objects, &env.sim.organizers(), cancelled)
+}
+
+/// The invariants over one observation: what the workload wants, the objects in the cluster, the
+/// seats in GoTo, and the meetings GoTo cancelled.
+fn judge(
+    book: &BTreeMap<String, Desired>,
+    objects: &BTreeMap<String, GoToOrganizer>,
+    seats: &[SimOrganizer],
+    cancelled: Vec<String>,
+) -> Verdict {
+    let mut by_email: BTreeMap<String, Vec<&SimOrganizer>> = BTreeMap::new();
+    for seat in seats {
         by_email
             .entry(seat.email.to_lowercase())
             .or_default()
@@ -107,21 +123,21 @@ async fn check(env: &Env, book: &Book) -> Verdict {
     }
     let mut verdict = Verdict::default();
     let mut wanted = BTreeSet::new();
-    for (name, desired) in book.snapshot() {
+    for (name, desired) in book {
         let email = format!("{name}@example.com");
         if desired.deleted {
             verdict.deleted += 1;
-            if objects.contains_key(&name) {
+            if objects.contains_key(name) {
                 verdict.finalizers_pending.push(name.clone());
             }
             if by_email.contains_key(&email) {
-                verdict.lost_deletes.push(name);
+                verdict.lost_deletes.push(name.clone());
             }
             continue;
         }
         verdict.live += 1;
         wanted.insert(email.clone());
-        let Some(object) = objects.get(&name) else {
+        let Some(object) = objects.get(name) else {
             verdict.not_converged.push(format!("{name}: no object"));
             continue;
         };
@@ -134,26 +150,20 @@ async fn check(env: &Env, book: &Book) -> Verdict {
             verdict.duplicates.push(format!("{email} x{}", seats.len()));
         }
         let deleted_one = book
-            .snapshot()
             .get(email.trim_end_matches("@example.com"))
             .is_some_and(|d| d.deleted);
         if !wanted.contains(email) && !deleted_one {
             verdict.stray_seats.push(email.clone());
         }
     }
-    verdict.cancelled_meetings = env
-        .sim
-        .cancelled_meetings()
-        .into_iter()
-        .map(|m| format!("{} of {} ({:?})", m.subject, m.organizer_key, m.via))
-        .collect();
+    verdict.cancelled_meetings = cancelled;
     verdict
 }
 
 fn not_converged(
     object: &GoToOrganizer,
     last_name: &str,
-    seats: Option<&Vec<&goto_operator::simulator::SimOrganizer>>,
+    seats: Option<&Vec<&SimOrganizer>>,
 ) -> Option<String> {
     let Some(status) = object.status.as_ref() else {
         return Some("no status".into());
@@ -251,5 +261,111 @@ impl Report {
             verdict: verdict.clone(),
             failures: verdict.failures(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn object(name: &str, generation: i64, observed: i64, ready: &str, key: &str) -> GoToOrganizer {
+        serde_json::from_value(json!({
+            "apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToOrganizer",
+            "metadata": {"name": name, "generation": generation},
+            "spec": {"accountRef": {"name": "acme"}, "email": format!("{name}@example.com"),
+                     "firstName": "Test", "lastName": "Gen0"},
+            "status": {"organizerKey": key, "observedGeneration": observed, "conditions": [{
+                "type": "Ready", "status": ready, "reason": "Reconciled", "message": "",
+                "lastTransitionTime": "2026-12-02T00:00:00Z"}]},
+        }))
+        .unwrap()
+    }
+
+    fn seat(name: &str, key: &str, last_name: &str) -> SimOrganizer {
+        SimOrganizer {
+            organizer_key: key.into(),
+            account_key: "1".into(),
+            email: format!("{name}@example.com"),
+            first_name: "Test".into(),
+            last_name: last_name.into(),
+            status: OrganizerStatus::Active,
+            locale: "en_US".into(),
+            time_zone: "UTC".into(),
+            max_participants: 250,
+            admin_roles: vec![],
+        }
+    }
+
+    fn want(last_name: &str, deleted: bool) -> Desired {
+        Desired {
+            last_name: last_name.into(),
+            created: true,
+            deleted,
+            meeting: None,
+        }
+    }
+
+    /// A converged world, then one broken invariant at a time: each is caught, and only it.
+    #[test]
+    fn the_verdict_catches_every_broken_invariant() {
+        let book: BTreeMap<String, Desired> = [
+            ("kept".to_string(), want("Gen1", false)),
+            ("gone".to_string(), want("Gen0", true)),
+        ]
+        .into();
+        let objects: BTreeMap<String, GoToOrganizer> =
+            [("kept".to_string(), object("kept", 2, 2, "True", "1"))].into();
+        let seats = vec![seat("kept", "1", "Gen1")];
+        let good = judge(&book, &objects, &seats, vec![]);
+        assert!(good.failures().is_empty(), "{:?}", good.failures());
+        assert_eq!((good.live, good.deleted), (1, 1));
+
+        let caught = |v: Verdict, what: &str| {
+            let failures = v.failures();
+            assert_eq!(failures.len(), 1, "{what}: {failures:?}");
+            assert!(failures[0].starts_with(what), "{what}: {failures:?}");
+        };
+        // Not converged: an older generation, not Ready, the wrong key, a stale field, no seat.
+        for (objects, seats) in [
+            (object("kept", 2, 1, "True", "1"), seats.clone()),
+            (object("kept", 2, 2, "False", "1"), seats.clone()),
+            (object("kept", 2, 2, "True", "9"), seats.clone()),
+            (
+                object("kept", 2, 2, "True", "1"),
+                vec![seat("kept", "1", "Gen0")],
+            ),
+        ] {
+            let objects = [("kept".to_string(), objects)].into();
+            caught(judge(&book, &objects, &seats, vec![]), "not converged");
+        }
+        caught(
+            judge(&book, &BTreeMap::new(), &seats, vec![]),
+            "not converged",
+        );
+        // A deleted object still there: its finalizer is stuck.
+        let mut stuck = objects.clone();
+        stuck.insert("gone".into(), object("gone", 1, 1, "True", "2"));
+        caught(
+            judge(&book, &stuck, &seats, vec![]),
+            "finalizer not resolved",
+        );
+        // Its seat still in GoTo: a lost delete.
+        let mut kept_seat = seats.clone();
+        kept_seat.push(seat("gone", "2", "Gen0"));
+        caught(judge(&book, &objects, &kept_seat, vec![]), "lost delete");
+        // A seat nobody wants.
+        let mut stray = seats.clone();
+        stray.push(seat("nobody", "3", "Gen0"));
+        caught(judge(&book, &objects, &stray, vec![]), "stray seat");
+        // Two seats for one email (the object records the first).
+        let mut twice = seats.clone();
+        twice.push(seat("kept", "4", "Gen1"));
+        caught(judge(&book, &objects, &twice, vec![]), "duplicate seat");
+        // A cancelled meeting.
+        caught(
+            judge(&book, &objects, &seats, vec!["standup of 1".into()]),
+            "meeting cancelled without consent",
+        );
     }
 }
