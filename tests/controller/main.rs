@@ -16,4 +16,5 @@ mod metrics;
 mod namespace_deletion;
 mod proxy;
 mod resilience;
+mod scale;
 mod webhook;
