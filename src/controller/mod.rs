@@ -9,6 +9,7 @@ mod leader;
 pub mod organizer;
 pub mod ownership;
 pub mod plan;
+pub mod seats;
 pub mod status;
 pub mod validate;
 

@@ -17,4 +17,5 @@ mod namespace_deletion;
 mod proxy;
 mod resilience;
 mod scale;
+mod seats;
 mod webhook;
