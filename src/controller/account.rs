@@ -89,7 +89,10 @@ async fn apply(
     };
     // Once per resync (this reconcile's period), from the directory the client already keeps.
     let seats = match (&outcome, &client) {
-        (Ok(()), Ok(client)) => seats::inventory(account, client, &ctx.organizers.state()).await,
+        (Ok(()), Ok(client)) => {
+            let first = account.status.as_ref().is_none_or(|s| s.seats.is_none());
+            seats::inventory(account, client, &ctx.organizers.state(), first).await
+        }
         _ => None,
     };
     if let Some(seats) = &seats {

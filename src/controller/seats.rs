@@ -4,8 +4,8 @@
 //!
 //! It costs no GoTo call in steady state: the numbers come from the account directory the GoTo
 //! client already keeps for email lookups (one listing, kept current by the operator's own
-//! writes). Only when no listing has been made since the operator started is the account listed
-//! once. The account reconcile refreshes it, which runs once per resync. Who claims what is the
+//! writes). Only an account that never had an inventory, and whose directory is still empty, is
+//! listed once for it. The account reconcile refreshes it, which runs once per resync. Who claims what is the
 //! same rule `goto-operator export` uses ([`ownership`]).
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::ResourceExt;
@@ -13,30 +13,58 @@ use kube::ResourceExt;
 use super::ownership::{self, Claim};
 use crate::crd::conditions::{self, READY, reason};
 use crate::crd::{GoToAccount, GoToOrganizer, SeatInventory};
-use crate::goto::{DirectorySnapshot, GoToClient};
+use futures::TryStreamExt;
 
-/// The inventory from the directory; `None` when GoTo cannot be listed right now (the previous
+use crate::goto::{DirectoryEntry, DirectorySnapshot, GoToClient, Organizer, OrganizerStatus};
+
+/// The inventory from the directory; `None` when there is nothing new to count (the previous
 /// inventory is then kept).
+///
+/// Only an account that never had an inventory (`first`) and whose directory has not been
+/// listed yet is listed here, once, and without filling the directory: a listing made for the
+/// inventory must not change what the email lookups find.
 pub async fn inventory(
     account: &GoToAccount,
     goto: &GoToClient,
     organizers: &[std::sync::Arc<GoToOrganizer>],
+    first: bool,
 ) -> Option<SeatInventory> {
     let snapshot = match goto.cached_directory() {
         Some(snapshot) => snapshot,
-        None => match goto.directory().await {
-            Ok(snapshot) => snapshot,
+        None if first => match goto.list_organizers().try_collect::<Vec<_>>().await {
+            Ok(listed) => snapshot_of(listed),
             Err(e) => {
-                tracing::info!(account = %account.name_any(), error = %e, "seat inventory: GoTo could not be listed; keeping the last one");
+                tracing::info!(account = %account.name_any(), error = %e, "seat inventory: GoTo could not be listed");
                 return None;
             }
         },
+        None => return None,
     };
     let observed_at = jiff::Timestamp::now()
         .checked_sub(jiff::SignedDuration::try_from(snapshot.age).unwrap_or_default())
         .unwrap_or_else(|_| jiff::Timestamp::now());
     let organizers: Vec<&GoToOrganizer> = organizers.iter().map(AsRef::as_ref).collect();
     Some(count(account, &snapshot, &organizers, Time(observed_at)))
+}
+
+fn snapshot_of(listed: Vec<Organizer>) -> DirectorySnapshot {
+    let entries: Vec<DirectoryEntry> = listed
+        .into_iter()
+        .map(|o| DirectoryEntry {
+            organizer_key: o.organizer_key,
+            email: o.email,
+            status: o.status,
+        })
+        .collect();
+    DirectorySnapshot {
+        age: std::time::Duration::ZERO,
+        count: entries.len(),
+        suspended: entries
+            .iter()
+            .filter(|e| e.status == Some(OrganizerStatus::Suspended))
+            .count(),
+        entries,
+    }
 }
 
 /// The counts, pure: `organizers` are every GoToOrganizer the operator sees.
@@ -98,7 +126,7 @@ pub fn samples(seats: &SeatInventory) -> [(&'static str, i64); 5] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::goto::{DirectoryEntry, OrganizerKey, OrganizerStatus};
+    use crate::goto::OrganizerKey;
     use serde_json::json;
 
     fn account(ns: &str, name: &str, key: &str) -> GoToAccount {
