@@ -2,7 +2,7 @@
 //! budget → token → send → 401 renewal → retries.
 use super::auth::{TokenCache, TokenContext, TokenEndpoint};
 use super::budget::RequestBudget;
-use super::config::{CONNECT_TIMEOUT, ClientConfig, Observer, RetryPolicy};
+use super::config::{CONNECT_TIMEOUT, ClientConfig, Observer, RetryPolicy, WriteFence};
 use super::endpoint;
 use super::error::Error;
 use super::models::AccountKey;
@@ -13,6 +13,9 @@ use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
 use std::sync::Arc;
 use url::Url;
+
+/// The error a fenced write fails with: nothing was sent, so it is safe to retry elsewhere.
+pub(crate) const FENCED: &str = "not sent: this replica no longer holds the leader lease";
 
 /// What a delete found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,6 +41,7 @@ pub(crate) struct Inner {
     pub(crate) tokens: TokenCache,
     pub(crate) retry: RetryPolicy,
     pub(crate) observer: Option<Arc<dyn Observer>>,
+    pub(crate) write_fence: Option<WriteFence>,
 }
 
 impl fmt::Debug for GoToClient {
@@ -89,6 +93,7 @@ impl GoToClient {
                 tokens,
                 retry: config.retry,
                 observer: config.observer,
+                write_fence: config.write_fence,
             }),
         })
     }
@@ -128,6 +133,10 @@ impl GoToClient {
             let bearer = self.inner.tokens.bearer(&self.token_context()).await?;
             let http_request = self.build(request, &bearer.token)?;
             self.inner.budget.acquire().await;
+            // Checked last, after every wait: the fence may have closed while this request queued.
+            if !self.may_send(&request.method) {
+                return Err(Error::Transient(FENCED.into()));
+            }
             let observer = self.inner.observer.as_deref();
             let raw = transport::send(&self.inner.http, http_request, request.operation, observer)
                 .await?;
@@ -144,6 +153,11 @@ impl GoToClient {
                 _ => return Ok(raw),
             }
         }
+    }
+
+    /// Reads are always allowed; writes only while the write fence (if any) is open.
+    fn may_send(&self, method: &Method) -> bool {
+        *method == Method::GET || self.inner.write_fence.as_ref().is_none_or(|open| open())
     }
 
     fn build(&self, request: &ApiRequest, token: &SecretString) -> Result<reqwest::Request, Error> {

@@ -64,6 +64,11 @@ pub trait Observer: Send + Sync {
     fn request(&self, operation: &'static str, outcome: &'static str, elapsed: Duration);
 }
 
+/// Asked right before every request that can change GoTo (any method but GET); `false` refuses
+/// the request unsent. The operator closes it the moment this replica can no longer prove it holds
+/// the leader Lease, so a stale leader never writes after a new one may have started.
+pub type WriteFence = Arc<dyn Fn() -> bool + Send + Sync>;
+
 /// Everything a client needs to talk to one GoTo account.
 #[derive(Clone)]
 pub struct ClientConfig {
@@ -85,6 +90,8 @@ pub struct ClientConfig {
     pub scope: Option<String>,
     /// Receives one call per HTTP request.
     pub observer: Option<Arc<dyn Observer>>,
+    /// Checked right before every write; `None` lets every write through.
+    pub write_fence: Option<WriteFence>,
 }
 
 impl ClientConfig {
@@ -100,6 +107,7 @@ impl ClientConfig {
             retry: RetryPolicy::default(),
             scope: None,
             observer: None,
+            write_fence: None,
         }
     }
 }
@@ -121,6 +129,7 @@ impl fmt::Debug for ClientConfig {
             .field("retry", &self.retry)
             .field("scope", &self.scope)
             .field("observer", &self.observer.is_some())
+            .field("write_fence", &self.write_fence.is_some())
             .finish()
     }
 }

@@ -22,6 +22,7 @@ mod transport;
 pub use client::{DeleteOutcome, GoToClient};
 pub use config::{
     ClientConfig, Credentials, DEFAULT_API_BASE_URL, DEFAULT_TOKEN_URL, Observer, RetryPolicy,
+    WriteFence,
 };
 pub use error::Error;
 pub use models::*;

@@ -9,5 +9,10 @@ mod operator;
 
 mod bad_input;
 mod deletion;
+mod export;
+mod leader;
 mod lifecycle;
+mod namespace_deletion;
+mod proxy;
 mod resilience;
+mod webhook;
