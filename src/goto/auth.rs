@@ -7,6 +7,7 @@
 use super::budget::RequestBudget;
 use super::config::{Credentials, Observer};
 use super::error::Error;
+use super::health::EndpointHealth;
 use super::transport;
 use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
@@ -104,6 +105,7 @@ pub(crate) struct TokenContext<'a> {
     pub(crate) http: &'a reqwest::Client,
     pub(crate) budget: &'a RequestBudget,
     pub(crate) observer: Option<&'a Arc<dyn Observer>>,
+    pub(crate) health: &'a EndpointHealth,
 }
 
 impl TokenCache {
@@ -222,7 +224,7 @@ impl TokenCache {
             .map_err(|e| Error::from_transport(&e))?;
         ctx.budget.acquire().await;
         let observer = ctx.observer.map(|o| o.as_ref());
-        let raw = transport::send(ctx.http, request, "token", observer).await?;
+        let raw = transport::send(ctx.http, request, "token", observer, ctx.health).await?;
         match raw.status {
             status if status.is_success() => serde_json::from_slice::<TokenResponse>(&raw.body)
                 // serde's message could quote the token: keep only the category.

@@ -5,6 +5,7 @@ use super::budget::RequestBudget;
 use super::config::{CONNECT_TIMEOUT, ClientConfig, Observer, RetryPolicy, WriteFence};
 use super::endpoint;
 use super::error::Error;
+use super::health::EndpointHealth;
 use super::models::AccountKey;
 use super::retry::with_retries;
 use super::transport::{self, Raw};
@@ -41,6 +42,9 @@ pub(crate) struct Inner {
     pub(crate) tokens: TokenCache,
     pub(crate) retry: RetryPolicy,
     pub(crate) observer: Option<Arc<dyn Observer>>,
+    /// Whether the account's endpoints answered in time lately (one tenant's silent endpoint
+    /// must not hold the operator's workers).
+    pub(crate) health: EndpointHealth,
     pub(crate) write_fence: Option<WriteFence>,
 }
 
@@ -93,6 +97,7 @@ impl GoToClient {
                 tokens,
                 retry: config.retry,
                 observer: config.observer,
+                health: EndpointHealth::new(),
                 write_fence: config.write_fence,
             }),
         })
@@ -138,8 +143,15 @@ impl GoToClient {
                 return Err(Error::Transient(FENCED.into()));
             }
             let observer = self.inner.observer.as_deref();
-            let raw = transport::send(&self.inner.http, http_request, request.operation, observer)
-                .await?;
+            let health = &self.inner.health;
+            let raw = transport::send(
+                &self.inner.http,
+                http_request,
+                request.operation,
+                observer,
+                health,
+            )
+            .await?;
             match raw.status {
                 StatusCode::UNAUTHORIZED if !renewed => {
                     self.inner.tokens.reject(bearer.generation);
@@ -178,6 +190,7 @@ impl GoToClient {
             http: &self.inner.http,
             budget: &self.inner.budget,
             observer: self.inner.observer.as_ref(),
+            health: &self.inner.health,
         }
     }
 }

@@ -13,6 +13,11 @@ use super::models::Organizer;
 use reqwest::StatusCode;
 use std::time::Duration;
 
+/// The message of a request that got no answer within the timeout.
+pub(crate) const TIMED_OUT: &str = "timed out";
+/// Start of the message of a request not sent because its endpoint is in a cool-off.
+pub(crate) const NOT_ASKED: &str = "not asked again";
+
 /// Longest error code kept from an error body.
 pub(crate) const MAX_ERROR_CODE_LEN: usize = 64;
 /// Longest piece of GoTo data (an email, a key) shown in a message.
@@ -96,6 +101,12 @@ impl Error {
         matches!(self, Error::Transient(_) | Error::RateLimited { .. })
     }
 
+    /// True when the endpoint did not answer in time, or was not asked because it recently
+    /// did not (see `health.rs`): retrying at once would only wait again, so callers don't.
+    pub(crate) fn is_unanswered(&self) -> bool {
+        matches!(self, Error::Transient(m) if m == TIMED_OUT || m.starts_with(NOT_ASKED))
+    }
+
     /// Maps a non-success HTTP status to the error a caller acts on.
     ///
     /// 409 is mapped as a bad request here: only a create gives it a seat meaning,
@@ -152,7 +163,7 @@ impl Error {
             return Error::Config(without_url_text(error));
         }
         let kind = if error.is_timeout() {
-            "timed out"
+            TIMED_OUT
         } else if error.is_connect() {
             "connection failed"
         } else if error.is_body() || error.is_decode() {

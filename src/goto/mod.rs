@@ -1,7 +1,8 @@
 //! The GoTo Meeting REST client, written to `goto-api.md`.
 //!
 //! Layers, bottom up: `config` (configuration and the types every layer shares), `endpoint`
-//! (which URLs may be used: https, plain http only to loopback), `transport`
+//! (which URLs may be used: https, plain http only to loopback), `health` (a cool-off after a
+//! timeout, so a silent endpoint costs one timeout, not one per request), `transport`
 //! (one HTTP exchange), `auth` (token cache), `budget` (account-wide rate), `retry` (backoff),
 //! `client` (the request pipeline), `paging` (token pagination), and the operations in
 //! `organizers` and `meetings`. `models` holds GoTo's wire types; `error` the errors callers
@@ -12,6 +13,7 @@ mod client;
 mod config;
 mod endpoint;
 mod error;
+mod health;
 mod meetings;
 pub mod models;
 mod organizers;

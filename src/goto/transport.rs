@@ -10,7 +10,8 @@
 //! the headers and the whole body, so a trickling body ends as a timeout.
 use super::config::Observer;
 use super::endpoint;
-use super::error::Error;
+use super::error::{Error, TIMED_OUT};
+use super::health::EndpointHealth;
 use reqwest::{StatusCode, header::RETRY_AFTER};
 use serde::de::DeserializeOwned;
 use std::time::{Duration, Instant};
@@ -43,20 +44,23 @@ impl Raw {
     }
 }
 
-/// Sends one request and reads its whole body, reporting it to the observer.
+/// Sends one request and reads its whole body, reporting it to the observer. A request to a
+/// refused URL, or to an endpoint in its cool-off after a timeout (`health`), is not sent
+/// and not observed: it fails at once.
 pub(crate) async fn send(
     http: &reqwest::Client,
     request: reqwest::Request,
     operation: &'static str,
     observer: Option<&dyn Observer>,
+    health: &EndpointHealth,
 ) -> Result<Raw, Error> {
+    endpoint::check("request URL", request.url())?;
+    let admission = health.admit()?;
     let method = request.method().clone();
     let path = request.url().path().to_owned();
     let started = Instant::now();
-    let result = match endpoint::check("request URL", request.url()) {
-        Ok(()) => exchange(http, request, body_limit(operation)).await,
-        Err(refused) => Err(refused),
-    };
+    let result = exchange(http, request, body_limit(operation)).await;
+    admission.finish(matches!(&result, Err(Error::Transient(m)) if m == TIMED_OUT));
     let elapsed = started.elapsed();
     let outcome = match &result {
         Ok(raw) => status_outcome(raw.status),
@@ -250,7 +254,14 @@ mod tests {
             .get("http://169.254.169.254/latest/meta-data")
             .build()
             .unwrap();
-        let result = send(&http, request, "get_organizer", None).await;
+        let result = send(
+            &http,
+            request,
+            "get_organizer",
+            None,
+            &EndpointHealth::new(),
+        )
+        .await;
         assert!(
             matches!(&result, Err(Error::Config(m)) if m.starts_with("request URL must use https")),
             "{result:?}"
