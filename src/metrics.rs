@@ -1,5 +1,12 @@
 //! Prometheus metrics. Every label value is a fixed `&'static str` (never built from user input
-//! or error text), so cardinality stays bounded and no secret can leak into a label.
+//! or error text), so cardinality stays bounded and no secret can leak into a label; the only
+//! exceptions are the `namespace` and `account` labels of the per-account families
+//! (`goto_operator_organizers`, `goto_operator_seats`, and the request-budget families
+//! `goto_operator_rate_limit_wait_seconds`, `goto_operator_rate_limited`,
+//! `goto_operator_effective_requests_per_second`), bounded by the GoToAccounts that exist,
+//! and the condition `reason`, one of the operator's own stable strings.
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -33,6 +40,33 @@ struct OperationLabels {
     operation: &'static str,
 }
 
+/// One GoToAccount object.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AccountLabels {
+    namespace: String,
+    account: String,
+}
+
+/// Labels of `goto_operator_organizers`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
+pub struct OrganizerLabels {
+    /// The objects' namespace.
+    pub namespace: String,
+    /// The GoToAccount they name.
+    pub account: String,
+    /// `True`, `False` or `Unknown` (no Ready condition yet).
+    pub ready: &'static str,
+    /// The Ready condition's reason (empty when there is none).
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SeatLabels {
+    namespace: String,
+    account: String,
+    kind: &'static str,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ResultLabels {
     result: &'static str,
@@ -51,13 +85,24 @@ pub struct Metrics {
     goto_requests: Family<RequestLabels, Counter>,
     goto_request_duration: Family<OperationLabels, Histogram>,
     goto_writes: Family<ActionLabels, Counter>,
+    budget_wait: Family<AccountLabels, Histogram>,
+    rate_limited: Family<AccountLabels, Counter>,
+    effective_rate: Family<AccountLabels, Gauge<f64, AtomicU64>>,
     deletions_blocked: Gauge,
     leader: Gauge,
     webhook_requests: Family<ResultLabels, Counter>,
+    organizers: Family<OrganizerLabels, Gauge>,
+    time_to_ready: Histogram,
+    seats: Family<SeatLabels, Gauge>,
 }
 
 fn duration_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.005, 2.0, 14))
+}
+
+/// Budget waits: from no wait at all (most requests) to the 5 s a call waits out at most.
+fn wait_histogram() -> Histogram {
+    Histogram::new([0.001, 0.01, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0])
 }
 
 impl Default for Metrics {
@@ -97,6 +142,26 @@ impl Default for Metrics {
             "Writes the operator made to GoTo (create, update, suspend, resume, delete)",
             goto_writes.clone(),
         );
+        let budget_wait = Family::<AccountLabels, Histogram>::new_with_constructor(
+            wait_histogram as fn() -> Histogram,
+        );
+        registry.register(
+            "rate_limit_wait_seconds",
+            "Time a GoTo request waited for its account's request budget (pacing and Retry-After)",
+            budget_wait.clone(),
+        );
+        let rate_limited = Family::<AccountLabels, Counter>::default();
+        registry.register(
+            "rate_limited",
+            "429 answers from GoTo, by GoToAccount",
+            rate_limited.clone(),
+        );
+        let effective_rate = Family::<AccountLabels, Gauge<f64, AtomicU64>>::default();
+        registry.register(
+            "effective_requests_per_second",
+            "The rate the account's request budget lets requests out at (requestsPerSecond, or less after 429s)",
+            effective_rate.clone(),
+        );
         let deletions_blocked = Gauge::default();
         registry.register(
             "deletions_blocked",
@@ -115,6 +180,24 @@ impl Default for Metrics {
             "Push notifications received, by result (accepted, unmatched, bad_signature, too_large, unknown_account, rate_limited, bad_request, not_leader, error)",
             webhook_requests.clone(),
         );
+        let organizers = Family::<OrganizerLabels, Gauge>::default();
+        registry.register(
+            "organizers",
+            "GoToOrganizers by namespace, account, Ready status and reason",
+            organizers.clone(),
+        );
+        let time_to_ready = Histogram::new(exponential_buckets(1.0, 2.0, 14));
+        registry.register(
+            "time_to_ready_seconds",
+            "Time from a GoToOrganizer's creation to its first Ready=True",
+            time_to_ready.clone(),
+        );
+        let seats = Family::<SeatLabels, Gauge>::default();
+        registry.register(
+            "seats",
+            "Seat inventory of each GoToAccount (kind: in_goto, managed, unmanaged, suspended, waiting_for_seat)",
+            seats.clone(),
+        );
         Self {
             registry,
             reconciliations,
@@ -122,9 +205,15 @@ impl Default for Metrics {
             goto_requests,
             goto_request_duration,
             goto_writes,
+            budget_wait,
+            rate_limited,
+            effective_rate,
             deletions_blocked,
             leader,
             webhook_requests,
+            organizers,
+            time_to_ready,
+            seats,
         }
     }
 }
@@ -159,9 +248,75 @@ impl Metrics {
             .inc();
     }
 
+    /// Replaces the organizer counts: series in `previous` but not in `current` are removed.
+    pub fn set_organizers(
+        &self,
+        previous: &std::collections::BTreeMap<OrganizerLabels, i64>,
+        current: &std::collections::BTreeMap<OrganizerLabels, i64>,
+    ) {
+        for labels in previous.keys().filter(|l| !current.contains_key(*l)) {
+            self.organizers.remove(labels);
+        }
+        for (labels, count) in current {
+            self.organizers.get_or_create(labels).set(*count);
+        }
+    }
+
+    /// Observes one object's time from creation to its first Ready.
+    pub fn time_to_ready(&self, seconds: f64) {
+        self.time_to_ready.observe(seconds);
+    }
+
+    /// Sets one account's seat inventory (`kind` as in [`SEAT_KINDS`]).
+    pub fn set_seats(&self, namespace: &str, account: &str, kinds: &[(&'static str, i64)]) {
+        for (kind, value) in kinds {
+            self.seats
+                .get_or_create(&SeatLabels {
+                    namespace: namespace.to_string(),
+                    account: account.to_string(),
+                    kind,
+                })
+                .set(*value);
+        }
+    }
+
+    /// Drops the seat inventory of a deleted account.
+    pub fn forget_seats(&self, namespace: &str, account: &str) {
+        for kind in SEAT_KINDS {
+            self.seats.remove(&SeatLabels {
+                namespace: namespace.to_string(),
+                account: account.to_string(),
+                kind,
+            });
+        }
+    }
+
     /// Records whether this replica leads.
     pub fn set_leader(&self, leader: bool) {
         self.leader.set(i64::from(leader));
+    }
+
+    /// An observer for the GoTo client of the GoToAccount `namespace/account`: request metrics
+    /// as [`Metrics`] records them, plus the account's budget metrics.
+    pub fn for_account(self: &Arc<Self>, namespace: &str, account: &str) -> AccountObserver {
+        AccountObserver {
+            metrics: self.clone(),
+            labels: AccountLabels {
+                namespace: namespace.to_owned(),
+                account: account.to_owned(),
+            },
+        }
+    }
+
+    /// Drops the series of a deleted GoToAccount.
+    pub fn forget_account(&self, namespace: &str, account: &str) {
+        let labels = AccountLabels {
+            namespace: namespace.to_owned(),
+            account: account.to_owned(),
+        };
+        self.budget_wait.remove(&labels);
+        self.rate_limited.remove(&labels);
+        self.effective_rate.remove(&labels);
     }
 
     /// The Prometheus text exposition of every metric.
@@ -172,6 +327,15 @@ impl Metrics {
         out
     }
 }
+
+/// The `kind` label values of `goto_operator_seats`.
+pub const SEAT_KINDS: [&str; 5] = [
+    "in_goto",
+    "managed",
+    "unmanaged",
+    "suspended",
+    "waiting_for_seat",
+];
 
 impl goto::Observer for Metrics {
     fn request(&self, operation: &'static str, outcome: &'static str, elapsed: Duration) {
@@ -184,10 +348,59 @@ impl goto::Observer for Metrics {
     }
 }
 
+/// The observer of one GoToAccount's client (see [`Metrics::for_account`]).
+pub struct AccountObserver {
+    metrics: Arc<Metrics>,
+    labels: AccountLabels,
+}
+
+impl goto::Observer for AccountObserver {
+    fn request(&self, operation: &'static str, outcome: &'static str, elapsed: Duration) {
+        goto::Observer::request(self.metrics.as_ref(), operation, outcome, elapsed);
+    }
+
+    fn budget_waited(&self, waited: Duration, effective_rate: f64) {
+        self.metrics
+            .budget_wait
+            .get_or_create(&self.labels)
+            .observe(waited.as_secs_f64());
+        self.metrics
+            .effective_rate
+            .get_or_create(&self.labels)
+            .set(effective_rate);
+    }
+
+    fn rate_limited(&self, effective_rate: f64) {
+        self.metrics.rate_limited.get_or_create(&self.labels).inc();
+        self.metrics
+            .effective_rate
+            .get_or_create(&self.labels)
+            .set(effective_rate);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::goto::Observer;
+
+    #[test]
+    fn organizer_series_that_disappear_are_removed() {
+        let m = Metrics::default();
+        let labels = |reason: &str| OrganizerLabels {
+            namespace: "it".into(),
+            account: "acme".into(),
+            ready: "False",
+            reason: reason.into(),
+        };
+        let before: std::collections::BTreeMap<_, _> = [(labels("SeatUnavailable"), 1)].into();
+        m.set_organizers(&std::collections::BTreeMap::new(), &before);
+        let after: std::collections::BTreeMap<_, _> = [(labels("GoToUnavailable"), 1)].into();
+        m.set_organizers(&before, &after);
+        let text = m.encode();
+        assert!(!text.contains("SeatUnavailable"), "{text}");
+        assert!(text.contains("GoToUnavailable"), "{text}");
+    }
 
     #[test]
     fn exposition_names_every_family() {
@@ -197,6 +410,21 @@ mod tests {
         m.goto_write("create");
         m.set_leader(true);
         m.webhook_request("bad_signature");
+        let labels = OrganizerLabels {
+            namespace: "it".into(),
+            account: "acme".into(),
+            ready: "True",
+            reason: "Reconciled".into(),
+        };
+        let mut counts = std::collections::BTreeMap::new();
+        counts.insert(labels.clone(), 3);
+        m.set_organizers(&std::collections::BTreeMap::new(), &counts);
+        m.time_to_ready(4.2);
+        m.set_seats("it", "acme", &[("in_goto", 7)]);
+        let m = Arc::new(m);
+        let account = m.for_account("team-a", "acme");
+        account.budget_waited(Duration::from_millis(150), 10.0);
+        account.rate_limited(5.0);
         let text = m.encode();
         for name in [
             "goto_operator_reconciliations_total{controller=\"organizer\",result=\"ok\"} 1",
@@ -205,9 +433,17 @@ mod tests {
             "goto_operator_goto_writes_total{action=\"create\"} 1",
             "goto_operator_leader 1",
             "goto_operator_deletions_blocked 0",
+            "goto_operator_rate_limit_wait_seconds_count{namespace=\"team-a\",account=\"acme\"} 1",
+            "goto_operator_rate_limited_total{namespace=\"team-a\",account=\"acme\"} 1",
+            "goto_operator_effective_requests_per_second{namespace=\"team-a\",account=\"acme\"} 5.0",
             "goto_operator_webhook_requests_total{result=\"bad_signature\"} 1",
+            "goto_operator_organizers{namespace=\"it\",account=\"acme\",ready=\"True\",reason=\"Reconciled\"} 3",
+            "goto_operator_time_to_ready_seconds_count 1",
+            "goto_operator_seats{namespace=\"it\",account=\"acme\",kind=\"in_goto\"} 7",
         ] {
             assert!(text.contains(name), "missing {name} in\n{text}");
         }
+        m.forget_account("team-a", "acme");
+        assert!(!m.encode().contains("namespace=\"team-a\""));
     }
 }

@@ -45,9 +45,8 @@ impl Context {
         reporter: Reporter,
         organizers: Store<GoToOrganizer>,
     ) -> Self {
-        let observer: Arc<dyn crate::goto::Observer> = metrics.clone();
         Self {
-            accounts: AccountClients::new(observer, Duration::from_secs(30)),
+            accounts: AccountClients::with_metrics(metrics.clone(), Duration::from_secs(30)),
             recorder: Recorder::new(kube.clone(), reporter),
             kube,
             metrics,

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod context;
 pub mod credentials;
 pub mod error;
+pub mod gauges;
 mod leader;
 pub mod organizer;
 pub mod ownership;
@@ -106,6 +107,7 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
     );
     ctx.accounts.set_write_fence(fence.as_write_fence());
     let ctx = Arc::new(ctx);
+    let gauges = tokio::spawn(gauges::run(ctx.organizers.clone(), ctx.metrics.clone()));
     tracing::info!(
         namespace = args.namespace.as_deref().unwrap_or("<all>"),
         "controllers starting"
@@ -147,6 +149,7 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         }
     };
     http.abort();
+    gauges.abort();
     if let Some((_, server)) = &webhooks {
         server.abort();
     }
