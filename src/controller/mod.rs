@@ -5,7 +5,6 @@ pub mod context;
 pub mod error;
 mod leader;
 pub mod organizer;
-pub mod plan;
 pub mod status;
 pub mod validate;
 
@@ -66,6 +65,7 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
     let mut lease = elected;
 
     let (organizers, organizer_writer) = reflector::store();
+    let (accounts, account_writer) = reflector::store();
     let ctx = Arc::new(Context::new(
         kube.clone(),
         metrics,
@@ -74,6 +74,7 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
             reaudit: Duration::from_secs(args.reaudit_seconds.max(1)),
             backoff_base: Duration::from_secs(2),
             backoff_max: Duration::from_secs(300),
+            soon: Duration::from_secs(4),
         },
         Duration::from_secs(args.resync_seconds.max(1)),
         Reporter {
@@ -81,6 +82,7 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
             instance: Some(identity),
         },
         organizers,
+        accounts,
     ));
     tracing::info!(
         namespace = args.namespace.as_deref().unwrap_or("<all>"),
@@ -90,6 +92,7 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         organizer_controller(
             ctx.clone(),
             organizer_writer,
+            account_writer,
             args.namespace.as_deref(),
             args.concurrency,
             shutdown.clone(),
@@ -203,6 +206,7 @@ fn account_trigger(a: &GoToAccount) -> Option<u64> {
 async fn organizer_controller(
     ctx: Arc<Context>,
     writer: reflector::store::Writer<GoToOrganizer>,
+    account_writer: reflector::store::Writer<GoToAccount>,
     namespace: Option<&str>,
     concurrency: u16,
     shutdown: Shutdown,
@@ -217,6 +221,7 @@ async fn organizer_controller(
         .predicate_filter(organizer_trigger, PredicateConfig::default());
     let account_changes = watcher(accounts, watcher::Config::default().any_semantic())
         .default_backoff()
+        .reflect(account_writer)
         .applied_objects()
         .predicate_filter(account_trigger, PredicateConfig::default());
     let store = reader.clone();

@@ -7,8 +7,9 @@ pub mod schema;
 
 pub use account::{CredentialsSecretRef, GoToAccount, GoToAccountSpec, GoToAccountStatus};
 pub use organizer::{
-    AccountRef, AuditedMeeting, DeletionPolicy, GoToOrganizer, GoToOrganizerSpec,
-    GoToOrganizerStatus, ManagementPolicy, MeetingAudit, OnUpcomingMeetings,
+    AccountRef, AdoptionPolicy, AuditedMeeting, DeletionPolicy, GoToOrganizer, GoToOrganizerSpec,
+    GoToOrganizerStatus, ManagementPolicy, MeetingAudit, OnExternalDelete, OnExternalSuspend,
+    OnUpcomingMeetings,
 };
 
 use kube::CustomResourceExt;
