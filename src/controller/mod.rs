@@ -43,11 +43,7 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
     // One signal future, shared by the HTTP server, both controllers and the shutdown deadline.
     let shutdown = shutdown_signal().boxed().shared();
     let http = tokio::spawn(http::serve(args.metrics_bind, health, shutdown.clone()));
-    let identity = args
-        .identity
-        .clone()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| format!("goto-operator-{}", std::process::id()));
+    let identity = identity(&args);
 
     // Ready means "up and able to take over", not "leading": a standby that reported not-ready
     // would block every rolling update (the new pods cannot lead while the old leader runs) and
@@ -69,13 +65,7 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
     let ctx = Arc::new(Context::new(
         kube.clone(),
         metrics,
-        RequeuePolicy {
-            slow: Duration::from_secs(args.slow_requeue_seconds.max(1)),
-            reaudit: Duration::from_secs(args.reaudit_seconds.max(1)),
-            backoff_base: Duration::from_secs(2),
-            backoff_max: Duration::from_secs(300),
-            soon: Duration::from_secs(4),
-        },
+        requeue_policy(&args),
         Duration::from_secs(args.resync_seconds.max(1)),
         Reporter {
             controller: "goto-operator".into(),
@@ -135,6 +125,26 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         lease.release().await;
     }
     Ok(())
+}
+
+/// This replica's name in the Lease and in Events: the flag, else the pod name, else the pid.
+fn identity(args: &RunArgs) -> String {
+    args.identity
+        .clone()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| format!("goto-operator-{}", std::process::id()))
+}
+
+/// Requeue timing from the flags. Per-object backoff (for the object's own transient failures)
+/// starts at 2 s and stops at 300 s; failures that are not the object's fault retry within 4 s.
+fn requeue_policy(args: &RunArgs) -> RequeuePolicy {
+    RequeuePolicy {
+        slow: Duration::from_secs(args.slow_requeue_seconds.max(1)),
+        reaudit: Duration::from_secs(args.reaudit_seconds.max(1)),
+        backoff_base: Duration::from_secs(2),
+        backoff_max: Duration::from_secs(300),
+        soon: Duration::from_secs(4),
+    }
 }
 
 /// Waits for the leader Lease (when leader election is on) in the configured namespace, else the

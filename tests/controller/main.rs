@@ -10,4 +10,6 @@ mod operator;
 mod bad_input;
 mod deletion;
 mod lifecycle;
+mod policies;
 mod resilience;
+mod safety;

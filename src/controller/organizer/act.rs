@@ -78,6 +78,13 @@ pub async fn act(
         organizer: plan_organizer(plan).cloned(),
         ..Outcome::default()
     };
+    if let Some(o) = &out.organizer
+        && !observed.object.deleting
+    {
+        // The watch cache may hand the next reconcile the object from before this one's status
+        // write: without this, an adopted organizer would be found by email and announced again.
+        ctx.remember_key(obj, o.organizer_key.as_str());
+    }
     let Some(goto) = goto.filter(|_| plan.writes()) else {
         return out;
     };
@@ -93,7 +100,6 @@ pub async fn act(
             organizer, changes, ..
         }
         | Plan::Update { organizer, changes } => {
-            ctx.remember_key(obj, organizer.organizer_key.as_str());
             writer.converge(organizer.clone(), changes, &mut out).await
         }
         Plan::SuspendAndRelease { organizer } => {

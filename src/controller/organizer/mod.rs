@@ -4,7 +4,7 @@
 //!   object's facts, its account, who owns what it names ([`claims`], cluster-wide), the GoTo
 //!   organizer, and the meeting audit before a Delete. No writes.
 //! - [`decide`] is a pure, total function from `Observed`, the spec and the clock to one
-//!   [`Plan`], for apply and cleanup alike; every rule of API.md "Behaviour" is a branch there,
+//!   [`Plan`] ([`plan`]), for apply and cleanup alike; every rule of API.md "Behaviour" is a branch there,
 //!   every failure a value with its reason. [`diff`] is its field diff.
 //! - [`act`] is the only code that writes to GoTo; it carries one plan out and returns an
 //!   [`Outcome`]. Crash safety (recording the key right after a create) lives there.
@@ -19,7 +19,10 @@ pub mod claims;
 pub mod decide;
 pub mod diff;
 pub mod observe;
+pub mod plan;
 pub mod report;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 use std::time::Instant;
