@@ -145,7 +145,7 @@ pub struct Observation {
 
 /// Reads everything the decision for `obj` needs. Never writes; failures become values.
 pub async fn observe(obj: &GoToOrganizer, ctx: &Context) -> Observation {
-    let object = facts(obj, ctx);
+    let object = facts(obj, ctx.remembered_key(obj));
     let mut observed = Observed {
         object,
         account: AccountState::NotRead,
@@ -190,7 +190,9 @@ pub async fn observe(obj: &GoToOrganizer, ctx: &Context) -> Observation {
     }
 }
 
-fn facts(obj: &GoToOrganizer, ctx: &Context) -> ObjectFacts {
+/// The object's own facts; `remembered` is the key this process recorded for it, if any (a
+/// preview outside the controller passes `None`).
+pub fn facts(obj: &GoToOrganizer, remembered: Option<String>) -> ObjectFacts {
     let status = obj.status.clone().unwrap_or_default();
     let externally = conditions::find(&status.conditions, SYNCED)
         .is_some_and(|c| c.reason == reason::SUSPENDED_EXTERNALLY);
@@ -199,7 +201,7 @@ fn facts(obj: &GoToOrganizer, ctx: &Context) -> ObjectFacts {
         paused: obj.is_paused(),
         generation: obj.metadata.generation,
         recorded_key: obj.recorded_organizer_key().map(str::to_string),
-        remembered_key: ctx.remembered_key(obj),
+        remembered_key: remembered,
         annotation_key: obj.organizer_key_annotation().map(str::to_string),
         invalid: validate::organizer(obj).err(),
         suspended_by_operator: status.state.as_deref() == Some("SUSPENDED") && !externally,
@@ -306,7 +308,9 @@ async fn client(
     Ok(goto)
 }
 
-async fn lookup(obj: &GoToOrganizer, facts: &ObjectFacts, goto: &GoToClient) -> Lookup {
+/// Finds the organizer `obj` stands for: by the key it recorded (or this process remembers), by
+/// the annotation, or by email. A deleting object looks only at its own key.
+pub async fn lookup(obj: &GoToOrganizer, facts: &ObjectFacts, goto: &GoToClient) -> Lookup {
     if let Some(key) = facts.own_key() {
         return match goto.get_organizer(&OrganizerKey::new(key)).await {
             Ok(o) => Lookup::Recorded(o),
