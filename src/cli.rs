@@ -1,4 +1,4 @@
-//! The command line: `run | crds | simulate | report`.
+//! The command line: `run | crds | simulate | report | export`.
 //!
 //! Every flag of `run` can also be set from the environment (`GOTO_OPERATOR_*`), which is how the
 //! Helm chart configures the operator.
@@ -38,6 +38,27 @@ pub enum Command {
     /// Reports built from the GoTo API.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Write GoToOrganizer manifests for every organizer of a GoTo account that no object
+    /// claims yet, to import the account without a single write to GoTo.
+    Export(ExportArgs),
+}
+
+/// Flags of `goto-operator export`.
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// Namespace of the GoToAccount (and of the manifests written).
+    #[arg(long, short = 'n')]
+    pub namespace: String,
+    /// Name of the GoToAccount whose GoTo account is exported.
+    #[arg(long)]
+    pub account: String,
+    /// Write `managementPolicy: Manage` instead of `Observe`.
+    #[arg(long)]
+    pub manage: bool,
+    /// Write one file per organizer into this directory (created if missing) instead of one
+    /// YAML stream on stdout.
+    #[arg(long = "output-dir", short = 'o')]
+    pub output_dir: Option<PathBuf>,
 }
 
 /// Flags of `goto-operator run`.
@@ -70,6 +91,11 @@ pub struct RunArgs {
         default_value = "0.0.0.0:8080"
     )]
     pub metrics_bind: SocketAddr,
+    /// Serve GoTo push notifications (`POST /webhooks/goto/{namespace}/{account}`) on this
+    /// address; off when unset. Each notification makes the operator re-read the organizer it
+    /// names, for accounts with `spec.webhook`.
+    #[arg(long, env = "GOTO_OPERATOR_WEBHOOK_BIND")]
+    pub webhook_bind: Option<SocketAddr>,
     /// Elect a leader through a Lease so that only one replica acts at a time.
     #[arg(long, env = "GOTO_OPERATOR_LEADER_ELECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub leader_election: bool,

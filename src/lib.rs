@@ -2,19 +2,22 @@
 //!
 //! The crate is a library plus one binary. Each concern lives in one module:
 //! the CRD types (`crd`), the GoTo REST client (`goto`), the GoTo API simulator
-//! (`simulator`), the controllers (`controller`), the attendance report (`report`),
-//! and the operational plumbing (`http`, `metrics`, `telemetry`).
+//! (`simulator`), the controllers (`controller`), the attendance report (`report`), the
+//! account import (`export`), push notifications (`webhook`), and the operational plumbing
+//! (`http`, `metrics`, `telemetry`).
 #![forbid(unsafe_code)]
 
 pub mod cli;
 pub mod controller;
 pub mod crd;
 pub mod error;
+pub mod export;
 pub mod goto;
 pub mod http;
 pub mod metrics;
 pub mod report;
 pub mod simulator;
 pub mod telemetry;
+pub mod webhook;
 
 pub use error::{Error, Result};

@@ -1,6 +1,6 @@
 use clap::Parser;
 use goto_operator::cli::{Cli, Command, ReportCommand};
-use goto_operator::{controller, crd, report, simulator, telemetry};
+use goto_operator::{controller, crd, export, report, simulator, telemetry};
 
 #[tokio::main]
 async fn main() {
@@ -14,6 +14,7 @@ async fn main() {
         }
         Command::Simulate(args) => simulator::serve(args).await,
         Command::Report(ReportCommand::Attendance(args)) => report::attendance(args).await,
+        Command::Export(args) => export::run(args).await,
     };
     if let Err(err) = result {
         eprintln!("error: {err}");

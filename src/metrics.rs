@@ -34,6 +34,11 @@ struct OperationLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabels {
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ActionLabels {
     action: &'static str,
 }
@@ -48,6 +53,7 @@ pub struct Metrics {
     goto_writes: Family<ActionLabels, Counter>,
     deletions_blocked: Gauge,
     leader: Gauge,
+    webhook_requests: Family<ResultLabels, Counter>,
 }
 
 fn duration_histogram() -> Histogram {
@@ -103,6 +109,12 @@ impl Default for Metrics {
             "1 while this replica holds the leader lease",
             leader.clone(),
         );
+        let webhook_requests = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "webhook_requests",
+            "Push notifications received, by result (accepted, unmatched, bad_signature, too_large, unknown_account, rate_limited, bad_request, not_leader, error)",
+            webhook_requests.clone(),
+        );
         Self {
             registry,
             reconciliations,
@@ -112,6 +124,7 @@ impl Default for Metrics {
             goto_writes,
             deletions_blocked,
             leader,
+            webhook_requests,
         }
     }
 }
@@ -137,6 +150,13 @@ impl Metrics {
     /// Moves the blocked-deletions gauge.
     pub fn deletion_blocked(&self, delta: i64) {
         self.deletions_blocked.inc_by(delta);
+    }
+
+    /// Counts one push notification by its result.
+    pub fn webhook_request(&self, result: &'static str) {
+        self.webhook_requests
+            .get_or_create(&ResultLabels { result })
+            .inc();
     }
 
     /// Records whether this replica leads.
@@ -176,6 +196,7 @@ mod tests {
         m.request("get_organizer", "ok", Duration::from_millis(3));
         m.goto_write("create");
         m.set_leader(true);
+        m.webhook_request("bad_signature");
         let text = m.encode();
         for name in [
             "goto_operator_reconciliations_total{controller=\"organizer\",result=\"ok\"} 1",
@@ -184,6 +205,7 @@ mod tests {
             "goto_operator_goto_writes_total{action=\"create\"} 1",
             "goto_operator_leader 1",
             "goto_operator_deletions_blocked 0",
+            "goto_operator_webhook_requests_total{result=\"bad_signature\"} 1",
         ] {
             assert!(text.contains(name), "missing {name} in\n{text}");
         }

@@ -22,11 +22,17 @@ fn lua() -> String {
     std::env::var("GOTO_TEST_LUA").unwrap_or_else(|_| "lua5.4".to_owned())
 }
 /// The reasons a person must act on: Degraded in Argo CD. Everything else the operator retries.
-const DEGRADED: [&str; 4] = [
+const DEGRADED: [&str; 8] = [
     reason::DELETION_BLOCKED,
     reason::SEAT_UNAVAILABLE,
     reason::INVALID_SPEC,
     reason::CREDENTIALS_INVALID,
+    // Spelled out (not the constants) so the health check is pinned before and after the
+    // reasons exist in src/crd/conditions.rs.
+    "AuditFailed",
+    "OwnedElsewhere",
+    "AlreadyExists",
+    "DeletedExternally",
 ];
 
 fn repo() -> PathBuf {
@@ -149,6 +155,7 @@ fn account(conditions: Vec<Condition>) -> GoToAccount {
             api_base_url: goto_operator::goto::DEFAULT_API_BASE_URL.into(),
             token_url: goto_operator::goto::DEFAULT_TOKEN_URL.into(),
             requests_per_second: 5,
+            webhook: None,
         },
     );
     a.metadata.generation = Some(1);
@@ -339,4 +346,52 @@ fn argocd_cm_embeds_health_lua_verbatim_for_both_kinds() {
              over (indented by 4 spaces)"
         );
     }
+}
+
+#[test]
+fn the_day2_reasons_a_person_must_act_on_are_degraded() {
+    for r in [
+        "AuditFailed",
+        "OwnedElsewhere",
+        "AlreadyExists",
+        "DeletedExternally",
+    ] {
+        let message = format!("what to do about {r}");
+        let obj = organizer(2, vec![conditions::not_ready(r, &message, Some(2))]);
+        assert_eq!(
+            health(&json(&obj)),
+            ("Degraded".to_owned(), format!("{r}: {message}")),
+            "Ready=False reason {r}"
+        );
+    }
+}
+
+#[test]
+fn a_seat_suspended_in_goto_and_respected_is_healthy_and_says_so() {
+    let mut suspended = conditions::synced(false, "x", Some(1));
+    suspended.reason = "SuspendedExternally".into();
+    suspended.message =
+        "organizer 7 was suspended in GoTo; onExternalSuspend: Respect keeps it".into();
+    let obj = organizer(
+        1,
+        vec![
+            conditions::ready("organizer 7 is SUSPENDED", Some(1)),
+            suspended,
+        ],
+    );
+    let (status, message) = health(&json(&obj));
+    assert_eq!(status, "Healthy");
+    assert_eq!(
+        message,
+        "SuspendedExternally: organizer 7 was suspended in GoTo; onExternalSuspend: Respect keeps it"
+    );
+    // Ordinary drift (Observe) keeps the Ready message.
+    let drift = organizer(
+        1,
+        vec![
+            conditions::ready("observing organizer 7", Some(1)),
+            conditions::synced(false, "GoTo differs in: lastName", Some(1)),
+        ],
+    );
+    assert_eq!(health(&json(&drift)).1, "Reconciled: observing organizer 7");
 }

@@ -21,7 +21,7 @@ fn expected_rules() -> Value {
          "verbs": ["get", "list", "watch", "patch"]},
         {"apiGroups": ["goto-operator.dev"],
          "resources": ["gotoorganizers/status", "gotoaccounts/status"], "verbs": ["patch"]},
-        {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list", "watch"]},
+        {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list", "watch", "patch"]},
         {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["create", "patch"]},
     ])
 }
@@ -57,7 +57,10 @@ fn helm_lint_passes_for_every_value_set() {
             "podDisruptionBudget.enabled=true",
             "--set",
             "metrics.serviceMonitor.enabled=true",
+            "--set",
+            "networkPolicy.enabled=true",
         ][..],
+        &["--set", "webhook.enabled=true"][..],
     ] {
         let args = [&["lint", "--strict", &chart][..], extra].concat();
         let out = run(&helm, &args, &[]);
@@ -309,6 +312,51 @@ fn pdb_and_service_monitor_render_when_enabled() {
 }
 
 #[test]
+fn the_webhook_endpoint_renders_a_port_a_service_and_the_flag_when_enabled() {
+    let Some(helm) = common::helm() else { return };
+    let off = render(&helm, RELEASE, NS, &[]);
+    assert_eq!(
+        env_value(only(&off, "Deployment"), "GOTO_OPERATOR_WEBHOOK_BIND"),
+        None
+    );
+    assert!(
+        !inventory(&off).contains(&"Service/goto-operator-webhook".to_string()),
+        "off by default"
+    );
+    let objs = render(
+        &helm,
+        RELEASE,
+        NS,
+        &[
+            "--set",
+            "webhook.enabled=true",
+            "--set",
+            "webhook.port=9443",
+        ],
+    );
+    let deployment = only(&objs, "Deployment");
+    assert_eq!(
+        env_value(deployment, "GOTO_OPERATOR_WEBHOOK_BIND"),
+        Some(json!("0.0.0.0:9443"))
+    );
+    let ports = &deployment["spec"]["template"]["spec"]["containers"][0]["ports"];
+    assert!(
+        ports
+            .as_array()
+            .expect("ports")
+            .contains(&json!({"name": "webhook", "containerPort": 9443, "protocol": "TCP"})),
+        "{ports}"
+    );
+    let service = named(&objs, "Service", "goto-operator-webhook");
+    assert_eq!(service["spec"]["ports"][0]["port"], 9443);
+    assert_eq!(service["spec"]["ports"][0]["targetPort"], "webhook");
+    assert_eq!(
+        &service["spec"]["selector"],
+        &deployment["spec"]["selector"]["matchLabels"]
+    );
+}
+
+#[test]
 fn chart_crds_are_identical_to_crds_and_to_the_rust_types() {
     let top = std::fs::read_to_string(helm::repo().join("crds/goto-operator.dev_crds.yaml"))
         .expect("crds/goto-operator.dev_crds.yaml");
@@ -321,5 +369,114 @@ fn chart_crds_are_identical_to_crds_and_to_the_rust_types() {
     assert!(
         top == goto_operator::crd::all_yaml(),
         "crds/ differ from the Rust types: run `make crds`"
+    );
+}
+
+#[test]
+fn network_policy_is_off_by_default_and_limits_egress_when_on() {
+    let Some(helm) = common::helm() else { return };
+    assert!(
+        !render(&helm, RELEASE, NS, &[])
+            .iter()
+            .any(|o| kind(o) == "NetworkPolicy"),
+        "off by default"
+    );
+    let objs = render(
+        &helm,
+        RELEASE,
+        NS,
+        &[
+            "--set",
+            "networkPolicy.enabled=true",
+            "--set",
+            "networkPolicy.apiServer.cidrs={172.18.0.2/32}",
+        ],
+    );
+    let policy = only(&objs, "NetworkPolicy");
+    let selector = &only(&objs, "Deployment")["spec"]["selector"]["matchLabels"];
+    assert_eq!(&policy["spec"]["podSelector"]["matchLabels"], selector);
+    assert_eq!(policy["spec"]["policyTypes"], json!(["Ingress", "Egress"]));
+    let egress = policy["spec"]["egress"].as_array().expect("egress rules");
+    let ports = |rule: &Value| -> Vec<(String, i64)> {
+        rule["ports"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| {
+                (
+                    p["protocol"].as_str().unwrap_or("").to_string(),
+                    p["port"].as_i64().unwrap_or(0),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(egress.len(), 3, "{egress:#?}");
+    assert_eq!(ports(&egress[0]), [("UDP".into(), 53), ("TCP".into(), 53)]);
+    // GoTo: 443 to public addresses only: never the pod network or a metadata endpoint.
+    assert_eq!(ports(&egress[1]), [("TCP".into(), 443)]);
+    let block = &egress[1]["to"][0]["ipBlock"];
+    assert_eq!(block["cidr"], "0.0.0.0/0");
+    for private in [
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "169.254.0.0/16",
+    ] {
+        assert!(
+            block["except"]
+                .as_array()
+                .expect("except")
+                .contains(&json!(private)),
+            "{private} must be excluded: {block}"
+        );
+    }
+    // The API server, by address when given.
+    assert_eq!(
+        ports(&egress[2]),
+        [("TCP".into(), 443), ("TCP".into(), 6443)]
+    );
+    assert_eq!(
+        egress[2]["to"],
+        json!([{"ipBlock": {"cidr": "172.18.0.2/32"}}])
+    );
+    // Inbound: the metrics port only.
+    assert_eq!(
+        policy["spec"]["ingress"],
+        json!([{"ports": [{"protocol": "TCP", "port": 8080}]}])
+    );
+    // Values are checked: a port that is not a number is refused.
+    let bad = try_render(
+        &helm,
+        RELEASE,
+        NS,
+        &["--set", "networkPolicy.apiServer.ports={https}"],
+    );
+    assert!(bad.is_err(), "a non-numeric port must be refused");
+}
+
+#[test]
+fn image_digest_pins_the_image() {
+    let Some(helm) = common::helm() else { return };
+    let digest = format!("sha256:{}", "a".repeat(64));
+    let objs = render(
+        &helm,
+        RELEASE,
+        NS,
+        &[
+            "--set",
+            &format!("image.digest={digest}"),
+            "--set",
+            "image.tag=9.9.9",
+        ],
+    );
+    let image = &only(&objs, "Deployment")["spec"]["template"]["spec"]["containers"][0]["image"];
+    assert_eq!(
+        image,
+        &json!(format!("goto-operator@{digest}")),
+        "the digest wins over the tag"
+    );
+    assert!(
+        try_render(&helm, RELEASE, NS, &["--set", "image.digest=latest"]).is_err(),
+        "a digest that is not sha256:<64 hex> is refused"
     );
 }

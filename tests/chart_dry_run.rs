@@ -92,6 +92,12 @@ async fn every_render_passes_a_server_side_dry_run() {
             "podDisruptionBudget.enabled=true",
             "--set",
             "metrics.serviceMonitor.enabled=true",
+            "--set",
+            "networkPolicy.enabled=true",
+            "--set",
+            "networkPolicy.apiServer.cidrs={10.96.0.1/32}",
+            "--set",
+            "networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.name=monitoring",
         ],
     ];
     for extra in value_sets {

@@ -248,6 +248,19 @@ async fn the_chart_rbac_is_enough_to_run_the_operator() {
         o = wait => o.expect("organizer exists"),
         () = operator.exited() => unreachable!(),
     };
+    // The chart's `patch` on secrets let the account protect its credentials with a finalizer.
+    let secret = Api::<Secret>::namespaced(admin.clone(), &namespace)
+        .get_metadata("goto-oauth")
+        .await
+        .expect("Secret");
+    assert!(
+        secret
+            .metadata
+            .finalizers
+            .unwrap_or_default()
+            .contains(&"goto-operator.dev/credentials-in-use".to_string()),
+        "the referenced Secret carries the credentials-in-use finalizer"
+    );
     let uid = organizer.metadata.uid.clone().expect("uid");
     let key = organizer
         .status

@@ -15,6 +15,12 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// The write fence that stops a stale leader's writes.
+#[path = "goto_client/fence.rs"]
+mod fence;
+/// A hostile or broken endpoint: refused URLs, redirects, oversized and garbage answers.
+#[path = "goto_client/hostile.rs"]
+mod hostile;
 /// Tests against a hand-written mock, for server misbehaviour the simulator never shows.
 #[path = "goto_client/mock.rs"]
 mod mock;

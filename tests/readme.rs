@@ -100,6 +100,7 @@ fn every_metric_named_is_exported() {
     m.goto_write("create");
     m.deletion_blocked(0);
     m.set_leader(false);
+    m.webhook_request("accepted");
     let exposition = m.encode();
     let exported: BTreeSet<&str> = exposition
         .lines()
@@ -146,6 +147,7 @@ fn every_flag_and_env_var_named_exists() {
         help(&["run"]),
         help(&["simulate"]),
         help(&["report", "attendance"]),
+        help(&["export"]),
     ]
     .join("\n");
     let readme = readme();

@@ -8,8 +8,11 @@
 -- sticks to Lua 5.1; tests/argocd_health.rs runs it with lua5.4 on sample objects.
 --
 --   Healthy      Ready=True for the current generation
---   Degraded     Ready=False, reason DeletionBlocked, SeatUnavailable, InvalidSpec or
---                CredentialsInvalid: a person must act (the message says what to do)
+--   Degraded     Ready=False, reason DeletionBlocked, SeatUnavailable, InvalidSpec,
+--                CredentialsInvalid, AuditFailed, OwnedElsewhere, AlreadyExists or
+--                DeletedExternally: a person must act (the message says what to do)
+--   Healthy      also Ready=True with Synced=False reason SuspendedExternally (someone suspended
+--                the seat in GoTo and onExternalSuspend: Respect keeps it so): the message says so
 --   Suspended    the goto-operator.dev/paused annotation, or Ready=False reason Paused
 --   Progressing  anything else: not reconciled yet, the status lags the spec (generation), or a
 --                condition the operator retries by itself (GoToUnavailable, RateLimited,
@@ -20,6 +23,10 @@ local degraded = {
   SeatUnavailable = true,
   InvalidSpec = true,
   CredentialsInvalid = true,
+  AuditFailed = true,
+  OwnedElsewhere = true,
+  AlreadyExists = true,
+  DeletedExternally = true,
 }
 
 local function describe(condition)
@@ -40,9 +47,12 @@ local function health(obj)
 
   local status = obj.status or {}
   local ready = nil
+  local synced = nil
   for _, condition in ipairs(status.conditions or {}) do
     if condition.type == "Ready" then
       ready = condition
+    elseif condition.type == "Synced" then
+      synced = condition
     end
   end
   if ready == nil then
@@ -60,6 +70,10 @@ local function health(obj)
   end
 
   if ready.status == "True" then
+    -- A seat suspended in GoTo on purpose (onExternalSuspend: Respect) is healthy, but say so.
+    if synced ~= nil and synced.status == "False" and synced.reason == "SuspendedExternally" then
+      return { status = "Healthy", message = describe(synced) }
+    end
     return { status = "Healthy", message = describe(ready) }
   end
   if ready.reason == "Paused" then

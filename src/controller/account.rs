@@ -1,6 +1,6 @@
 //! The GoToAccount reconciler: reads the Secret, authenticates, and reports `Ready`. Its finalizer
 //! keeps the account (and so the credentials) while organizers still reference it, so that
-//! their own cleanup can reach GoTo.
+//! their own cleanup can reach GoTo; `credentials.rs` keeps the Secret for the same reason.
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -12,6 +12,7 @@ use kube::{Api, ResourceExt};
 
 use super::accounts::Problem;
 use super::context::{Context, object_key};
+use super::credentials;
 use super::error::{Error, jitter};
 use super::status;
 use crate::crd::conditions::{self, READY, reason};
@@ -63,6 +64,16 @@ async fn apply(
     account: &GoToAccount,
     ctx: &Context,
 ) -> Result<Action, Error> {
+    // Before anything can use the credentials, they are kept for as long as they may be needed.
+    // A failure here (e.g. RBAC without `patch` on secrets) costs that protection, not the account.
+    if let Err(e) = credentials::protect(&ctx.kube, account).await {
+        tracing::warn!(account = %object_key(account), error = %e, "could not protect the credentials Secret with a finalizer");
+    }
+    if let Err(e) =
+        credentials::sweep(&ctx.kube, &account.namespace().unwrap_or_default(), None).await
+    {
+        tracing::warn!(account = %object_key(account), error = %e, "could not release unused credentials Secrets");
+    }
     let outcome = match ctx.accounts.client_for(&ctx.kube, account).await {
         Ok(client) => client.authenticate().await.map_err(Error::GoTo),
         Err(Problem::SecretNotFound(m)) => Err(Error::AccountNotReady(m)),
@@ -115,6 +126,8 @@ async fn cleanup(
         .map(|o| o.name_any())
         .collect();
     if users.is_empty() {
+        // The Secret may go once no other account needs it; released before the account is.
+        credentials::sweep(&ctx.kube, &namespace, Some(&account.name_any())).await?;
         ctx.accounts.forget(&namespace, &account.name_any());
         return Ok(Action::await_change());
     }

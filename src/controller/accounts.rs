@@ -12,7 +12,7 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::{Api, Client, ResourceExt};
 
 use crate::crd::GoToAccount;
-use crate::goto::{AccountKey, ClientConfig, Credentials, GoToClient, Observer};
+use crate::goto::{AccountKey, ClientConfig, Credentials, GoToClient, Observer, WriteFence};
 
 /// Why an account cannot give a client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +48,7 @@ pub struct AccountClients {
     clients: Mutex<HashMap<(String, String), Cached>>,
     observer: Arc<dyn Observer>,
     request_timeout: Duration,
+    write_fence: Option<WriteFence>,
 }
 
 impl AccountClients {
@@ -57,7 +58,14 @@ impl AccountClients {
             clients: Mutex::new(HashMap::new()),
             observer,
             request_timeout,
+            write_fence: None,
         }
+    }
+
+    /// Makes every client built from now on check `fence` before each GoTo write (the leader
+    /// lease's fence: a replica that may have been deposed writes nothing).
+    pub fn set_write_fence(&mut self, fence: WriteFence) {
+        self.write_fence = Some(fence);
     }
 
     /// Reads the GoToAccount `name` in `namespace` and returns it with its client.
@@ -198,6 +206,7 @@ impl AccountClients {
             NonZeroU32::new(spec.requests_per_second).unwrap_or(NonZeroU32::MIN);
         config.request_timeout = self.request_timeout;
         config.observer = Some(self.observer.clone());
+        config.write_fence = self.write_fence.clone();
         Ok(config)
     }
 }

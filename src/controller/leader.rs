@@ -1,44 +1,135 @@
 //! Leader election on a coordination.k8s.io Lease, so that two replicas never both write to GoTo.
-use std::time::Duration;
+//!
+//! Holding the Lease is not enough: a leader cut off from the API server cannot renew it, a
+//! standby takes over once it expires, and every in-flight reconcile of the old leader would go on
+//! writing to GoTo (re-creating a seat the new leader just offboarded). So the holder reads its
+//! Lease back every second and keeps a [`Fence`]: open while the last renewal it can see is less
+//! than [`RENEW_DEADLINE`] old, closed for good as soon as it is older, the Lease names another
+//! holder, or the lease library reports the loss. Every GoTo write checks the fence right before
+//! it is sent; `run()` exits non-zero when it closes, and the pod restarts as a standby.
+//!
+//! The deadline is measured from the renewal time written in the Lease by this process (its own
+//! clock), never from when the library notices a failure: the library keeps believing it leads
+//! while the API server is unreachable.
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
-use kube::Client;
+use k8s_openapi::api::coordination::v1::Lease as LeaseObject;
+use kube::{Api, Client};
 use kube_lease_manager::{LeaseManager, LeaseManagerBuilder, LeaseParams};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 use crate::metrics::Metrics;
 
 /// Seconds a lease is valid without renewal; a standby takes over this long after a crash.
 const LEASE_SECONDS: u64 = 15;
-/// Seconds before expiry at which the holder renews.
-const GRACE_SECONDS: u64 = 5;
+/// Seconds before expiry at which the holder renews: every 5 s, so one or two failed renewals
+/// still leave time before the deadline.
+const GRACE_SECONDS: u64 = 10;
+/// Writes stop when the last renewal is this old: 5 s before any standby may take over.
+pub const RENEW_DEADLINE: Duration = Duration::from_secs(10);
+/// How often the holder reads its Lease back.
+const CHECK_PERIOD: Duration = Duration::from_secs(1);
+
+/// Whether this process may still write to GoTo. Cheap to clone and to check; once closed it
+/// never opens again (the process exits and restarts as a standby).
+#[derive(Clone)]
+pub struct Fence {
+    open: Arc<watch::Sender<bool>>,
+}
+
+impl Fence {
+    /// An open fence.
+    pub fn open() -> Self {
+        Self {
+            open: Arc::new(watch::Sender::new(true)),
+        }
+    }
+
+    /// True while writes are allowed.
+    pub fn is_open(&self) -> bool {
+        *self.open.borrow()
+    }
+
+    /// Stops every write from now on.
+    pub fn close(&self, why: &str) {
+        if self.open.send_replace(false) {
+            tracing::error!(
+                why,
+                "leadership can no longer be proven: GoTo writes stopped"
+            );
+        }
+    }
+
+    /// Resolves once the fence is closed.
+    pub async fn closed(&self) {
+        let mut rx = self.open.subscribe();
+        // The sender lives in `self`, so waiting cannot fail while we wait.
+        let _ = rx.wait_for(|open| !open).await;
+    }
+
+    /// The check the GoTo client runs before each write.
+    pub fn as_write_fence(&self) -> crate::goto::WriteFence {
+        let fence = self.clone();
+        Arc::new(move || fence.is_open())
+    }
+}
 
 /// A held lease.
 pub struct Lease {
     leader: watch::Receiver<bool>,
     task: JoinHandle<kube_lease_manager::Result<LeaseManager>>,
+    fence: Fence,
+    guard: Guard,
 }
 
 impl Lease {
-    /// Resolves when leadership is lost.
+    /// The fence that closes when leadership can no longer be proven.
+    pub fn fence(&self) -> &Fence {
+        &self.fence
+    }
+
+    /// Resolves when leadership is lost or can no longer be proven; the fence is closed by then.
     pub async fn lost(&mut self) {
-        loop {
-            if self.leader.changed().await.is_err() || !*self.leader.borrow() {
-                tracing::warn!("leader lease lost");
-                return;
+        let leader = &mut self.leader;
+        let reported = async {
+            loop {
+                if leader.changed().await.is_err() || !*leader.borrow() {
+                    return;
+                }
             }
+        };
+        tokio::select! {
+            () = self.fence.closed() => {}
+            () = reported => self.fence.close("the lease library reports the lease lost"),
         }
+        tracing::warn!("leader lease lost");
     }
 
     /// Gives the lease up on a clean shutdown, so a standby takes over at once instead of
-    /// waiting for it to expire.
+    /// waiting for it to expire. Writes stop first: the next leader may start the moment the
+    /// Lease is released.
     pub async fn release(self) {
+        drop(self.guard);
+        self.fence.close("releasing the lease on shutdown");
         drop(self.leader); // closing the channel makes the manager release the Lease and stop
         match tokio::time::timeout(Duration::from_secs(5), self.task).await {
             Ok(Ok(Ok(_))) => tracing::info!("released the leader lease"),
             Ok(Ok(Err(e))) => tracing::warn!(error = %e, "could not release the leader lease"),
             Ok(Err(_)) | Err(_) => tracing::warn!("the leader lease was not released in time"),
         }
+    }
+}
+
+/// The guard task, stopped with the [`Lease`] that owns it.
+struct Guard(JoinHandle<()>);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -50,7 +141,7 @@ pub async fn acquire(
     identity: &str,
     metrics: &Metrics,
 ) -> crate::Result<Lease> {
-    let manager = LeaseManagerBuilder::new(client, name)
+    let manager = LeaseManagerBuilder::new(client.clone(), name)
         .with_namespace(namespace)
         .with_parameters(
             LeaseParams::new(identity, LEASE_SECONDS, GRACE_SECONDS)
@@ -79,5 +170,248 @@ pub async fn acquire(
     }
     metrics.set_leader(true);
     tracing::info!(identity, "acquired the leader lease");
-    Ok(Lease { leader, task })
+    let fence = Fence::open();
+    let leases: Api<LeaseObject> = Api::namespaced(client, namespace);
+    let (lease_name, me) = (name.to_string(), identity.to_string());
+    let read = move || {
+        let (leases, lease_name) = (leases.clone(), lease_name.clone());
+        async move {
+            let lease = leases
+                .get_opt(&lease_name)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(Record::of(lease.as_ref()))
+        }
+    };
+    let guard = Guard(tokio::spawn(guard(fence.clone(), me, read)));
+    Ok(Lease {
+        leader,
+        task,
+        fence,
+        guard,
+    })
+}
+
+/// What the holder needs from its Lease object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// `spec.holderIdentity`; `None` when the Lease is gone or released.
+    pub holder: Option<String>,
+    /// `spec.renewTime`.
+    pub renewed: Option<SystemTime>,
+}
+
+impl Record {
+    fn of(lease: Option<&LeaseObject>) -> Self {
+        let spec = lease.and_then(|l| l.spec.as_ref());
+        Record {
+            holder: spec.and_then(|s| s.holder_identity.clone()),
+            renewed: spec
+                .and_then(|s| s.renew_time.as_ref())
+                .map(|t| SystemTime::from(t.0)),
+        }
+    }
+}
+
+/// What one read of the Lease says about our leadership.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Reading {
+    /// We hold it, last renewed at this instant.
+    RenewedAt(Instant),
+    /// We hold it but it shows no renewal time: nothing learned.
+    Unknown,
+    /// Someone else holds it (or nobody): we lost it.
+    Lost(Option<String>),
+}
+
+/// Interprets a read of the Lease at `now` (monotonic) / `wall` (the same moment on the clock
+/// that wrote `renewTime`). A renewal time in the future counts as now.
+fn read_lease(record: &Record, identity: &str, now: Instant, wall: SystemTime) -> Reading {
+    if record.holder.as_deref() != Some(identity) {
+        return Reading::Lost(record.holder.clone());
+    }
+    match record.renewed {
+        Some(at) => {
+            let age = wall.duration_since(at).unwrap_or(Duration::ZERO);
+            Reading::RenewedAt(now.checked_sub(age).unwrap_or(now))
+        }
+        None => Reading::Unknown,
+    }
+}
+
+/// Keeps `fence` open only while our last renewal is less than [`RENEW_DEADLINE`] old; closes it
+/// and returns otherwise. `read` reads the Lease; a failed read teaches nothing, so with the API
+/// server unreachable the deadline simply runs out.
+async fn guard<R, F>(fence: Fence, identity: String, mut read: R)
+where
+    R: FnMut() -> F,
+    F: Future<Output = Result<Record, String>>,
+{
+    // Acquisition has just written a renewal.
+    let mut renewed = Instant::now();
+    loop {
+        let deadline = renewed + RENEW_DEADLINE;
+        let reading = tokio::select! {
+            biased;
+            () = tokio::time::sleep_until(deadline) => {
+                fence.close(&format!(
+                    "the lease was not renewed for {}s (deadline {}s)",
+                    renewed.elapsed().as_secs(),
+                    RENEW_DEADLINE.as_secs()
+                ));
+                return;
+            }
+            result = tokio::time::timeout(CHECK_PERIOD, read()) => result,
+        };
+        match reading {
+            Ok(Ok(record)) => {
+                match read_lease(&record, &identity, Instant::now(), SystemTime::now()) {
+                    Reading::RenewedAt(at) => renewed = at,
+                    Reading::Unknown => {}
+                    Reading::Lost(holder) => {
+                        fence.close(&format!(
+                            "the lease is now held by {}",
+                            holder.as_deref().unwrap_or("nobody")
+                        ));
+                        return;
+                    }
+                }
+            }
+            Ok(Err(e)) => tracing::warn!(error = %e, "could not read the leader lease"),
+            Err(_) => tracing::warn!("reading the leader lease timed out"),
+        }
+        tokio::select! {
+            biased;
+            () = tokio::time::sleep_until(renewed + RENEW_DEADLINE) => {}
+            () = tokio::time::sleep(CHECK_PERIOD) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    fn ours(renewed: Option<SystemTime>) -> Record {
+        Record {
+            holder: Some("me".into()),
+            renewed,
+        }
+    }
+
+    #[test]
+    fn readings() {
+        let now = Instant::now() + Duration::from_secs(100);
+        let wall = SystemTime::now();
+        let cases = [
+            (
+                ours(Some(wall - Duration::from_secs(3))),
+                Reading::RenewedAt(now - Duration::from_secs(3)),
+            ),
+            // A renewal "in the future" (clock step) counts as now, never later.
+            (
+                ours(Some(wall + Duration::from_secs(30))),
+                Reading::RenewedAt(now),
+            ),
+            (ours(None), Reading::Unknown),
+            (
+                Record {
+                    holder: Some("usurper".into()),
+                    renewed: Some(wall),
+                },
+                Reading::Lost(Some("usurper".into())),
+            ),
+            (
+                Record {
+                    holder: None,
+                    renewed: None,
+                },
+                Reading::Lost(None),
+            ),
+        ];
+        for (record, want) in cases {
+            assert_eq!(read_lease(&record, "me", now, wall), want, "{record:?}");
+        }
+    }
+
+    /// A scripted Lease: each read answers with the next result, then the last one forever.
+    fn script(
+        answers: Vec<Result<Record, String>>,
+    ) -> impl FnMut() -> std::future::Ready<Result<Record, String>> {
+        let answers = Mutex::new(answers);
+        move || {
+            let mut a = answers.lock().unwrap();
+            let next = if a.len() > 1 {
+                a.remove(0)
+            } else {
+                a[0].clone()
+            };
+            std::future::ready(next)
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn fresh_renewals_keep_the_fence_open() {
+        let fence = Fence::open();
+        let reads = move || std::future::ready(Ok(ours(Some(SystemTime::now()))));
+        let task = tokio::spawn(guard(fence.clone(), "me".into(), reads));
+        tokio::time::sleep(Duration::from_secs(120)).await;
+        assert!(fence.is_open());
+        task.abort();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unreachable_api_server_closes_the_fence_at_the_deadline() {
+        let fence = Fence::open();
+        let started = Instant::now();
+        let reads = script(vec![Err("connection refused".into())]);
+        let task = tokio::spawn(guard(fence.clone(), "me".into(), reads));
+        tokio::time::sleep(RENEW_DEADLINE - Duration::from_millis(10)).await;
+        assert!(fence.is_open(), "still within the deadline");
+        fence.closed().await;
+        assert_eq!(
+            started.elapsed(),
+            RENEW_DEADLINE,
+            "closed exactly at the deadline"
+        );
+        task.await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hanging_read_cannot_hold_the_fence_open() {
+        let fence = Fence::open();
+        let started = Instant::now();
+        let reads = || std::future::pending::<Result<Record, String>>();
+        let task = tokio::spawn(guard(fence.clone(), "me".into(), reads));
+        fence.closed().await;
+        assert_eq!(started.elapsed(), RENEW_DEADLINE);
+        task.await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn another_holder_closes_the_fence_at_once() {
+        let fence = Fence::open();
+        let reads = script(vec![
+            Ok(ours(Some(SystemTime::now()))),
+            Ok(Record {
+                holder: Some("usurper".into()),
+                renewed: Some(SystemTime::now()),
+            }),
+        ]);
+        let started = Instant::now();
+        guard(fence.clone(), "me".into(), reads).await;
+        assert!(!fence.is_open());
+        assert!(started.elapsed() <= CHECK_PERIOD * 2);
+    }
+
+    #[test]
+    fn a_closed_fence_stays_closed_and_refuses_writes() {
+        let fence = Fence::open();
+        let check = fence.as_write_fence();
+        assert!(check());
+        fence.close("test");
+        assert!(!check());
+        assert!(!fence.is_open());
+    }
 }

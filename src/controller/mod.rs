@@ -2,9 +2,11 @@
 pub mod account;
 pub mod accounts;
 pub mod context;
+pub mod credentials;
 pub mod error;
 mod leader;
 pub mod organizer;
+pub mod ownership;
 pub mod status;
 pub mod validate;
 
@@ -27,6 +29,7 @@ use crate::crd::conditions::{self, READY};
 use crate::crd::{GoToAccount, GoToOrganizer};
 use crate::http::{self, Health};
 use crate::metrics::Metrics;
+use crate::webhook::{self, Webhooks};
 pub use context::Context;
 pub use error::{Error, RequeuePolicy};
 
@@ -43,6 +46,13 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
     // One signal future, shared by the HTTP server, both controllers and the shutdown deadline.
     let shutdown = shutdown_signal().boxed().shared();
     let http = tokio::spawn(http::serve(args.metrics_bind, health, shutdown.clone()));
+    let webhooks = args.webhook_bind.map(|bind| {
+        let hooks = Arc::new(Webhooks::new(kube.clone(), metrics.clone()));
+        (
+            hooks.clone(),
+            tokio::spawn(webhook::serve(bind, hooks, shutdown.clone())),
+        )
+    });
     let identity = identity(&args);
 
     // Ready means "up and able to take over", not "leading": a standby that reported not-ready
@@ -54,15 +64,27 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         lease = elect(&args, &kube, &identity, &metrics) => lease?,
         () = shutdown.clone() => {
             http.abort();
+            if let Some((_, server)) = &webhooks {
+                server.abort();
+            }
             tracing::info!("shutdown before leading");
             return Ok(());
         }
     };
     let mut lease = elected;
+    // Without leader election nothing can depose this process: its fence never closes.
+    let fence = lease
+        .as_ref()
+        .map_or_else(leader::Fence::open, |l| l.fence().clone());
 
     let (organizers, organizer_writer) = reflector::store();
     let (accounts, account_writer) = reflector::store();
-    let ctx = Arc::new(Context::new(
+    // Push notifications re-read the organizers they name, through the organizer controller.
+    let notified = match &webhooks {
+        Some((hooks, _)) => hooks.activate(organizers.clone()).boxed(),
+        None => futures::stream::empty().boxed(),
+    };
+    let mut ctx = Context::new(
         kube.clone(),
         metrics,
         requeue_policy(&args),
@@ -73,7 +95,9 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         },
         organizers,
         accounts,
-    ));
+    );
+    ctx.accounts.set_write_fence(fence.as_write_fence());
+    let ctx = Arc::new(ctx);
     tracing::info!(
         namespace = args.namespace.as_deref().unwrap_or("<all>"),
         "controllers starting"
@@ -83,6 +107,7 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
             ctx.clone(),
             organizer_writer,
             account_writer,
+            notified,
             args.namespace.as_deref(),
             args.concurrency,
             shutdown.clone(),
@@ -115,6 +140,9 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         }
     };
     http.abort();
+    if let Some((_, server)) = &webhooks {
+        server.abort();
+    }
     if lease_lost {
         return Err(crate::Error::Invalid(
             "lost the leader lease; exiting so that a restart re-elects".into(),
@@ -217,6 +245,7 @@ async fn organizer_controller(
     ctx: Arc<Context>,
     writer: reflector::store::Writer<GoToOrganizer>,
     account_writer: reflector::store::Writer<GoToAccount>,
+    notified: futures::stream::BoxStream<'static, ObjectRef<GoToOrganizer>>,
     namespace: Option<&str>,
     concurrency: u16,
     shutdown: Shutdown,
@@ -239,6 +268,7 @@ async fn organizer_controller(
         .watches_stream(account_changes, move |account| {
             organizers_of(&store, &account)
         })
+        .reconcile_on(notified)
         .with_config(Config::default().concurrency(concurrency))
         .graceful_shutdown_on(shutdown)
         .run(organizer::reconcile, organizer::error_policy, ctx)

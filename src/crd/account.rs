@@ -43,6 +43,35 @@ pub struct GoToAccountSpec {
     #[serde(default = "default_requests_per_second")]
     #[schemars(range(min = 1, max = 1000))]
     pub requests_per_second: u32,
+    /// Accept GoTo push notifications for this account on the operator's webhook endpoint
+    /// (`goto-operator run --webhook-bind`), verified with HMAC-SHA256 under this key. A
+    /// notification only makes the operator re-read the organizer it names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<Webhook>,
+}
+
+/// Push notifications for one account.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq, Hash, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Webhook {
+    /// The Secret (same namespace) and key holding the HMAC-SHA256 key notifications are signed
+    /// with.
+    pub secret_ref: SecretKeyRef,
+}
+
+/// One key of a Secret in the same namespace.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq, Hash, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretKeyRef {
+    /// Name of the Secret.
+    #[schemars(
+        length(min = 1, max = 253),
+        pattern(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    )]
+    pub name: String,
+    /// Key in the Secret's data.
+    #[schemars(length(min = 1, max = 253), pattern(r"^[-._a-zA-Z0-9]+$"))]
+    pub key: String,
 }
 
 /// Where the OAuth client credentials are.

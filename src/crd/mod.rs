@@ -5,7 +5,9 @@ pub mod conditions;
 pub mod organizer;
 pub mod schema;
 
-pub use account::{CredentialsSecretRef, GoToAccount, GoToAccountSpec, GoToAccountStatus};
+pub use account::{
+    CredentialsSecretRef, GoToAccount, GoToAccountSpec, GoToAccountStatus, SecretKeyRef, Webhook,
+};
 pub use organizer::{
     AccountRef, AdoptionPolicy, AuditedMeeting, DeletionPolicy, GoToOrganizer, GoToOrganizerSpec,
     GoToOrganizerStatus, ManagementPolicy, MeetingAudit, OnExternalDelete, OnExternalSuspend,

@@ -5,7 +5,7 @@
 //! token when they get it (re-check under the lock), so 50 concurrent callers cost one
 //! token request.
 use super::budget::RequestBudget;
-use super::client::{Credentials, Observer};
+use super::config::{Credentials, Observer};
 use super::error::Error;
 use super::transport;
 use reqwest::StatusCode;

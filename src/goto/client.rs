@@ -1,127 +1,21 @@
-//! The client's configuration, its shared state, and the request pipeline every
-//! operation goes through: budget → token → send → 401 renewal → retries.
+//! The client's shared state and the request pipeline every operation goes through:
+//! budget → token → send → 401 renewal → retries.
 use super::auth::{TokenCache, TokenContext, TokenEndpoint};
 use super::budget::RequestBudget;
+use super::config::{CONNECT_TIMEOUT, ClientConfig, Observer, RetryPolicy, WriteFence};
+use super::endpoint;
 use super::error::Error;
 use super::models::AccountKey;
 use super::retry::with_retries;
 use super::transport::{self, Raw};
-use super::{DEFAULT_API_BASE_URL, DEFAULT_TOKEN_URL};
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
-use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::time::Duration;
 use url::Url;
 
-/// Requests per second an account may send when nothing else is configured.
-const DEFAULT_REQUESTS_PER_SECOND: NonZeroU32 = NonZeroU32::MIN.saturating_add(4); // 5
-/// Upper bound of one HTTP exchange when nothing else is configured.
-const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-/// A connection that cannot be opened within this is as good as down.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The OAuth application's id and secret. Debug output redacts the secret.
-#[derive(Clone, Debug)]
-pub struct Credentials {
-    /// The OAuth client id (not secret).
-    pub client_id: String,
-    /// The OAuth client secret.
-    pub client_secret: SecretString,
-}
-
-/// Bounds of the retries of idempotent calls.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Retries after the first attempt; 0 disables retrying.
-    pub max_retries: usize,
-    /// First backoff delay.
-    pub min_delay: Duration,
-    /// Largest backoff delay (Retry-After may ask for longer and is honoured).
-    pub max_delay: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            max_retries: 4,
-            min_delay: Duration::from_millis(200),
-            max_delay: Duration::from_secs(10),
-        }
-    }
-}
-
-/// Told about every HTTP request the client makes, for metrics.
-///
-/// `operation` is one of get_organizer, list_organizers, create_organizer, update_organizer,
-/// suspend_organizer, delete_organizer, list_meetings, list_attendees, token; `outcome`
-/// is "ok", "conflict" or an [`Error::metric_label`].
-pub trait Observer: Send + Sync {
-    /// One HTTP request finished (or failed without a status) after `elapsed`.
-    fn request(&self, operation: &'static str, outcome: &'static str, elapsed: Duration);
-}
-
-/// Everything a client needs to talk to one GoTo account.
-#[derive(Clone)]
-pub struct ClientConfig {
-    /// REST base URL, e.g. `https://api.getgo.com/G2M/rest/v2`.
-    pub api_base_url: Url,
-    /// OAuth token URL.
-    pub token_url: Url,
-    /// The account whose organizers this client manages.
-    pub account_key: AccountKey,
-    /// OAuth client credentials.
-    pub credentials: Credentials,
-    /// The account-wide request budget.
-    pub requests_per_second: NonZeroU32,
-    /// Upper bound of every HTTP exchange.
-    pub request_timeout: Duration,
-    /// Retries of idempotent calls.
-    pub retry: RetryPolicy,
-    /// OAuth scope to ask for; `None` takes the application's default scopes.
-    pub scope: Option<String>,
-    /// Receives one call per HTTP request.
-    pub observer: Option<Arc<dyn Observer>>,
-}
-
-impl ClientConfig {
-    /// A configuration for GoTo's public endpoints with conservative defaults.
-    pub fn new(account_key: AccountKey, credentials: Credentials) -> Self {
-        Self {
-            api_base_url: default_url(DEFAULT_API_BASE_URL),
-            token_url: default_url(DEFAULT_TOKEN_URL),
-            account_key,
-            credentials,
-            requests_per_second: DEFAULT_REQUESTS_PER_SECOND,
-            request_timeout: DEFAULT_REQUEST_TIMEOUT,
-            retry: RetryPolicy::default(),
-            scope: None,
-            observer: None,
-        }
-    }
-}
-
-fn default_url(text: &str) -> Url {
-    // Both defaults are constant, valid URLs (a unit test parses them).
-    Url::parse(text).unwrap_or_else(|_| unreachable!("default GoTo URL {text} is valid"))
-}
-
-impl fmt::Debug for ClientConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientConfig")
-            .field("api_base_url", &self.api_base_url.as_str())
-            .field("token_url", &self.token_url.as_str())
-            .field("account_key", &self.account_key)
-            .field("credentials", &self.credentials)
-            .field("requests_per_second", &self.requests_per_second)
-            .field("request_timeout", &self.request_timeout)
-            .field("retry", &self.retry)
-            .field("scope", &self.scope)
-            .field("observer", &self.observer.is_some())
-            .finish()
-    }
-}
+/// The error a fenced write fails with: nothing was sent, so it is safe to retry elsewhere.
+pub(crate) const FENCED: &str = "not sent: this replica no longer holds the leader lease";
 
 /// What a delete found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -147,6 +41,7 @@ pub(crate) struct Inner {
     pub(crate) tokens: TokenCache,
     pub(crate) retry: RetryPolicy,
     pub(crate) observer: Option<Arc<dyn Observer>>,
+    pub(crate) write_fence: Option<WriteFence>,
 }
 
 impl fmt::Debug for GoToClient {
@@ -174,7 +69,11 @@ impl GoToClient {
         if config.api_base_url.cannot_be_a_base() {
             return Err(Error::Config("the API base URL cannot have paths".into()));
         }
+        endpoint::check("apiBaseUrl", &config.api_base_url)?;
+        endpoint::check("tokenUrl", &config.token_url)?;
         let http = reqwest::Client::builder()
+            // A redirect could lead anywhere (plain http, another host): a 3xx is an error.
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(config.request_timeout)
             .connect_timeout(CONNECT_TIMEOUT.min(config.request_timeout))
             .user_agent(concat!("goto-operator/", env!("CARGO_PKG_VERSION")))
@@ -194,6 +93,7 @@ impl GoToClient {
                 tokens,
                 retry: config.retry,
                 observer: config.observer,
+                write_fence: config.write_fence,
             }),
         })
     }
@@ -233,6 +133,10 @@ impl GoToClient {
             let bearer = self.inner.tokens.bearer(&self.token_context()).await?;
             let http_request = self.build(request, &bearer.token)?;
             self.inner.budget.acquire().await;
+            // Checked last, after every wait: the fence may have closed while this request queued.
+            if !self.may_send(&request.method) {
+                return Err(Error::Transient(FENCED.into()));
+            }
             let observer = self.inner.observer.as_deref();
             let raw = transport::send(&self.inner.http, http_request, request.operation, observer)
                 .await?;
@@ -249,6 +153,11 @@ impl GoToClient {
                 _ => return Ok(raw),
             }
         }
+    }
+
+    /// Reads are always allowed; writes only while the write fence (if any) is open.
+    fn may_send(&self, method: &Method) -> bool {
+        *method == Method::GET || self.inner.write_fence.as_ref().is_none_or(|open| open())
     }
 
     fn build(&self, request: &ApiRequest, token: &SecretString) -> Result<reqwest::Request, Error> {
@@ -286,21 +195,7 @@ pub(crate) fn endpoint(base: &Url, segments: &[&str]) -> Result<Url, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn default_urls_parse() {
-        let config = ClientConfig::new(
-            AccountKey::new("1"),
-            Credentials {
-                client_id: "id".into(),
-                client_secret: SecretString::from("hunter2"),
-            },
-        );
-        assert_eq!(config.api_base_url.as_str(), DEFAULT_API_BASE_URL);
-        assert_eq!(config.token_url.as_str(), DEFAULT_TOKEN_URL);
-        assert_eq!(config.requests_per_second.get(), 5);
-        assert_eq!(config.request_timeout, Duration::from_secs(30));
-    }
+    use crate::goto::config::Credentials;
 
     #[test]
     fn debug_output_redacts_the_secret() {

@@ -93,6 +93,11 @@ impl Error {
         body: &[u8],
     ) -> Self {
         match status.as_u16() {
+            300..=399 => Error::Config(format!(
+                "the endpoint answered HTTP {}, a redirect, which is never followed: \
+                 set the final URL in the GoToAccount",
+                status.as_u16()
+            )),
             401 => Error::Unauthorized,
             402 => Error::SeatUnavailable { status: 402 },
             403 => Error::Forbidden,
@@ -161,6 +166,10 @@ mod tests {
     #[test]
     fn statuses_map_to_actionable_errors() {
         let cases: &[(u16, &str)] = &[
+            (301, "config"),
+            (302, "config"),
+            (307, "config"),
+            (308, "config"),
             (400, "bad_request"),
             (401, "unauthorized"),
             (402, "seat_unavailable"),
@@ -199,6 +208,16 @@ mod tests {
         assert!(!map(404).is_transient());
         assert!(!map(401).is_transient());
         assert!(!map(402).is_transient());
+    }
+
+    #[test]
+    fn a_redirect_is_a_configuration_error_naming_no_location() {
+        let error = map(302);
+        assert!(!error.is_transient());
+        assert!(
+            error.to_string().contains("HTTP 302, a redirect"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -1,12 +1,16 @@
 //! The GoTo Meeting REST client, written to `goto-api.md`.
 //!
-//! Layers, bottom up: `transport` (one HTTP exchange), `auth` (token cache), `budget`
-//! (account-wide rate), `retry` (backoff), `client` (the pipeline and configuration),
-//! `paging` (token pagination), and the operations in `organizers` and `meetings`.
-//! `models` holds GoTo's wire types; `error` the errors callers act on.
+//! Layers, bottom up: `config` (configuration and the types every layer shares), `endpoint`
+//! (which URLs may be used: https, plain http only to loopback), `transport`
+//! (one HTTP exchange), `auth` (token cache), `budget` (account-wide rate), `retry` (backoff),
+//! `client` (the request pipeline), `paging` (token pagination), and the operations in
+//! `organizers` and `meetings`. `models` holds GoTo's wire types; `error` the errors callers
+//! act on. Imports point down this list only: no layer imports one above it.
 mod auth;
 mod budget;
 mod client;
+mod config;
+mod endpoint;
 mod error;
 mod meetings;
 pub mod models;
@@ -15,11 +19,10 @@ mod paging;
 mod retry;
 mod transport;
 
-pub use client::{ClientConfig, Credentials, DeleteOutcome, GoToClient, Observer, RetryPolicy};
+pub use client::{DeleteOutcome, GoToClient};
+pub use config::{
+    ClientConfig, Credentials, DEFAULT_API_BASE_URL, DEFAULT_TOKEN_URL, Observer, RetryPolicy,
+    WriteFence,
+};
 pub use error::Error;
 pub use models::*;
-
-/// Default REST base URL of the GoTo Meeting API v2.
-pub const DEFAULT_API_BASE_URL: &str = "https://api.getgo.com/G2M/rest/v2";
-/// Default OAuth token URL: the unified LogMeIn/GoTo issuer.
-pub const DEFAULT_TOKEN_URL: &str = "https://authentication.logmeininc.com/oauth/token";

@@ -1,6 +1,6 @@
 //! Bounded retries of idempotent calls: exponential backoff with jitter (backon), except
 //! that a 429's Retry-After replaces the backoff delay so the wait is at least what GoTo asked.
-use super::client::RetryPolicy;
+use super::config::RetryPolicy;
 use super::error::Error;
 use backon::{ExponentialBuilder, Retryable};
 use std::future::Future;

@@ -2,7 +2,8 @@
 //!
 //! Everything above this layer sees a [`Raw`] answer (any status) or an [`Error`] for a
 //! transport failure. Nothing here logs headers, so tokens and secrets never reach a log.
-use super::client::Observer;
+use super::config::Observer;
+use super::endpoint;
 use super::error::Error;
 use reqwest::{StatusCode, header::RETRY_AFTER};
 use serde::de::DeserializeOwned;
@@ -46,7 +47,10 @@ pub(crate) async fn send(
     let method = request.method().clone();
     let path = request.url().path().to_owned();
     let started = Instant::now();
-    let result = exchange(http, request).await;
+    let result = match endpoint::check("request URL", request.url()) {
+        Ok(()) => exchange(http, request).await,
+        Err(refused) => Err(refused),
+    };
     let elapsed = started.elapsed();
     let outcome = match &result {
         Ok(raw) => status_outcome(raw.status),
@@ -147,6 +151,20 @@ mod tests {
     fn garbage_retry_after_is_ignored() {
         assert_eq!(parse_retry_after("soon", now()), None);
         assert_eq!(parse_retry_after("-3", now()), None);
+    }
+
+    #[tokio::test]
+    async fn every_request_url_is_checked_before_sending() {
+        let http = reqwest::Client::new();
+        let request = http
+            .get("http://169.254.169.254/latest/meta-data")
+            .build()
+            .unwrap();
+        let result = send(&http, request, "get_organizer", None).await;
+        assert!(
+            matches!(&result, Err(Error::Config(m)) if m.starts_with("request URL must use https")),
+            "{result:?}"
+        );
     }
 
     #[test]

@@ -1,9 +1,8 @@
 //! The OAuth token endpoint (`POST /oauth/token`): client credentials with HTTP Basic auth
 //! (form fields accepted too), expiring opaque access tokens, and rotating refresh tokens.
 //! Neither the request body nor any token is ever logged.
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -15,7 +14,6 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::json;
 use tokio::time::Instant;
 
-use super::keys::random_token;
 use super::world::Sim;
 
 /// Scopes an admin client-credentials token may carry (goto-api.md).
@@ -26,42 +24,6 @@ const SCOPES: [&str; 5] = [
     "collab:meeting:read",
     "collab:meeting:manage",
 ];
-
-/// Live access tokens (with their expiry) and refresh tokens.
-#[derive(Default)]
-pub(crate) struct TokenStore {
-    access: HashMap<String, Instant>,
-    refresh: HashSet<String>,
-}
-
-impl std::fmt::Debug for TokenStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenStore")
-            .field("access", &self.access.len())
-            .field("refresh", &self.refresh.len())
-            .finish()
-    }
-}
-
-impl TokenStore {
-    fn issue(&mut self, ttl: Duration, now: Instant) -> (String, String) {
-        self.access.retain(|_, expiry| *expiry > now);
-        let (access, refresh) = (random_token(), random_token());
-        self.access.insert(access.clone(), now + ttl);
-        self.refresh.insert(refresh.clone());
-        (access, refresh)
-    }
-
-    /// Whether `token` is a live access token at `now`.
-    pub(crate) fn is_valid(&self, token: &str, now: Instant) -> bool {
-        self.access.get(token).is_some_and(|expiry| *expiry > now)
-    }
-
-    /// Every access token stops working (refresh tokens keep working).
-    pub(crate) fn expire_all(&mut self) {
-        self.access.clear();
-    }
-}
 
 /// The bearer token of a request, if it has one.
 pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -120,7 +82,7 @@ fn grant(sim: &Sim, headers: &HeaderMap, body: &[u8]) -> Result<Response, OAuthE
             let given = form
                 .get("refresh_token")
                 .ok_or_else(|| OAuthError::request("refresh_token is required"))?;
-            if !world.tokens.refresh.remove(given) {
+            if !world.tokens.redeem_refresh(given) {
                 return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant"));
             }
         }
@@ -237,26 +199,6 @@ impl IntoResponse for OAuthError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tokens_expire() {
-        let t0 = Instant::now();
-        let mut store = TokenStore::default();
-        let (access, _) = store.issue(Duration::from_secs(10), t0);
-        assert!(store.is_valid(&access, t0 + Duration::from_secs(9)));
-        assert!(!store.is_valid(&access, t0 + Duration::from_secs(10)));
-        assert!(!store.is_valid("other", t0));
-        store.expire_all();
-        assert!(!store.is_valid(&access, t0));
-    }
-
-    #[test]
-    fn debug_shows_no_token() {
-        let mut store = TokenStore::default();
-        let (access, refresh) = store.issue(Duration::from_secs(10), Instant::now());
-        let debug = format!("{store:?}");
-        assert!(!debug.contains(&access) && !debug.contains(&refresh));
-    }
 
     #[test]
     fn bearer_header() {

@@ -15,6 +15,7 @@
 //! | `PUT /_sim/seats` | `{"seats": N}` or `{"seats": null}` (unlimited) |
 //! | `PUT /_sim/rate-limit` | `{"requestsPerSecond": R}` or `null` (unlimited) |
 //! | `POST /_sim/tokens/expire` | every access token stops working |
+//! | `POST /_sim/notify` | send a signed push notification: `{"url", "key", "organizerKey"}` → `{"status"}` (the receiver's answer) |
 use std::sync::Arc;
 
 use axum::extract::rejection::JsonRejection;
@@ -52,6 +53,7 @@ pub(crate) fn routes() -> Router<Arc<Sim>> {
         .route("/seats", put(put_seats))
         .route("/rate-limit", put(put_rate_limit))
         .route("/tokens/expire", post(expire_tokens))
+        .route("/notify", post(notify))
         .fallback(|| async { ApiError::not_found("no such /_sim/ endpoint") })
 }
 
@@ -238,4 +240,15 @@ async fn put_rate_limit(
 async fn expire_tokens(State(sim): State<Arc<Sim>>) -> StatusCode {
     sim.world().tokens.expire_all();
     StatusCode::NO_CONTENT
+}
+
+async fn notify(
+    State(sim): State<Arc<Sim>>,
+    request: Result<Json<super::notify::NotifyRequest>, JsonRejection>,
+) -> Reply {
+    let request = body(request)?;
+    let status = super::notify::send(&sim.account_key, &request)
+        .await
+        .map_err(ApiError::bad_request)?;
+    Ok(Json(json!({ "status": status })).into_response())
 }

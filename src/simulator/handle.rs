@@ -54,6 +54,11 @@ impl SimHandle {
         format!("http://{}{API_PREFIX}", self.inner.addr)
     }
 
+    /// Sends a signed push notification (see `notify.rs`); returns the receiver's HTTP status.
+    pub async fn notify(&self, request: &super::notify::NotifyRequest) -> Result<u16, String> {
+        super::notify::send(&self.sim().account_key, request).await
+    }
+
     /// The token URL, e.g. `http://127.0.0.1:PORT/oauth/token`.
     pub fn token_url(&self) -> String {
         format!("http://{}{TOKEN_PATH}", self.inner.addr)

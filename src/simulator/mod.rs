@@ -47,8 +47,10 @@ mod keys;
 mod limits;
 mod meetings;
 mod model;
+mod notify;
 mod paging;
 mod reply;
+mod tokens;
 mod world;
 
 #[cfg(test)]
@@ -60,6 +62,7 @@ pub use model::{
     CancelledMeeting, CancelledVia, OrganizerStatus, RecordedRequest, Seed, SeedMeeting,
     SeedOrganizer, SeedSession, SimAttendee, SimMeeting, SimOrganizer, SimSession,
 };
+pub use notify::NotifyRequest;
 
 /// How to start a simulator.
 #[derive(Clone)]

@@ -9,12 +9,12 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::time::Instant;
 
 use super::SimConfig;
-use super::auth::TokenStore;
 use super::directory::Directory;
 use super::faults::Faults;
 use super::limits::RateLimiter;
 use super::model::RecordedRequest;
 use super::paging::PageTokens;
+use super::tokens::TokenStore;
 
 /// How many requests the log keeps (the oldest are dropped first).
 const LOG_CAPACITY: usize = 100_000;

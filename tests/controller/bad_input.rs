@@ -169,7 +169,22 @@ async fn bad_values_the_schema_cannot_see_become_conditions_without_writes() {
         .await
         .expect("apply");
 
+    // An endpoint a tenant may not point the operator at: plain http to a non-loopback host.
+    env.apply_account(
+        "plainhttp",
+        json!({"apiBaseUrl": "http://api.example.com/G2M/rest/v2"}),
+    )
+    .await;
+    env.apply_organizer("plain-http", json!({"accountRef": {"name": "plainhttp"}}))
+        .await
+        .expect("apply");
+
     expect_reason(&env, "tz", "InvalidSpec", "IANA").await;
+    expect_reason(&env, "plain-http", "AccountNotReady", "must use https").await;
+    let message = env
+        .wait_account("plainhttp", "False", "GoToUnavailable")
+        .await;
+    assert!(message.contains("apiBaseUrl must use https"), "{message}");
     expect_reason(&env, "key-letters", "InvalidSpec", "digits").await;
     expect_reason(&env, "key-unknown", "InvalidSpec", "does not exist").await;
     expect_reason(&env, "no-account", "AccountNotFound", "missing").await;

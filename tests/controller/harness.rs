@@ -26,6 +26,8 @@ pub struct OperatorOptions {
     pub resync_seconds: u64,
     pub reaudit_seconds: u64,
     pub slow_requeue_seconds: u64,
+    /// More flags for `goto-operator run` (e.g. `--webhook-bind`).
+    pub extra_args: Vec<String>,
 }
 
 impl Default for OperatorOptions {
@@ -34,6 +36,7 @@ impl Default for OperatorOptions {
             resync_seconds: 600,
             reaudit_seconds: 1,
             slow_requeue_seconds: 2,
+            extra_args: Vec::new(),
         }
     }
 }
@@ -502,6 +505,24 @@ pub mod operator {
         )
     }
 
+    /// Like [`start_elected`], reaching the apiserver through `kubeconfig` (e.g. a proxy's).
+    pub fn start_elected_via(
+        kubeconfig: &std::path::Path,
+        namespace: &str,
+        identity: &str,
+    ) -> Operator {
+        let kubeconfig = kubeconfig.to_str().expect("kubeconfig path is UTF-8");
+        let args = [
+            "--leader-election",
+            "true",
+            "--lease-namespace",
+            namespace,
+            "--identity",
+            identity,
+        ];
+        Operator::start(kubeconfig, namespace, &args)
+    }
+
     fn spawn(
         kubeconfig_env: &str,
         namespace: &str,
@@ -520,6 +541,7 @@ pub mod operator {
         ];
         let args: Vec<&str> = timing
             .iter()
+            .chain(&options.extra_args)
             .map(String::as_str)
             .chain(extra.iter().copied())
             .collect();

@@ -9,7 +9,12 @@ mod operator;
 
 mod bad_input;
 mod deletion;
+mod export;
+mod leader;
 mod lifecycle;
+mod namespace_deletion;
 mod policies;
+mod proxy;
 mod resilience;
 mod safety;
+mod webhook;

@@ -15,16 +15,16 @@ pub struct Operator {
 
 impl Operator {
     /// `goto-operator run --namespace <namespace> <extra...>` with this kubeconfig, its metrics
-    /// server on a free loopback port.
+    /// server on a free loopback port unless `extra` names one.
     pub fn start(kubeconfig: &str, namespace: &str, extra: &[&str]) -> Self {
+        let metrics: &[&str] = if extra.contains(&"--metrics-bind") {
+            &[]
+        } else {
+            &["--metrics-bind", "127.0.0.1:0"]
+        };
         let mut child = Command::new(env!("CARGO_BIN_EXE_goto-operator"))
-            .args([
-                "run",
-                "--namespace",
-                namespace,
-                "--metrics-bind",
-                "127.0.0.1:0",
-            ])
+            .args(["run", "--namespace", namespace])
+            .args(metrics)
             .args(extra)
             .env("KUBECONFIG", kubeconfig)
             .env(
@@ -75,6 +75,21 @@ impl Operator {
                 }
                 _ => tokio::time::sleep(Duration::from_millis(50)).await,
             }
+        }
+    }
+
+    /// Waits up to `within` for the process to exit on its own; its exit status, or `None` if it
+    /// is still running then.
+    pub async fn exit_within(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if std::time::Instant::now() > deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 

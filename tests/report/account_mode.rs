@@ -42,6 +42,7 @@ async fn create_account(kube: &kube::Client, ns: &str, name: &str, secret: &str,
         api_base_url: world.sim.base_url(),
         token_url: world.sim.token_url(),
         requests_per_second: 50,
+        webhook: None,
     };
     Api::<GoToAccount>::namespaced(kube.clone(), ns)
         .create(&PostParams::default(), &GoToAccount::new(name, spec))

@@ -63,8 +63,10 @@ What the controllers need in the namespaces they watch, and nothing more. Each v
 - the two kinds: list/watch (informers), get (re-read before reporting a failure), patch
   (add/remove the goto-operator.dev/cleanup finalizer);
 - their status: patch (server-side apply of the status subresource);
-- Secrets: get (the one a GoToAccount names), list/watch (metadata-only watch, so that a changed
-  Secret re-checks its accounts at once);
+- Secrets: get (the one a GoToAccount names; its data is read by nothing else), list/watch
+  (metadata-only watch, so that a changed Secret re-checks its accounts at once; RBAC cannot grant
+  metadata without contents), patch (the goto-operator.dev/credentials-in-use finalizer that keeps
+  a referenced Secret until its account's organizers are finalized);
 - events.k8s.io Events: create/patch (kube-runtime's recorder; patch aggregates repeats).
 */}}
 {{- define "goto-operator.rules" -}}
@@ -76,7 +78,7 @@ What the controllers need in the namespaces they watch, and nothing more. Each v
   verbs: [patch]
 - apiGroups: [""]
   resources: [secrets]
-  verbs: [get, list, watch]
+  verbs: [get, list, watch, patch]
 - apiGroups: [events.k8s.io]
   resources: [events]
   verbs: [create, patch]

@@ -5,9 +5,12 @@
 //! gets `OwnedElsewhere`, never writes to GoTo, and its deletion touches nothing.
 //!
 //! A claim is keyed by the GoTo account key (not the GoToAccount object): an object's account
-//! key is its `status.accountKey`, else the `spec.accountKey` of its GoToAccount.
+//! key is its `status.accountKey`, else the `spec.accountKey` of its GoToAccount. The same
+//! keys answer `goto-operator export`'s "is this organizer claimed" (`controller::ownership`);
+//! this module adds who, of several claimants, owns it.
 use kube::ResourceExt;
 
+use crate::controller::ownership::normalize_email;
 use crate::crd::GoToOrganizer;
 
 /// What an object claims in GoTo.
@@ -27,7 +30,7 @@ impl ClaimKeys {
         ClaimKeys {
             account: account.to_string(),
             organizer: obj.claimed_organizer_key().map(str::to_string),
-            email: normalise_email(&obj.spec.email),
+            email: normalize_email(&obj.spec.email),
         }
     }
 
@@ -64,11 +67,6 @@ pub fn owner_elsewhere<'a>(
         .map(rank)
         .min()
         .map(|(_, _, namespace, name)| format!("{namespace}/{name}"))
-}
-
-/// GoTo matches login ids case-insensitively.
-pub fn normalise_email(email: &str) -> String {
-    email.trim().to_lowercase()
 }
 
 type Rank = (Option<jiff::Timestamp>, bool, String, String);

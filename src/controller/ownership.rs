@@ -1,0 +1,189 @@
+//! Which GoTo organizers the cluster's GoToOrganizers claim, whatever their namespace.
+//!
+//! An object claims a GoTo organizer when it names the same GoTo account (by the account *key*,
+//! not the GoToAccount object: two namespaces may point at one GoTo account) and either the same
+//! organizer key (recorded in `status.organizerKey`, else the organizer-key annotation) or the
+//! same email, compared normalised (trimmed, lower case), as GoTo compares logins.
+//!
+//! This is the one answer to "is this organizer claimed" for every caller that needs it:
+//! `goto-operator export` (which writes manifests only for unclaimed organizers) and the seat
+//! inventory. It is pure, so it is tested without a cluster.
+use std::collections::HashMap;
+
+use kube::ResourceExt;
+
+use crate::crd::{GoToAccount, GoToOrganizer};
+
+/// A login as GoTo compares it: trimmed and lower case.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// What one GoToOrganizer claims.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claim {
+    /// `namespace/name` of the claiming object.
+    pub object: String,
+    /// The GoTo account key the object's organizer lives in.
+    pub account_key: String,
+    /// The organizer key the object stands for, when it has one.
+    pub organizer_key: Option<String>,
+    /// The object's email, normalised.
+    pub email: String,
+}
+
+impl Claim {
+    /// The claim of `obj`. Its GoTo account is `status.accountKey` when the operator recorded
+    /// one, else `account_key` (the key of the GoToAccount its `accountRef` names); `None` when
+    /// neither is known, since such an object cannot be said to claim anything yet.
+    pub fn of(obj: &GoToOrganizer, account_key: Option<&str>) -> Option<Claim> {
+        let recorded = obj.status.as_ref().and_then(|s| s.account_key.as_deref());
+        let account_key = recorded.or(account_key)?.to_string();
+        Some(Claim {
+            object: format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any()),
+            account_key,
+            organizer_key: obj.claimed_organizer_key().map(str::to_string),
+            email: normalize_email(&obj.spec.email),
+        })
+    }
+
+    /// Whether this claim covers the organizer `organizer_key` / `email` of account `account_key`.
+    pub fn covers(&self, account_key: &str, organizer_key: &str, email: &str) -> bool {
+        self.account_key == account_key
+            && (self.organizer_key.as_deref() == Some(organizer_key)
+                || self.email == normalize_email(email))
+    }
+}
+
+/// The claims of every object in `organizers`, their accounts resolved through `accounts`
+/// (an object whose GoToAccount is missing and that recorded no account key claims nothing).
+pub fn claims(organizers: &[GoToOrganizer], accounts: &[GoToAccount]) -> Vec<Claim> {
+    let keys: HashMap<(String, String), &str> = accounts
+        .iter()
+        .map(|a| {
+            (
+                (a.namespace().unwrap_or_default(), a.name_any()),
+                a.spec.account_key.as_str(),
+            )
+        })
+        .collect();
+    organizers
+        .iter()
+        .filter_map(|o| {
+            let key = keys
+                .get(&(
+                    o.namespace().unwrap_or_default(),
+                    o.spec.account_ref.name.clone(),
+                ))
+                .copied();
+            Claim::of(o, key)
+        })
+        .collect()
+}
+
+/// The claim covering the organizer, if any object claims it.
+pub fn claimant<'a>(
+    claims: &'a [Claim],
+    account_key: &str,
+    organizer_key: &str,
+    email: &str,
+) -> Option<&'a Claim> {
+    claims
+        .iter()
+        .find(|c| c.covers(account_key, organizer_key, email))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn organizer(ns: &str, name: &str, account: &str, email: &str) -> GoToOrganizer {
+        serde_json::from_value(json!({
+            "apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToOrganizer",
+            "metadata": {"name": name, "namespace": ns},
+            "spec": {"accountRef": {"name": account}, "email": email, "firstName": "A", "lastName": "B"},
+        }))
+        .expect("organizer")
+    }
+
+    fn account(ns: &str, name: &str, key: &str) -> GoToAccount {
+        serde_json::from_value(json!({
+            "apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToAccount",
+            "metadata": {"name": name, "namespace": ns},
+            "spec": {"accountKey": key, "credentialsSecretRef": {"name": "s"}},
+        }))
+        .expect("account")
+    }
+
+    fn with_key(mut o: GoToOrganizer, account_key: &str, key: &str) -> GoToOrganizer {
+        o.status = Some(crate::crd::GoToOrganizerStatus {
+            organizer_key: Some(key.into()),
+            account_key: Some(account_key.into()),
+            ..Default::default()
+        });
+        o
+    }
+
+    #[test]
+    fn email_claims_ignore_case_and_surrounding_space() {
+        let all = claims(
+            &[organizer("it", "jane", "acme", " Jane.Doe@Example.com")],
+            &[account("it", "acme", "42")],
+        );
+        assert_eq!(
+            claimant(&all, "42", "7", "jane.doe@example.COM").map(|c| c.object.as_str()),
+            Some("it/jane")
+        );
+        assert!(claimant(&all, "42", "7", "sam@example.com").is_none());
+    }
+
+    #[test]
+    fn claims_span_namespaces_through_the_account_key() {
+        let all = claims(
+            &[organizer("sales", "jane", "goto", "jane@example.com")],
+            &[account("sales", "goto", "42"), account("it", "acme", "42")],
+        );
+        assert!(claimant(&all, "42", "7", "jane@example.com").is_some());
+        assert!(
+            claimant(&all, "43", "7", "jane@example.com").is_none(),
+            "another GoTo account is another person"
+        );
+    }
+
+    #[test]
+    fn a_recorded_key_claims_under_another_email_and_the_annotation_too() {
+        let recorded = with_key(
+            organizer("it", "jane", "acme", "old@example.com"),
+            "42",
+            "7",
+        );
+        let mut annotated = organizer("it", "sam", "acme", "sam@example.com");
+        annotated.metadata.annotations = Some(
+            [(
+                crate::crd::organizer::ORGANIZER_KEY_ANNOTATION.to_string(),
+                "8".to_string(),
+            )]
+            .into(),
+        );
+        let all = claims(&[recorded, annotated], &[account("it", "acme", "42")]);
+        assert!(claimant(&all, "42", "7", "renamed@example.com").is_some());
+        assert!(claimant(&all, "42", "8", "other@example.com").is_some());
+        assert!(claimant(&all, "42", "9", "other@example.com").is_none());
+    }
+
+    #[test]
+    fn the_recorded_account_key_wins_and_an_unknown_account_claims_nothing() {
+        // The GoToAccount was re-pointed at another GoTo account after the object recorded its own.
+        let recorded = with_key(
+            organizer("it", "jane", "acme", "jane@example.com"),
+            "41",
+            "7",
+        );
+        let orphan = organizer("it", "sam", "gone", "sam@example.com");
+        let all = claims(&[recorded, orphan], &[account("it", "acme", "42")]);
+        assert!(claimant(&all, "41", "7", "jane@example.com").is_some());
+        assert!(claimant(&all, "42", "1", "jane@example.com").is_none());
+        assert!(claimant(&all, "42", "2", "sam@example.com").is_none());
+    }
+}

@@ -1,0 +1,141 @@
+//! The modules of `src/goto` and `src/simulator` import each other in one direction only.
+//!
+//! A circle (auth needs client's types, client needs auth) means neither layer can be read,
+//! tested or changed alone; the shared types live in a module below both instead
+//! (`goto/config.rs`, `simulator/tokens.rs`). This reads the `super::` paths of every
+//! module (its test module excluded) and fails naming the first circle it finds.
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::Path;
+
+/// Sibling modules each module of `dir` names through `super::`.
+fn imports(dir: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let mut modules = BTreeMap::new();
+    for entry in fs::read_dir(&root).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        if path.extension().is_some_and(|e| e == "rs") && name != "mod" && name != "tests" {
+            let text = fs::read_to_string(&path).unwrap();
+            let code = text
+                .split("#[cfg(test)]")
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            modules.insert(name, code);
+        }
+    }
+    let names: BTreeSet<String> = modules.keys().cloned().collect();
+    modules
+        .iter()
+        .map(|(name, code)| {
+            let used = referenced(code)
+                .into_iter()
+                .filter(|used| used != name && names.contains(used))
+                .collect();
+            (name.clone(), used)
+        })
+        .collect()
+}
+
+/// First path segments after `super::`, including each item of `use super::{a, b::C}`.
+fn referenced(code: &str) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for (at, _) in code.match_indices("super::") {
+        let rest = &code[at + "super::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let mut depth = 0usize;
+            let mut item = String::new();
+            let mut start_of_item = true;
+            for c in group.chars() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => break,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        if !item.is_empty() {
+                            found.insert(std::mem::take(&mut item));
+                        }
+                        start_of_item = true;
+                    }
+                    c if start_of_item && (c.is_alphanumeric() || c == '_') => item.push(c),
+                    _ if start_of_item && !item.is_empty() => {
+                        found.insert(std::mem::take(&mut item));
+                        start_of_item = false;
+                    }
+                    _ => {}
+                }
+            }
+            if !item.is_empty() {
+                found.insert(item);
+            }
+        } else {
+            let ident: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            found.insert(ident);
+        }
+    }
+    found
+}
+
+/// A circle through `graph`, as the list of modules walked, if there is one.
+fn circle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|n| n == node) {
+            let mut found = path[at..].to_vec();
+            found.push(node.to_owned());
+            return Some(found);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node.to_owned());
+        for next in graph.get(node).into_iter().flatten() {
+            if let Some(found) = visit(next, graph, path, done) {
+                return Some(found);
+            }
+        }
+        path.pop();
+        done.insert(node.to_owned());
+        None
+    }
+    let mut done = BTreeSet::new();
+    graph
+        .keys()
+        .find_map(|node| visit(node, graph, &mut Vec::new(), &mut done))
+}
+
+#[test]
+fn the_reader_sees_grouped_and_inline_paths() {
+    let code = "use super::a::X;\nuse super::{b::{Y, Z}, c, d::W};\nlet _ = super::e::f();";
+    let found: Vec<String> = referenced(code).into_iter().collect();
+    assert_eq!(found, ["a", "b", "c", "d", "e"]);
+    let mut graph = BTreeMap::new();
+    graph.insert("x".to_owned(), BTreeSet::from(["y".to_owned()]));
+    graph.insert("y".to_owned(), BTreeSet::from(["x".to_owned()]));
+    assert_eq!(
+        circle(&graph),
+        Some(vec!["x".into(), "y".into(), "x".into()])
+    );
+}
+
+#[test]
+fn the_goto_client_has_no_import_circle() {
+    let graph = imports("src/goto");
+    assert!(graph.contains_key("client") && graph["client"].contains("auth"));
+    assert_eq!(circle(&graph), None, "imports: {graph:#?}");
+}
+
+#[test]
+fn the_simulator_has_no_import_circle() {
+    let graph = imports("src/simulator");
+    assert!(graph.contains_key("world") && graph["world"].contains("tokens"));
+    assert_eq!(circle(&graph), None, "imports: {graph:#?}");
+}
