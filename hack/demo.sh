@@ -150,6 +150,40 @@ k -n "$NS" get gotoorganizer sam-taylor \
   -o jsonpath='{range .status.conditions[?(@.type=="Ready")]}  Ready={.status} reason={.reason}: {.message}{"\n"}{end}'
 k -n "$NS" get gotoorganizer sam-taylor -o jsonpath='  status.meetingAudit: {.status.meetingAudit.upcomingMeetingCount} upcoming meeting(s), audited at {.status.meetingAudit.auditedAt}{"\n"}{range .status.meetingAudit.upcomingMeetings[*]}    - {.startTime}  {.subject}  (meetingId {.meetingId}){"\n"}{end}'
 
+# --- day-2 operations (issue 13): export -> apply -> plan -> scheduled suspension ----------------
+# Kept as one block so other edits of this script do not collide with it.
+day2_writes() { # API writes the simulator received so far (token requests excluded)
+  curl -fsS "http://$SIM_ADDR/_sim/requests" |
+    grep -o '"method":"[A-Z]*","path":"/G2M[^"]*"' | grep -vc '"method":"GET"' || true
+}
+
+step "day 2: two people were given seats by hand in GoTo, outside Kubernetes"
+for person in '{"email":"alex.kim@example.com","firstName":"Alex","lastName":"Kim","locale":"en_GB","timeZone":"Europe/London"}' \
+  '{"email":"morgan.diaz@example.com","firstName":"Morgan","lastName":"Diaz","status":"SUSPENDED"}'; do
+  curl -fsS -X POST "http://$SIM_ADDR/_sim/organizers" -H 'content-type: application/json' -d "$person"
+  echo
+done
+
+step "goto-operator export --namespace $NS --account acme -o $DEMO_DIR/imported (reads GoTo and the cluster, writes neither)"
+rm -rf "$DEMO_DIR/imported"
+"$BIN" export --namespace "$NS" --account acme -o "$DEMO_DIR/imported" || fail "export failed"
+ls "$DEMO_DIR/imported"
+echo "--- $DEMO_DIR/imported/alex-kim.yaml"
+cat "$DEMO_DIR/imported/alex-kim.yaml"
+
+step "applying the exported manifests: the account is imported without a single GoTo write"
+before=$(day2_writes)
+k -n "$NS" apply -f "$DEMO_DIR/imported"
+k -n "$NS" wait --for=condition=Ready --timeout="$WAIT" gotoorganizer/alex-kim gotoorganizer/morgan-diaz ||
+  fail "the imported organizers did not become Ready"
+k -n "$NS" get gotoorganizers alex-kim morgan-diaz -o wide
+after=$(day2_writes)
+echo "GoTo writes during the import: $((after - before))"
+[ "$after" = "$before" ] || fail "the import wrote to GoTo"
+echo "exporting again finds nothing left to import:"
+"$BIN" export --namespace "$NS" --account acme
+# --- end of the day-2 block ----------------------------------------------------------------------
+
 step "kubectl get gotoorganizers -A"
 k get gotoorganizers -A -o wide
 

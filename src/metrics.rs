@@ -1,5 +1,8 @@
 //! Prometheus metrics. Every label value is a fixed `&'static str` (never built from user input
-//! or error text), so cardinality stays bounded and no secret can leak into a label.
+//! or error text), so cardinality stays bounded and no secret can leak into a label; the only
+//! exceptions are the `namespace` and `account` labels of the per-account families
+//! (`goto_operator_organizers`, `goto_operator_seats`), bounded by the GoToAccounts that exist,
+//! and the condition `reason`, one of the operator's own stable strings.
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -33,6 +36,26 @@ struct OperationLabels {
     operation: &'static str,
 }
 
+/// Labels of `goto_operator_organizers`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
+pub struct OrganizerLabels {
+    /// The objects' namespace.
+    pub namespace: String,
+    /// The GoToAccount they name.
+    pub account: String,
+    /// `True`, `False` or `Unknown` (no Ready condition yet).
+    pub ready: &'static str,
+    /// The Ready condition's reason (empty when there is none).
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SeatLabels {
+    namespace: String,
+    account: String,
+    kind: &'static str,
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ResultLabels {
     result: &'static str,
@@ -54,6 +77,9 @@ pub struct Metrics {
     deletions_blocked: Gauge,
     leader: Gauge,
     webhook_requests: Family<ResultLabels, Counter>,
+    organizers: Family<OrganizerLabels, Gauge>,
+    time_to_ready: Histogram,
+    seats: Family<SeatLabels, Gauge>,
 }
 
 fn duration_histogram() -> Histogram {
@@ -115,6 +141,24 @@ impl Default for Metrics {
             "Push notifications received, by result (accepted, unmatched, bad_signature, too_large, unknown_account, rate_limited, bad_request, not_leader, error)",
             webhook_requests.clone(),
         );
+        let organizers = Family::<OrganizerLabels, Gauge>::default();
+        registry.register(
+            "organizers",
+            "GoToOrganizers by namespace, account, Ready status and reason",
+            organizers.clone(),
+        );
+        let time_to_ready = Histogram::new(exponential_buckets(1.0, 2.0, 14));
+        registry.register(
+            "time_to_ready_seconds",
+            "Time from a GoToOrganizer's creation to its first Ready=True",
+            time_to_ready.clone(),
+        );
+        let seats = Family::<SeatLabels, Gauge>::default();
+        registry.register(
+            "seats",
+            "Seat inventory of each GoToAccount (kind: in_goto, managed, unmanaged, suspended, waiting_for_seat)",
+            seats.clone(),
+        );
         Self {
             registry,
             reconciliations,
@@ -125,6 +169,9 @@ impl Default for Metrics {
             deletions_blocked,
             leader,
             webhook_requests,
+            organizers,
+            time_to_ready,
+            seats,
         }
     }
 }
@@ -159,6 +206,49 @@ impl Metrics {
             .inc();
     }
 
+    /// Replaces the organizer counts: series in `previous` but not in `current` are removed.
+    pub fn set_organizers(
+        &self,
+        previous: &std::collections::BTreeMap<OrganizerLabels, i64>,
+        current: &std::collections::BTreeMap<OrganizerLabels, i64>,
+    ) {
+        for labels in previous.keys().filter(|l| !current.contains_key(*l)) {
+            self.organizers.remove(labels);
+        }
+        for (labels, count) in current {
+            self.organizers.get_or_create(labels).set(*count);
+        }
+    }
+
+    /// Observes one object's time from creation to its first Ready.
+    pub fn time_to_ready(&self, seconds: f64) {
+        self.time_to_ready.observe(seconds);
+    }
+
+    /// Sets one account's seat inventory (`kind` as in [`SEAT_KINDS`]).
+    pub fn set_seats(&self, namespace: &str, account: &str, kinds: &[(&'static str, i64)]) {
+        for (kind, value) in kinds {
+            self.seats
+                .get_or_create(&SeatLabels {
+                    namespace: namespace.to_string(),
+                    account: account.to_string(),
+                    kind,
+                })
+                .set(*value);
+        }
+    }
+
+    /// Drops the seat inventory of a deleted account.
+    pub fn forget_seats(&self, namespace: &str, account: &str) {
+        for kind in SEAT_KINDS {
+            self.seats.remove(&SeatLabels {
+                namespace: namespace.to_string(),
+                account: account.to_string(),
+                kind,
+            });
+        }
+    }
+
     /// Records whether this replica leads.
     pub fn set_leader(&self, leader: bool) {
         self.leader.set(i64::from(leader));
@@ -172,6 +262,15 @@ impl Metrics {
         out
     }
 }
+
+/// The `kind` label values of `goto_operator_seats`.
+pub const SEAT_KINDS: [&str; 5] = [
+    "in_goto",
+    "managed",
+    "unmanaged",
+    "suspended",
+    "waiting_for_seat",
+];
 
 impl goto::Observer for Metrics {
     fn request(&self, operation: &'static str, outcome: &'static str, elapsed: Duration) {
@@ -190,6 +289,24 @@ mod tests {
     use crate::goto::Observer;
 
     #[test]
+    fn organizer_series_that_disappear_are_removed() {
+        let m = Metrics::default();
+        let labels = |reason: &str| OrganizerLabels {
+            namespace: "it".into(),
+            account: "acme".into(),
+            ready: "False",
+            reason: reason.into(),
+        };
+        let before: std::collections::BTreeMap<_, _> = [(labels("SeatUnavailable"), 1)].into();
+        m.set_organizers(&std::collections::BTreeMap::new(), &before);
+        let after: std::collections::BTreeMap<_, _> = [(labels("GoToUnavailable"), 1)].into();
+        m.set_organizers(&before, &after);
+        let text = m.encode();
+        assert!(!text.contains("SeatUnavailable"), "{text}");
+        assert!(text.contains("GoToUnavailable"), "{text}");
+    }
+
+    #[test]
     fn exposition_names_every_family() {
         let m = Metrics::default();
         m.reconciled("organizer", "ok", Duration::from_millis(12));
@@ -197,6 +314,17 @@ mod tests {
         m.goto_write("create");
         m.set_leader(true);
         m.webhook_request("bad_signature");
+        let labels = OrganizerLabels {
+            namespace: "it".into(),
+            account: "acme".into(),
+            ready: "True",
+            reason: "Reconciled".into(),
+        };
+        let mut counts = std::collections::BTreeMap::new();
+        counts.insert(labels.clone(), 3);
+        m.set_organizers(&std::collections::BTreeMap::new(), &counts);
+        m.time_to_ready(4.2);
+        m.set_seats("it", "acme", &[("in_goto", 7)]);
         let text = m.encode();
         for name in [
             "goto_operator_reconciliations_total{controller=\"organizer\",result=\"ok\"} 1",
@@ -206,6 +334,9 @@ mod tests {
             "goto_operator_leader 1",
             "goto_operator_deletions_blocked 0",
             "goto_operator_webhook_requests_total{result=\"bad_signature\"} 1",
+            "goto_operator_organizers{namespace=\"it\",account=\"acme\",ready=\"True\",reason=\"Reconciled\"} 3",
+            "goto_operator_time_to_ready_seconds_count 1",
+            "goto_operator_seats{namespace=\"it\",account=\"acme\",kind=\"in_goto\"} 7",
         ] {
             assert!(text.contains(name), "missing {name} in\n{text}");
         }

@@ -101,6 +101,14 @@ fn every_metric_named_is_exported() {
     m.deletion_blocked(0);
     m.set_leader(false);
     m.webhook_request("accepted");
+    let labels = goto_operator::metrics::OrganizerLabels {
+        namespace: "it".into(),
+        account: "acme".into(),
+        ready: "True",
+        reason: "Reconciled".into(),
+    };
+    m.set_organizers(&Default::default(), &[(labels, 1)].into());
+    m.time_to_ready(1.0);
     let exposition = m.encode();
     let exported: BTreeSet<&str> = exposition
         .lines()

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod context;
 pub mod credentials;
 pub mod error;
+pub mod gauges;
 mod leader;
 pub mod organizer;
 pub mod ownership;
@@ -98,6 +99,7 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
     );
     ctx.accounts.set_write_fence(fence.as_write_fence());
     let ctx = Arc::new(ctx);
+    let gauges = tokio::spawn(gauges::run(ctx.organizers.clone(), ctx.metrics.clone()));
     tracing::info!(
         namespace = args.namespace.as_deref().unwrap_or("<all>"),
         "controllers starting"
@@ -140,6 +142,7 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         }
     };
     http.abort();
+    gauges.abort();
     if let Some((_, server)) = &webhooks {
         server.abort();
     }

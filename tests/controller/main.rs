@@ -12,6 +12,7 @@ mod deletion;
 mod export;
 mod leader;
 mod lifecycle;
+mod metrics;
 mod namespace_deletion;
 mod policies;
 mod proxy;

@@ -13,14 +13,14 @@ use crate::harness::{Env, OperatorOptions, organizer_key};
 
 const HMAC_KEY: &str = "whk-5d1c0ffee-not-a-real-key";
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port")
 }
 
-async fn metrics(port: u16) -> String {
+pub async fn metrics(port: u16) -> String {
     reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
         .await
         .expect("GET /metrics")

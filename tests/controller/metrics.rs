@@ -1,0 +1,87 @@
+//! The per-account metrics, scraped from the operator's /metrics while objects change state:
+//! `goto_operator_organizers` follows each object's Ready reason (a series that empties goes
+//! away) and `goto_operator_time_to_ready_seconds` counts each object's first Ready once.
+use std::time::Duration;
+
+use goto_operator::simulator::SimConfig;
+use serde_json::json;
+
+use crate::common;
+use crate::harness::{Env, OperatorOptions};
+use crate::webhook::{free_port, metrics};
+
+/// The value of the series `name{labels}`, if /metrics has it.
+fn value(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// Scrapes until `check` holds, or fails with the last scrape.
+async fn wait_metrics(env: &Env, port: u16, what: &str, check: impl Fn(&str) -> bool) -> String {
+    let deadline = tokio::time::Instant::now() + common::DEFAULT_TIMEOUT;
+    loop {
+        let text = metrics(port).await;
+        if check(&text) {
+            return text;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what} not reached; /metrics:\n{text}\noperator logs:\n{}",
+            env.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test]
+async fn organizers_by_reason_and_time_to_ready_follow_the_objects() {
+    let port = free_port();
+    let options = OperatorOptions {
+        extra_args: vec!["--metrics-bind".into(), format!("127.0.0.1:{port}")],
+        ..OperatorOptions::default()
+    };
+    let config = SimConfig {
+        seats: Some(1),
+        ..SimConfig::default()
+    };
+    let Some(env) = Env::start_with(config, options).await else {
+        return;
+    };
+    let ns = env.namespace().to_string();
+    let series = |ready: &str, reason: &str| {
+        format!(
+            "goto_operator_organizers{{namespace=\"{ns}\",account=\"acme\",ready=\"{ready}\",reason=\"{reason}\"}} "
+        )
+    };
+    let (reconciled, no_seat) = (
+        series("True", "Reconciled"),
+        series("False", "SeatUnavailable"),
+    );
+    env.apply_organizer("first", json!({}))
+        .await
+        .expect("apply");
+    env.wait_ready("first", "True", "Reconciled").await;
+    env.apply_organizer("second", json!({}))
+        .await
+        .expect("apply");
+    env.wait_ready("second", "False", "SeatUnavailable").await;
+    wait_metrics(&env, port, "one Ready, one without a seat", |t| {
+        value(t, &reconciled) == Some(1.0)
+            && value(t, &no_seat) == Some(1.0)
+            && value(t, "goto_operator_time_to_ready_seconds_count ") == Some(1.0)
+    })
+    .await;
+
+    env.sim.set_seats(None);
+    env.wait_ready("second", "True", "Reconciled").await;
+    let text = wait_metrics(&env, port, "both Ready", |t| {
+        value(t, &reconciled) == Some(2.0)
+            && value(t, "goto_operator_time_to_ready_seconds_count ") == Some(2.0)
+    })
+    .await;
+    assert_eq!(value(&text, &no_seat), None, "the emptied series is gone");
+    let sum = value(&text, "goto_operator_time_to_ready_seconds_sum ").expect("sum");
+    assert!(sum > 0.0 && sum < 120.0, "time to ready {sum} s");
+    env.finish().await;
+}
