@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 BIN := target/debug/goto-operator
 
-.PHONY: test fmt-check clippy crds crds-check unit-test tools envtest-up envtest-down build demo bench
+.PHONY: test fmt-check clippy crds crds-check unit-test tools envtest-up envtest-down build demo bench chaos
 
 ## test: fmt check, clippy -D warnings, CRD drift check, then every test against the simulator and a real kube-apiserver
 test: fmt-check clippy crds-check
@@ -45,6 +45,10 @@ envtest-down:
 ## demo: control plane + simulator + operator + examples; ARGS=--once exits after printing
 demo:
 	hack/demo.sh $(ARGS)
+
+## chaos: the soak of docs/reliability.md (faults, kill -9 x20, kube-apiserver restarts x3, 300 organizers); `make test` runs a CI-sized one
+chaos:
+	hack/chaos.sh
 
 ## bench: benchmarks, numbers recorded in docs/benchmarks.md
 bench:

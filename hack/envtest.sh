@@ -7,6 +7,8 @@
 #   hack/envtest.sh up      start (idempotent: if already up and healthy, do nothing)
 #   hack/envtest.sh down    stop exactly the processes `up` started (by pid) and remove their data
 #   hack/envtest.sh status  exit 0 when up and healthy
+#   hack/envtest.sh restart-apiserver  kill -9 the kube-apiserver and start it again on the same
+#                           port and etcd (state survives), as an outage would (used by `make chaos`)
 #
 # Everything lives in target/envtest/ (GOTO_ENVTEST_DIR overrides): admin.kubeconfig (user `admin`
 # in system:masters), operator.kubeconfig (user `operator`, no rights until RBAC grants them),
@@ -86,7 +88,7 @@ down() {
   # Logs stay for post-mortems; state, credentials and kubeconfigs go so nothing points at a dead
   # server.
   rm -rf "$DIR/etcd-data" "$DIR/pki" "$DIR"/*.kubeconfig "$DIR/tokens.csv" "$DIR/admin.token" \
-    "$DIR/apiserver.url"
+    "$DIR/apiserver.url" "$DIR/etcd.port"
 }
 
 # CA (CA:TRUE) plus a separate serving leaf (CA:FALSE): rustls refuses a CA certificate used as
@@ -179,7 +181,14 @@ start_once() {
     >"$DIR/etcd.log" 2>&1 </dev/null &
   echo $! >"$DIR/etcd.pid"
   wait_for etcd "healthy" etcd_healthy "$etcd_port" || return 1
+  echo "$etcd_port" >"$DIR/etcd.port"
+  : >"$DIR/kube-apiserver.log"
+  start_apiserver "$etcd_port" "$api_port"
+}
 
+start_apiserver() { # <etcd port> <api port>
+  local etcd_port=$1 api_port=$2 url
+  url="https://127.0.0.1:$api_port"
   # Flags as controller-runtime's envtest uses them. --advertise-address because machines with no
   # default route make the apiserver die guessing one; ServiceAccount admission is off because no
   # controller creates the default service accounts; priority-and-fairness off for a faster start.
@@ -199,9 +208,34 @@ start_once() {
     --enable-priority-and-fairness=false \
     --allow-privileged=true \
     --profiling=false \
-    >"$DIR/kube-apiserver.log" 2>&1 </dev/null &
+    >>"$DIR/kube-apiserver.log" 2>&1 </dev/null &
   echo $! >"$DIR/kube-apiserver.pid"
   wait_for kube-apiserver "ready (/readyz)" api_ready
+}
+
+# An outage of the API server alone: SIGKILL, then the same flags, port and etcd.
+restart_apiserver() {
+  local pid url
+  healthy || die "not up"
+  pid=$(live_pid kube-apiserver)
+  url=$(<"$DIR/apiserver.url")
+  kill -KILL "$pid" 2>/dev/null || true
+  # live_pid, not kill -0: an unreaped (zombie) apiserver has no command line left.
+  for _ in $(seq 1 100); do
+    live_pid kube-apiserver >/dev/null || break
+    sleep 0.05
+  done
+  rm -f "$DIR/kube-apiserver.pid"
+  say "killed kube-apiserver (pid $pid); starting it again"
+  # Its listening socket may outlive its command line for a moment: retry while the port is busy.
+  local attempt
+  for attempt in 1 2 3 4 5; do
+    if start_apiserver "$(<"$DIR/etcd.port")" "${url##*:}" 2>/dev/null; then
+      return 0
+    fi
+    sleep 1
+  done
+  die "kube-apiserver did not come back; see $DIR/kube-apiserver.log"
 }
 
 up() {
@@ -249,8 +283,9 @@ case "${1:-}" in
   up) up ;;
   down) down ;;
   status) healthy ;;
+  restart-apiserver) restart_apiserver ;;
   *)
-    echo "usage: $0 up|down|status" >&2
+    echo "usage: $0 up|down|status|restart-apiserver" >&2
     exit 2
     ;;
 esac

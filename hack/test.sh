@@ -41,3 +41,10 @@ export GOTO_TEST_HELM="$HELM_BIN"
 
 echo "==> cargo test --all-targets"
 ${CARGO:-cargo} test --all-targets "$@"
+
+# A full run (no arguments) ends with the CI-sized chaos run of tests/chaos.rs, which a plain
+# `cargo test` skips (ignored: minutes long). `make chaos` runs the full soak.
+if [ $# -eq 0 ]; then
+  echo "==> chaos, CI-sized (GOTO_CHAOS=ci; make chaos runs the full soak)"
+  GOTO_CHAOS=ci ${CARGO:-cargo} test --test chaos -- --ignored
+fi

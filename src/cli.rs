@@ -132,8 +132,9 @@ pub struct SimulateArgs {
     /// Paid organizer seats (default: unlimited).
     #[arg(long)]
     pub seats: Option<u32>,
-    /// Requests per second above which the simulator answers 429 with Retry-After.
-    #[arg(long)]
+    /// Most API requests admitted in any sliding one-second window; above it the simulator
+    /// answers 429 with Retry-After and counts requests that arrive before it ran out.
+    #[arg(long, visible_alias = "requests-per-second")]
     pub rate_limit: Option<f64>,
     /// Access-token lifetime in seconds.
     #[arg(long, default_value_t = 3600)]

@@ -1,8 +1,12 @@
 //! Prometheus metrics. Every label value is a fixed `&'static str` (never built from user input
 //! or error text), so cardinality stays bounded and no secret can leak into a label; the only
 //! exceptions are the `namespace` and `account` labels of the per-account families
-//! (`goto_operator_organizers`, `goto_operator_seats`), bounded by the GoToAccounts that exist,
+//! (`goto_operator_organizers`, `goto_operator_seats`, and the request-budget families
+//! `goto_operator_rate_limit_wait_seconds`, `goto_operator_rate_limited`,
+//! `goto_operator_effective_requests_per_second`), bounded by the GoToAccounts that exist,
 //! and the condition `reason`, one of the operator's own stable strings.
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -34,6 +38,13 @@ struct RequestLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OperationLabels {
     operation: &'static str,
+}
+
+/// One GoToAccount object.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AccountLabels {
+    namespace: String,
+    account: String,
 }
 
 /// Labels of `goto_operator_organizers`.
@@ -74,6 +85,9 @@ pub struct Metrics {
     goto_requests: Family<RequestLabels, Counter>,
     goto_request_duration: Family<OperationLabels, Histogram>,
     goto_writes: Family<ActionLabels, Counter>,
+    budget_wait: Family<AccountLabels, Histogram>,
+    rate_limited: Family<AccountLabels, Counter>,
+    effective_rate: Family<AccountLabels, Gauge<f64, AtomicU64>>,
     deletions_blocked: Gauge,
     leader: Gauge,
     webhook_requests: Family<ResultLabels, Counter>,
@@ -84,6 +98,11 @@ pub struct Metrics {
 
 fn duration_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.005, 2.0, 14))
+}
+
+/// Budget waits: from no wait at all (most requests) to the 5 s a call waits out at most.
+fn wait_histogram() -> Histogram {
+    Histogram::new([0.001, 0.01, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0])
 }
 
 impl Default for Metrics {
@@ -122,6 +141,26 @@ impl Default for Metrics {
             "goto_writes",
             "Writes the operator made to GoTo (create, update, suspend, resume, delete)",
             goto_writes.clone(),
+        );
+        let budget_wait = Family::<AccountLabels, Histogram>::new_with_constructor(
+            wait_histogram as fn() -> Histogram,
+        );
+        registry.register(
+            "rate_limit_wait_seconds",
+            "Time a GoTo request waited for its account's request budget (pacing and Retry-After)",
+            budget_wait.clone(),
+        );
+        let rate_limited = Family::<AccountLabels, Counter>::default();
+        registry.register(
+            "rate_limited",
+            "429 answers from GoTo, by GoToAccount",
+            rate_limited.clone(),
+        );
+        let effective_rate = Family::<AccountLabels, Gauge<f64, AtomicU64>>::default();
+        registry.register(
+            "effective_requests_per_second",
+            "The rate the account's request budget lets requests out at (requestsPerSecond, or less after 429s)",
+            effective_rate.clone(),
         );
         let deletions_blocked = Gauge::default();
         registry.register(
@@ -166,6 +205,9 @@ impl Default for Metrics {
             goto_requests,
             goto_request_duration,
             goto_writes,
+            budget_wait,
+            rate_limited,
+            effective_rate,
             deletions_blocked,
             leader,
             webhook_requests,
@@ -254,6 +296,29 @@ impl Metrics {
         self.leader.set(i64::from(leader));
     }
 
+    /// An observer for the GoTo client of the GoToAccount `namespace/account`: request metrics
+    /// as [`Metrics`] records them, plus the account's budget metrics.
+    pub fn for_account(self: &Arc<Self>, namespace: &str, account: &str) -> AccountObserver {
+        AccountObserver {
+            metrics: self.clone(),
+            labels: AccountLabels {
+                namespace: namespace.to_owned(),
+                account: account.to_owned(),
+            },
+        }
+    }
+
+    /// Drops the series of a deleted GoToAccount.
+    pub fn forget_account(&self, namespace: &str, account: &str) {
+        let labels = AccountLabels {
+            namespace: namespace.to_owned(),
+            account: account.to_owned(),
+        };
+        self.budget_wait.remove(&labels);
+        self.rate_limited.remove(&labels);
+        self.effective_rate.remove(&labels);
+    }
+
     /// The Prometheus text exposition of every metric.
     pub fn encode(&self) -> String {
         let mut out = String::new();
@@ -280,6 +345,37 @@ impl goto::Observer for Metrics {
         self.goto_request_duration
             .get_or_create(&OperationLabels { operation })
             .observe(elapsed.as_secs_f64());
+    }
+}
+
+/// The observer of one GoToAccount's client (see [`Metrics::for_account`]).
+pub struct AccountObserver {
+    metrics: Arc<Metrics>,
+    labels: AccountLabels,
+}
+
+impl goto::Observer for AccountObserver {
+    fn request(&self, operation: &'static str, outcome: &'static str, elapsed: Duration) {
+        goto::Observer::request(self.metrics.as_ref(), operation, outcome, elapsed);
+    }
+
+    fn budget_waited(&self, waited: Duration, effective_rate: f64) {
+        self.metrics
+            .budget_wait
+            .get_or_create(&self.labels)
+            .observe(waited.as_secs_f64());
+        self.metrics
+            .effective_rate
+            .get_or_create(&self.labels)
+            .set(effective_rate);
+    }
+
+    fn rate_limited(&self, effective_rate: f64) {
+        self.metrics.rate_limited.get_or_create(&self.labels).inc();
+        self.metrics
+            .effective_rate
+            .get_or_create(&self.labels)
+            .set(effective_rate);
     }
 }
 
@@ -325,6 +421,10 @@ mod tests {
         m.set_organizers(&std::collections::BTreeMap::new(), &counts);
         m.time_to_ready(4.2);
         m.set_seats("it", "acme", &[("in_goto", 7)]);
+        let m = Arc::new(m);
+        let account = m.for_account("team-a", "acme");
+        account.budget_waited(Duration::from_millis(150), 10.0);
+        account.rate_limited(5.0);
         let text = m.encode();
         for name in [
             "goto_operator_reconciliations_total{controller=\"organizer\",result=\"ok\"} 1",
@@ -333,6 +433,9 @@ mod tests {
             "goto_operator_goto_writes_total{action=\"create\"} 1",
             "goto_operator_leader 1",
             "goto_operator_deletions_blocked 0",
+            "goto_operator_rate_limit_wait_seconds_count{namespace=\"team-a\",account=\"acme\"} 1",
+            "goto_operator_rate_limited_total{namespace=\"team-a\",account=\"acme\"} 1",
+            "goto_operator_effective_requests_per_second{namespace=\"team-a\",account=\"acme\"} 5.0",
             "goto_operator_webhook_requests_total{result=\"bad_signature\"} 1",
             "goto_operator_organizers{namespace=\"it\",account=\"acme\",ready=\"True\",reason=\"Reconciled\"} 3",
             "goto_operator_time_to_ready_seconds_count 1",
@@ -340,5 +443,7 @@ mod tests {
         ] {
             assert!(text.contains(name), "missing {name} in\n{text}");
         }
+        m.forget_account("team-a", "acme");
+        assert!(!m.encode().contains("namespace=\"team-a\""));
     }
 }

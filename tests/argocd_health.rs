@@ -162,6 +162,7 @@ fn account(conditions: Vec<Condition>) -> GoToAccount {
     a.status = Some(GoToAccountStatus {
         observed_generation: Some(1),
         conditions,
+        ..GoToAccountStatus::default()
     });
     a
 }

@@ -109,6 +109,10 @@ fn every_metric_named_is_exported() {
     };
     m.set_organizers(&Default::default(), &[(labels, 1)].into());
     m.time_to_ready(1.0);
+    let m = std::sync::Arc::new(m);
+    let account = m.for_account("ns", "acme");
+    account.budget_waited(Duration::from_millis(1), 10.0);
+    account.rate_limited(5.0);
     let exposition = m.encode();
     let exported: BTreeSet<&str> = exposition
         .lines()

@@ -23,6 +23,8 @@ use crate::goto;
 pub const CONTROLLER: &str = "account";
 /// Finalizer that holds an account while organizers reference it.
 pub const FINALIZER: &str = "goto-operator.dev/organizers";
+/// How soon a throttled account (effective rate below `requestsPerSecond`) is looked at again.
+const THROTTLED_RECHECK: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// Reconciles one GoToAccount.
 pub async fn reconcile(obj: Arc<GoToAccount>, ctx: Arc<Context>) -> Result<Action, Error> {
@@ -96,7 +98,20 @@ async fn apply(
         ),
     };
     write_condition(api, account, ctx, condition).await?;
-    outcome.map(|()| Action::requeue(jitter(ctx.resync)))
+    // While the budget recovers from 429s, look again soon so status shows the recovery.
+    let throttled = ctx
+        .accounts
+        .effective_rate(
+            &account.namespace().unwrap_or_default(),
+            &account.name_any(),
+        )
+        .is_some_and(|rate| rate < f64::from(account.spec.requests_per_second));
+    let next = if throttled {
+        THROTTLED_RECHECK.min(ctx.resync)
+    } else {
+        ctx.resync
+    };
+    outcome.map(|()| Action::requeue(jitter(next)))
 }
 
 /// GoToAccount reasons: Authenticated, SecretNotFound, CredentialsInvalid, GoToUnavailable.
@@ -161,6 +176,14 @@ async fn write_condition(
     let next = GoToAccountStatus {
         observed_generation: account.metadata.generation,
         conditions: conditions::merge(&current.conditions, vec![condition]),
+        // Rounded so that float noise never causes a status write.
+        effective_requests_per_second: ctx
+            .accounts
+            .effective_rate(
+                &account.namespace().unwrap_or_default(),
+                &account.name_any(),
+            )
+            .map(|rate| (rate * 100.0).round() / 100.0),
     };
     status::write(api, account, account.status.as_ref(), &next).await?;
     if previous.as_deref() != Some(reason.as_str()) {

@@ -1,6 +1,9 @@
 //! One GoTo client per GoToAccount, shared by every organizer of that account, so the token cache
-//! and the request budget are account-wide. A client is rebuilt only when the account's spec or
-//! its Secret changes.
+//! and the account directory are account-wide. A client is rebuilt only when the account's spec
+//! or its Secret changes. Request budgets go further: they come from one process-wide
+//! [`Budgets`] registry keyed by OAuth application (token URL, client id, account key), so a
+//! rebuilt client (a Secret edit) and a second GoToAccount naming the same application keep
+//! drawing on the same budget and honour the same Retry-After.
 use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -12,7 +15,10 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::{Api, Client, ResourceExt};
 
 use crate::crd::GoToAccount;
-use crate::goto::{AccountKey, ClientConfig, Credentials, GoToClient, Observer, WriteFence};
+use crate::goto::{
+    AccountKey, Budgets, ClientConfig, Credentials, GoToClient, Observer, WriteFence,
+};
+use crate::metrics::Metrics;
 
 /// Why an account cannot give a client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +53,9 @@ struct Cached {
 pub struct AccountClients {
     clients: Mutex<HashMap<(String, String), Cached>>,
     observer: Arc<dyn Observer>,
+    /// When set, each account's client reports its budget metrics under the account's name.
+    metrics: Option<Arc<Metrics>>,
+    budgets: Budgets,
     request_timeout: Duration,
     write_fence: Option<WriteFence>,
 }
@@ -57,9 +66,26 @@ impl AccountClients {
         Self {
             clients: Mutex::new(HashMap::new()),
             observer,
+            metrics: None,
+            budgets: Budgets::new(),
             request_timeout,
             write_fence: None,
         }
+    }
+
+    /// An empty cache whose clients report to `metrics`, budget metrics labelled by account.
+    pub fn with_metrics(metrics: Arc<Metrics>, request_timeout: Duration) -> Self {
+        let observer: Arc<dyn Observer> = metrics.clone();
+        Self {
+            metrics: Some(metrics),
+            ..Self::new(observer, request_timeout)
+        }
+    }
+
+    /// The effective request rate of the account's client, if one was built.
+    pub fn effective_rate(&self, namespace: &str, name: &str) -> Option<f64> {
+        self.cached(namespace, name)
+            .map(|client| client.effective_requests_per_second())
     }
 
     /// Makes every client built from now on check `fence` before each GoTo write (the leader
@@ -152,7 +178,8 @@ impl AccountClients {
         let client_id = secret_value(&secret, &secret_ref.client_id_key)?;
         let client_secret = secret_value(&secret, &secret_ref.client_secret_key)?;
         let config = self.config(account, client_id, client_secret)?;
-        let client = GoToClient::new(config).map_err(|e| Problem::BadEndpoint(e.to_string()))?;
+        let client = GoToClient::new_in(config, &self.budgets)
+            .map_err(|e| Problem::BadEndpoint(e.to_string()))?;
         self.lock().insert(
             key,
             Cached {
@@ -167,6 +194,9 @@ impl AccountClients {
     pub fn forget(&self, namespace: &str, name: &str) {
         self.lock()
             .remove(&(namespace.to_string(), name.to_string()));
+        if let Some(metrics) = &self.metrics {
+            metrics.forget_account(namespace, name);
+        }
     }
 
     fn cached(&self, namespace: &str, name: &str) -> Option<GoToClient> {
@@ -205,7 +235,13 @@ impl AccountClients {
         config.requests_per_second =
             NonZeroU32::new(spec.requests_per_second).unwrap_or(NonZeroU32::MIN);
         config.request_timeout = self.request_timeout;
-        config.observer = Some(self.observer.clone());
+        config.observer = Some(match &self.metrics {
+            Some(metrics) => Arc::new(metrics.for_account(
+                &account.namespace().unwrap_or_default(),
+                &account.name_any(),
+            )),
+            None => self.observer.clone(),
+        });
         config.write_fence = self.write_fence.clone();
         Ok(config)
     }

@@ -50,9 +50,8 @@ impl Context {
         organizers: Store<GoToOrganizer>,
         accounts_store: Store<GoToAccount>,
     ) -> Self {
-        let observer: Arc<dyn crate::goto::Observer> = metrics.clone();
         Self {
-            accounts: AccountClients::new(observer, Duration::from_secs(30)),
+            accounts: AccountClients::with_metrics(metrics.clone(), Duration::from_secs(30)),
             recorder: Recorder::new(kube.clone(), reporter),
             kube,
             metrics,

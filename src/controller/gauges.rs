@@ -82,7 +82,10 @@ pub fn newly_ready<'a>(
             .and_then(|s| conditions::find(&s.conditions, READY))
             .filter(|c| c.status == "True");
         let Some(ready) = ready else { continue };
-        if !seen.insert(uid) || ready.last_transition_time.0 < since {
+        // Condition times have whole seconds: compare at that precision, or an object Ready in
+        // the second the process started would be taken for one Ready before it.
+        let since_second = since.as_second();
+        if !seen.insert(uid) || ready.last_transition_time.0.as_second() < since_second {
             continue;
         }
         let Some(created) = o.metadata.creation_timestamp.as_ref() else {
@@ -161,5 +164,13 @@ mod tests {
             newly_ready(&later, &mut seen, start).is_empty(),
             "measured once"
         );
+    }
+
+    #[test]
+    fn an_object_ready_in_the_second_the_process_started_is_measured() {
+        let mut seen = HashSet::new();
+        let start = jiff::Timestamp::new(1_030, 700_000_000).expect("time");
+        let same_second = [organizer("fast", "acme", Some((true, "Reconciled", 1_030)))];
+        assert_eq!(newly_ready(&same_second, &mut seen, start), vec![30.0]);
     }
 }

@@ -38,8 +38,10 @@ pub struct GoToAccountSpec {
     #[serde(default = "default_token_url")]
     #[schemars(length(max = 2048), pattern(r"^https?://[^\s]+$"))]
     pub token_url: String,
-    /// Client-side request budget, in requests per second, shared by every organizer of this
-    /// account, so the operator stays under GoTo's (unpublished) rate limit.
+    /// Client-side request budget: the most requests per second the operator sends for this
+    /// OAuth application (token URL, client id, account key), paced evenly and shared by every
+    /// organizer and every GoToAccount naming the same application. GoTo publishes a default
+    /// limit of 10 requests per second per API; raise this only if GoTo raised yours.
     #[serde(default = "default_requests_per_second")]
     #[schemars(range(min = 1, max = 1000))]
     pub requests_per_second: u32,
@@ -105,6 +107,11 @@ pub struct GoToAccountStatus {
     #[serde(default)]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
     pub conditions: Vec<Condition>,
+    /// The rate the request budget lets requests out at, as of the last account reconcile:
+    /// `requestsPerSecond`, or less while it recovers from 429s (halved on a 429, then 10% of
+    /// `requestsPerSecond` back per second without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective_requests_per_second: Option<f64>,
 }
 
 fn default_api_base_url() -> String {
@@ -114,7 +121,7 @@ fn default_token_url() -> String {
     DEFAULT_TOKEN_URL.to_string()
 }
 fn default_requests_per_second() -> u32 {
-    5
+    10
 }
 fn default_client_id_key() -> String {
     "clientId".to_string()

@@ -216,8 +216,11 @@ impl TokenCache {
             .form(&form)
             .build()
             .map_err(|e| Error::from_transport(&e))?;
-        ctx.budget.acquire().await;
+        let permit = ctx.budget.acquire().await?;
         let observer = ctx.observer.map(|o| o.as_ref());
+        if let Some(observer) = observer {
+            observer.budget_waited(permit.waited, ctx.budget.effective_rate());
+        }
         let raw = transport::send(ctx.http, request, "token", observer).await?;
         match raw.status {
             status if status.is_success() => serde_json::from_slice::<TokenResponse>(&raw.body)
@@ -225,9 +228,12 @@ impl TokenCache {
                 .map_err(|_| Error::Decode("token response is not the expected JSON".into())),
             StatusCode::BAD_REQUEST | StatusCode::UNAUTHORIZED => Err(Error::Unauthorized),
             StatusCode::TOO_MANY_REQUESTS => {
-                ctx.budget.pause_for(raw.retry_after);
+                let wait = ctx.budget.rate_limited(permit, raw.retry_after);
+                if let Some(observer) = observer {
+                    observer.rate_limited(ctx.budget.effective_rate());
+                }
                 Err(Error::RateLimited {
-                    retry_after: raw.retry_after,
+                    retry_after: raw.retry_after.map(|_| wait),
                 })
             }
             // The token endpoint's body may echo the request: never put it in the error.

@@ -1,90 +1,303 @@
-//! The account-wide request budget.
+//! The request budget of one OAuth application.
 //!
-//! GoTo rate-limits per OAuth application, so every caller of one account must draw from
-//! one budget: a `governor` limiter for the steady rate, plus a pause that a 429 sets so
-//! that concurrent callers wait out Retry-After together instead of each hitting 429.
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use std::num::NonZeroU32;
-use std::sync::Mutex;
+//! GoTo publishes a default limit of 10 requests per second per OAuth application and, as far
+//! as a client can tell, counts a sliding one-second window: a burst of 10 in 100 ms followed by
+//! silence is rejected. So the budget *paces*: requests leave one at a time, at least
+//! `1 / rate` apart (plus [`JITTER_HEADROOM`]), in the order callers asked (a FIFO turn), never
+//! in bursts.
+//!
+//! A 429 does two things. It pauses the whole budget until its Retry-After has passed, and the
+//! pause is checked by the caller whose turn it is *after* its pacing slot came, so requests
+//! already queued, or already granted a slot, do not leave during it. And it halves the
+//! effective rate (never below [`MIN_RATE`]); each clean [`RECOVERY_INTERVAL`] after the pause
+//! gives back [`RECOVERY_STEP`] of the ceiling until the configured rate is reached again.
+//! Several 429s for requests sent at the old rate lower it once, not once each.
+//!
+//! A pause longer than [`MAX_INLINE_WAIT`] is never waited out inside a call: the caller gets
+//! `RateLimited{retry_after}` at once and requeues, so no worker is parked on a long or hostile
+//! Retry-After. Retry-After is clamped to [`MAX_RETRY_AFTER`], so no deadline can overflow.
+//!
+//! [`Budgets`] hands out one budget per OAuth application (token URL, client id, account key),
+//! so every client built for the same application (a second GoToAccount object, or a new
+//! client after a Secret edit) draws on the same budget and honours the same pauses.
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
 use tokio::time::Instant;
+
+use super::error::Error;
 
 /// Wait after a 429 that came without a Retry-After.
 pub(crate) const DEFAULT_RATE_LIMIT_PAUSE: Duration = Duration::from_secs(1);
+/// Longest pause a call waits out; a longer one returns `RateLimited` to the caller at once.
+pub(crate) const MAX_INLINE_WAIT: Duration = Duration::from_secs(5);
+/// Longest Retry-After honoured: a larger (or hostile) value is clamped to this.
+pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+/// The lowest rate a run of 429s can push the budget down to, in requests per second.
+pub(crate) const MIN_RATE: f64 = 1.0;
+/// A stretch of this long without a 429 gives back one recovery step.
+pub(crate) const RECOVERY_INTERVAL: Duration = Duration::from_secs(1);
+/// The share of the ceiling one clean interval gives back.
+pub(crate) const RECOVERY_STEP: f64 = 0.1;
+/// Requests are spaced this fraction more than `1 / rate` apart, so that network jitter of up
+/// to 3% of a second (30 ms) cannot put `rate + 1` arrivals into one of the server's seconds.
+pub(crate) const JITTER_HEADROOM: f64 = 0.03;
 
-/// Shared by every clone of one client.
+/// Proof that a request may leave now.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Permit {
+    /// When the request was let go: a 429 to it lowers the rate only if the rate was not
+    /// lowered since (the 429 of a request sent at the old rate says nothing new).
+    pub(crate) sent_at: Instant,
+    /// How long the caller waited for its turn, its slot and any pause.
+    pub(crate) waited: Duration,
+}
+
+/// One OAuth application's budget; shared by every client of that application.
 pub(crate) struct RequestBudget {
-    limiter: DefaultDirectRateLimiter,
-    paused_until: Mutex<Option<Instant>>,
+    /// Held by the caller whose request leaves next: tokio's mutex is fair (FIFO), so callers
+    /// leave in the order they asked and only the head of the queue sleeps.
+    turn: tokio::sync::Mutex<()>,
+    state: Mutex<State>,
+}
+
+#[derive(Debug)]
+struct State {
+    /// The configured rate, never exceeded.
+    ceiling: f64,
+    /// The rate requests leave at now: the ceiling, or lower after 429s.
+    rate: f64,
+    last_sent: Option<Instant>,
+    paused_until: Option<Instant>,
+    /// Recovery counts clean intervals from here (the end of the latest pause, or the last step).
+    clean_since: Instant,
+    /// When the rate was last lowered.
+    lowered_at: Option<Instant>,
+}
+
+/// What the caller at the head of the queue does next.
+enum Next {
+    Go,
+    SleepUntil(Instant),
+    GiveUp(Duration),
+}
+
+impl State {
+    /// Gives back one step per clean interval since `clean_since`.
+    fn recover(&mut self, now: Instant) {
+        if self.rate >= self.ceiling {
+            self.rate = self.ceiling;
+            return;
+        }
+        let Some(clean) = now.checked_duration_since(self.clean_since) else {
+            return;
+        };
+        let steps = (clean.as_secs_f64() / RECOVERY_INTERVAL.as_secs_f64()).floor();
+        if steps < 1.0 {
+            return;
+        }
+        self.rate = (self.rate + steps * RECOVERY_STEP * self.ceiling).min(self.ceiling);
+        self.clean_since += RECOVERY_INTERVAL.mul_f64(steps);
+    }
+
+    fn spacing(&self) -> Duration {
+        Duration::from_secs_f64((1.0 + JITTER_HEADROOM) / self.rate)
+    }
+
+    fn next(&mut self, now: Instant) -> Next {
+        self.recover(now);
+        if let Some(until) = self.paused_until {
+            if until > now {
+                let left = until - now;
+                if left > MAX_INLINE_WAIT {
+                    return Next::GiveUp(left);
+                }
+                return Next::SleepUntil(until);
+            }
+            self.paused_until = None;
+        }
+        if let Some(last) = self.last_sent {
+            let slot = last + self.spacing();
+            if slot > now {
+                return Next::SleepUntil(slot);
+            }
+        }
+        self.last_sent = Some(now);
+        Next::Go
+    }
 }
 
 impl RequestBudget {
-    /// A budget of `per_second` requests a second, bursting up to that many.
-    pub(crate) fn new(per_second: NonZeroU32) -> Self {
+    /// A budget of `per_second` requests a second, paced evenly.
+    pub(crate) fn new(per_second: f64) -> Self {
+        let ceiling = sanitize(per_second);
         Self {
-            limiter: RateLimiter::direct(Quota::per_second(per_second)),
-            paused_until: Mutex::new(None),
+            turn: tokio::sync::Mutex::new(()),
+            state: Mutex::new(State {
+                ceiling,
+                rate: ceiling,
+                last_sent: None,
+                paused_until: None,
+                clean_since: Instant::now(),
+                lowered_at: None,
+            }),
         }
     }
 
-    /// Waits until the account may send one more request.
-    pub(crate) async fn acquire(&self) {
-        // Re-check after sleeping: another caller may have extended the pause meanwhile.
-        while let Some(until) = self.pause_deadline() {
-            tokio::time::sleep_until(until).await;
-        }
-        self.limiter.until_ready().await;
-    }
-
-    /// Stops the whole account from sending until `wait` has elapsed (after a 429).
-    pub(crate) fn pause_for(&self, wait: Option<Duration>) {
-        let until = Instant::now() + wait.unwrap_or(DEFAULT_RATE_LIMIT_PAUSE);
-        let mut paused = self.lock();
-        if paused.is_none_or(|current| current < until) {
-            *paused = Some(until);
-        }
-    }
-
-    /// The end of the current pause, if one is still running.
-    fn pause_deadline(&self) -> Option<Instant> {
-        let mut paused = self.lock();
-        match *paused {
-            Some(until) if until > Instant::now() => Some(until),
-            _ => {
-                *paused = None;
-                None
+    /// Waits for this caller's turn and slot; `RateLimited` at once when a pause longer than
+    /// [`MAX_INLINE_WAIT`] is running (the caller should requeue rather than wait).
+    pub(crate) async fn acquire(&self) -> Result<Permit, Error> {
+        let asked = Instant::now();
+        let _turn = self.turn.lock().await;
+        loop {
+            let now = Instant::now();
+            // The decision re-reads the pause every time: a 429 that arrived while this caller
+            // slept for its slot holds it too.
+            let next = self.lock().next(now);
+            match next {
+                Next::Go => {
+                    return Ok(Permit {
+                        sent_at: now,
+                        waited: now - asked,
+                    });
+                }
+                Next::SleepUntil(at) => tokio::time::sleep_until(at).await,
+                Next::GiveUp(left) => {
+                    return Err(Error::RateLimited {
+                        retry_after: Some(left),
+                    });
+                }
             }
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
-        // The guarded value is a plain deadline: a panic elsewhere cannot leave it torn.
-        self.paused_until
+    /// GoTo answered 429 to the request sent under `permit`: pauses every caller for
+    /// `retry_after` (clamped to [`MAX_RETRY_AFTER`]; [`DEFAULT_RATE_LIMIT_PAUSE`] without one)
+    /// and lowers the rate. Returns the wait it applied.
+    pub(crate) fn rate_limited(&self, permit: Permit, retry_after: Option<Duration>) -> Duration {
+        let wait = clamp_retry_after(retry_after.unwrap_or(DEFAULT_RATE_LIMIT_PAUSE));
+        let now = Instant::now();
+        let until = now + wait;
+        let mut state = self.lock();
+        if state.paused_until.is_none_or(|current| current < until) {
+            state.paused_until = Some(until);
+        }
+        if state.lowered_at.is_none_or(|at| permit.sent_at > at) {
+            state.rate = (state.rate / 2.0).max(MIN_RATE.min(state.ceiling));
+            state.lowered_at = Some(now);
+        }
+        state.clean_since = state.clean_since.max(until);
+        wait
+    }
+
+    /// The rate requests leave at now, in requests per second.
+    pub(crate) fn effective_rate(&self) -> f64 {
+        let mut state = self.lock();
+        state.recover(Instant::now());
+        state.rate
+    }
+
+    /// Changes the configured rate. A budget running at its ceiling moves to the new one; a
+    /// throttled budget keeps its lower rate (capped by the new ceiling) and recovers towards it.
+    pub(crate) fn set_ceiling(&self, per_second: f64) {
+        let ceiling = sanitize(per_second);
+        let mut state = self.lock();
+        let throttled = state.rate < state.ceiling;
+        state.ceiling = ceiling;
+        state.rate = if throttled {
+            state.rate.min(ceiling)
+        } else {
+            ceiling
+        };
+    }
+
+    /// Whether a pause is still running: a budget holding one must outlive its clients.
+    fn paused(&self) -> bool {
+        self.lock()
+            .paused_until
+            .is_some_and(|until| until > Instant::now())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // The guarded values are plain numbers and deadlines: a panic elsewhere cannot leave
+        // them torn.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// A Retry-After bounded to [`MAX_RETRY_AFTER`].
+pub(crate) fn clamp_retry_after(wait: Duration) -> Duration {
+    wait.min(MAX_RETRY_AFTER)
+}
+
+fn sanitize(per_second: f64) -> f64 {
+    if per_second.is_finite() && per_second > 0.0 {
+        per_second
+    } else {
+        MIN_RATE
+    }
+}
+
+/// Which OAuth application a budget belongs to.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct BudgetKey {
+    pub(crate) token_url: String,
+    pub(crate) client_id: String,
+    pub(crate) account_key: String,
+}
+
+/// The process-wide registry of request budgets: one per OAuth application (token URL, client
+/// id, account key). Clones share the registry.
+#[derive(Clone, Default)]
+pub struct Budgets {
+    budgets: Arc<Mutex<HashMap<BudgetKey, Arc<RequestBudget>>>>,
+}
+
+impl std::fmt::Debug for Budgets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Budgets")
+            .field("applications", &self.lock().len())
+            .finish()
+    }
+}
+
+impl Budgets {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The budget of the application `key`, created at `per_second` if there is none; an
+    /// existing budget takes `per_second` as its new ceiling (the latest configuration wins).
+    pub(crate) fn get(&self, key: BudgetKey, per_second: f64) -> Arc<RequestBudget> {
+        let mut budgets = self.lock();
+        // Forget budgets no client uses any more, unless a pause is running: a client built
+        // later for the same application must still honour it.
+        budgets.retain(|_, budget| Arc::strong_count(budget) > 1 || budget.paused());
+        match budgets.get(&key) {
+            Some(budget) => {
+                budget.set_ceiling(per_second);
+                budget.clone()
+            }
+            None => {
+                let budget = Arc::new(RequestBudget::new(per_second));
+                budgets.insert(key, budget.clone());
+                budget
+            }
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<BudgetKey, Arc<RequestBudget>>> {
+        // Single inserts and removals: a panic cannot leave the map inconsistent.
+        self.budgets
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test(start_paused = true)]
-    async fn a_pause_holds_every_caller_until_it_ends() {
-        let budget = RequestBudget::new(NonZeroU32::new(1000).unwrap());
-        let start = Instant::now();
-        budget.pause_for(Some(Duration::from_secs(2)));
-        // A shorter pause must not cut the longer one.
-        budget.pause_for(Some(Duration::from_millis(10)));
-        budget.acquire().await;
-        assert!(start.elapsed() >= Duration::from_secs(2));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn no_pause_without_a_429() {
-        let budget = RequestBudget::new(NonZeroU32::new(1000).unwrap());
-        let start = Instant::now();
-        budget.acquire().await;
-        assert!(start.elapsed() < Duration::from_millis(1));
-    }
-}
+#[path = "budget_tests.rs"]
+mod tests;

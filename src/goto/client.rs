@@ -1,8 +1,9 @@
 //! The client's shared state and the request pipeline every operation goes through:
 //! budget → token → send → 401 renewal → retries.
 use super::auth::{TokenCache, TokenContext, TokenEndpoint};
-use super::budget::RequestBudget;
+use super::budget::{BudgetKey, Budgets, RequestBudget};
 use super::config::{CONNECT_TIMEOUT, ClientConfig, Observer, RetryPolicy, WriteFence};
+use super::directory::Directory;
 use super::endpoint;
 use super::error::Error;
 use super::models::AccountKey;
@@ -27,7 +28,8 @@ pub enum DeleteOutcome {
 }
 
 /// A GoTo client for one account. Clones are cheap and share the token, the request
-/// budget and the connection pool, so every caller of an account draws on one budget.
+/// budget, the account directory and the connection pool, so every caller of an account draws
+/// on one budget (and, through [`Budgets`], every client of one OAuth application too).
 #[derive(Clone)]
 pub struct GoToClient {
     pub(crate) inner: Arc<Inner>,
@@ -37,7 +39,8 @@ pub(crate) struct Inner {
     pub(crate) api_base_url: Url,
     pub(crate) account_key: AccountKey,
     pub(crate) http: reqwest::Client,
-    pub(crate) budget: RequestBudget,
+    pub(crate) budget: Arc<RequestBudget>,
+    pub(crate) directory: Directory,
     pub(crate) tokens: TokenCache,
     pub(crate) retry: RetryPolicy,
     pub(crate) observer: Option<Arc<dyn Observer>>,
@@ -62,8 +65,19 @@ pub(crate) struct ApiRequest {
 }
 
 impl GoToClient {
-    /// Builds the client; no request is sent until the first call.
+    /// Builds the client with a request budget of its own; no request is sent until the
+    /// first call.
     pub fn new(config: ClientConfig) -> Result<Self, Error> {
+        Self::build_with(config, None)
+    }
+
+    /// Builds the client on the budget `budgets` holds for its OAuth application (token URL,
+    /// client id, account key), shared with every other client of that application.
+    pub fn new_in(config: ClientConfig, budgets: &Budgets) -> Result<Self, Error> {
+        Self::build_with(config, Some(budgets))
+    }
+
+    fn build_with(config: ClientConfig, budgets: Option<&Budgets>) -> Result<Self, Error> {
         // reqwest is built without a default crypto provider; an error means one is installed.
         let _ = rustls::crypto::ring::default_provider().install_default();
         if config.api_base_url.cannot_be_a_base() {
@@ -79,6 +93,18 @@ impl GoToClient {
             .user_agent(concat!("goto-operator/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::Config(format!("building the HTTP client: {e}")))?;
+        let per_second = f64::from(config.requests_per_second.get());
+        let budget = match budgets {
+            Some(budgets) => budgets.get(
+                BudgetKey {
+                    token_url: config.token_url.to_string(),
+                    client_id: config.credentials.client_id.clone(),
+                    account_key: config.account_key.as_str().to_owned(),
+                },
+                per_second,
+            ),
+            None => Arc::new(RequestBudget::new(per_second)),
+        };
         let tokens = TokenCache::new(TokenEndpoint {
             url: config.token_url,
             credentials: config.credentials,
@@ -89,7 +115,8 @@ impl GoToClient {
                 api_base_url: config.api_base_url,
                 account_key: config.account_key,
                 http,
-                budget: RequestBudget::new(config.requests_per_second),
+                budget,
+                directory: Directory::new(config.directory_max_age),
                 tokens,
                 retry: config.retry,
                 observer: config.observer,
@@ -101,6 +128,12 @@ impl GoToClient {
     /// The account this client manages.
     pub fn account_key(&self) -> &AccountKey {
         &self.inner.account_key
+    }
+
+    /// The rate the request budget lets requests out at now: the configured
+    /// `requests_per_second`, or less while it recovers from 429s.
+    pub fn effective_requests_per_second(&self) -> f64 {
+        self.inner.budget.effective_rate()
     }
 
     /// Makes sure a valid token is held: proves the credentials work.
@@ -132,14 +165,18 @@ impl GoToClient {
         loop {
             let bearer = self.inner.tokens.bearer(&self.token_context()).await?;
             let http_request = self.build(request, &bearer.token)?;
-            self.inner.budget.acquire().await;
+            let permit = self.inner.budget.acquire().await?;
             // Checked last, after every wait: the fence may have closed while this request queued.
             if !self.may_send(&request.method) {
                 return Err(Error::Transient(FENCED.into()));
             }
             let observer = self.inner.observer.as_deref();
-            let raw = transport::send(&self.inner.http, http_request, request.operation, observer)
-                .await?;
+            if let Some(observer) = observer {
+                observer.budget_waited(permit.waited, self.inner.budget.effective_rate());
+            }
+            let mut raw =
+                transport::send(&self.inner.http, http_request, request.operation, observer)
+                    .await?;
             match raw.status {
                 StatusCode::UNAUTHORIZED if !renewed => {
                     self.inner.tokens.reject(bearer.generation);
@@ -147,7 +184,12 @@ impl GoToClient {
                 }
                 StatusCode::UNAUTHORIZED => return Err(Error::Unauthorized),
                 StatusCode::TOO_MANY_REQUESTS => {
-                    self.inner.budget.pause_for(raw.retry_after);
+                    // The wait actually applied (clamped) is what callers see from here on.
+                    let wait = self.inner.budget.rate_limited(permit, raw.retry_after);
+                    raw.retry_after = raw.retry_after.map(|_| wait);
+                    if let Some(observer) = observer {
+                        observer.rate_limited(self.inner.budget.effective_rate());
+                    }
                     return Ok(raw);
                 }
                 _ => return Ok(raw),

@@ -17,8 +17,11 @@ pub const DEFAULT_API_BASE_URL: &str = "https://api.getgo.com/G2M/rest/v2";
 /// Default OAuth token URL: the unified LogMeIn/GoTo issuer.
 pub const DEFAULT_TOKEN_URL: &str = "https://authentication.logmeininc.com/oauth/token";
 
-/// Requests per second an account may send when nothing else is configured.
-const DEFAULT_REQUESTS_PER_SECOND: NonZeroU32 = NonZeroU32::MIN.saturating_add(4); // 5
+/// Requests per second an OAuth application may send when nothing else is configured: GoTo's
+/// published default limit (10 requests per second per API).
+const DEFAULT_REQUESTS_PER_SECOND: NonZeroU32 = NonZeroU32::MIN.saturating_add(9); // 10
+/// How old the account directory may be before a lookup lists the account again.
+const DEFAULT_DIRECTORY_MAX_AGE: Duration = Duration::from_secs(60);
 /// Upper bound of one HTTP exchange when nothing else is configured.
 const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// A connection that cannot be opened within this is as good as down.
@@ -62,6 +65,17 @@ impl Default for RetryPolicy {
 pub trait Observer: Send + Sync {
     /// One HTTP request finished (or failed without a status) after `elapsed`.
     fn request(&self, operation: &'static str, outcome: &'static str, elapsed: Duration);
+
+    /// A request waited `waited` for the request budget, which now lets requests out at
+    /// `effective_rate` per second.
+    fn budget_waited(&self, waited: Duration, effective_rate: f64) {
+        let _ = (waited, effective_rate);
+    }
+
+    /// GoTo answered 429; the budget now runs at `effective_rate` requests per second.
+    fn rate_limited(&self, effective_rate: f64) {
+        let _ = effective_rate;
+    }
 }
 
 /// Asked right before every request that can change GoTo (any method but GET); `false` refuses
@@ -80,8 +94,10 @@ pub struct ClientConfig {
     pub account_key: AccountKey,
     /// OAuth client credentials.
     pub credentials: Credentials,
-    /// The account-wide request budget.
+    /// The OAuth application's request budget: the most requests it sends in any second.
     pub requests_per_second: NonZeroU32,
+    /// How old the account directory (the listing that answers email lookups) may get.
+    pub directory_max_age: Duration,
     /// Upper bound of every HTTP exchange.
     pub request_timeout: Duration,
     /// Retries of idempotent calls.
@@ -103,6 +119,7 @@ impl ClientConfig {
             account_key,
             credentials,
             requests_per_second: DEFAULT_REQUESTS_PER_SECOND,
+            directory_max_age: DEFAULT_DIRECTORY_MAX_AGE,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             retry: RetryPolicy::default(),
             scope: None,
@@ -125,6 +142,7 @@ impl fmt::Debug for ClientConfig {
             .field("account_key", &self.account_key)
             .field("credentials", &self.credentials)
             .field("requests_per_second", &self.requests_per_second)
+            .field("directory_max_age", &self.directory_max_age)
             .field("request_timeout", &self.request_timeout)
             .field("retry", &self.retry)
             .field("scope", &self.scope)
@@ -149,7 +167,7 @@ mod tests {
         );
         assert_eq!(config.api_base_url.as_str(), DEFAULT_API_BASE_URL);
         assert_eq!(config.token_url.as_str(), DEFAULT_TOKEN_URL);
-        assert_eq!(config.requests_per_second.get(), 5);
+        assert_eq!(config.requests_per_second.get(), 10);
         assert_eq!(config.request_timeout, Duration::from_secs(30));
     }
 }

@@ -2,14 +2,17 @@
 //!
 //! Layers, bottom up: `config` (configuration and the types every layer shares), `endpoint`
 //! (which URLs may be used: https, plain http only to loopback), `transport`
-//! (one HTTP exchange), `auth` (token cache), `budget` (account-wide rate), `retry` (backoff),
-//! `client` (the request pipeline), `paging` (token pagination), and the operations in
-//! `organizers` and `meetings`. `models` holds GoTo's wire types; `error` the errors callers
-//! act on. Imports point down this list only: no layer imports one above it.
+//! (one HTTP exchange), `auth` (token cache), `budget` (the OAuth application's paced request
+//! budget, shared through a registry), `retry` (backoff), `directory` (one account listing
+//! serving every email lookup), `client` (the request pipeline), `paging` (token pagination),
+//! and the operations in `organizers` and `meetings`. `models` holds GoTo's wire types;
+//! `error` the errors callers act on. Imports point down this list only: no layer imports one
+//! above it.
 mod auth;
 mod budget;
 mod client;
 mod config;
+mod directory;
 mod endpoint;
 mod error;
 mod meetings;
@@ -19,10 +22,12 @@ mod paging;
 mod retry;
 mod transport;
 
+pub use budget::Budgets;
 pub use client::{DeleteOutcome, GoToClient};
 pub use config::{
     ClientConfig, Credentials, DEFAULT_API_BASE_URL, DEFAULT_TOKEN_URL, Observer, RetryPolicy,
     WriteFence,
 };
+pub use directory::{DirectoryEntry, DirectorySnapshot};
 pub use error::Error;
 pub use models::*;

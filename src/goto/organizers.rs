@@ -1,5 +1,6 @@
 //! The organizer operations: get, list, find, create, full-PUT update, suspend, resume, delete.
 use super::client::{ApiRequest, DeleteOutcome, GoToClient};
+use super::directory::{Change, DirectorySnapshot};
 use super::error::Error;
 use super::models::{NewOrganizer, Organizer, OrganizerKey, OrganizerStatus, OrganizerUpdate};
 use super::paging::paginate;
@@ -7,6 +8,7 @@ use super::retry::with_retries;
 use super::transport::Raw;
 use futures::stream::{BoxStream, TryStreamExt};
 use reqwest::{Method, StatusCode};
+use tokio::time::Instant;
 
 impl GoToClient {
     /// One organizer; [`Error::NotFound`] when GoTo has no such key.
@@ -17,7 +19,21 @@ impl GoToClient {
             url: self.endpoint(&["organizers", key.as_str()])?,
             body: None,
         };
-        self.call(&request).await?.json("get_organizer")
+        match self
+            .call(&request)
+            .await
+            .and_then(|raw| raw.json::<Organizer>("get_organizer"))
+        {
+            Ok(organizer) => {
+                self.learned(Change::Upsert(organizer.clone()));
+                Ok(organizer)
+            }
+            Err(Error::NotFound) => {
+                self.learned(Change::Remove(key.clone()));
+                Err(Error::NotFound)
+            }
+            Err(error) => Err(error),
+        }
     }
 
     /// Every organizer of the account, 100 a page.
@@ -26,16 +42,48 @@ impl GoToClient {
         paginate(self.clone(), "list_organizers", url, "organizers")
     }
 
-    /// The organizer whose email matches, ignoring case, if any.
+    /// The organizer whose email matches, ignoring case and surrounding spaces, if any.
+    ///
+    /// Answered from the account directory: one listing of the account serves every lookup
+    /// until it is older than the client's `directory_max_age` (see `directory`).
     pub async fn find_organizer_by_email(&self, email: &str) -> Result<Option<Organizer>, Error> {
-        let wanted = normalize_email(email);
-        let mut organizers = self.list_organizers();
-        while let Some(organizer) = organizers.try_next().await? {
-            if normalize_email(&organizer.email) == wanted {
-                return Ok(Some(organizer));
-            }
-        }
-        Ok(None)
+        let directory = &self.inner.directory;
+        directory
+            .lookup(email, directory.fresh_enough(), || self.list_all())
+            .await
+    }
+
+    /// Like [`GoToClient::find_organizer_by_email`], from a listing that started after this
+    /// call: for answers a stale directory must not give (after a 409 or an ambiguous create).
+    async fn find_organizer_by_email_fresh(&self, email: &str) -> Result<Option<Organizer>, Error> {
+        let since = Instant::now();
+        self.inner
+            .directory
+            .lookup(email, since, || self.list_all())
+            .await
+    }
+
+    /// The account's organizers (count, suspended, keys and emails) as the directory holds
+    /// them, listing the account first when the directory is older than its bound.
+    pub async fn directory(&self) -> Result<DirectorySnapshot, Error> {
+        let directory = &self.inner.directory;
+        directory
+            .snapshot(directory.fresh_enough(), || self.list_all())
+            .await
+    }
+
+    /// What the directory holds now, without a request; `None` before the first listing.
+    pub fn cached_directory(&self) -> Option<DirectorySnapshot> {
+        self.inner.directory.cached_snapshot()
+    }
+
+    async fn list_all(&self) -> Result<Vec<Organizer>, Error> {
+        self.list_organizers().try_collect().await
+    }
+
+    /// Tells the directory what a call learned about the account.
+    fn learned(&self, change: Change) {
+        self.inner.directory.record(change);
     }
 
     /// Creates an organizer, taking a paid seat.
@@ -70,13 +118,20 @@ impl GoToClient {
             Err(error) => return Err(error),
         };
         match raw.status.as_u16() {
-            200..=299 => match raw.json("create_organizer") {
-                Ok(organizer) => Ok(organizer),
+            200..=299 => match raw.json::<Organizer>("create_organizer") {
+                Ok(organizer) => {
+                    let mut indexed = organizer.clone();
+                    if indexed.email.is_empty() {
+                        indexed.email = new.email.clone();
+                    }
+                    self.learned(Change::Upsert(indexed));
+                    Ok(organizer)
+                }
                 // It was created; the lookup recovers the organizer the body failed to give.
                 Err(error) => self.resolve_ambiguous_create(new, error).await,
             },
             402 => Err(Error::SeatUnavailable { status: 402 }),
-            409 => match self.find_organizer_by_email(&new.email).await? {
+            409 => match self.find_organizer_by_email_fresh(&new.email).await? {
                 Some(organizer) => Err(Error::AlreadyExists {
                     organizer: Box::new(organizer),
                 }),
@@ -96,7 +151,7 @@ impl GoToClient {
         new: &NewOrganizer,
         error: Error,
     ) -> Result<Organizer, Error> {
-        match self.find_organizer_by_email(&new.email).await {
+        match self.find_organizer_by_email_fresh(&new.email).await {
             Ok(Some(organizer)) => {
                 tracing::debug!(organizer_key = %organizer.organizer_key, "ambiguous create had succeeded");
                 Ok(organizer)
@@ -127,7 +182,9 @@ impl GoToClient {
             url: self.endpoint(&["accounts", account, "organizers", key.as_str(), "suspend"])?,
             body: None,
         };
-        self.call(&request).await.map(drop)
+        self.call(&request).await?;
+        self.learned(Change::Status(key.clone(), OrganizerStatus::Suspended));
+        Ok(())
     }
 
     /// Reactivates a suspended organizer: a full PUT of `update` with status ACTIVE
@@ -153,11 +210,13 @@ impl GoToClient {
             url: self.endpoint(&["accounts", account, "organizers", key.as_str()])?,
             body: None,
         };
-        match self.call(&request).await {
-            Ok(_) => Ok(DeleteOutcome::Deleted),
-            Err(Error::NotFound) => Ok(DeleteOutcome::AlreadyGone),
-            Err(error) => Err(error),
-        }
+        let outcome = match self.call(&request).await {
+            Ok(_) => DeleteOutcome::Deleted,
+            Err(Error::NotFound) => DeleteOutcome::AlreadyGone,
+            Err(error) => return Err(error),
+        };
+        self.learned(Change::Remove(key.clone()));
+        Ok(outcome)
     }
 
     async fn put_organizer(
@@ -176,7 +235,9 @@ impl GoToClient {
         if answered_without_body(&raw) {
             return self.get_organizer(key).await;
         }
-        raw.json(operation)
+        let organizer: Organizer = raw.json(operation)?;
+        self.learned(Change::Upsert(organizer.clone()));
+        Ok(organizer)
     }
 }
 
@@ -193,14 +254,10 @@ fn to_body<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, Error> {
     serde_json::to_value(value).map_err(|e| Error::Decode(format!("encoding the request: {e}")))
 }
 
-/// GoTo matches login ids case-insensitively.
-fn normalize_email(email: &str) -> String {
-    email.trim().to_lowercase()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::goto::directory::normalize_email;
 
     #[test]
     fn emails_match_ignoring_case_and_spaces() {

@@ -38,7 +38,7 @@ fn backoff(policy: &RetryPolicy) -> ExponentialBuilder {
 
 /// Longest Retry-After waited out inside one call. A longer one ends the call with
 /// `RateLimited{retry_after}` so the caller requeues instead of holding a worker for it.
-pub(crate) const MAX_INLINE_RETRY_AFTER: Duration = Duration::from_secs(60);
+pub(crate) const MAX_INLINE_RETRY_AFTER: Duration = super::budget::MAX_INLINE_WAIT;
 
 /// The delay before the next attempt: `None` once the backoff is spent; Retry-After when
 /// GoTo sent one (it is a floor, and the budget pause already holds other callers to it).
@@ -68,11 +68,11 @@ mod tests {
     #[test]
     fn retry_after_replaces_the_backoff_delay() {
         let limited = Error::RateLimited {
-            retry_after: Some(Duration::from_secs(7)),
+            retry_after: Some(Duration::from_secs(3)),
         };
         assert_eq!(
             next_delay(&limited, Some(Duration::from_millis(200))),
-            Some(Duration::from_secs(7))
+            Some(Duration::from_secs(3))
         );
         let bare = Error::RateLimited { retry_after: None };
         assert_eq!(

@@ -1,11 +1,17 @@
-//! The account-wide request budget: a token bucket over every API request, answering 429 with
-//! `Retry-After` when empty, and counting clients that come back before Retry-After elapsed.
+//! The account-wide rate limit, as GoTo is assumed to count it: a sliding one-second window over
+//! every admitted API request. A request that would make the window hold more than the limit is
+//! answered 429 with `Retry-After` (whole seconds until the oldest request in the window leaves
+//! it, at least 1). So a client that bursts `rate` requests in 100 ms is refused for the rest of
+//! the second, and only a client that paces evenly gets the whole rate. Below 1 request per
+//! second the window is `1 / rate` seconds long and holds one request.
 //!
-//! A request arriving within [`IN_FLIGHT_GRACE`] of the 429 is not counted as a violation: it
-//! was most likely sent by another worker of the same client before the 429 reached it. It is
-//! still answered 429.
+//! Clients that come back while a Retry-After the simulator sent is still running are counted
+//! as violations. A request arriving within [`IN_FLIGHT_GRACE`] of the 429 is not: it was most
+//! likely sent by another worker of the same client before the 429 reached it. It is still
+//! answered 429.
 //!
 //! It runs on `tokio::time::Instant`, so a test that pauses tokio's clock controls it too.
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -21,14 +27,14 @@ pub(crate) enum Admission {
 }
 
 /// How long after a 429 an arriving request is presumed to have been in flight already.
-pub(crate) const IN_FLIGHT_GRACE: Duration = Duration::from_millis(50);
+pub(crate) const IN_FLIGHT_GRACE: Duration = Duration::from_millis(25);
 
-/// Token bucket with a burst of one second's worth of requests (at least one).
+/// A sliding-window limiter over admitted requests.
 #[derive(Debug)]
 pub(crate) struct RateLimiter {
     rate: Option<f64>,
-    tokens: f64,
-    last: Instant,
+    /// When each request still inside the window was admitted, oldest first.
+    window: VecDeque<Instant>,
     /// When the last 429 was given, and until when it told the client to stay away.
     quiet: Option<(Instant, Instant)>,
     pub(crate) limited: u64,
@@ -36,22 +42,20 @@ pub(crate) struct RateLimiter {
 }
 
 impl RateLimiter {
-    pub(crate) fn new(rate: Option<f64>, now: Instant) -> Self {
+    pub(crate) fn new(rate: Option<f64>, _now: Instant) -> Self {
         RateLimiter {
             rate,
-            tokens: burst(rate),
-            last: now,
+            window: VecDeque::new(),
             quiet: None,
             limited: 0,
             violations: 0,
         }
     }
 
-    /// Changes the rate (None: unlimited); the bucket starts full.
-    pub(crate) fn set_rate(&mut self, rate: Option<f64>, now: Instant) {
+    /// Changes the rate (None: unlimited); the window starts empty.
+    pub(crate) fn set_rate(&mut self, rate: Option<f64>, _now: Instant) {
         self.rate = rate;
-        self.tokens = burst(rate);
-        self.last = now;
+        self.window.clear();
     }
 
     pub(crate) fn rate(&self) -> Option<f64> {
@@ -72,19 +76,25 @@ impl RateLimiter {
         Some(whole_seconds(until - now))
     }
 
-    /// Decides one request against the bucket (after [`RateLimiter::arrival`] let it through).
+    /// Decides one request against the window (after [`RateLimiter::arrival`] let it through).
     pub(crate) fn admit(&mut self, now: Instant) -> Admission {
         let Some(rate) = self.rate else {
             return Admission::Allowed;
         };
-        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
-        self.last = now;
-        self.tokens = (self.tokens + elapsed * rate).min(burst(Some(rate)));
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
+        let (capacity, length) = window(rate);
+        while self
+            .window
+            .front()
+            .is_some_and(|at| now.saturating_duration_since(*at) >= length)
+        {
+            self.window.pop_front();
+        }
+        if self.window.len() < capacity {
+            self.window.push_back(now);
             return Admission::Allowed;
         }
-        let retry_after = whole_seconds(Duration::from_secs_f64((1.0 - self.tokens) / rate));
+        let frees_at = self.window.front().map_or(now, |oldest| *oldest + length);
+        let retry_after = whole_seconds(frees_at.saturating_duration_since(now));
         self.told_to_wait(now, retry_after);
         Admission::Limited { retry_after }
     }
@@ -92,14 +102,23 @@ impl RateLimiter {
     /// Records a 429 with `retry_after` seconds (also used for injected 429s).
     pub(crate) fn told_to_wait(&mut self, now: Instant, retry_after: u64) {
         self.limited += 1;
-        let until = now + Duration::from_secs(retry_after);
+        // An injected Retry-After can be absurd (u64::MAX): a year is "forever" here.
+        let wait = Duration::from_secs(retry_after.min(365 * 24 * 3600));
+        let until = now.checked_add(wait).unwrap_or(now);
         let until = self.quiet.map_or(until, |(_, u)| u.max(until));
         self.quiet = Some((now, until));
     }
 }
 
-fn burst(rate: Option<f64>) -> f64 {
-    rate.map_or(0.0, |r| r.max(1.0))
+/// How many requests the window holds and how long it is: `floor(rate)` in one second, or one
+/// request in `1 / rate` seconds below 1 request per second.
+fn window(rate: f64) -> (usize, Duration) {
+    if rate >= 1.0 {
+        // Bounded by the control API's checks; a huge rate is simply "a lot".
+        (rate.floor().min(1e9) as usize, Duration::from_secs(1))
+    } else {
+        (1, Duration::from_secs_f64((1.0 / rate).min(86_400.0)))
+    }
 }
 
 /// Rounds up to whole seconds, at least 1 (Retry-After has no fractions).
@@ -162,6 +181,27 @@ mod tests {
     }
 
     #[test]
+    fn the_window_slides_a_burst_is_refused_an_even_pace_is_not() {
+        let t0 = Instant::now();
+        let ms = |n: u64| t0 + Duration::from_millis(n);
+        let mut burst = RateLimiter::new(Some(10.0), t0);
+        for i in 0..10 {
+            assert_eq!(decide(&mut burst, ms(i)), Admission::Allowed);
+        }
+        assert!(matches!(
+            burst.admit(ms(500)),
+            Admission::Limited { retry_after: 1 }
+        ));
+        let mut paced = RateLimiter::new(Some(10.0), t0);
+        for i in 0..50 {
+            assert_eq!(paced.admit(ms(i * 100)), Admission::Allowed, "request {i}");
+        }
+        // One more while the window (4.0 s to 4.9 s) is full is refused.
+        assert!(matches!(paced.admit(ms(4950)), Admission::Limited { .. }));
+        assert_eq!(paced.admit(ms(5000)), Admission::Allowed);
+    }
+
+    #[test]
     fn slow_rates_give_longer_retry_after() {
         let t0 = Instant::now();
         let mut rl = RateLimiter::new(Some(0.25), t0);
@@ -178,6 +218,14 @@ mod tests {
         assert_eq!(rl.violations, 1);
         assert_eq!(rl.arrival(t0 + Duration::from_secs(3)), None);
         assert_eq!(rl.admit(t0 + Duration::from_secs(3)), Admission::Allowed);
+    }
+
+    #[test]
+    fn an_absurd_injected_retry_after_does_not_overflow() {
+        let t0 = Instant::now();
+        let mut rl = RateLimiter::new(None, t0);
+        rl.told_to_wait(t0, u64::MAX);
+        assert!(rl.arrival(t0 + Duration::from_secs(3600)).is_some());
     }
 
     #[test]

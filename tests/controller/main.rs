@@ -18,4 +18,5 @@ mod policies;
 mod proxy;
 mod resilience;
 mod safety;
+mod scale;
 mod webhook;

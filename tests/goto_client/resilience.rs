@@ -216,3 +216,60 @@ async fn concurrent_callers_all_wait_out_a_429() {
         "after a 429 the whole account paused, not just the caller that got it"
     );
 }
+
+#[tokio::test]
+async fn a_long_retry_after_ends_the_call_at_once_and_holds_the_account() {
+    let sim = start(SimConfig::default()).await;
+    let key =
+        OrganizerKey::new(sim.insert_organizer(SeedOrganizer::new("a@example.com", "A", "B")));
+    let client = client(&sim);
+    client.authenticate().await.unwrap();
+    sim.set_faults(Faults {
+        rules: vec![
+            FaultRule::status("GET", ORGANIZER_PATH, 429)
+                .with_retry_after(30)
+                .times(1),
+        ],
+        ..Faults::default()
+    });
+    let started = Instant::now();
+    let result = client.get_organizer(&key).await;
+    assert!(
+        matches!(result, Err(Error::RateLimited { retry_after: Some(wait) }) if wait == Duration::from_secs(30)),
+        "{result:?}"
+    );
+    // Another caller of the account is told at once too, without sending anything.
+    let again = client.get_organizer(&key).await;
+    assert!(
+        matches!(again, Err(Error::RateLimited { retry_after: Some(wait) }) if wait <= Duration::from_secs(30)),
+        "{again:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "a worker was parked"
+    );
+    assert_eq!(api_requests(&sim, "GET").len(), 1);
+    assert_eq!(sim.retry_after_violations(), 0);
+}
+
+#[tokio::test]
+async fn a_hostile_retry_after_is_clamped_to_an_hour() {
+    let sim = start(SimConfig::default()).await;
+    let key =
+        OrganizerKey::new(sim.insert_organizer(SeedOrganizer::new("a@example.com", "A", "B")));
+    let client = client(&sim);
+    sim.set_faults(Faults {
+        rules: vec![
+            FaultRule::status("GET", ORGANIZER_PATH, 429)
+                .with_retry_after(u64::MAX / 2)
+                .times(1),
+        ],
+        ..Faults::default()
+    });
+    let result = client.get_organizer(&key).await;
+    assert!(
+        matches!(result, Err(Error::RateLimited { retry_after: Some(wait) }) if wait == Duration::from_secs(3600)),
+        "{result:?}"
+    );
+    assert!(client.effective_requests_per_second() < 1000.0);
+}

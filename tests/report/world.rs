@@ -252,7 +252,7 @@ pub fn api_requests(sim: &SimHandle) -> Vec<RecordedRequest> {
         .collect()
 }
 
-/// A small account for the binary, whose standalone budget is GoTo's default 5 requests/s: one
+/// A small account for the binary, whose standalone budget is GoTo's default 10 requests/s: one
 /// organizer with two sessions of three attendees in the range and one session outside it, and
 /// one organizer without history.
 pub async fn small_world() -> World {

@@ -1,0 +1,318 @@
+//! The account directory: one listing of the account answers every email lookup.
+//!
+//! GoTo has no filter by email, so a lookup means listing the whole account
+//! (⌈organizers/100⌉ pages). Done per organizer, onboarding N people costs O(N²) calls. The
+//! directory lists once and indexes the result by normalised email (trimmed, lowercased):
+//!
+//! - **single flight**: concurrent lookups that find the index missing or stale queue on one
+//!   lock; the first lists, the others find its fresh index (or share its failure) when they
+//!   get the lock, so N concurrent lookups cost one listing pass;
+//! - **kept current** by the client's own writes: a create, an adoption after 409, a PUT, a
+//!   suspend and a delete update it, and a `get_organizer` answer (or its 404) too. Changes
+//!   made while a listing runs are replayed on top of that listing when it lands;
+//! - **bounded age**: an index older than `max_age` is listed again on the next lookup, so
+//!   organizers created or deleted outside the operator show up within that bound;
+//! - **bypassed** when a stale answer could cost a seat: after a 409 or an ambiguous create the
+//!   client asks for a listing that started after the question ([`Directory::lookup`] with
+//!   `fresh_since` = now). GoTo's own 409 on a duplicate email stays the last line against
+//!   duplicates, as before.
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::error::Error;
+use super::models::{Organizer, OrganizerKey, OrganizerStatus};
+
+/// GoTo matches login ids case-insensitively.
+pub(crate) fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// A read-only view of the directory, for seat inventories.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirectorySnapshot {
+    /// How long ago the listing behind it started.
+    pub age: Duration,
+    /// Organizers in the account.
+    pub count: usize,
+    /// Of which suspended.
+    pub suspended: usize,
+    /// Every organizer's key and email, ordered by key.
+    pub entries: Vec<DirectoryEntry>,
+}
+
+/// One organizer in a [`DirectorySnapshot`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirectoryEntry {
+    /// The organizer's key.
+    pub organizer_key: OrganizerKey,
+    /// The email as GoTo holds it.
+    pub email: String,
+    /// Its status, when GoTo said.
+    pub status: Option<OrganizerStatus>,
+}
+
+/// A change the client made to the account.
+#[derive(Clone, Debug)]
+pub(crate) enum Change {
+    /// The organizer exists with these fields (an empty email keeps the known one).
+    Upsert(Organizer),
+    /// The organizer's status is now this.
+    Status(OrganizerKey, OrganizerStatus),
+    /// The organizer is gone.
+    Remove(OrganizerKey),
+}
+
+#[derive(Debug, Default)]
+struct Index {
+    by_key: HashMap<OrganizerKey, Organizer>,
+    by_email: HashMap<String, OrganizerKey>,
+}
+
+impl Index {
+    fn from_listing(organizers: Vec<Organizer>) -> Self {
+        let mut index = Index::default();
+        for organizer in organizers {
+            // GoTo keeps emails unique; should a listing repeat one, the first listed wins,
+            // as the old linear search did.
+            index
+                .by_email
+                .entry(normalize_email(&organizer.email))
+                .or_insert_with(|| organizer.organizer_key.clone());
+            index
+                .by_key
+                .insert(organizer.organizer_key.clone(), organizer);
+        }
+        index
+    }
+
+    fn find(&self, email: &str) -> Option<Organizer> {
+        let key = self.by_email.get(email)?;
+        self.by_key.get(key).cloned()
+    }
+
+    fn apply(&mut self, change: &Change) {
+        match change {
+            Change::Upsert(organizer) => {
+                let key = &organizer.organizer_key;
+                let mut organizer = organizer.clone();
+                if let Some(known) = self.by_key.get(key) {
+                    if organizer.email.is_empty() {
+                        organizer.email = known.email.clone();
+                    }
+                    let old = normalize_email(&known.email);
+                    if self.by_email.get(&old) == Some(key) {
+                        self.by_email.remove(&old);
+                    }
+                }
+                if organizer.email.is_empty() {
+                    return; // nothing to index it by
+                }
+                self.by_email
+                    .insert(normalize_email(&organizer.email), key.clone());
+                self.by_key.insert(key.clone(), organizer);
+            }
+            Change::Status(key, status) => {
+                if let Some(known) = self.by_key.get_mut(key) {
+                    known.status = Some(status.clone());
+                }
+            }
+            Change::Remove(key) => {
+                if let Some(known) = self.by_key.remove(key) {
+                    let email = normalize_email(&known.email);
+                    if self.by_email.get(&email) == Some(key) {
+                        self.by_email.remove(&email);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[derive(Default)]
+struct State {
+    index: Option<Index>,
+    /// When the listing behind `index` started.
+    listed_at: Option<Instant>,
+    /// While a listing runs: the changes to replay on top of it.
+    pending: Option<Vec<Change>>,
+    /// Listings finished (successfully or not), and how the latest one failed, with its start.
+    finished: u64,
+    failure: Option<(Instant, Error)>,
+}
+
+/// The directory of one account. See the module documentation.
+pub(crate) struct Directory {
+    max_age: Duration,
+    state: Mutex<State>,
+    /// Held by the one caller listing the account.
+    flight: tokio::sync::Mutex<()>,
+}
+
+impl Directory {
+    pub(crate) fn new(max_age: Duration) -> Self {
+        Self {
+            max_age,
+            state: Mutex::new(State::default()),
+            flight: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The oldest listing start a normal lookup accepts now.
+    pub(crate) fn fresh_enough(&self) -> Instant {
+        let now = Instant::now();
+        now.checked_sub(self.max_age).unwrap_or(now)
+    }
+
+    /// The organizer whose normalised email is `email`'s, from a listing that started at or
+    /// after `fresh_since`; `list` lists the account when no such listing is held.
+    pub(crate) async fn lookup<F, Fut>(
+        &self,
+        email: &str,
+        fresh_since: Instant,
+        list: F,
+    ) -> Result<Option<Organizer>, Error>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Vec<Organizer>, Error>>,
+    {
+        let wanted = normalize_email(email);
+        self.ensure(fresh_since, list).await?;
+        Ok(self.lock().index.as_ref().and_then(|i| i.find(&wanted)))
+    }
+
+    /// A snapshot from a listing that started at or after `fresh_since`, listing if needed.
+    pub(crate) async fn snapshot<F, Fut>(
+        &self,
+        fresh_since: Instant,
+        list: F,
+    ) -> Result<DirectorySnapshot, Error>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Vec<Organizer>, Error>>,
+    {
+        self.ensure(fresh_since, list).await?;
+        self.cached_snapshot()
+            .ok_or_else(|| Error::Decode("the account directory is empty after a listing".into()))
+    }
+
+    /// What the directory holds now, without asking GoTo; `None` before the first listing.
+    pub(crate) fn cached_snapshot(&self) -> Option<DirectorySnapshot> {
+        let state = self.lock();
+        let index = state.index.as_ref()?;
+        let mut entries: Vec<DirectoryEntry> = index
+            .by_key
+            .values()
+            .map(|o| DirectoryEntry {
+                organizer_key: o.organizer_key.clone(),
+                email: o.email.clone(),
+                status: o.status.clone(),
+            })
+            .collect();
+        entries.sort_by(|a, b| {
+            let (a, b) = (a.organizer_key.as_str(), b.organizer_key.as_str());
+            (a.len(), a).cmp(&(b.len(), b))
+        });
+        let suspended = entries
+            .iter()
+            .filter(|e| e.status == Some(OrganizerStatus::Suspended))
+            .count();
+        Some(DirectorySnapshot {
+            age: state.listed_at.map_or(Duration::ZERO, |at| at.elapsed()),
+            count: entries.len(),
+            suspended,
+            entries,
+        })
+    }
+
+    /// Records a change the client made (or learned) in GoTo.
+    pub(crate) fn record(&self, change: Change) {
+        let mut state = self.lock();
+        if let Some(index) = &mut state.index {
+            index.apply(&change);
+        }
+        if let Some(pending) = &mut state.pending {
+            pending.push(change);
+        }
+    }
+
+    /// Makes sure the index comes from a listing started at or after `fresh_since`.
+    async fn ensure<F, Fut>(&self, fresh_since: Instant, list: F) -> Result<(), Error>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Vec<Organizer>, Error>>,
+    {
+        if self.fresh(fresh_since) {
+            return Ok(());
+        }
+        let finished_before = self.lock().finished;
+        let _flight = self.flight.lock().await;
+        // Whoever listed while we queued may have brought a fresh enough index...
+        if self.fresh(fresh_since) {
+            return Ok(());
+        }
+        // ...or failed: share its answer rather than list again, so N waiters behind a failed
+        // listing cost one listing, not N.
+        {
+            let state = self.lock();
+            if state.finished != finished_before
+                && let Some((started, error)) = &state.failure
+                && *started >= fresh_since
+            {
+                return Err(error.clone());
+            }
+        }
+        let started = Instant::now();
+        self.lock().pending = Some(Vec::new());
+        let abandoned = StopRecording(self);
+        let listed = list().await;
+        std::mem::forget(abandoned);
+        let mut state = self.lock();
+        let pending = state.pending.take().unwrap_or_default();
+        state.finished += 1;
+        match listed {
+            Ok(organizers) => {
+                let mut index = Index::from_listing(organizers);
+                for change in &pending {
+                    index.apply(change);
+                }
+                state.index = Some(index);
+                state.listed_at = Some(started);
+                state.failure = None;
+                Ok(())
+            }
+            Err(error) => {
+                state.failure = Some((started, error.clone()));
+                Err(error)
+            }
+        }
+    }
+
+    fn fresh(&self, fresh_since: Instant) -> bool {
+        let state = self.lock();
+        state.index.is_some() && state.listed_at.is_some_and(|at| at >= fresh_since)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // Whole values are swapped in under the lock: a panic cannot leave it half-written.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Stops collecting pending changes when a listing is abandoned (its caller was cancelled).
+struct StopRecording<'a>(&'a Directory);
+
+impl Drop for StopRecording<'_> {
+    fn drop(&mut self) {
+        self.0.lock().pending = None;
+    }
+}
+
+#[cfg(test)]
+#[path = "directory_tests.rs"]
+mod tests;

@@ -1,0 +1,219 @@
+//! The faults: GoTo misbehaving (simulator fault injection, token revocation, 429 storms,
+//! ambiguous writes), the operator killed with SIGKILL (often right after a create or a suspend:
+//! between a create and its status write, between the audit and the DELETE), and the
+//! kube-apiserver restarted.
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use goto_operator::simulator::{FaultRule, Faults};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use tokio::time::Instant;
+
+use crate::harness::{Env, operator};
+use crate::operator::Operator;
+use crate::profile::Profile;
+
+const API: &str = "/G2M/rest/v2/**";
+const CREATE: &str = "/G2M/rest/v2/accounts/*/organizers";
+const ORGANIZER: &str = "/G2M/rest/v2/accounts/*/organizers/*";
+
+/// What was done, for the report.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Figures {
+    pub kills: usize,
+    pub kills_after_create: usize,
+    pub kills_after_suspend: usize,
+    pub kills_after_delete: usize,
+    pub apiserver_restarts: usize,
+    pub storms: usize,
+    pub token_revocations: usize,
+    pub ambiguous_write_rules: usize,
+}
+
+pub struct Monkey {
+    env: Arc<Env>,
+    profile: Profile,
+    operator: Operator,
+}
+
+impl Monkey {
+    pub fn new(env: Arc<Env>, profile: Profile, operator: Operator) -> Self {
+        Monkey {
+            env,
+            profile,
+            operator,
+        }
+    }
+
+    /// Injects faults for the profile's window; returns the operator then running, with faults
+    /// cleared.
+    pub async fn run(self, started: Instant) -> (Operator, Figures) {
+        let Monkey {
+            env,
+            profile,
+            operator,
+        } = self;
+        let gotos = tokio::spawn(goto_faults(env.clone(), profile.clone(), started));
+        let restarts = tokio::spawn(restart_apiserver(profile.clone(), started));
+        let (operator, mut figures) = kill_operator(&env, &profile, operator, started).await;
+        let goto_figures = gotos.await.expect("GoTo faults task");
+        figures.apiserver_restarts = restarts.await.expect("restart task");
+        figures.storms = goto_figures.storms;
+        figures.token_revocations = goto_figures.token_revocations;
+        figures.ambiguous_write_rules = goto_figures.ambiguous_write_rules;
+        env.sim.set_faults(Faults::default());
+        (operator, figures)
+    }
+}
+
+/// 10% 5xx and 2% dropped connections throughout; a 429 storm for 5 s every 20 s; every token
+/// revoked every 15 s; every 10 s a create and a delete whose answer is lost after GoTo acted.
+async fn goto_faults(env: Arc<Env>, profile: Profile, started: Instant) -> Figures {
+    let mut figures = Figures::default();
+    let end = started + profile.window;
+    let mut second = 0u64;
+    while Instant::now() < end {
+        let storm = second % 20 >= 15;
+        let mut rules = Vec::new();
+        if storm {
+            if second % 20 == 15 {
+                figures.storms += 1;
+            }
+            rules.push(
+                FaultRule::status("GET", API, 429)
+                    .with_retry_after(1)
+                    .times(100_000),
+            );
+            rules.push(
+                FaultRule::status("POST", API, 429)
+                    .with_retry_after(2)
+                    .times(100_000),
+            );
+            rules.push(
+                FaultRule::status("PUT", API, 429)
+                    .with_retry_after(1)
+                    .times(100_000),
+            );
+            rules.push(
+                FaultRule::status("DELETE", API, 429)
+                    .with_retry_after(1)
+                    .times(100_000),
+            );
+        }
+        if second % 10 == 5 {
+            figures.ambiguous_write_rules += 2;
+            rules.push(FaultRule::drop_connection("POST", CREATE).after_commit());
+            rules.push(FaultRule::status("DELETE", ORGANIZER, 503).after_commit());
+        }
+        // Rules are replaced every second; unspent ambiguous ones only while they are fresh.
+        env.sim.set_faults(Faults {
+            error_5xx_rate: 0.10,
+            drop_rate: 0.02,
+            rules,
+            ..Faults::default()
+        });
+        if second % 15 == 7 {
+            figures.token_revocations += 1;
+            env.sim.expire_all_tokens();
+        }
+        second += 1;
+        tokio::time::sleep_until(started + Duration::from_secs(second)).await;
+    }
+    figures
+}
+
+/// `profile.kills` SIGKILLs spread over the window. Most wait for the next create, suspend or
+/// delete to be answered and kill at once (the status write has not happened yet); the others hit
+/// wherever the operator is. Each time the operator is back within 0.2 to 1.5 s.
+async fn kill_operator(
+    env: &Env,
+    profile: &Profile,
+    mut current: Operator,
+    started: Instant,
+) -> (Operator, Figures) {
+    let mut rng = StdRng::seed_from_u64(profile.seed ^ 0x6b69_6c6c);
+    let mut figures = Figures::default();
+    let slot = profile.window / (profile.kills.max(1) as u32);
+    for i in 0..profile.kills {
+        let at = started + slot * (i as u32) + slot.mul_f64(rng.random_range(0.1..0.6));
+        tokio::time::sleep_until(at).await;
+        // Creates dominate the first half of the window, offboarding the second.
+        let create = Some(("POST", "/organizers"));
+        let trigger = if i < profile.kills / 2 {
+            [create, None][i % 2]
+        } else {
+            [
+                Some(("PUT", "/suspend")),
+                Some(("DELETE", "")),
+                create,
+                None,
+            ][i % 4]
+        };
+        let mut hit = None;
+        if let Some((method, suffix)) = trigger {
+            let seen = env.sim.writes().len();
+            let deadline = Instant::now() + slot.mul_f64(0.4);
+            while Instant::now() < deadline {
+                let writes = env.sim.writes();
+                if writes
+                    .iter()
+                    .skip(seen)
+                    .any(|w| w.method == method && w.path.ends_with(suffix))
+                {
+                    hit = Some(method);
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+        drop(current); // SIGKILL, reaped
+        figures.kills += 1;
+        match hit {
+            Some("POST") => figures.kills_after_create += 1,
+            Some("PUT") => figures.kills_after_suspend += 1,
+            Some(_) => figures.kills_after_delete += 1,
+            None => {}
+        }
+        tokio::time::sleep(Duration::from_millis(rng.random_range(200..1500))).await;
+        current = operator::start(env.namespace(), &env.options);
+    }
+    tokio::time::sleep_until(started + profile.window).await;
+    (current, figures)
+}
+
+/// `hack/envtest.sh restart-apiserver` spread over the window (SIGKILL, then the same port and
+/// etcd). The control plane is the one whose admin kubeconfig the tests use.
+async fn restart_apiserver(profile: Profile, started: Instant) -> usize {
+    let kubeconfig = PathBuf::from(
+        std::env::var_os(crate::common::KUBECONFIG_ENV).expect("GOTO_TEST_KUBECONFIG"),
+    );
+    let dir = kubeconfig.parent().expect("envtest dir").to_path_buf();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("hack/envtest.sh");
+    let mut done = 0;
+    for i in 0..profile.apiserver_restarts {
+        let at = profile
+            .window
+            .mul_f64((i + 1) as f64 / (profile.apiserver_restarts + 1) as f64);
+        tokio::time::sleep_until(started + at).await;
+        let (script, dir) = (script.clone(), dir.clone());
+        let out = tokio::task::spawn_blocking(move || {
+            std::process::Command::new(script)
+                .arg("restart-apiserver")
+                .env("GOTO_ENVTEST_DIR", dir)
+                .output()
+        })
+        .await
+        .expect("restart task")
+        .expect("run hack/envtest.sh restart-apiserver");
+        assert!(
+            out.status.success(),
+            "restarting the kube-apiserver failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        done += 1;
+        eprintln!("chaos: kube-apiserver restarted ({done})");
+    }
+    done
+}
