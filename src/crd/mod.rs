@@ -10,8 +10,9 @@ pub use account::{
     SecretKeyRef, Webhook,
 };
 pub use organizer::{
-    AccountRef, AuditedMeeting, DeletionPolicy, GoToOrganizer, GoToOrganizerSpec,
-    GoToOrganizerStatus, ManagementPolicy, MeetingAudit, OnUpcomingMeetings,
+    AccountRef, AdoptionPolicy, AuditedMeeting, DeletionPolicy, GoToOrganizer, GoToOrganizerSpec,
+    GoToOrganizerStatus, ManagementPolicy, MeetingAudit, OnExternalDelete, OnExternalSuspend,
+    OnUpcomingMeetings,
 };
 
 use kube::CustomResourceExt;
