@@ -161,6 +161,7 @@ fn every_flag_and_env_var_named_exists() {
         help(&["simulate"]),
         help(&["report", "attendance"]),
         help(&["export"]),
+        help(&["plan"]),
     ]
     .join("\n");
     let readme = readme();

@@ -14,6 +14,7 @@ mod leader;
 mod lifecycle;
 mod metrics;
 mod namespace_deletion;
+mod plan;
 mod policies;
 mod proxy;
 mod resilience;
