@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use goto_operator::controller::plan;
+use goto_operator::controller::organizer::diff::{self, Seat};
 use goto_operator::crd::{GoToOrganizer, GoToOrganizerSpec};
 use goto_operator::goto::{Organizer, OrganizerKey, OrganizerStatus};
 use goto_operator::simulator::{SimConfig, Simulator};
@@ -163,7 +163,7 @@ async fn main() {
         "| operator RSS after the run | {:.1} MiB |",
         rss as f64 / 1024.0
     );
-    println!("| plan::decide | {ns_per_decide:.0} ns/op |");
+    println!("| diff::changes | {ns_per_decide:.0} ns/op |");
     sim.shutdown();
     ns.cleanup().await;
     if writes != 0 || per_org_per_resync > 1.5 {
@@ -240,13 +240,15 @@ fn time_decide() -> f64 {
         time_zone: Some("UTC".into()),
         max_participants: Some(250),
         admin_roles: vec!["Y".into(), "X".into()],
+        extra: Default::default(),
     };
     let iterations = 200_000;
     let started = Instant::now();
     for _ in 0..iterations {
-        std::hint::black_box(plan::decide(
+        std::hint::black_box(diff::changes(
             std::hint::black_box(&spec),
             std::hint::black_box(&observed),
+            Seat::Active,
         ));
     }
     started.elapsed().as_nanos() as f64 / f64::from(iterations)

@@ -122,6 +122,10 @@ fn organizer(generation: i64, conditions: Vec<Condition>) -> GoToOrganizer {
             deletion_policy: Default::default(),
             on_upcoming_meetings: Default::default(),
             management_policy: Default::default(),
+            adoption_policy: Default::default(),
+            on_external_delete: Default::default(),
+            on_external_suspend: Default::default(),
+            suspend_at: None,
         },
     );
     o.metadata.namespace = Some("it".into());

@@ -116,20 +116,35 @@ impl AccountClients {
                     "GoToAccount {name:?} not found in namespace {namespace}"
                 ))
             })?;
-        match self.client_for(kube, &account).await {
-            Err(Problem::SecretNotFound(msg)) if allow_cached => match self.cached(namespace, name)
-            {
-                Some(client) => {
-                    tracing::warn!(
-                        namespace,
-                        account = name,
-                        "{msg}; using the client built before"
-                    );
-                    Ok((account, client))
+        let client = self.client_with(kube, &account, allow_cached).await?;
+        Ok((account, client))
+    }
+
+    /// The client of an account already read (from a cache, say). `allow_cached` as in
+    /// [`AccountClients::resolve`].
+    pub async fn client_with(
+        &self,
+        kube: &Client,
+        account: &GoToAccount,
+        allow_cached: bool,
+    ) -> Result<GoToClient, Problem> {
+        let namespace = account.namespace().unwrap_or_default();
+        let name = account.name_any();
+        match self.client_for(kube, account).await {
+            Err(Problem::SecretNotFound(msg)) if allow_cached => {
+                match self.cached(&namespace, &name) {
+                    Some(client) => {
+                        tracing::warn!(
+                            namespace,
+                            account = name,
+                            "{msg}; using the client built before"
+                        );
+                        Ok(client)
+                    }
+                    None => Err(Problem::SecretNotFound(msg)),
                 }
-                None => Err(Problem::SecretNotFound(msg)),
-            },
-            other => other.map(|client| (account, client)),
+            }
+            other => other,
         }
     }
 

@@ -8,7 +8,7 @@ pub mod gauges;
 mod leader;
 pub mod organizer;
 pub mod ownership;
-pub mod plan;
+pub mod seats;
 pub mod status;
 pub mod validate;
 
@@ -55,11 +55,7 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
             tokio::spawn(webhook::serve(bind, hooks, shutdown.clone())),
         )
     });
-    let identity = args
-        .identity
-        .clone()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| format!("goto-operator-{}", std::process::id()));
+    let identity = identity(&args);
 
     // Ready means "up and able to take over", not "leading": a standby that reported not-ready
     // would block every rolling update (the new pods cannot lead while the old leader runs) and
@@ -84,6 +80,7 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         .map_or_else(leader::Fence::open, |l| l.fence().clone());
 
     let (organizers, organizer_writer) = reflector::store();
+    let (accounts, account_writer) = reflector::store();
     // Push notifications re-read the organizers they name, through the organizer controller.
     let notified = match &webhooks {
         Some((hooks, _)) => hooks.activate(organizers.clone()).boxed(),
@@ -92,18 +89,14 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
     let mut ctx = Context::new(
         kube.clone(),
         metrics,
-        RequeuePolicy {
-            slow: Duration::from_secs(args.slow_requeue_seconds.max(1)),
-            reaudit: Duration::from_secs(args.reaudit_seconds.max(1)),
-            backoff_base: Duration::from_secs(2),
-            backoff_max: Duration::from_secs(300),
-        },
+        requeue_policy(&args),
         Duration::from_secs(args.resync_seconds.max(1)),
         Reporter {
             controller: "goto-operator".into(),
             instance: Some(identity),
         },
         organizers,
+        accounts,
     );
     ctx.accounts.set_write_fence(fence.as_write_fence());
     let ctx = Arc::new(ctx);
@@ -116,6 +109,7 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         organizer_controller(
             ctx.clone(),
             organizer_writer,
+            account_writer,
             notified,
             args.namespace.as_deref(),
             args.concurrency,
@@ -163,6 +157,26 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         lease.release().await;
     }
     Ok(())
+}
+
+/// This replica's name in the Lease and in Events: the flag, else the pod name, else the pid.
+fn identity(args: &RunArgs) -> String {
+    args.identity
+        .clone()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| format!("goto-operator-{}", std::process::id()))
+}
+
+/// Requeue timing from the flags. Per-object backoff (for the object's own transient failures)
+/// starts at 2 s and stops at 300 s; failures that are not the object's fault retry within 4 s.
+fn requeue_policy(args: &RunArgs) -> RequeuePolicy {
+    RequeuePolicy {
+        slow: Duration::from_secs(args.slow_requeue_seconds.max(1)),
+        reaudit: Duration::from_secs(args.reaudit_seconds.max(1)),
+        backoff_base: Duration::from_secs(2),
+        backoff_max: Duration::from_secs(300),
+        soon: Duration::from_secs(4),
+    }
 }
 
 /// Waits for the leader Lease (when leader election is on) in the configured namespace, else the
@@ -234,6 +248,7 @@ fn account_trigger(a: &GoToAccount) -> Option<u64> {
 async fn organizer_controller(
     ctx: Arc<Context>,
     writer: reflector::store::Writer<GoToOrganizer>,
+    account_writer: reflector::store::Writer<GoToAccount>,
     notified: futures::stream::BoxStream<'static, ObjectRef<GoToOrganizer>>,
     namespace: Option<&str>,
     concurrency: u16,
@@ -249,6 +264,7 @@ async fn organizer_controller(
         .predicate_filter(organizer_trigger, PredicateConfig::default());
     let account_changes = watcher(accounts, watcher::Config::default().any_semantic())
         .default_backoff()
+        .reflect(account_writer)
         .applied_objects()
         .predicate_filter(account_trigger, PredicateConfig::default());
     let store = reader.clone();
