@@ -2,13 +2,17 @@
 //!
 //! GoTo pages with an opaque `nextPageToken`, absent or empty on the last page. The
 //! stream asks for the largest page (100), follows the token, and ends with an error
-//! rather than loop if the server ever hands back a token it already gave.
+//! rather than loop if the server ever hands back a token it already gave, hands out
+//! tokens forever (at most [`MAX_PAGES`] pages, a million items at 100 a page), or sends
+//! a token longer than [`MAX_PAGE_TOKEN_LEN`]. Tokens already seen are remembered by hash,
+//! so an endless listing costs a few bytes a page, not the tokens themselves.
 use super::client::{ApiRequest, GoToClient};
 use super::error::Error;
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
 use url::Url;
 
 /// Largest page GoTo serves; above it answers 400.
@@ -17,6 +21,10 @@ pub(crate) const PAGE_LIMIT: u32 = 100;
 pub(crate) const PAGE_TOKEN_PARAM: &str = "pageToken";
 /// Response field carrying the next page's token.
 const NEXT_PAGE_TOKEN_FIELD: &str = "nextPageToken";
+/// Pages one listing may take; an endpoint that never stops ends with an error here.
+pub(crate) const MAX_PAGES: usize = 10_000;
+/// Longest page token followed (it is sent back in the URL).
+pub(crate) const MAX_PAGE_TOKEN_LEN: usize = 2048;
 
 /// One page's items and what comes after it.
 #[derive(Debug, PartialEq)]
@@ -27,20 +35,25 @@ pub(crate) struct Page<T> {
 
 /// Decodes a page whose items sit under `field` (e.g. `organizers`).
 pub(crate) fn decode_page<T: DeserializeOwned>(body: &[u8], field: &str) -> Result<Page<T>, Error> {
+    let what = format!("{field} page");
     let mut page: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(body).map_err(|e| Error::Decode(format!("{field} page: {e}")))?;
+        serde_json::from_slice(body).map_err(|e| Error::decode(&what, &e))?;
     let items = match page.remove(field) {
-        Some(value) => serde_json::from_value(value)
-            .map_err(|e| Error::Decode(format!("{field} page: {e}")))?,
+        Some(value) => serde_json::from_value(value).map_err(|e| Error::decode(&what, &e))?,
         None => Vec::new(),
     };
     let next = match page.remove(NEXT_PAGE_TOKEN_FIELD) {
         None | Some(serde_json::Value::Null) => None,
         Some(serde_json::Value::String(token)) if token.is_empty() => None,
-        Some(serde_json::Value::String(token)) => Some(token),
-        Some(other) => {
+        Some(serde_json::Value::String(token)) if token.len() > MAX_PAGE_TOKEN_LEN => {
             return Err(Error::Decode(format!(
-                "{NEXT_PAGE_TOKEN_FIELD} is not a string: {other}"
+                "{field} page: {NEXT_PAGE_TOKEN_FIELD} is longer than {MAX_PAGE_TOKEN_LEN} bytes"
+            )));
+        }
+        Some(serde_json::Value::String(token)) => Some(token),
+        Some(_) => {
+            return Err(Error::Decode(format!(
+                "{field} page: {NEXT_PAGE_TOKEN_FIELD} is not a string"
             )));
         }
     };
@@ -69,7 +82,15 @@ enum Cursor {
 struct State {
     client: GoToClient,
     cursor: Cursor,
-    seen: HashSet<String>,
+    /// Hashes of the tokens followed so far.
+    seen: HashSet<u64>,
+    pages: usize,
+}
+
+fn token_hash(token: &str) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    token.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// Streams every item of a paginated listing at `base` (which may carry filter parameters).
@@ -90,6 +111,7 @@ where
         client,
         cursor: Cursor::First,
         seen: HashSet::new(),
+        pages: 0,
     };
     stream::try_unfold(state, move |mut state| {
         let base = base.clone();
@@ -107,10 +129,16 @@ where
             };
             let raw = state.client.call(&request).await?;
             let page: Page<T> = decode_page(&raw.body, field)?;
+            state.pages += 1;
             if let Some(next) = page.next {
-                if !state.seen.insert(next.clone()) {
+                if !state.seen.insert(token_hash(&next)) {
                     return Err(Error::Decode(format!(
                         "{operation}: GoTo repeated a page token; stopping instead of looping"
+                    )));
+                }
+                if state.pages >= MAX_PAGES {
+                    return Err(Error::Decode(format!(
+                        "{operation}: more than {MAX_PAGES} pages; stopping"
                     )));
                 }
                 state.cursor = Cursor::Next(next);
@@ -155,6 +183,22 @@ mod tests {
         let result: Result<Page<serde_json::Value>, _> =
             decode_page(br#"{"nextPageToken":5}"#, "meetings");
         assert!(matches!(result, Err(Error::Decode(_))));
+    }
+
+    #[test]
+    fn an_overlong_token_is_a_decode_error_that_does_not_quote_it() {
+        let body = format!(
+            r#"{{"meetings":[],"nextPageToken":"{}"}}"#,
+            "t".repeat(MAX_PAGE_TOKEN_LEN + 1)
+        );
+        let result: Result<Page<serde_json::Value>, _> = decode_page(body.as_bytes(), "meetings");
+        let Err(Error::Decode(message)) = result else {
+            panic!("{result:?}")
+        };
+        assert!(!message.contains("ttt"), "{message}");
+        let result: Result<Page<serde_json::Value>, _> =
+            decode_page(br#"{"nextPageToken":{"secret":"x"}}"#, "meetings");
+        assert!(matches!(&result, Err(Error::Decode(m)) if !m.contains("secret")));
     }
 
     #[test]
