@@ -1,4 +1,4 @@
-//! The command line: `run | crds | simulate | report | export`.
+//! The command line: `run | crds | simulate | report | export | plan`.
 //!
 //! Every flag of `run` can also be set from the environment (`GOTO_OPERATOR_*`), which is how the
 //! Helm chart configures the operator.
@@ -41,6 +41,25 @@ pub enum Command {
     /// Write GoToOrganizer manifests for every organizer of a GoTo account that no object
     /// claims yet, to import the account without a single write to GoTo.
     Export(ExportArgs),
+    /// Show what reconciling (or, with --delete, deleting) GoToOrganizer manifests would do,
+    /// object by object, reading GoTo and the cluster and writing to neither. Exit code 0:
+    /// nothing to do, 2: changes, 1: error.
+    Plan(PlanArgs),
+}
+
+/// Flags of `goto-operator plan`.
+#[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    /// A manifest file or a directory of them (repeatable), as for `kubectl apply -f`.
+    #[arg(long = "filename", short = 'f', required = true)]
+    pub filename: Vec<PathBuf>,
+    /// Preview deleting the objects instead of applying them: the deletion policy's outcome,
+    /// naming every meeting a deletion would cancel or is blocked by.
+    #[arg(long)]
+    pub delete: bool,
+    /// Namespace of manifests that name none (default: the kubeconfig's).
+    #[arg(long, short = 'n')]
+    pub namespace: Option<String>,
 }
 
 /// Flags of `goto-operator export`.

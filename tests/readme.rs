@@ -109,6 +109,7 @@ fn every_metric_named_is_exported() {
     };
     m.set_organizers(&Default::default(), &[(labels, 1)].into());
     m.time_to_ready(1.0);
+    m.set_seats("it", "acme", &[("in_goto", 1)]);
     let m = std::sync::Arc::new(m);
     let account = m.for_account("ns", "acme");
     account.budget_waited(Duration::from_millis(1), 10.0);
@@ -160,6 +161,7 @@ fn every_flag_and_env_var_named_exists() {
         help(&["simulate"]),
         help(&["report", "attendance"]),
         help(&["export"]),
+        help(&["plan"]),
     ]
     .join("\n");
     let readme = readme();

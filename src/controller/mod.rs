@@ -8,6 +8,7 @@ pub mod gauges;
 mod leader;
 pub mod organizer;
 pub mod ownership;
+pub mod seats;
 pub mod status;
 pub mod validate;
 

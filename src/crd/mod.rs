@@ -6,7 +6,8 @@ pub mod organizer;
 pub mod schema;
 
 pub use account::{
-    CredentialsSecretRef, GoToAccount, GoToAccountSpec, GoToAccountStatus, SecretKeyRef, Webhook,
+    CredentialsSecretRef, GoToAccount, GoToAccountSpec, GoToAccountStatus, SeatInventory,
+    SecretKeyRef, Webhook,
 };
 pub use organizer::{
     AccountRef, AdoptionPolicy, AuditedMeeting, DeletionPolicy, GoToOrganizer, GoToOrganizerSpec,
