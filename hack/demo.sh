@@ -213,7 +213,7 @@ k -n "$NS" wait --for=condition=Ready --timeout="$WAIT" gotoorganizer/casey-new 
 k -n "$NS" wait --timeout="$WAIT" --for=jsonpath='{.status.observedGeneration}'=2 gotoorganizer/jane-doe ||
   fail "jane-doe was not reconciled"
 echo "GoTo writes: $(($(day2_writes) - before)) (create + PUT for casey-new, PUT for jane-doe)"
-curl -fsS "http://$SIM_ADDR/_sim/requests" |
+"$HELPER_BIN" get "http://$SIM_ADDR/_sim/requests" |
   grep -o '"method":"[A-Z]*","path":"/G2M[^"]*"' | grep -v '"method":"GET"' | tail -n 3
 "$BIN" plan -f "$DEMO_DIR/changes.yaml" && echo "plan again: exit 0, nothing to do"
 
