@@ -20,5 +20,6 @@ mod proxy;
 mod resilience;
 mod safety;
 mod scale;
+mod seat_queue;
 mod seats;
 mod webhook;
