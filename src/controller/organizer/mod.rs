@@ -10,6 +10,9 @@
 //!   [`Outcome`]. Crash safety (recording the key right after a create) lives there.
 //! - [`report`] is a pure function to the new status and the Events; the status is written once
 //!   per reconcile, and not at all when nothing but timestamps changed.
+//! - [`seat_queue`] holds, per GoTo account, the objects waiting for a paid seat: `observe` reads
+//!   the object's turn, `decide` plans `WaitForSeat` for all but the oldest waiter, and the pass
+//!   keeps the queue from the plan and its outcome (joins, leaves, a freed seat triggers the next).
 //!
 //! `finalizer()` stays the only top-level action: `Apply` and `Cleanup` run the same pipeline
 //! (the plan knows whether the object is being deleted); a cleanup that returns `Ok` releases the
