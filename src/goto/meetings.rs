@@ -2,10 +2,9 @@
 use super::client::{ApiRequest, GoToClient};
 use super::error::Error;
 use super::models::{Attendee, Meeting, MeetingInstanceKey, MeetingQuery, OrganizerKey};
-use super::paging::{decode_page, page_url, paginate};
+use super::paging::{ListingGuard, decode_page, page_url, paginate};
 use futures::stream::BoxStream;
 use reqwest::Method;
-use std::collections::HashSet;
 use url::Url;
 
 /// Most pages the deletion audit reads before giving up (100 meetings a page).
@@ -36,8 +35,8 @@ impl GoToClient {
         let base = self.endpoint(&["organizers", key.as_str(), "meetings"])?;
         let mut meetings = Vec::new();
         let mut token: Option<String> = None;
-        let mut seen = HashSet::new();
-        for _ in 0..AUDIT_MAX_PAGES {
+        let mut guard = ListingGuard::new("list_meetings", AUDIT_MAX_PAGES);
+        loop {
             let request = ApiRequest {
                 operation: "list_meetings",
                 method: Method::GET,
@@ -47,20 +46,13 @@ impl GoToClient {
             let raw = self.call(&request).await?;
             require_array(&raw.body, "meetings")?;
             let page = decode_page::<Meeting>(&raw.body, "meetings")?;
+            guard.page(raw.body.len(), page.next.as_deref())?;
             meetings.extend(page.items);
             match page.next {
                 None => return Ok(meetings),
-                Some(next) if !seen.insert(next.clone()) => {
-                    return Err(Error::Decode(
-                        "meetings: GoTo repeated a page token; the audit is incomplete".into(),
-                    ));
-                }
                 Some(next) => token = Some(next),
             }
         }
-        Err(Error::Decode(format!(
-            "meetings: more than {AUDIT_MAX_PAGES} pages; the audit is incomplete"
-        )))
     }
 
     /// The attendees of one ended session; [`Error::NotFound`] while it has not ended.

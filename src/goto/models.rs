@@ -259,8 +259,9 @@ pub struct Meeting {
     /// The session; present on HISTORY entries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meeting_instance_key: Option<MeetingInstanceKey>,
-    /// Title.
-    #[serde(default)]
+    /// Title, without control characters and cut to [`MAX_SUBJECT_CHARS`]: it is shown in
+    /// status and Events, and the endpoint that sends it may be hostile.
+    #[serde(default, deserialize_with = "shown_text")]
     pub subject: String,
     /// Scheduled or actual start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -285,6 +286,20 @@ pub struct Attendee {
     /// When the attendee left; absent if unknown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub leave_time: Option<jiff::Timestamp>,
+}
+
+/// Longest meeting subject kept.
+pub const MAX_SUBJECT_CHARS: usize = 200;
+
+/// Text from GoTo that ends up in status or Events: control characters dropped, cut to
+/// [`MAX_SUBJECT_CHARS`] characters.
+fn shown_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    Ok(text
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_SUBJECT_CHARS)
+        .collect())
 }
 
 #[cfg(test)]
@@ -383,5 +398,19 @@ mod tests {
             meeting.start_time.unwrap().to_string(),
             "2026-01-02T10:00:00Z"
         );
+    }
+
+    #[test]
+    fn meeting_subjects_are_cleaned_and_cut() {
+        let long = "x".repeat(10_000);
+        let json = format!(r#"{{"meetingId":"1","subject":"a\u001b[2Jb\n{long}"}}"#);
+        let meeting: Meeting = serde_json::from_str(&json).unwrap();
+        assert!(meeting.subject.starts_with("a[2Jbx"), "{}", meeting.subject);
+        assert_eq!(meeting.subject.chars().count(), MAX_SUBJECT_CHARS);
+        let plain: Meeting =
+            serde_json::from_str(r#"{"meetingId":"1","subject":"Standup"}"#).unwrap();
+        assert_eq!(plain.subject, "Standup");
+        let none: Meeting = serde_json::from_str(r#"{"meetingId":"1"}"#).unwrap();
+        assert_eq!(none.subject, "");
     }
 }

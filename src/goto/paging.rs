@@ -3,9 +3,12 @@
 //! GoTo pages with an opaque `nextPageToken`, absent or empty on the last page. The
 //! stream asks for the largest page (100), follows the token, and ends with an error
 //! rather than loop if the server ever hands back a token it already gave, hands out
-//! tokens forever (at most [`MAX_PAGES`] pages, a million items at 100 a page), or sends
-//! a token longer than [`MAX_PAGE_TOKEN_LEN`]. Tokens already seen are remembered by hash,
-//! so an endless listing costs a few bytes a page, not the tokens themselves.
+//! tokens forever (at most [`MAX_PAGES`] pages, a million items at 100 a page), sends more
+//! than [`MAX_LISTING_BYTES`] in all (what a listing holds in memory must stay bounded, and
+//! an endpoint chosen by a tenant could otherwise send 10,000 pages of 1 MiB), or sends a
+//! token longer than [`MAX_PAGE_TOKEN_LEN`]. Tokens already seen are remembered by hash, so
+//! an endless listing costs a few bytes a page, not the tokens themselves. [`ListingGuard`]
+//! holds these rules for every paginated read.
 use super::client::{ApiRequest, GoToClient};
 use super::error::Error;
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
@@ -25,6 +28,58 @@ const NEXT_PAGE_TOKEN_FIELD: &str = "nextPageToken";
 pub(crate) const MAX_PAGES: usize = 10_000;
 /// Longest page token followed (it is sent back in the URL).
 pub(crate) const MAX_PAGE_TOKEN_LEN: usize = 2048;
+/// Most bytes one listing reads over all its pages (some 60,000 organizers).
+pub(crate) const MAX_LISTING_BYTES: usize = 32 * 1024 * 1024;
+
+/// What one listing has read so far: it ends with an error once it loops, passes its page
+/// limit or [`MAX_LISTING_BYTES`].
+pub(crate) struct ListingGuard {
+    operation: &'static str,
+    max_pages: usize,
+    pages: usize,
+    bytes: usize,
+    /// Hashes of the tokens followed so far.
+    seen: HashSet<u64>,
+}
+
+impl ListingGuard {
+    pub(crate) fn new(operation: &'static str, max_pages: usize) -> Self {
+        Self {
+            operation,
+            max_pages,
+            pages: 0,
+            bytes: 0,
+            seen: HashSet::new(),
+        }
+    }
+
+    /// Counts one page of `bytes` whose next page is `next`: an error when following it
+    /// would loop or go past a limit.
+    pub(crate) fn page(&mut self, bytes: usize, next: Option<&str>) -> Result<(), Error> {
+        let operation = self.operation;
+        self.pages += 1;
+        self.bytes = self.bytes.saturating_add(bytes);
+        if self.bytes > MAX_LISTING_BYTES {
+            return Err(Error::Decode(format!(
+                "{operation}: the listing passed {} MiB; stopping",
+                MAX_LISTING_BYTES / (1024 * 1024)
+            )));
+        }
+        let Some(next) = next else { return Ok(()) };
+        if !self.seen.insert(token_hash(next)) {
+            return Err(Error::Decode(format!(
+                "{operation}: GoTo repeated a page token; stopping instead of looping"
+            )));
+        }
+        if self.pages >= self.max_pages {
+            return Err(Error::Decode(format!(
+                "{operation}: more than {} pages; stopping",
+                self.max_pages
+            )));
+        }
+        Ok(())
+    }
+}
 
 /// One page's items and what comes after it.
 #[derive(Debug, PartialEq)]
@@ -82,9 +137,7 @@ enum Cursor {
 struct State {
     client: GoToClient,
     cursor: Cursor,
-    /// Hashes of the tokens followed so far.
-    seen: HashSet<u64>,
-    pages: usize,
+    guard: ListingGuard,
 }
 
 fn token_hash(token: &str) -> u64 {
@@ -110,8 +163,7 @@ where
     let state = State {
         client,
         cursor: Cursor::First,
-        seen: HashSet::new(),
-        pages: 0,
+        guard: ListingGuard::new(operation, MAX_PAGES),
     };
     stream::try_unfold(state, move |mut state| {
         let base = base.clone();
@@ -129,18 +181,8 @@ where
             };
             let raw = state.client.call(&request).await?;
             let page: Page<T> = decode_page(&raw.body, field)?;
-            state.pages += 1;
+            state.guard.page(raw.body.len(), page.next.as_deref())?;
             if let Some(next) = page.next {
-                if !state.seen.insert(token_hash(&next)) {
-                    return Err(Error::Decode(format!(
-                        "{operation}: GoTo repeated a page token; stopping instead of looping"
-                    )));
-                }
-                if state.pages >= MAX_PAGES {
-                    return Err(Error::Decode(format!(
-                        "{operation}: more than {MAX_PAGES} pages; stopping"
-                    )));
-                }
                 state.cursor = Cursor::Next(next);
             }
             Ok(Some((stream::iter(page.items.into_iter().map(Ok)), state)))
@@ -199,6 +241,26 @@ mod tests {
         let result: Result<Page<serde_json::Value>, _> =
             decode_page(br#"{"nextPageToken":{"secret":"x"}}"#, "meetings");
         assert!(matches!(&result, Err(Error::Decode(m)) if !m.contains("secret")));
+    }
+
+    #[test]
+    fn a_listing_ends_when_it_loops_or_passes_a_limit() {
+        let mut guard = ListingGuard::new("list_organizers", 3);
+        assert!(guard.page(10, Some("a")).is_ok());
+        let looped = guard.page(10, Some("a")).unwrap_err().to_string();
+        assert!(looped.contains("repeated a page token"), "{looped}");
+        let mut guard = ListingGuard::new("list_organizers", 3);
+        assert!(guard.page(10, Some("a")).is_ok());
+        assert!(guard.page(10, Some("b")).is_ok());
+        let long = guard.page(10, Some("c")).unwrap_err().to_string();
+        assert!(long.contains("more than 3 pages"), "{long}");
+        let mut guard = ListingGuard::new("list_meetings", MAX_PAGES);
+        assert!(guard.page(MAX_LISTING_BYTES, Some("a")).is_ok());
+        let big = guard.page(1, None).unwrap_err().to_string();
+        assert!(big.contains("passed 32 MiB"), "{big}");
+        // The last page may be the limit's last page.
+        let mut guard = ListingGuard::new("list_organizers", 1);
+        assert!(guard.page(10, None).is_ok());
     }
 
     #[test]

@@ -25,6 +25,8 @@ enum Call {
     Meetings,
     /// Create an organizer: one POST may reach GoTo, never a second.
     Create,
+    /// The strict audit of upcoming meetings that precedes a DELETE.
+    Audit,
 }
 
 /// The error a row must end with.
@@ -122,8 +124,46 @@ fn endless_pages(uri: &Uri) -> Response {
     )
 }
 
+/// Pages of almost 1 MiB each, each naming a next one.
+fn heavy_pages(uri: &Uri) -> Response {
+    let next = page_token(uri) + 1;
+    let pad = " ".repeat(1_000_000);
+    with_body(
+        StatusCode::OK,
+        format!(r#"{{"organizers":[],{pad}"meetings":[],"nextPageToken":"{next}"}}"#),
+    )
+}
+
 fn rows() -> Vec<Row> {
     vec![
+        Row {
+            name: "a listing of 1 MiB pages for ever",
+            token: good_token,
+            api: heavy_pages,
+            call: Call::List,
+            expect: Expect::Decode("passed 32 MiB"),
+        },
+        Row {
+            name: "an audit of 1 MiB pages for ever",
+            token: good_token,
+            api: heavy_pages,
+            call: Call::Audit,
+            expect: Expect::Decode("passed 32 MiB"),
+        },
+        Row {
+            name: "an audit whose page tokens never end",
+            token: good_token,
+            api: endless_pages,
+            call: Call::Audit,
+            expect: Expect::Decode("more than 1000 pages"),
+        },
+        Row {
+            name: "an audit page without a meetings array",
+            token: good_token,
+            api: |_| with_body(StatusCode::OK, format!(r#"{{"items":"{CANARY}"}}"#)),
+            call: Call::Audit,
+            expect: Expect::Decode("meetings"),
+        },
         // Oversized and endless bodies.
         Row {
             name: "API body of 2 MiB with a Content-Length",
@@ -502,6 +542,7 @@ async fn run(call: Call, mut config: ClientConfig) -> Result<(), Error> {
             .try_collect::<Vec<_>>()
             .await
             .map(drop),
+        Call::Audit => client.audit_upcoming_meetings(&key).await.map(drop),
         Call::Create => client
             .create_organizer(&NewOrganizer {
                 email: "new@example.com".into(),
