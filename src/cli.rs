@@ -103,6 +103,11 @@ pub struct RunArgs {
     /// Watch only this namespace (default: all namespaces).
     #[arg(long, env = "GOTO_OPERATOR_NAMESPACE")]
     pub namespace: Option<String>,
+    /// Reconcile only GoToOrganizers and GoToAccounts matching this label selector (e.g.
+    /// `shard=a`), for an operator that must share a cluster with another. Claims are checked
+    /// among the objects it watches.
+    #[arg(long, env = "GOTO_OPERATOR_LABEL_SELECTOR")]
+    pub label_selector: Option<String>,
     /// Address of the HTTP server for /metrics, /healthz and /readyz.
     #[arg(
         long,

@@ -111,16 +111,10 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
             organizer_writer,
             account_writer,
             notified,
-            args.namespace.as_deref(),
-            args.concurrency,
+            Scope::of(&args),
             shutdown.clone(),
         ),
-        account_controller(
-            ctx,
-            args.namespace.as_deref(),
-            args.concurrency,
-            shutdown.clone(),
-        ),
+        account_controller(ctx, Scope::of(&args), shutdown.clone()),
     );
     let lease_lost = {
         let lost = async {
@@ -209,6 +203,33 @@ async fn elect(
     Ok(Some(lease))
 }
 
+/// What the controllers watch and how many objects each reconciles at once.
+#[derive(Clone, Copy)]
+struct Scope<'a> {
+    namespace: Option<&'a str>,
+    labels: Option<&'a str>,
+    concurrency: u16,
+}
+
+impl<'a> Scope<'a> {
+    fn of(args: &'a RunArgs) -> Self {
+        Scope {
+            namespace: args.namespace.as_deref(),
+            labels: args.label_selector.as_deref(),
+            concurrency: args.concurrency,
+        }
+    }
+}
+
+/// How the operator's own kinds are watched: any version, filtered by `--label-selector`.
+fn watched(labels: Option<&str>) -> watcher::Config {
+    let config = watcher::Config::default().any_semantic();
+    match labels {
+        Some(selector) => config.labels(selector),
+        None => config,
+    }
+}
+
 fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
 where
     K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
@@ -250,19 +271,23 @@ async fn organizer_controller(
     writer: reflector::store::Writer<GoToOrganizer>,
     account_writer: reflector::store::Writer<GoToAccount>,
     notified: futures::stream::BoxStream<'static, ObjectRef<GoToOrganizer>>,
-    namespace: Option<&str>,
-    concurrency: u16,
+    scope: Scope<'_>,
     shutdown: Shutdown,
 ) {
+    let Scope {
+        namespace,
+        labels,
+        concurrency,
+    } = scope;
     let organizers: Api<GoToOrganizer> = scoped(&ctx.kube, namespace);
     let accounts: Api<GoToAccount> = scoped(&ctx.kube, namespace);
     let reader = ctx.organizers.clone();
-    let trigger = watcher(organizers, watcher::Config::default().any_semantic())
+    let trigger = watcher(organizers, watched(labels))
         .default_backoff()
         .reflect(writer)
         .applied_objects()
         .predicate_filter(organizer_trigger, PredicateConfig::default());
-    let account_changes = watcher(accounts, watcher::Config::default().any_semantic())
+    let account_changes = watcher(accounts, watched(labels))
         .default_backoff()
         .reflect(account_writer)
         .applied_objects()
@@ -294,18 +319,18 @@ fn organizers_of(
         .collect()
 }
 
-async fn account_controller(
-    ctx: Arc<Context>,
-    namespace: Option<&str>,
-    concurrency: u16,
-    shutdown: Shutdown,
-) {
+async fn account_controller(ctx: Arc<Context>, scope: Scope<'_>, shutdown: Shutdown) {
+    let Scope {
+        namespace,
+        labels,
+        concurrency,
+    } = scope;
     let accounts: Api<GoToAccount> = scoped(&ctx.kube, namespace);
     let secrets: Api<PartialObjectMeta<Secret>> = match namespace {
         Some(ns) => Api::namespaced(ctx.kube.clone(), ns),
         None => Api::all(ctx.kube.clone()),
     };
-    let controller = Controller::new(accounts, watcher::Config::default().any_semantic());
+    let controller = Controller::new(accounts, watched(labels));
     let store = controller.store();
     // Only Secret metadata is watched: the operator never holds every Secret's data in memory,
     // it reads the one an account names when it reconciles.

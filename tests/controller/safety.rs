@@ -185,3 +185,121 @@ async fn a_half_read_audit_deletes_nothing() {
     assert_eq!(deletes(&env), 0);
     env.finish().await;
 }
+
+/// Applies a labelled object (so only the test's own cluster-wide operator sees it).
+async fn apply_labelled<K>(client: &kube::Client, namespace: &str, obj: serde_json::Value)
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    let name = obj["metadata"]["name"].as_str().expect("name").to_string();
+    kube::Api::<K>::namespaced(client.clone(), namespace)
+        .patch(
+            &name,
+            &kube::api::PatchParams::apply("e2e-test").force(),
+            &kube::api::Patch::Apply(&obj),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("apply {namespace}/{name}: {e}"));
+}
+
+#[tokio::test]
+async fn two_namespaces_on_one_goto_account_have_one_owner() {
+    use goto_operator::crd::{GoToAccount, GoToOrganizer};
+    use k8s_openapi::api::core::v1::Secret;
+
+    let Some(mut env) = Env::start(SimConfig::default()).await else {
+        return;
+    };
+    // One operator over every namespace, seeing only this test's objects (by label).
+    env.kill_operator().await;
+    let shard = format!("s{:08x}", rand::random::<u32>());
+    let kubeconfig =
+        crate::common::required_env(crate::common::KUBECONFIG_ENV).expect("kubeconfig");
+    let selector = format!("goto-test-shard={shard}");
+    env.operator = Some(crate::operator::Operator::start(
+        kubeconfig.to_str().expect("utf-8 path"),
+        "",
+        &[
+            "--leader-election",
+            "false",
+            "--label-selector",
+            &selector,
+            "--slow-requeue-seconds",
+            "2",
+        ],
+    ));
+    let other = crate::common::TestNamespace::new(&env.client).await;
+    let labels = json!({"goto-test-shard": shard});
+    let account = |name: &str| {
+        json!({
+            "apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToAccount",
+            "metadata": {"name": name, "labels": labels},
+            "spec": {"accountKey": env.sim.account_key(), "credentialsSecretRef": {"name": "goto-oauth"},
+                "apiBaseUrl": env.sim.base_url(), "tokenUrl": env.sim.token_url(), "requestsPerSecond": 50},
+        })
+    };
+    let organizer = |name: &str, account: &str| {
+        json!({
+            "apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToOrganizer",
+            "metadata": {"name": name, "labels": labels},
+            "spec": {"accountRef": {"name": account}, "email": "Dana@example.com",
+                "firstName": "Dana", "lastName": format!("of {name}")},
+        })
+    };
+    apply_labelled::<Secret>(&env.client, other.name(), json!({
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "goto-oauth"},
+        "stringData": {"clientId": crate::harness::CLIENT_ID, "clientSecret": crate::harness::CLIENT_SECRET},
+    }))
+    .await;
+    apply_labelled::<GoToAccount>(&env.client, env.namespace(), account("team-a")).await;
+    apply_labelled::<GoToAccount>(&env.client, other.name(), account("team-b")).await;
+    apply_labelled::<GoToOrganizer>(&env.client, env.namespace(), organizer("first", "team-a"))
+        .await;
+    let key = organizer_key(&env.wait_ready("first", "True", "Reconciled").await);
+    env.sim.add_meeting(&key, upcoming("Kept"));
+    env.sim.clear_requests();
+
+    apply_labelled::<GoToOrganizer>(&env.client, other.name(), organizer("second", "team-b")).await;
+    let second: kube::Api<GoToOrganizer> = kube::Api::namespaced(env.client.clone(), other.name());
+    let owner = format!("{}/first", env.namespace());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let o = second.get("second").await.expect("get second");
+        if let Some((_, reason, message)) = condition(&o, "Ready")
+            && reason == "OwnedElsewhere"
+        {
+            assert!(message.contains(&owner), "{message}");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "second never became OwnedElsewhere: {:?}\n{}",
+            o.status,
+            env.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    second
+        .delete("second", &Default::default())
+        .await
+        .expect("delete second");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while second.get_opt("second").await.expect("get").is_some() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "second not released\n{}",
+            env.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(env.goto_writes().is_empty(), "{:?}", env.goto_writes());
+    let seat = env.sim.organizer(&key).expect("the seat survives");
+    assert_eq!(seat.last_name, "of first");
+    assert_eq!(seat.status, OrganizerStatus::Active);
+    assert!(env.sim.cancelled_meetings().is_empty());
+    other.cleanup().await;
+    env.finish().await;
+}
