@@ -121,11 +121,11 @@ done
   >"$DEMO_DIR/operator.log" 2>&1 &
 op_pid=$!
 for _ in $(seq 1 100); do
-  curl -fsS "http://127.0.0.1:$metrics_port/readyz" >/dev/null 2>&1 && break
+  "$BIN" probe "http://127.0.0.1:$metrics_port/readyz" >/dev/null 2>&1 && break
   kill -0 "$op_pid" 2>/dev/null || fail "the operator exited"
   sleep 0.1
 done
-curl -fsS "http://127.0.0.1:$metrics_port/readyz" >/dev/null || fail "the operator is not ready after 10 s"
+"$BIN" probe "http://127.0.0.1:$metrics_port/readyz" >/dev/null || fail "the operator is not ready after 10 s"
 echo "operator ready; metrics on http://127.0.0.1:$metrics_port/metrics"
 
 step "applying examples/ to namespace $NS: secret.yaml, account.yaml, organizers.yaml"
@@ -153,14 +153,14 @@ k -n "$NS" get gotoorganizer sam-taylor -o jsonpath='  status.meetingAudit: {.st
 # --- day-2 operations (issue 13): export -> apply -> plan -> scheduled suspension ----------------
 # Kept as one block so other edits of this script do not collide with it.
 day2_writes() { # API writes the simulator received so far (token requests excluded)
-  curl -fsS "http://$SIM_ADDR/_sim/requests" |
+  "$HELPER_BIN" get "http://$SIM_ADDR/_sim/requests" |
     grep -o '"method":"[A-Z]*","path":"/G2M[^"]*"' | grep -vc '"method":"GET"' || true
 }
 
 step "day 2: two people were given seats by hand in GoTo, outside Kubernetes"
 for person in '{"email":"alex.kim@example.com","firstName":"Alex","lastName":"Kim","locale":"en_GB","timeZone":"Europe/London"}' \
   '{"email":"morgan.diaz@example.com","firstName":"Morgan","lastName":"Diaz","status":"SUSPENDED"}'; do
-  curl -fsS -X POST "http://$SIM_ADDR/_sim/organizers" -H 'content-type: application/json' -d "$person"
+  "$HELPER_BIN" post "http://$SIM_ADDR/_sim/organizers" "$person"
   echo
 done
 
@@ -213,7 +213,7 @@ k -n "$NS" wait --for=condition=Ready --timeout="$WAIT" gotoorganizer/casey-new 
 k -n "$NS" wait --timeout="$WAIT" --for=jsonpath='{.status.observedGeneration}'=2 gotoorganizer/jane-doe ||
   fail "jane-doe was not reconciled"
 echo "GoTo writes: $(($(day2_writes) - before)) (create + PUT for casey-new, PUT for jane-doe)"
-curl -fsS "http://$SIM_ADDR/_sim/requests" |
+"$HELPER_BIN" get "http://$SIM_ADDR/_sim/requests" |
   grep -o '"method":"[A-Z]*","path":"/G2M[^"]*"' | grep -v '"method":"GET"' | tail -n 3
 "$BIN" plan -f "$DEMO_DIR/changes.yaml" && echo "plan again: exit 0, nothing to do"
 

@@ -1,4 +1,4 @@
-//! The command line: `run | crds | simulate | report | export | plan`.
+//! The command line: `run | crds | simulate | report | export | plan | probe`.
 //!
 //! Every flag of `run` can also be set from the environment (`GOTO_OPERATOR_*`), which is how the
 //! Helm chart configures the operator.
@@ -45,6 +45,12 @@ pub enum Command {
     /// object by object, reading GoTo and the cluster and writing to neither. Exit code 0:
     /// nothing to do, 2: changes, 1: error.
     Plan(PlanArgs),
+    /// GET an http:// URL and exit 0 on a 2xx answer (a health check from inside the image,
+    /// which has no shell or curl), e.g. `probe http://127.0.0.1:8080/readyz`.
+    Probe {
+        /// The URL, e.g. http://127.0.0.1:8080/healthz.
+        url: String,
+    },
 }
 
 /// Flags of `goto-operator plan`.

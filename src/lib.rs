@@ -4,7 +4,7 @@
 //! the CRD types (`crd`), the GoTo REST client (`goto`), the GoTo API simulator
 //! (`simulator`), the controllers (`controller`), the attendance report (`report`), the
 //! account import (`export`), the `plan` preview (`preview`), push notifications (`webhook`),
-//! and the operational plumbing (`http`, `metrics`, `telemetry`).
+//! and the operational plumbing (`http`, `metrics`, `probe`, `telemetry`).
 #![forbid(unsafe_code)]
 
 pub mod cli;
@@ -16,6 +16,7 @@ pub mod goto;
 pub mod http;
 pub mod metrics;
 pub mod preview;
+pub mod probe;
 pub mod report;
 pub mod simulator;
 pub mod telemetry;

@@ -1,6 +1,6 @@
 use clap::Parser;
 use goto_operator::cli::{Cli, Command, ReportCommand};
-use goto_operator::{controller, crd, export, preview, report, simulator, telemetry};
+use goto_operator::{controller, crd, export, preview, probe, report, simulator, telemetry};
 
 #[tokio::main]
 async fn main() {
@@ -20,6 +20,7 @@ async fn main() {
             Ok(code) => std::process::exit(code),
             Err(err) => Err(err),
         },
+        Command::Probe { url } => probe::probe(&url).await.map(|status| println!("{status}")),
     };
     if let Err(err) = result {
         eprintln!("error: {err}");
