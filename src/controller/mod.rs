@@ -99,6 +99,8 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         accounts,
     );
     ctx.accounts.set_write_fence(fence.as_write_fence());
+    ctx.accounts
+        .set_request_timeout(Duration::from_secs(args.request_timeout_seconds.max(1)));
     let ctx = Arc::new(ctx);
     let gauges = tokio::spawn(gauges::run(ctx.organizers.clone(), ctx.metrics.clone()));
     tracing::info!(
