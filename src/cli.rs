@@ -106,6 +106,14 @@ pub struct RunArgs {
     /// How many objects of each kind are reconciled at once.
     #[arg(long, env = "GOTO_OPERATOR_CONCURRENCY", default_value_t = 4)]
     pub concurrency: u16,
+    /// Upper bound of one request to GoTo (token or API, body included), in seconds; a
+    /// timeout also starts the account's cool-off (see the README's Security section).
+    #[arg(
+        long,
+        env = "GOTO_OPERATOR_REQUEST_TIMEOUT_SECONDS",
+        default_value_t = 30
+    )]
+    pub request_timeout_seconds: u64,
     /// Watch only this namespace (default: all namespaces).
     #[arg(long, env = "GOTO_OPERATOR_NAMESPACE")]
     pub namespace: Option<String>,

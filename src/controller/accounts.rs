@@ -94,6 +94,11 @@ impl AccountClients {
         self.write_fence = Some(fence);
     }
 
+    /// Bounds every request of the clients built from now on (`--request-timeout-seconds`).
+    pub fn set_request_timeout(&mut self, timeout: Duration) {
+        self.request_timeout = timeout;
+    }
+
     /// Reads the GoToAccount `name` in `namespace` and returns it with its client.
     ///
     /// `allow_cached`: when the Secret is gone but a client was built before, use that client.

@@ -10,6 +10,7 @@ mod operator;
 mod bad_input;
 mod deletion;
 mod export;
+mod isolation;
 mod leader;
 mod lifecycle;
 mod metrics;

@@ -210,3 +210,32 @@ async fn plan_announces_exactly_the_goto_writes_apply_then_makes() {
     );
     env.finish().await;
 }
+
+#[tokio::test]
+async fn a_plan_that_cannot_be_made_exits_1_and_prints_no_plan() {
+    if common::kubectl().is_none() {
+        return;
+    }
+    let run = cli(&["plan", "-f", "/nonexistent/organizers.yaml"]).await;
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.stdout, "");
+    assert!(
+        run.stderr
+            .starts_with("error: /nonexistent/organizers.yaml is neither"),
+        "{}",
+        run.stderr
+    );
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(
+        dir.path().join("only-a-secret.yaml"),
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\n",
+    )
+    .expect("write");
+    let run = cli(&["plan", "-f", dir.path().to_str().expect("path")]).await;
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("error: no GoToOrganizer in"),
+        "{}",
+        run.stderr
+    );
+}
