@@ -22,7 +22,8 @@ report=$(cargo bench --bench convergence)
   echo "operator release build with \`--concurrency 8\`; the simulator admits 10 requests in any sliding second (GoTo's"
   echo "published default) and the account runs at its default \`requestsPerSecond: 10\`."
   echo "Sizes: BENCH_ORGANIZERS=${BENCH_ORGANIZERS:-1000}, BENCH_STEADY_ORGANIZERS=${BENCH_STEADY_ORGANIZERS:-5000},"
-  echo "BENCH_RESYNC_SECONDS=${BENCH_RESYNC_SECONDS:-60}, BENCH_PERIODS=${BENCH_PERIODS:-3}. Command: \`make bench\`."
+  echo "BENCH_RESYNC_SECONDS=${BENCH_RESYNC_SECONDS:-60}, BENCH_PERIODS=${BENCH_PERIODS:-3}; exact command:"
+  echo "\`BENCH_ORGANIZERS=${BENCH_ORGANIZERS:-1000} BENCH_STEADY_ORGANIZERS=${BENCH_STEADY_ORGANIZERS:-5000} BENCH_RESYNC_SECONDS=${BENCH_RESYNC_SECONDS:-60} BENCH_PERIODS=${BENCH_PERIODS:-3} make bench\`."
   echo
   echo "$report"
   echo
