@@ -1,19 +1,31 @@
 # goto-operator — every developer and CI entry point.
 # `make test` runs everything CI runs; `make demo` shows the operator working end to end.
+# Nothing else needs installing by hand: the first run builds or installs what it needs into
+# ~/.cache/goto-operator (hack/tools.sh), and says so, tool by tool.
 SHELL := /bin/bash
 CARGO ?= cargo
-BIN := target/debug/goto-operator
+# The toolchains where rustup and Go's installer put them, for shells whose PATH lacks them.
+export PATH := $(PATH):$(HOME)/.cargo/bin:/usr/local/go/bin
 
-.PHONY: test fmt-check clippy crds crds-check unit-test tools envtest-up envtest-down build demo bench chaos
+.PHONY: test toolchain fmt-check clippy crds crds-check unit-test tools envtest-up envtest-down build demo bench chaos
 
 ## test: fmt check, clippy -D warnings, CRD drift check, then every test against the simulator and a real kube-apiserver
 test: fmt-check clippy crds-check
 	hack/test.sh
 
-fmt-check:
+## toolchain: add rustfmt and clippy to the Rust toolchain when missing (rustup)
+toolchain:
+	@missing=""; \
+	for c in fmt clippy; do $(CARGO) $$c --version >/dev/null 2>&1 || missing="$$missing $$c"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "==> adding Rust components:$${missing/fmt/rustfmt} (rustup component add, once)"; \
+	  rustup component add $${missing/fmt/rustfmt}; \
+	fi
+
+fmt-check: toolchain
 	$(CARGO) fmt --all -- --check
 
-clippy:
+clippy: toolchain
 	$(CARGO) clippy --all-targets -- -D warnings
 
 build:
@@ -31,7 +43,7 @@ crds-check: build
 unit-test:
 	$(CARGO) test --lib --bins
 
-## tools: build kube-apiserver, etcd, kubectl and helm from Go modules into ~/.cache/goto-operator/bin
+## tools: build kube-apiserver, etcd, kubectl, helm, argocd-lua and envtest-helper from Go modules into ~/.cache/goto-operator/bin
 tools:
 	hack/tools.sh
 
@@ -53,3 +65,4 @@ chaos:
 ## bench: benchmarks, numbers recorded in docs/benchmarks.md
 bench:
 	hack/bench.sh
+

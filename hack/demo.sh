@@ -121,11 +121,11 @@ done
   >"$DEMO_DIR/operator.log" 2>&1 &
 op_pid=$!
 for _ in $(seq 1 100); do
-  curl -fsS "http://127.0.0.1:$metrics_port/readyz" >/dev/null 2>&1 && break
+  "$BIN" probe "http://127.0.0.1:$metrics_port/readyz" >/dev/null 2>&1 && break
   kill -0 "$op_pid" 2>/dev/null || fail "the operator exited"
   sleep 0.1
 done
-curl -fsS "http://127.0.0.1:$metrics_port/readyz" >/dev/null || fail "the operator is not ready after 10 s"
+"$BIN" probe "http://127.0.0.1:$metrics_port/readyz" >/dev/null || fail "the operator is not ready after 10 s"
 echo "operator ready; metrics on http://127.0.0.1:$metrics_port/metrics"
 
 step "applying examples/ to namespace $NS: secret.yaml, account.yaml, organizers.yaml"
@@ -153,14 +153,14 @@ k -n "$NS" get gotoorganizer sam-taylor -o jsonpath='  status.meetingAudit: {.st
 # --- day-2 operations (issue 13): export -> apply -> plan -> scheduled suspension ----------------
 # Kept as one block so other edits of this script do not collide with it.
 day2_writes() { # API writes the simulator received so far (token requests excluded)
-  curl -fsS "http://$SIM_ADDR/_sim/requests" |
+  "$HELPER_BIN" get "http://$SIM_ADDR/_sim/requests" |
     grep -o '"method":"[A-Z]*","path":"/G2M[^"]*"' | grep -vc '"method":"GET"' || true
 }
 
 step "day 2: two people were given seats by hand in GoTo, outside Kubernetes"
 for person in '{"email":"alex.kim@example.com","firstName":"Alex","lastName":"Kim","locale":"en_GB","timeZone":"Europe/London"}' \
   '{"email":"morgan.diaz@example.com","firstName":"Morgan","lastName":"Diaz","status":"SUSPENDED"}'; do
-  curl -fsS -X POST "http://$SIM_ADDR/_sim/organizers" -H 'content-type: application/json' -d "$person"
+  "$HELPER_BIN" post "http://$SIM_ADDR/_sim/organizers" "$person"
   echo
 done
 
@@ -182,6 +182,51 @@ echo "GoTo writes during the import: $((after - before))"
 [ "$after" = "$before" ] || fail "the import wrote to GoTo"
 echo "exporting again finds nothing left to import:"
 "$BIN" export --namespace "$NS" --account acme
+
+step "goto-operator plan: Jane marries, a new hire starts (what would apply do? nothing is written)"
+cat >"$DEMO_DIR/changes.yaml" <<YAML
+apiVersion: goto-operator.dev/v1alpha1
+kind: GoToOrganizer
+metadata: {name: jane-doe, namespace: $NS}
+spec: {accountRef: {name: acme}, email: jane.doe@example.com, firstName: Jane, lastName: Doe-Martin,
+       locale: en_US, timeZone: America/New_York}
+---
+apiVersion: goto-operator.dev/v1alpha1
+kind: GoToOrganizer
+metadata: {name: casey-new, namespace: $NS}
+spec: {accountRef: {name: acme}, email: casey.new@example.com, firstName: Casey, lastName: New,
+       timeZone: Europe/Berlin}
+YAML
+before=$(day2_writes)
+set +e
+"$BIN" plan -f "$DEMO_DIR/changes.yaml"
+code=$?
+set -e
+echo "exit code $code (2: changes); GoTo writes while planning: $(($(day2_writes) - before))"
+[ "$code" = 2 ] || fail "plan should have exited 2"
+
+step "applying them: the GoTo writes are exactly what the plan said"
+before=$(day2_writes)
+k apply -f "$DEMO_DIR/changes.yaml"
+k -n "$NS" wait --for=condition=Ready --timeout="$WAIT" gotoorganizer/casey-new ||
+  fail "casey-new did not become Ready"
+k -n "$NS" wait --timeout="$WAIT" --for=jsonpath='{.status.observedGeneration}'=2 gotoorganizer/jane-doe ||
+  fail "jane-doe was not reconciled"
+echo "GoTo writes: $(($(day2_writes) - before)) (create + PUT for casey-new, PUT for jane-doe)"
+"$HELPER_BIN" get "http://$SIM_ADDR/_sim/requests" |
+  grep -o '"method":"[A-Z]*","path":"/G2M[^"]*"' | grep -v '"method":"GET"' | tail -n 3
+"$BIN" plan -f "$DEMO_DIR/changes.yaml" && echo "plan again: exit 0, nothing to do"
+
+step "a scheduled suspension: Jordan's last day is in 15 seconds (spec.suspendAt)"
+last_day=$(date -u -d "+15 seconds" +%Y-%m-%dT%H:%M:%SZ)
+k -n "$NS" patch gotoorganizer jordan-lee --type merge -p "{\"spec\":{\"suspendAt\":\"$last_day\"}}"
+sleep 2
+k -n "$NS" get gotoorganizer jordan-lee \
+  -o jsonpath='{range .status.conditions[?(@.type=="Ready")]}  Ready={.status} reason={.reason}: {.message}{"\n"}{end}'
+k -n "$NS" wait --timeout="$WAIT" --for=jsonpath='{.status.state}'=SUSPENDED gotoorganizer/jordan-lee ||
+  fail "jordan-lee was not suspended at $last_day"
+echo "suspended at $(date -u +%H:%M:%S) (scheduled for $last_day):"
+k -n "$NS" get events --field-selector involvedObject.name=jordan-lee,reason=Suspended -o custom-columns=REASON:.reason,MESSAGE:.message
 # --- end of the day-2 block ----------------------------------------------------------------------
 
 step "kubectl get gotoorganizers -A"

@@ -58,8 +58,7 @@ live_pid() { # <name>
 
 api_ready() {
   [ -f "$DIR/apiserver.url" ] && [ -f "$DIR/pki/ca.crt" ] && [ -f "$DIR/admin.token" ] || return 1
-  curl -fsS --max-time 2 --cacert "$DIR/pki/ca.crt" \
-    -H "Authorization: Bearer $(<"$DIR/admin.token")" \
+  "$HELPER_BIN" get -cacert "$DIR/pki/ca.crt" -token-file "$DIR/admin.token" \
     "$(<"$DIR/apiserver.url")/readyz" >/dev/null 2>&1
 }
 
@@ -92,28 +91,10 @@ down() {
 }
 
 # CA (CA:TRUE) plus a separate serving leaf (CA:FALSE): rustls refuses a CA certificate used as
-# the server certificate (CaUsedAsEndEntity), so the two must differ.
+# the server certificate (CaUsedAsEndEntity), so the two must differ. Plus the service-account
+# signing key pair. envtest-helper (hack/envtest/helper) writes them: no openssl needed.
 make_pki() {
-  local pki="$DIR/pki"
-  mkdir -p "$pki"
-  (
-    cd "$pki"
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
-      -subj "/CN=goto-operator-envtest-ca" -keyout ca.key -out ca.crt \
-      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
-      2>/dev/null
-    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-      -subj "/CN=kube-apiserver" -keyout apiserver.key -out apiserver.csr 2>/dev/null
-    printf '%s\n' "basicConstraints=critical,CA:FALSE" \
-      "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" \
-      "subjectAltName=IP:127.0.0.1,DNS:localhost" >apiserver.ext
-    openssl x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 \
-      -extfile apiserver.ext -out apiserver.crt 2>/dev/null
-    # Service-account token signing key pair (the apiserver refuses to start without one).
-    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out sa.key 2>/dev/null
-    openssl pkey -in sa.key -pubout -out sa.pub 2>/dev/null
-    chmod 600 ./*.key
-  )
+  "$HELPER_BIN" pki "$DIR/pki"
 }
 
 write_kubeconfig() { # <user> <token>
@@ -148,7 +129,9 @@ wait_for() { # <name> <what> <check...>
   shift 2
   deadline=$((SECONDS + READY_TIMEOUT))
   until "$@"; do
-    if ! live_pid "$name" >/dev/null; then
+    # kill -0, not live_pid: right after `&` the child may not have exec'd yet, and its command
+    # line would still be this script's.
+    if ! kill -0 "$(<"$DIR/$name.pid")" 2>/dev/null; then
       say "$name exited before $what; last lines of $DIR/$name.log:"
       tail -n 30 "$DIR/$name.log" >&2
       return 1
@@ -162,7 +145,7 @@ wait_for() { # <name> <what> <check...>
   done
 }
 
-etcd_healthy() { curl -fsS --max-time 2 "http://127.0.0.1:$1/health" 2>/dev/null | grep -q '"health":"true"'; }
+etcd_healthy() { "$HELPER_BIN" get "http://127.0.0.1:$1/health" 2>/dev/null | grep -q '"health":"true"'; }
 
 start_once() {
   local etcd_port etcd_peer_port api_port url
@@ -246,12 +229,12 @@ up() {
   fi
   # Half-up or stale (e.g. after a reboot): start over from a clean state.
   down 2>/dev/null
-  hack/tools.sh
+  hack/tools.sh etcd kube-apiserver envtest-helper
   local start admin_token operator_token attempt
   start=$(envtest_now)
   make_pki
-  admin_token=$(openssl rand -hex 24)
-  operator_token=$(openssl rand -hex 24)
+  admin_token=$("$HELPER_BIN" token)
+  operator_token=$("$HELPER_BIN" token)
   (
     umask 077
     echo "$admin_token" >"$DIR/admin.token"

@@ -23,7 +23,7 @@ else
 fi
 
 start=$(envtest_now)
-echo "==> tools: kube-apiserver, etcd, kubectl, helm from Go modules (cached after the first build)"
+echo "==> tools: kube-apiserver, etcd, kubectl, helm, argocd-lua, envtest-helper from Go modules (cached after the first build)"
 hack/tools.sh
 tools_s=$(envtest_since "$start")
 
@@ -38,6 +38,7 @@ export GOTO_TEST_KUBECONFIG="$envtest_dir/admin.kubeconfig"
 export GOTO_TEST_OPERATOR_KUBECONFIG="$envtest_dir/operator.kubeconfig"
 export GOTO_TEST_KUBECTL="$KUBECTL_BIN"
 export GOTO_TEST_HELM="$HELM_BIN"
+export GOTO_TEST_LUA="${GOTO_TEST_LUA:-$LUA_BIN}"
 
 echo "==> cargo test --all-targets"
 ${CARGO:-cargo} test --all-targets "$@"

@@ -1,4 +1,4 @@
-//! The command line: `run | crds | simulate | report | export`.
+//! The command line: `run | crds | simulate | report | export | plan | probe`.
 //!
 //! Every flag of `run` can also be set from the environment (`GOTO_OPERATOR_*`), which is how the
 //! Helm chart configures the operator.
@@ -41,6 +41,31 @@ pub enum Command {
     /// Write GoToOrganizer manifests for every organizer of a GoTo account that no object
     /// claims yet, to import the account without a single write to GoTo.
     Export(ExportArgs),
+    /// Show what reconciling (or, with --delete, deleting) GoToOrganizer manifests would do,
+    /// object by object, reading GoTo and the cluster and writing to neither. Exit code 0:
+    /// nothing to do, 2: changes, 1: error.
+    Plan(PlanArgs),
+    /// GET an http:// URL and exit 0 on a 2xx answer (a health check from inside the image,
+    /// which has no shell or curl), e.g. `probe http://127.0.0.1:8080/readyz`.
+    Probe {
+        /// The URL, e.g. http://127.0.0.1:8080/healthz.
+        url: String,
+    },
+}
+
+/// Flags of `goto-operator plan`.
+#[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    /// A manifest file or a directory of them (repeatable), as for `kubectl apply -f`.
+    #[arg(long = "filename", short = 'f', required = true)]
+    pub filename: Vec<PathBuf>,
+    /// Preview deleting the objects instead of applying them: the deletion policy's outcome,
+    /// naming every meeting a deletion would cancel or is blocked by.
+    #[arg(long)]
+    pub delete: bool,
+    /// Namespace of manifests that name none (default: the kubeconfig's).
+    #[arg(long, short = 'n')]
+    pub namespace: Option<String>,
 }
 
 /// Flags of `goto-operator export`.
@@ -81,9 +106,22 @@ pub struct RunArgs {
     /// How many objects of each kind are reconciled at once.
     #[arg(long, env = "GOTO_OPERATOR_CONCURRENCY", default_value_t = 4)]
     pub concurrency: u16,
+    /// Upper bound of one request to GoTo (token or API, body included), in seconds; a
+    /// timeout also starts the account's cool-off (see the README's Security section).
+    #[arg(
+        long,
+        env = "GOTO_OPERATOR_REQUEST_TIMEOUT_SECONDS",
+        default_value_t = 30
+    )]
+    pub request_timeout_seconds: u64,
     /// Watch only this namespace (default: all namespaces).
     #[arg(long, env = "GOTO_OPERATOR_NAMESPACE")]
     pub namespace: Option<String>,
+    /// Reconcile only GoToOrganizers and GoToAccounts matching this label selector (e.g.
+    /// `shard=a`), for an operator that must share a cluster with another. Claims are checked
+    /// among the objects it watches.
+    #[arg(long, env = "GOTO_OPERATOR_LABEL_SELECTOR")]
+    pub label_selector: Option<String>,
     /// Address of the HTTP server for /metrics, /healthz and /readyz.
     #[arg(
         long,

@@ -23,16 +23,6 @@ pub enum Error {
 }
 
 impl Error {
-    /// A fixed, low-cardinality label for metrics.
-    pub fn metric_label(&self) -> &'static str {
-        match self {
-            Error::Kube(_) => "kube",
-            Error::GoTo(e) => e.metric_label(),
-            Error::Invalid(_) => "invalid",
-            Error::Io { .. } => "io",
-        }
-    }
-
     /// Wraps an I/O error with what was being done.
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io {

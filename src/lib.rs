@@ -3,8 +3,8 @@
 //! The crate is a library plus one binary. Each concern lives in one module:
 //! the CRD types (`crd`), the GoTo REST client (`goto`), the GoTo API simulator
 //! (`simulator`), the controllers (`controller`), the attendance report (`report`), the
-//! account import (`export`), push notifications (`webhook`), and the operational plumbing
-//! (`http`, `metrics`, `telemetry`).
+//! account import (`export`), the `plan` preview (`preview`), push notifications (`webhook`),
+//! and the operational plumbing (`http`, `metrics`, `probe`, `telemetry`).
 #![forbid(unsafe_code)]
 
 pub mod cli;
@@ -15,6 +15,8 @@ pub mod export;
 pub mod goto;
 pub mod http;
 pub mod metrics;
+pub mod preview;
+pub mod probe;
 pub mod report;
 pub mod simulator;
 pub mod telemetry;

@@ -1,6 +1,6 @@
 use clap::Parser;
 use goto_operator::cli::{Cli, Command, ReportCommand};
-use goto_operator::{controller, crd, export, report, simulator, telemetry};
+use goto_operator::{controller, crd, export, preview, probe, report, simulator, telemetry};
 
 #[tokio::main]
 async fn main() {
@@ -15,6 +15,12 @@ async fn main() {
         Command::Simulate(args) => simulator::serve(args).await,
         Command::Report(ReportCommand::Attendance(args)) => report::attendance(args).await,
         Command::Export(args) => export::run(args).await,
+        Command::Plan(args) => match preview::run(args).await {
+            // 0: nothing to do, 2: changes (like `terraform plan -detailed-exitcode`).
+            Ok(code) => std::process::exit(code),
+            Err(err) => Err(err),
+        },
+        Command::Probe { url } => probe::probe(&url).await.map(|status| println!("{status}")),
     };
     if let Err(err) = result {
         eprintln!("error: {err}");

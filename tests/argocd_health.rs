@@ -1,12 +1,15 @@
-//! The Argo CD health check (deploy/argocd/health.lua) run by a real Lua interpreter (Debian's
-//! `lua5.4`, which `.ci/run` installs) on sample objects built from the operator's own types.
-//! tests/argocd_sync.rs checks the other half of Argo CD's view: no perpetual OutOfSync.
+//! The Argo CD health check (deploy/argocd/health.lua) run the way Argo CD runs it, on sample
+//! objects built from the operator's own types. tests/argocd_sync.rs checks the other half of
+//! Argo CD's view: no perpetual OutOfSync.
 //!
-//! Argo CD hands the live object to the script as the global `obj`. lua5.4 has no JSON library,
-//! so the harness writes each sample as a Lua table literal generated from its JSON here.
+//! The interpreter is `argocd-lua` (hack/envtest/lua, built by hack/tools.sh): gopher-lua, the
+//! Lua 5.1 that Argo CD embeds, with Argo CD's sandbox (no string or math library unless
+//! useOpenLibs). So a construct of a later Lua, or a library call the sandbox lacks, fails here
+//! as it would fail in Argo CD, instead of passing in a desktop Lua.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 use goto_operator::crd::conditions::{self, reason};
 use goto_operator::crd::{
@@ -16,11 +19,41 @@ use goto_operator::crd::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use serde_json::Value;
 
-/// The interpreter: Debian's lua5.4 unless `GOTO_TEST_LUA` names another (e.g. lua5.1, the
-/// language level of Argo CD's gopher-lua).
-fn lua() -> String {
-    std::env::var("GOTO_TEST_LUA").unwrap_or_else(|_| "lua5.4".to_owned())
+/// The runner: `GOTO_TEST_LUA` (hack/test.sh exports it), else the one hack/tools.sh builds and
+/// caches. Any replacement takes the same arguments: `SCRIPT OBJECT.json`, result as JSON.
+fn lua() -> &'static Path {
+    static LUA: OnceLock<PathBuf> = OnceLock::new();
+    LUA.get_or_init(|| {
+        if let Some(path) = std::env::var_os("GOTO_TEST_LUA").filter(|p| !p.is_empty()) {
+            return PathBuf::from(path);
+        }
+        let out = Command::new(repo().join("hack/tools.sh"))
+            .args(["--env", "argocd-lua"])
+            .output()
+            .expect("run hack/tools.sh");
+        assert!(
+            out.status.success(),
+            "hack/tools.sh argocd-lua failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let env = String::from_utf8_lossy(&out.stdout);
+        env.lines()
+            .find_map(|l| l.strip_prefix("GOTO_TEST_LUA="))
+            .map(PathBuf::from)
+            .unwrap_or_else(|| panic!("no GOTO_TEST_LUA in hack/tools.sh --env:\n{env}"))
+    })
 }
+
+/// The health statuses Argo CD accepts; anything else it shows as Unknown.
+const ARGO_CD_STATUSES: [&str; 6] = [
+    "Healthy",
+    "Progressing",
+    "Degraded",
+    "Suspended",
+    "Missing",
+    "Unknown",
+];
+
 /// The reasons a person must act on: Degraded in Argo CD. Everything else the operator retries.
 const DEGRADED: [&str; 8] = [
     reason::DELETION_BLOCKED,
@@ -43,69 +76,32 @@ fn health_lua() -> PathBuf {
     repo().join("deploy/argocd/health.lua")
 }
 
-/// A Lua string literal: every byte outside printable ASCII, and the quote and backslash, as a
-/// decimal escape, which Lua 5.1 to 5.4 all read the same way.
-fn lua_string(s: &str) -> String {
-    let mut out = String::from("\"");
-    for b in s.bytes() {
-        if (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\' {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("\\{b:03}"));
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// The Lua table literal for a JSON value, as Argo CD would hand it over (`null` becomes nil).
-fn lua_literal(value: &Value) -> String {
-    match value {
-        Value::Null => "nil".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => lua_string(s),
-        Value::Array(items) => {
-            let items: Vec<_> = items.iter().map(lua_literal).collect();
-            format!("{{{}}}", items.join(", "))
-        }
-        Value::Object(fields) => {
-            let fields: Vec<_> = fields
-                .iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| format!("[{}] = {}", lua_string(k), lua_literal(v)))
-                .collect();
-            format!("{{{}}}", fields.join(", "))
-        }
-    }
-}
-
-/// Runs health.lua on `obj` with lua5.4 and returns (status, message).
-fn health(obj: &Value) -> (String, String) {
+/// Runs `script` on `obj` as Argo CD would: Ok((status, message)), or Err(the runner's error).
+fn run_script(script: &Path, obj: &Value) -> Result<(String, String), String> {
     let dir = tempfile::tempdir().expect("temp dir");
-    let harness = dir.path().join("harness.lua");
-    let script = format!(
-        "obj = {}\nlocal hs = dofile({})\nio.write(hs.status, \"\\n\", hs.message or \"\", \"\\n\")\n",
-        lua_literal(obj),
-        lua_string(&health_lua().to_string_lossy()),
-    );
-    std::fs::write(&harness, script).expect("write the harness");
-    let lua = lua();
-    let out = Command::new(&lua)
-        .arg(&harness)
+    let object = dir.path().join("obj.json");
+    std::fs::write(&object, obj.to_string()).expect("write the object");
+    let out = Command::new(lua())
+        .arg(script)
+        .arg(&object)
         .output()
-        .unwrap_or_else(|e| {
-            panic!("cannot run {lua} ({e}): install Debian's lua5.4 (.ci/run does)")
-        });
+        .unwrap_or_else(|e| panic!("cannot run {} ({e})", lua().display()));
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    let result: Value = serde_json::from_slice(&out.stdout).expect("the runner prints JSON");
+    let field = |name: &str| result[name].as_str().unwrap_or_default().to_owned();
+    Ok((field("status"), field("message")))
+}
+
+/// Runs health.lua on `obj` and returns (status, message); the status must be one Argo CD knows.
+fn health(obj: &Value) -> (String, String) {
+    let (status, message) = run_script(&health_lua(), obj)
+        .unwrap_or_else(|e| panic!("health.lua failed in Argo CD's Lua on {obj}:\n{e}"));
     assert!(
-        out.status.success(),
-        "{lua} failed on {obj}:\n{}",
-        String::from_utf8_lossy(&out.stderr)
+        ARGO_CD_STATUSES.contains(&status.as_str()),
+        "Argo CD would show {status:?} as Unknown"
     );
-    let stdout = String::from_utf8(out.stdout).expect("utf-8 output");
-    let mut lines = stdout.lines();
-    let status = lines.next().unwrap_or_default().to_owned();
-    let message = lines.next().unwrap_or_default().to_owned();
     (status, message)
 }
 
@@ -126,6 +122,10 @@ fn organizer(generation: i64, conditions: Vec<Condition>) -> GoToOrganizer {
             deletion_policy: Default::default(),
             on_upcoming_meetings: Default::default(),
             management_policy: Default::default(),
+            adoption_policy: Default::default(),
+            on_external_delete: Default::default(),
+            on_external_suspend: Default::default(),
+            suspend_at: None,
         },
     );
     o.metadata.namespace = Some("it".into());
@@ -260,7 +260,7 @@ fn deletion_blocked_is_degraded_with_the_message() {
 
 #[test]
 fn the_paused_annotation_is_suspended_whatever_the_status() {
-    for value in ["true", "True", "TRUE"] {
+    for value in ["true", "True", "TRUE", "tRuE"] {
         let mut obj = organizer(1, vec![conditions::ready("ok", Some(1))]);
         obj.metadata.annotations =
             Some([("goto-operator.dev/paused".to_owned(), value.to_owned())].into());
@@ -313,18 +313,76 @@ fn accounts_use_the_same_rules() {
 }
 
 #[test]
-fn lua_literals_survive_awkward_strings() {
-    let obj = organizer(
-        1,
-        vec![conditions::ready(
-            "quote \" backslash \\ newline\n é",
-            Some(1),
-        )],
-    );
+fn awkward_strings_survive() {
+    let text = "quote \" backslash \\ newline\n é";
+    let obj = organizer(1, vec![conditions::ready(text, Some(1))]);
     let (status, message) = health(&json(&obj));
     assert_eq!(status, "Healthy");
-    // The harness prints the message on one line; everything up to the newline must round-trip.
-    assert_eq!(message, "Reconciled: quote \" backslash \\ newline");
+    assert_eq!(message, format!("Reconciled: {text}"));
+}
+
+/// Writes a script to a temp file and runs it on a ready organizer.
+fn try_script(source: &str) -> Result<(String, String), String> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = dir.path().join("check.lua");
+    std::fs::write(&script, source).expect("write the script");
+    let obj = organizer(1, vec![conditions::ready("ok", Some(1))]);
+    run_script(&script, &json(&obj))
+}
+
+/// The control for the two tests below: plain Lua 5.1 with the sandbox's libraries passes.
+#[test]
+fn a_lua_5_1_script_in_the_sandbox_runs() {
+    let got = try_script(
+        "local names = {}\n\
+         for _, c in ipairs(obj.status.conditions) do table.insert(names, c.type) end\n\
+         return { status = \"Healthy\", message = table.concat(names, \",\") .. \" \" .. tostring(obj.metadata.generation) }\n",
+    );
+    assert_eq!(got, Ok(("Healthy".into(), "Ready 1".into())));
+}
+
+#[test]
+fn syntax_of_later_luas_fails_as_in_argo_cd() {
+    for (version, source) in [
+        (
+            "5.4",
+            "local x <const> = 1\nreturn { status = \"Healthy\" }\n",
+        ),
+        (
+            "5.3",
+            "return { status = \"Healthy\", message = tostring(7 // 2) }\n",
+        ),
+        (
+            "5.3",
+            "return { status = \"Healthy\", message = tostring(6 & 3) }\n",
+        ),
+    ] {
+        let err =
+            try_script(source).expect_err(&format!("Lua {version} syntax must fail: {source}"));
+        // gopher-lua reports parse errors as "<string> line:L(column:C)", runtime ones as
+        // "<string>:L:": this must fail while parsing.
+        assert!(err.contains("<string> line:1"), "{version}: {err}");
+    }
+}
+
+#[test]
+fn libraries_outside_argo_cds_sandbox_fail() {
+    for call in [
+        "string.lower(\"X\")",
+        "(\"X\"):lower()",
+        "math.floor(1.5)",
+        "io.write(\"x\")",
+    ] {
+        let source = format!("local v = {call}\nreturn {{ status = \"Healthy\" }}\n");
+        let err = try_script(&source).expect_err(&format!("{call} must fail in the sandbox"));
+        assert!(
+            err.contains("attempt to index a non-table object"),
+            "{call}: {err}"
+        );
+    }
+    // What the sandbox does open.
+    let got = try_script("return { status = \"Healthy\", message = type(os.time()) }\n");
+    assert_eq!(got, Ok(("Healthy".into(), "number".into())));
 }
 
 #[test]

@@ -347,6 +347,27 @@ fn the_webhook_endpoint_renders_a_port_a_service_and_the_flag_when_enabled() {
             .contains(&json!({"name": "webhook", "containerPort": 9443, "protocol": "TCP"})),
         "{ports}"
     );
+    // With the NetworkPolicy on, the webhook port is let in next to the metrics port.
+    let fenced = render(
+        &helm,
+        RELEASE,
+        NS,
+        &[
+            "--set",
+            "webhook.enabled=true",
+            "--set",
+            "networkPolicy.enabled=true",
+        ],
+    );
+    let ingress = &only(&fenced, "NetworkPolicy")["spec"]["ingress"];
+    assert!(
+        ingress
+            .as_array()
+            .expect("ingress rules")
+            .iter()
+            .any(|r| r["ports"] == json!([{"protocol": "TCP", "port": 8090}])),
+        "{ingress}"
+    );
     let service = named(&objs, "Service", "goto-operator-webhook");
     assert_eq!(service["spec"]["ports"][0]["port"], 9443);
     assert_eq!(service["spec"]["ports"][0]["targetPort"], "webhook");

@@ -27,6 +27,9 @@ mod mock;
 /// Every operation and the contract's data edges: paging, big keys, full PUT, seats.
 #[path = "goto_client/operations.rs"]
 mod operations;
+/// The proof table: 30+ hostile answers, each with its error, no write, no panic, no echo.
+#[path = "goto_client/proof.rs"]
+mod proof;
 /// Retries, timeouts, 429 and the shared request budget.
 #[path = "goto_client/resilience.rs"]
 mod resilience;

@@ -109,6 +109,7 @@ fn every_metric_named_is_exported() {
     };
     m.set_organizers(&Default::default(), &[(labels, 1)].into());
     m.time_to_ready(1.0);
+    m.set_seats("it", "acme", &[("in_goto", 1)]);
     let m = std::sync::Arc::new(m);
     let account = m.for_account("ns", "acme");
     account.budget_waited(Duration::from_millis(1), 10.0);
@@ -160,6 +161,7 @@ fn every_flag_and_env_var_named_exists() {
         help(&["simulate"]),
         help(&["report", "attendance"]),
         help(&["export"]),
+        help(&["plan"]),
     ]
     .join("\n");
     let readme = readme();
@@ -298,4 +300,84 @@ fn every_local_link_resolves() {
             "README names {path}, which does not exist"
         );
     }
+}
+
+/// Commands a fresh machine may lack, that the README's `make test` and `make demo` must
+/// therefore not run: the tools are built from Go modules instead (hack/tools.sh).
+const NOT_ON_A_FRESH_MACHINE: [&str; 6] = ["openssl", "curl", "wget", "lua5.1", "lua5.3", "lua5.4"];
+
+/// The shell code of a script: no comments, no here-documents (text shown to a person).
+fn shell_code(script: &str) -> Vec<String> {
+    let mut code = Vec::new();
+    let mut heredoc_end: Option<String> = None;
+    for line in script.lines() {
+        if let Some(end) = &heredoc_end {
+            if line.trim() == end {
+                heredoc_end = None;
+            }
+            continue;
+        }
+        let line = line.trim();
+        if line.starts_with('#') {
+            continue;
+        }
+        if let Some((_, rest)) = line.split_once("<<") {
+            let end: String = rest
+                .trim_start_matches('-')
+                .trim()
+                .trim_matches(['\'', '"'])
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !end.is_empty() {
+                heredoc_end = Some(end);
+            }
+        }
+        code.push(line.to_owned());
+    }
+    code
+}
+
+#[test]
+fn make_test_and_make_demo_need_nothing_installed_by_hand() {
+    let mut scripts = vec!["Makefile".to_owned(), ".ci/run".to_owned()];
+    for dir in ["hack", "hack/envtest"] {
+        for entry in std::fs::read_dir(repo().join(dir)).expect("read hack/") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "sh") {
+                let rel = path.strip_prefix(repo()).expect("in the repo");
+                scripts.push(rel.to_string_lossy().into_owned());
+            }
+        }
+    }
+    assert!(scripts.len() >= 8, "{scripts:?}");
+    for script in &scripts {
+        for line in shell_code(&read(script)) {
+            let words: Vec<&str> = line
+                .split(|c: char| c.is_whitespace() || "|&;()$`\"'".contains(c))
+                .collect();
+            for tool in NOT_ON_A_FRESH_MACHINE {
+                assert!(
+                    !words.contains(&tool),
+                    "{script} runs {tool}, which a fresh machine lacks: build it from a Go \
+                     module in hack/envtest/ (hack/tools.sh) instead\n  {line}"
+                );
+            }
+            // Only the image's tooling installs Debian packages, and it does so itself.
+            if words.contains(&"apt-get") || words.contains(&"dpkg") {
+                assert_eq!(script, "hack/podman.sh", "{script}: {line}");
+            }
+        }
+    }
+    // CI does what the README says and nothing more.
+    let ci: Vec<String> = shell_code(&read(".ci/run"))
+        .into_iter()
+        .filter(|l| !l.starts_with("echo ") && !l.starts_with("set ") && !l.starts_with("cd "))
+        .filter(|l| !l.is_empty() && !l.starts_with("export CI="))
+        .collect();
+    assert!(
+        ci.iter().all(|l| l.starts_with("make ")),
+        ".ci/run must only run make targets the README documents: {ci:?}"
+    );
+    assert!(ci.contains(&"make test".to_owned()), "{ci:?}");
 }

@@ -4,8 +4,10 @@
 -- status and message. Install it under both keys
 --   resource.customizations.health.goto-operator.dev_GoToOrganizer
 --   resource.customizations.health.goto-operator.dev_GoToAccount
--- (deploy/argocd/argocd-cm.yaml has both). Argo CD's Lua is gopher-lua (Lua 5.1), so this file
--- sticks to Lua 5.1; tests/argocd_health.rs runs it with lua5.4 on sample objects.
+-- (deploy/argocd/argocd-cm.yaml has both). Argo CD's Lua is gopher-lua (Lua 5.1) in a sandbox
+-- with only the base, table and package libraries (no string, no math) unless useOpenLibs is set,
+-- so this file sticks to that; tests/argocd_health.rs runs it in the same interpreter and sandbox
+-- (hack/envtest/lua) on sample objects.
 --
 --   Healthy      Ready=True for the current generation
 --   Degraded     Ready=False, reason DeletionBlocked, SeatUnavailable, InvalidSpec,
@@ -29,6 +31,19 @@ local degraded = {
   DeletedExternally = true,
 }
 
+-- The spellings of "true" in any case, as the operator reads the annotation (no string.lower in
+-- the sandbox).
+local truthy = {}
+for _, t in ipairs({ "t", "T" }) do
+  for _, r in ipairs({ "r", "R" }) do
+    for _, u in ipairs({ "u", "U" }) do
+      for _, e in ipairs({ "e", "E" }) do
+        truthy[t .. r .. u .. e] = true
+      end
+    end
+  end
+end
+
 local function describe(condition)
   local text = condition.reason or "Unknown"
   if condition.message ~= nil and condition.message ~= "" then
@@ -41,7 +56,7 @@ local function health(obj)
   local metadata = obj.metadata or {}
   local annotations = metadata.annotations or {}
   local paused = annotations["goto-operator.dev/paused"]
-  if paused ~= nil and string.lower(paused) == "true" then
+  if paused ~= nil and truthy[paused] then
     return { status = "Suspended", message = "Paused by the goto-operator.dev/paused annotation" }
   end
 

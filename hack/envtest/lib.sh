@@ -1,5 +1,5 @@
 # shellcheck shell=bash disable=SC2034  # variables are used by the scripts that source this file
-# Shared by hack/tools.sh, hack/envtest.sh and hack/test.sh: where the control-plane binaries come
+# Shared by hack/tools.sh, hack/envtest.sh and hack/test.sh: where the test tools come
 # from (the wrapper modules next to this file) and where their builds are cached.
 #
 # The versions are read from the wrapper go.mod files so that bumping a version is a one-line
@@ -18,11 +18,20 @@ envtest_mod_version() { # <wrapper dir> <module path>
 KUBE_VERSION="$(envtest_mod_version kube k8s.io/kubernetes)"
 ETCD_VERSION="$(envtest_mod_version etcd go.etcd.io/etcd/server/v3)"
 HELM_VERSION="$(envtest_mod_version helm helm.sh/helm/v3)"
+GOPHER_LUA_VERSION="$(envtest_mod_version lua github.com/yuin/gopher-lua)"
+
+# The two tools whose main.go lives here are keyed by a hash of their source as well, so that an
+# edit to main.go rebuilds them exactly once.
+envtest_src_hash() { # <wrapper dir>
+  cat "$ENVTEST_MODULES/$1/go.mod" "$ENVTEST_MODULES/$1"/*.go | sha256sum | cut -c1-12
+}
 
 KUBE_APISERVER_BIN="$TOOLS_BIN_DIR/kube-apiserver-$KUBE_VERSION"
 KUBECTL_BIN="$TOOLS_BIN_DIR/kubectl-$KUBE_VERSION"
 ETCD_BIN="$TOOLS_BIN_DIR/etcd-$ETCD_VERSION"
 HELM_BIN="$TOOLS_BIN_DIR/helm-$HELM_VERSION"
+LUA_BIN="$TOOLS_BIN_DIR/argocd-lua-$GOPHER_LUA_VERSION-$(envtest_src_hash lua)"
+HELPER_BIN="$TOOLS_BIN_DIR/envtest-helper-$(envtest_src_hash helper)"
 
 # Seconds since the epoch with a fraction, for the per-phase timings.
 envtest_now() { date +%s.%N; }

@@ -14,9 +14,10 @@ use super::accounts::Problem;
 use super::context::{Context, object_key};
 use super::credentials;
 use super::error::{Error, jitter};
+use super::seats;
 use super::status;
 use crate::crd::conditions::{self, READY, reason};
-use crate::crd::{GoToAccount, GoToAccountStatus, GoToOrganizer};
+use crate::crd::{GoToAccount, GoToAccountStatus, GoToOrganizer, SeatInventory};
 use crate::goto;
 
 /// Metric label of this controller.
@@ -76,13 +77,31 @@ async fn apply(
     {
         tracing::warn!(account = %object_key(account), error = %e, "could not release unused credentials Secrets");
     }
-    let outcome = match ctx.accounts.client_for(&ctx.kube, account).await {
+    let client = ctx.accounts.client_for(&ctx.kube, account).await;
+    let outcome = match &client {
         Ok(client) => client.authenticate().await.map_err(Error::GoTo),
-        Err(Problem::SecretNotFound(m)) => Err(Error::AccountNotReady(m)),
-        Err(Problem::BadEndpoint(m)) => Err(Error::GoTo(goto::Error::Config(m))),
+        Err(Problem::SecretNotFound(m)) => Err(Error::AccountNotReady(m.clone())),
+        Err(Problem::BadEndpoint(m)) => Err(Error::GoTo(goto::Error::Config(m.clone()))),
         // A failed read from the Kubernetes API says nothing about the account: retry, no condition.
-        Err(Problem::AccountNotFound(m) | Problem::Kube(m)) => return Err(Error::Internal(m)),
+        Err(Problem::AccountNotFound(m) | Problem::Kube(m)) => {
+            return Err(Error::Internal(m.clone()));
+        }
     };
+    // Once per resync (this reconcile's period), from the directory the client already keeps.
+    let seats = match (&outcome, &client) {
+        (Ok(()), Ok(client)) => {
+            let first = account.status.as_ref().is_none_or(|s| s.seats.is_none());
+            seats::inventory(account, client, &ctx.organizers.state(), first).await
+        }
+        _ => None,
+    };
+    if let Some(seats) = &seats {
+        ctx.metrics.set_seats(
+            &account.namespace().unwrap_or_default(),
+            &account.name_any(),
+            &seats::samples(seats),
+        );
+    }
     let condition = match &outcome {
         Ok(()) => conditions::new(
             READY,
@@ -97,7 +116,7 @@ async fn apply(
             account.metadata.generation,
         ),
     };
-    write_condition(api, account, ctx, condition).await?;
+    write_condition(api, account, ctx, condition, seats).await?;
     // While the budget recovers from 429s, look again soon so status shows the recovery.
     let throttled = ctx
         .accounts
@@ -144,6 +163,7 @@ async fn cleanup(
         // The Secret may go once no other account needs it; released before the account is.
         credentials::sweep(&ctx.kube, &namespace, Some(&account.name_any())).await?;
         ctx.accounts.forget(&namespace, &account.name_any());
+        ctx.metrics.forget_seats(&namespace, &account.name_any());
         return Ok(Action::await_change());
     }
     let err = Error::DeletionBlocked(format!(
@@ -156,7 +176,7 @@ async fn cleanup(
         err.to_string(),
         account.metadata.generation,
     );
-    write_condition(api, account, ctx, condition).await?;
+    write_condition(api, account, ctx, condition, None).await?;
     Err(err)
 }
 
@@ -165,6 +185,7 @@ async fn write_condition(
     account: &GoToAccount,
     ctx: &Context,
     condition: k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition,
+    seats: Option<SeatInventory>,
 ) -> Result<(), Error> {
     let current = account.status.clone().unwrap_or_default();
     let previous = conditions::find(&current.conditions, READY).map(|c| c.reason.clone());
@@ -184,6 +205,7 @@ async fn write_condition(
                 &account.name_any(),
             )
             .map(|rate| (rate * 100.0).round() / 100.0),
+        seats: seats.or_else(|| current.seats.clone()),
     };
     status::write(api, account, account.status.as_ref(), &next).await?;
     if previous.as_deref() != Some(reason.as_str()) {

@@ -94,6 +94,11 @@ impl AccountClients {
         self.write_fence = Some(fence);
     }
 
+    /// Bounds every request of the clients built from now on (`--request-timeout-seconds`).
+    pub fn set_request_timeout(&mut self, timeout: Duration) {
+        self.request_timeout = timeout;
+    }
+
     /// Reads the GoToAccount `name` in `namespace` and returns it with its client.
     ///
     /// `allow_cached`: when the Secret is gone but a client was built before, use that client.
@@ -116,20 +121,35 @@ impl AccountClients {
                     "GoToAccount {name:?} not found in namespace {namespace}"
                 ))
             })?;
-        match self.client_for(kube, &account).await {
-            Err(Problem::SecretNotFound(msg)) if allow_cached => match self.cached(namespace, name)
-            {
-                Some(client) => {
-                    tracing::warn!(
-                        namespace,
-                        account = name,
-                        "{msg}; using the client built before"
-                    );
-                    Ok((account, client))
+        let client = self.client_with(kube, &account, allow_cached).await?;
+        Ok((account, client))
+    }
+
+    /// The client of an account already read (from a cache, say). `allow_cached` as in
+    /// [`AccountClients::resolve`].
+    pub async fn client_with(
+        &self,
+        kube: &Client,
+        account: &GoToAccount,
+        allow_cached: bool,
+    ) -> Result<GoToClient, Problem> {
+        let namespace = account.namespace().unwrap_or_default();
+        let name = account.name_any();
+        match self.client_for(kube, account).await {
+            Err(Problem::SecretNotFound(msg)) if allow_cached => {
+                match self.cached(&namespace, &name) {
+                    Some(client) => {
+                        tracing::warn!(
+                            namespace,
+                            account = name,
+                            "{msg}; using the client built before"
+                        );
+                        Ok(client)
+                    }
+                    None => Err(Problem::SecretNotFound(msg)),
                 }
-                None => Err(Problem::SecretNotFound(msg)),
-            },
-            other => other.map(|client| (account, client)),
+            }
+            other => other,
         }
     }
 
@@ -277,4 +297,68 @@ fn fingerprint(account: &GoToAccount, secret: &Secret) -> u64 {
     )
         .hash(&mut h);
     h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::ByteString;
+    use std::collections::BTreeMap;
+
+    fn secret(data: &[(&str, &[u8])], string_data: &[(&str, &str)]) -> Secret {
+        let mut secret = Secret::default();
+        secret.metadata.name = Some("goto-oauth".into());
+        secret.data = Some(
+            data.iter()
+                .map(|(k, v)| (k.to_string(), ByteString(v.to_vec())))
+                .collect::<BTreeMap<_, _>>(),
+        );
+        secret.string_data = Some(
+            string_data
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
+        secret
+    }
+
+    /// Bad Secrets a tenant can write: each is `SecretNotFound` with a message naming the key,
+    /// and no message ever carries the value.
+    #[test]
+    fn bad_secret_values_are_refused_without_showing_them() {
+        let cases: &[(&str, Secret, &str)] = &[
+            ("no such key", secret(&[("other", b"x")], &[]), "has no key"),
+            (
+                "not UTF-8",
+                secret(&[("clientSecret", b"\xff\xfehunter2")], &[]),
+                "is not UTF-8 text",
+            ),
+            ("empty", secret(&[("clientSecret", b"")], &[]), "is empty"),
+            (
+                "only whitespace",
+                secret(&[("clientSecret", b" \n\t ")], &[]),
+                "is empty",
+            ),
+            ("no data at all", Secret::default(), "has no key"),
+        ];
+        for (what, secret, expected) in cases {
+            let error = secret_value(secret, "clientSecret").expect_err(what);
+            let text = error.to_string();
+            assert!(matches!(error, Problem::SecretNotFound(_)), "{what}");
+            assert!(text.contains(expected), "{what}: {text}");
+            assert!(text.contains("clientSecret"), "{what}: {text}");
+            assert!(!text.contains("hunter2"), "{what}: {text}");
+        }
+    }
+
+    #[test]
+    fn secret_values_are_trimmed_and_string_data_counts() {
+        let data = secret(&[("clientSecret", b" hunter2\n")], &[]);
+        assert_eq!(secret_value(&data, "clientSecret").unwrap(), "hunter2");
+        let string_data = secret(&[], &[("clientSecret", "s3cr3t")]);
+        assert_eq!(
+            secret_value(&string_data, "clientSecret").unwrap(),
+            "s3cr3t"
+        );
+    }
 }

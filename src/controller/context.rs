@@ -10,7 +10,7 @@ use kube::{Client, Resource, ResourceExt};
 
 use super::accounts::AccountClients;
 use super::error::{Error, RequeuePolicy, Retry};
-use crate::crd::GoToOrganizer;
+use crate::crd::{GoToAccount, GoToOrganizer};
 use crate::metrics::Metrics;
 
 /// Shared state of the controllers.
@@ -27,8 +27,12 @@ pub struct Context {
     pub requeue: RequeuePolicy,
     /// How often each organizer is re-read from GoTo.
     pub resync: Duration,
-    /// Every GoToOrganizer the controller watches (its reflector), to find duplicate claims.
+    /// Every GoToOrganizer the controller watches (its reflector), to find claims.
     pub organizers: Store<GoToOrganizer>,
+    /// Every GoToAccount the organizer controller watches (its reflector): an organizer's account
+    /// is read from here, not fetched, and so is the GoTo account key behind another object's
+    /// claim.
+    pub accounts_store: Store<GoToAccount>,
     failures: Mutex<HashMap<String, u32>>,
     blocked: Mutex<HashSet<String>>,
     /// Organizer keys recorded by this process, by object uid (see `locate::for_apply`).
@@ -44,6 +48,7 @@ impl Context {
         resync: Duration,
         reporter: Reporter,
         organizers: Store<GoToOrganizer>,
+        accounts_store: Store<GoToAccount>,
     ) -> Self {
         Self {
             accounts: AccountClients::with_metrics(metrics.clone(), Duration::from_secs(30)),
@@ -53,6 +58,7 @@ impl Context {
             requeue,
             resync,
             organizers,
+            accounts_store,
             failures: Mutex::new(HashMap::new()),
             blocked: Mutex::new(HashSet::new()),
             keys: Mutex::new(HashMap::new()),
@@ -98,6 +104,8 @@ impl Context {
         match err.retry(&self.requeue) {
             Retry::After(d) => Some(d),
             Retry::OnChange => None,
+            // Not the object's fault: neither grows nor resets its streak.
+            Retry::Soon => Some(self.requeue.soon()),
             Retry::Backoff => {
                 let mut failures = lock(&self.failures);
                 let n = failures.entry(key.to_string()).or_insert(0);

@@ -22,7 +22,10 @@ pub const PERIOD: Duration = Duration::from_secs(5);
 /// Refreshes the gauges from `store` every [`PERIOD`], until the task is dropped.
 pub async fn run(store: Store<GoToOrganizer>, metrics: Arc<Metrics>) {
     // Objects that were Ready before this process started were timed by whoever saw them then.
-    let started = jiff::Timestamp::now();
+    // Truncated to the second, as Kubernetes stores condition times: an object that became Ready
+    // within this process's first second must not look older than the process.
+    let now = jiff::Timestamp::now();
+    let started = jiff::Timestamp::from_second(now.as_second()).unwrap_or(now);
     let mut seen = HashSet::new();
     let mut shown = BTreeMap::new();
     loop {

@@ -56,12 +56,15 @@ impl Fence {
 
     /// Stops every write from now on.
     pub fn close(&self, why: &str) {
-        if self.open.send_replace(false) {
+        // Logged before closing: `run()` exits the process the moment the fence closes, which
+        // could otherwise cut this line off.
+        if self.is_open() {
             tracing::error!(
                 why,
                 "leadership can no longer be proven: GoTo writes stopped"
             );
         }
+        self.open.send_replace(false);
     }
 
     /// Resolves once the fence is closed.

@@ -8,7 +8,7 @@ pub mod gauges;
 mod leader;
 pub mod organizer;
 pub mod ownership;
-pub mod plan;
+pub mod seats;
 pub mod status;
 pub mod validate;
 
@@ -55,11 +55,7 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
             tokio::spawn(webhook::serve(bind, hooks, shutdown.clone())),
         )
     });
-    let identity = args
-        .identity
-        .clone()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| format!("goto-operator-{}", std::process::id()));
+    let identity = identity(&args);
 
     // Ready means "up and able to take over", not "leading": a standby that reported not-ready
     // would block every rolling update (the new pods cannot lead while the old leader runs) and
@@ -84,6 +80,7 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         .map_or_else(leader::Fence::open, |l| l.fence().clone());
 
     let (organizers, organizer_writer) = reflector::store();
+    let (accounts, account_writer) = reflector::store();
     // Push notifications re-read the organizers they name, through the organizer controller.
     let notified = match &webhooks {
         Some((hooks, _)) => hooks.activate(organizers.clone()).boxed(),
@@ -92,20 +89,18 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
     let mut ctx = Context::new(
         kube.clone(),
         metrics,
-        RequeuePolicy {
-            slow: Duration::from_secs(args.slow_requeue_seconds.max(1)),
-            reaudit: Duration::from_secs(args.reaudit_seconds.max(1)),
-            backoff_base: Duration::from_secs(2),
-            backoff_max: Duration::from_secs(300),
-        },
+        requeue_policy(&args),
         Duration::from_secs(args.resync_seconds.max(1)),
         Reporter {
             controller: "goto-operator".into(),
             instance: Some(identity),
         },
         organizers,
+        accounts,
     );
     ctx.accounts.set_write_fence(fence.as_write_fence());
+    ctx.accounts
+        .set_request_timeout(Duration::from_secs(args.request_timeout_seconds.max(1)));
     let ctx = Arc::new(ctx);
     let gauges = tokio::spawn(gauges::run(ctx.organizers.clone(), ctx.metrics.clone()));
     tracing::info!(
@@ -116,17 +111,12 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         organizer_controller(
             ctx.clone(),
             organizer_writer,
+            account_writer,
             notified,
-            args.namespace.as_deref(),
-            args.concurrency,
+            Scope::of(&args),
             shutdown.clone(),
         ),
-        account_controller(
-            ctx,
-            args.namespace.as_deref(),
-            args.concurrency,
-            shutdown.clone(),
-        ),
+        account_controller(ctx, Scope::of(&args), shutdown.clone()),
     );
     let lease_lost = {
         let lost = async {
@@ -165,6 +155,26 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
     Ok(())
 }
 
+/// This replica's name in the Lease and in Events: the flag, else the pod name, else the pid.
+fn identity(args: &RunArgs) -> String {
+    args.identity
+        .clone()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| format!("goto-operator-{}", std::process::id()))
+}
+
+/// Requeue timing from the flags. Per-object backoff (for the object's own transient failures)
+/// starts at 2 s and stops at 300 s; failures that are not the object's fault retry within 4 s.
+fn requeue_policy(args: &RunArgs) -> RequeuePolicy {
+    RequeuePolicy {
+        slow: Duration::from_secs(args.slow_requeue_seconds.max(1)),
+        reaudit: Duration::from_secs(args.reaudit_seconds.max(1)),
+        backoff_base: Duration::from_secs(2),
+        backoff_max: Duration::from_secs(300),
+        soon: Duration::from_secs(4),
+    }
+}
+
 /// Waits for the leader Lease (when leader election is on) in the configured namespace, else the
 /// pod's own namespace.
 async fn elect(
@@ -193,6 +203,33 @@ async fn elect(
     )
     .await?;
     Ok(Some(lease))
+}
+
+/// What the controllers watch and how many objects each reconciles at once.
+#[derive(Clone, Copy)]
+struct Scope<'a> {
+    namespace: Option<&'a str>,
+    labels: Option<&'a str>,
+    concurrency: u16,
+}
+
+impl<'a> Scope<'a> {
+    fn of(args: &'a RunArgs) -> Self {
+        Scope {
+            namespace: args.namespace.as_deref(),
+            labels: args.label_selector.as_deref(),
+            concurrency: args.concurrency,
+        }
+    }
+}
+
+/// How the operator's own kinds are watched: any version, filtered by `--label-selector`.
+fn watched(labels: Option<&str>) -> watcher::Config {
+    let config = watcher::Config::default().any_semantic();
+    match labels {
+        Some(selector) => config.labels(selector),
+        None => config,
+    }
 }
 
 fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
@@ -234,21 +271,27 @@ fn account_trigger(a: &GoToAccount) -> Option<u64> {
 async fn organizer_controller(
     ctx: Arc<Context>,
     writer: reflector::store::Writer<GoToOrganizer>,
+    account_writer: reflector::store::Writer<GoToAccount>,
     notified: futures::stream::BoxStream<'static, ObjectRef<GoToOrganizer>>,
-    namespace: Option<&str>,
-    concurrency: u16,
+    scope: Scope<'_>,
     shutdown: Shutdown,
 ) {
+    let Scope {
+        namespace,
+        labels,
+        concurrency,
+    } = scope;
     let organizers: Api<GoToOrganizer> = scoped(&ctx.kube, namespace);
     let accounts: Api<GoToAccount> = scoped(&ctx.kube, namespace);
     let reader = ctx.organizers.clone();
-    let trigger = watcher(organizers, watcher::Config::default().any_semantic())
+    let trigger = watcher(organizers, watched(labels))
         .default_backoff()
         .reflect(writer)
         .applied_objects()
         .predicate_filter(organizer_trigger, PredicateConfig::default());
-    let account_changes = watcher(accounts, watcher::Config::default().any_semantic())
+    let account_changes = watcher(accounts, watched(labels))
         .default_backoff()
+        .reflect(account_writer)
         .applied_objects()
         .predicate_filter(account_trigger, PredicateConfig::default());
     let store = reader.clone();
@@ -278,18 +321,18 @@ fn organizers_of(
         .collect()
 }
 
-async fn account_controller(
-    ctx: Arc<Context>,
-    namespace: Option<&str>,
-    concurrency: u16,
-    shutdown: Shutdown,
-) {
+async fn account_controller(ctx: Arc<Context>, scope: Scope<'_>, shutdown: Shutdown) {
+    let Scope {
+        namespace,
+        labels,
+        concurrency,
+    } = scope;
     let accounts: Api<GoToAccount> = scoped(&ctx.kube, namespace);
     let secrets: Api<PartialObjectMeta<Secret>> = match namespace {
         Some(ns) => Api::namespaced(ctx.kube.clone(), ns),
         None => Api::all(ctx.kube.clone()),
     };
-    let controller = Controller::new(accounts, watcher::Config::default().any_semantic());
+    let controller = Controller::new(accounts, watched(labels));
     let store = controller.store();
     // Only Secret metadata is watched: the operator never holds every Secret's data in memory,
     // it reads the one an account names when it reconciles.

@@ -1,5 +1,5 @@
 //! `GoToAccount`: one GoTo account and how to reach it.
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -112,6 +112,29 @@ pub struct GoToAccountStatus {
     /// `requestsPerSecond` back per second without one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub effective_requests_per_second: Option<f64>,
+    /// The seat inventory, from the account directory the operator already keeps (no extra
+    /// GoTo calls in steady state), refreshed at most once per resync.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seats: Option<SeatInventory>,
+}
+
+/// How the account's organizer seats are used.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SeatInventory {
+    /// When GoTo was listed for these numbers.
+    pub observed_at: Time,
+    /// Organizers in the GoTo account.
+    #[serde(rename = "inGoTo")]
+    pub in_goto: u32,
+    /// Of which claimed by a GoToOrganizer (any namespace the operator watches).
+    pub managed: u32,
+    /// Of which claimed by none (`goto-operator export` writes manifests for them).
+    pub unmanaged: u32,
+    /// Of which suspended.
+    pub suspended: u32,
+    /// GoToOrganizers of this account waiting for a paid seat (`SeatUnavailable`).
+    pub waiting_for_seat: u32,
 }
 
 fn default_api_base_url() -> String {

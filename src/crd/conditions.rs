@@ -29,16 +29,85 @@ pub mod reason {
     pub const DELETION_BLOCKED: &str = "DeletionBlocked";
     /// Ready=False: the `goto-operator.dev/paused` annotation is set.
     pub const PAUSED: &str = "Paused";
-    /// Ready=False: Observe mode and there is no such organizer in GoTo.
+    /// Ready=False: Observe mode or `adoptionPolicy: AdoptOnly`, and there is no such organizer
+    /// in GoTo.
     pub const ORGANIZER_NOT_FOUND: &str = "OrganizerNotFound";
+    /// Ready=False: the meeting audit before a Delete could not be read completely; nothing was
+    /// deleted.
+    pub const AUDIT_FAILED: &str = "AuditFailed";
+    /// Ready=False: another GoToOrganizer (named in the message) owns this GoTo organizer.
+    pub const OWNED_ELSEWHERE: &str = "OwnedElsewhere";
+    /// Ready=False: `adoptionPolicy: CreateOnly` and an organizer with this email exists.
+    pub const ALREADY_EXISTS: &str = "AlreadyExists";
+    /// Ready=False: the organizer was deleted in GoTo and `onExternalDelete: Report`.
+    pub const DELETED_EXTERNALLY: &str = "DeletedExternally";
     /// Synced=True.
     pub const IN_SYNC: &str = "InSync";
     /// Synced=False: GoTo differs from the spec (reported, and corrected unless Observe).
     pub const DRIFTED: &str = "Drifted";
+    /// Synced=False: suspended in GoTo by someone else, kept (`onExternalSuspend: Respect`).
+    pub const SUSPENDED_EXTERNALLY: &str = "SuspendedExternally";
     /// GoToAccount Ready=True: a token was obtained with the credentials.
     pub const AUTHENTICATED: &str = "Authenticated";
     /// GoToAccount Ready=False: the Secret or one of its keys is missing.
     pub const SECRET_NOT_FOUND: &str = "SecretNotFound";
+}
+
+/// The Event reasons, one constant each (API.md "Events"). Event `action`s are the same
+/// strings, except where noted.
+pub mod event {
+    /// An organizer was created in GoTo.
+    pub const CREATED: &str = "Created";
+    /// An existing organizer was adopted (annotation or email match).
+    pub const ADOPTED: &str = "Adopted";
+    /// Fields were written with one full PUT.
+    pub const UPDATED: &str = "Updated";
+    /// The organizer was suspended (by the spec, `suspendAt`, or a deletion policy).
+    pub const SUSPENDED: &str = "Suspended";
+    /// The organizer was resumed.
+    pub const RESUMED: &str = "Resumed";
+    /// The organizer was deleted out of band and created again.
+    pub const RECREATED: &str = "Recreated";
+    /// The upcoming meetings were listed before a Delete.
+    pub const MEETINGS_AUDITED: &str = "MeetingsAudited";
+    /// A Delete waits for upcoming meetings to be reassigned.
+    pub const DELETION_BLOCKED: &str = "DeletionBlocked";
+    /// The organizer was deleted in GoTo.
+    pub const DELETED: &str = "Deleted";
+    /// The object went away leaving its organizer untouched (Orphan, Observe).
+    pub const ORPHANED: &str = "Orphaned";
+    /// No seat was free for a create.
+    pub const SEAT_UNAVAILABLE: &str = "SeatUnavailable";
+    /// GoTo refused the account's credentials.
+    pub const CREDENTIALS_INVALID: &str = "CredentialsInvalid";
+    /// The meeting audit could not be read completely.
+    pub const AUDIT_FAILED: &str = "AuditFailed";
+    /// Another object owns the organizer this one names.
+    pub const OWNED_ELSEWHERE: &str = "OwnedElsewhere";
+    /// The finalizer was released without touching GoTo (nothing recorded, or owned elsewhere).
+    pub const RELEASED: &str = "Released";
+    /// Event action of an `Updated` that set fields the spec asks for (create, adopt, spec change).
+    pub const ACTION_UPDATE: &str = "Update";
+    /// Event action of an `Updated` that corrected an out-of-band change.
+    pub const ACTION_CORRECT_DRIFT: &str = "CorrectDrift";
+    /// Every Event reason above, for the README check.
+    pub const ALL: &[&str] = &[
+        CREATED,
+        ADOPTED,
+        UPDATED,
+        SUSPENDED,
+        RESUMED,
+        RECREATED,
+        MEETINGS_AUDITED,
+        DELETION_BLOCKED,
+        DELETED,
+        ORPHANED,
+        SEAT_UNAVAILABLE,
+        CREDENTIALS_INVALID,
+        AUDIT_FAILED,
+        OWNED_ELSEWHERE,
+        RELEASED,
+    ];
 }
 
 /// Builds a condition stamped now; [`merge`] keeps the old transition time when nothing changed.
@@ -56,6 +125,25 @@ pub fn new(
         message: message.into(),
         observed_generation: generation,
         last_transition_time: Time(jiff::Timestamp::now()),
+    }
+}
+
+/// Builds a condition stamped `at` (pure: the reconcile's report passes its clock in).
+pub fn at(
+    type_: &str,
+    status: bool,
+    reason: &str,
+    message: impl Into<String>,
+    generation: Option<i64>,
+    at: jiff::Timestamp,
+) -> Condition {
+    Condition {
+        type_: type_.to_string(),
+        status: if status { "True" } else { "False" }.to_string(),
+        reason: reason.to_string(),
+        message: message.into(),
+        observed_generation: generation,
+        last_transition_time: Time(at),
     }
 }
 

@@ -6,11 +6,13 @@ pub mod organizer;
 pub mod schema;
 
 pub use account::{
-    CredentialsSecretRef, GoToAccount, GoToAccountSpec, GoToAccountStatus, SecretKeyRef, Webhook,
+    CredentialsSecretRef, GoToAccount, GoToAccountSpec, GoToAccountStatus, SeatInventory,
+    SecretKeyRef, Webhook,
 };
 pub use organizer::{
-    AccountRef, AuditedMeeting, DeletionPolicy, GoToOrganizer, GoToOrganizerSpec,
-    GoToOrganizerStatus, ManagementPolicy, MeetingAudit, OnUpcomingMeetings,
+    AccountRef, AdoptionPolicy, AuditedMeeting, DeletionPolicy, GoToOrganizer, GoToOrganizerSpec,
+    GoToOrganizerStatus, ManagementPolicy, MeetingAudit, OnExternalDelete, OnExternalSuspend,
+    OnUpcomingMeetings,
 };
 
 use kube::CustomResourceExt;

@@ -76,6 +76,26 @@ pub struct GoToOrganizerSpec {
     /// `Manage` makes GoTo follow the spec; `Observe` never writes to GoTo and only reports drift.
     #[serde(default)]
     pub management_policy: ManagementPolicy,
+    /// How the organizer is found the first time: `AdoptOrCreate` adopts an organizer with this
+    /// email (or the one the organizer-key annotation names) and creates one otherwise;
+    /// `AdoptOnly` never creates (no match: `Ready=False`, reason `OrganizerNotFound`);
+    /// `CreateOnly` never adopts (a match exists: `Ready=False`, reason `AlreadyExists`).
+    #[serde(default)]
+    pub adoption_policy: AdoptionPolicy,
+    /// What happens when the organizer is deleted in GoTo by someone else: `Recreate` creates it
+    /// again (Event `Recreated`); `Report` does not (`Ready=False`, reason `DeletedExternally`).
+    #[serde(default)]
+    pub on_external_delete: OnExternalDelete,
+    /// What happens when the organizer is suspended in GoTo by someone else while `suspended` is
+    /// false: `Resume` resumes it; `Respect` keeps the suspension (`Synced=False`, reason
+    /// `SuspendedExternally`; `Ready` stays True).
+    #[serde(default)]
+    pub on_external_suspend: OnExternalSuspend,
+    /// From this instant (RFC 3339) the seat is suspended as if `suspended` were true: a
+    /// leaver's last day. Before it, the Ready message says when; the operator looks again at
+    /// that instant rather than polling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspend_at: Option<Time>,
 }
 
 /// A reference to a GoToAccount in the same namespace.
@@ -121,6 +141,38 @@ pub enum ManagementPolicy {
     Observe,
 }
 
+/// How an organizer is found the first time.
+#[derive(Deserialize, Serialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum AdoptionPolicy {
+    /// Adopt a matching organizer, else create one.
+    #[default]
+    AdoptOrCreate,
+    /// Only adopt; never create (no match: `OrganizerNotFound`).
+    AdoptOnly,
+    /// Only create; never adopt (a match exists: `AlreadyExists`).
+    CreateOnly,
+}
+
+/// What happens when the organizer is deleted in GoTo by someone else.
+#[derive(Deserialize, Serialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum OnExternalDelete {
+    /// Create it again (Event `Recreated`).
+    #[default]
+    Recreate,
+    /// Do not re-create; report `Ready=False`, reason `DeletedExternally`.
+    Report,
+}
+
+/// What happens when the organizer is suspended in GoTo by someone else.
+#[derive(Deserialize, Serialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum OnExternalSuspend {
+    /// Resume it (the spec says it is not suspended).
+    #[default]
+    Resume,
+    /// Keep the outside suspension; report `Synced=False`, reason `SuspendedExternally`.
+    Respect,
+}
+
 /// What the operator last observed and did.
 #[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -140,7 +192,9 @@ pub struct GoToOrganizerStatus {
     /// The `metadata.generation` this status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
-    /// When GoTo was last read and found (or made) in line with the spec.
+    /// When the operator last changed something: a write to GoTo, or a change of this status
+    /// other than timestamps. A reconcile that finds everything as recorded does not move it
+    /// (and writes no status at all).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_synced_at: Option<Time>,
     /// `Ready` and `Synced`, with stable reasons.
@@ -156,7 +210,7 @@ pub struct GoToOrganizerStatus {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MeetingAudit {
-    /// When the audit ran.
+    /// When the audit last found what it lists (a re-audit with the same result keeps it).
     pub audited_at: Time,
     /// How many upcoming meetings the organizer has.
     pub upcoming_meeting_count: u32,

@@ -148,6 +148,7 @@ mod tests {
             time_zone: Some("Europe/Paris".into()),
             max_participants: Some(250),
             admin_roles: vec!["MANAGER".into(), "ADMIN".into(), "MANAGER".into()],
+            extra: Default::default(),
         }
     }
 

@@ -7,6 +7,7 @@
 use super::budget::RequestBudget;
 use super::config::{Credentials, Observer};
 use super::error::Error;
+use super::health::EndpointHealth;
 use super::transport;
 use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
@@ -17,8 +18,12 @@ use std::time::Duration;
 use tokio::time::Instant;
 use url::Url;
 
-/// Token lifetime assumed when the token response has no `expires_in`.
+/// Token lifetime assumed when the token response has no readable `expires_in`.
 const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(3600);
+/// Lifetimes are held within these bounds, whatever `expires_in` says: a token endpoint chosen
+/// by a tenant must not make every request renew (0, negative) nor overflow a deadline (huge).
+const MIN_TOKEN_TTL: Duration = Duration::from_secs(1);
+const MAX_TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);
 /// Renew at most this long before expiry...
 const MAX_RENEWAL_MARGIN: Duration = Duration::from_secs(60);
 /// ...and at most this fraction of the lifetime before it, so short-lived tokens still get used.
@@ -89,7 +94,7 @@ struct Renewal {
 #[derive(Deserialize)]
 struct TokenResponse {
     access_token: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_seconds")]
     expires_in: Option<u64>,
     #[serde(default)]
     refresh_token: Option<String>,
@@ -100,6 +105,7 @@ pub(crate) struct TokenContext<'a> {
     pub(crate) http: &'a reqwest::Client,
     pub(crate) budget: &'a RequestBudget,
     pub(crate) observer: Option<&'a Arc<dyn Observer>>,
+    pub(crate) health: &'a EndpointHealth,
 }
 
 impl TokenCache {
@@ -221,7 +227,7 @@ impl TokenCache {
         if let Some(observer) = observer {
             observer.budget_waited(permit.waited, ctx.budget.effective_rate());
         }
-        let raw = transport::send(ctx.http, request, "token", observer).await?;
+        let raw = transport::send(ctx.http, request, "token", observer, ctx.health).await?;
         match raw.status {
             status if status.is_success() => serde_json::from_slice::<TokenResponse>(&raw.body)
                 // serde's message could quote the token: keep only the category.
@@ -265,15 +271,37 @@ pub(crate) fn renewal_margin(ttl: Duration) -> Duration {
     MAX_RENEWAL_MARGIN.min(ttl / RENEWAL_MARGIN_FRACTION)
 }
 
-fn cached_from(response: TokenResponse, generation: u64, now: Instant) -> Cached {
-    let ttl = response
-        .expires_in
+/// `expires_in` as whole seconds when it is a number or a numeric string (negative is 0,
+/// fractions are cut); anything else (an object, "soon") is `None`, i.e. the default lifetime.
+/// Never an error: a token that works must not be thrown away over its lifetime's spelling.
+fn lenient_seconds<'de, D>(deserializer: D) -> Result<Option<u64>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let value = serde_json::Value::deserialize(deserializer)?;
+    let number = match &value {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(text) => text.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    // `as` saturates: NaN is 0, +inf and huge values are u64::MAX.
+    Ok(number.map(|seconds| seconds.max(0.0) as u64))
+}
+
+/// The lifetime a token is held for: `expires_in` within [`MIN_TOKEN_TTL`, `MAX_TOKEN_TTL`].
+fn token_ttl(expires_in: Option<u64>) -> Duration {
+    expires_in
         .map(Duration::from_secs)
-        .unwrap_or(DEFAULT_TOKEN_TTL);
+        .unwrap_or(DEFAULT_TOKEN_TTL)
+        .clamp(MIN_TOKEN_TTL, MAX_TOKEN_TTL)
+}
+
+fn cached_from(response: TokenResponse, generation: u64, now: Instant) -> Cached {
+    let ttl = token_ttl(response.expires_in);
     Cached {
         access: SecretString::from(response.access_token),
         refresh: response.refresh_token.map(SecretString::from),
-        renew_at: now + ttl - renewal_margin(ttl),
+        renew_at: now + (ttl - renewal_margin(ttl)),
         expires_at: now + ttl,
         generation,
         rejected: false,
@@ -314,6 +342,31 @@ mod tests {
         assert!(!cached.fresh(now + Duration::from_secs(91)));
         assert!(cached.usable(now + Duration::from_secs(91)));
         assert!(!cached.usable(now + Duration::from_secs(100)));
+    }
+
+    #[test]
+    fn any_expires_in_gives_a_bounded_lifetime() {
+        let cases: &[(&str, Duration)] = &[
+            (r#""expires_in":3600"#, Duration::from_secs(3600)),
+            (r#""expires_in":"120""#, Duration::from_secs(120)),
+            (r#""expires_in":90.7"#, Duration::from_secs(90)),
+            (r#""expires_in":0"#, MIN_TOKEN_TTL),
+            (r#""expires_in":-5"#, MIN_TOKEN_TTL),
+            (r#""expires_in":18446744073709551615"#, MAX_TOKEN_TTL),
+            (r#""expires_in":1e300"#, MAX_TOKEN_TTL),
+            (r#""expires_in":"soon""#, DEFAULT_TOKEN_TTL),
+            (r#""expires_in":{"a":1}"#, DEFAULT_TOKEN_TTL),
+            (r#""expires_in":null"#, DEFAULT_TOKEN_TTL),
+            (r#""x":1"#, DEFAULT_TOKEN_TTL),
+        ];
+        for (field, ttl) in cases {
+            let json = format!(r#"{{"access_token":"a",{field}}}"#);
+            let response: TokenResponse = serde_json::from_str(&json).expect(&json);
+            assert_eq!(token_ttl(response.expires_in), *ttl, "{json}");
+            // No deadline overflows, whatever the lifetime.
+            let cached = cached_from(response, 1, Instant::now());
+            assert!(cached.renew_at <= cached.expires_at);
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ use super::config::{CONNECT_TIMEOUT, ClientConfig, Observer, RetryPolicy, WriteF
 use super::directory::Directory;
 use super::endpoint;
 use super::error::Error;
+use super::health::EndpointHealth;
 use super::models::AccountKey;
 use super::retry::with_retries;
 use super::transport::{self, Raw};
@@ -44,6 +45,9 @@ pub(crate) struct Inner {
     pub(crate) tokens: TokenCache,
     pub(crate) retry: RetryPolicy,
     pub(crate) observer: Option<Arc<dyn Observer>>,
+    /// Whether the account's endpoints answered in time lately (one tenant's silent endpoint
+    /// must not hold the operator's workers).
+    pub(crate) health: EndpointHealth,
     pub(crate) write_fence: Option<WriteFence>,
 }
 
@@ -120,6 +124,7 @@ impl GoToClient {
                 tokens,
                 retry: config.retry,
                 observer: config.observer,
+                health: EndpointHealth::new(),
                 write_fence: config.write_fence,
             }),
         })
@@ -174,9 +179,15 @@ impl GoToClient {
             if let Some(observer) = observer {
                 observer.budget_waited(permit.waited, self.inner.budget.effective_rate());
             }
-            let mut raw =
-                transport::send(&self.inner.http, http_request, request.operation, observer)
-                    .await?;
+            let health = &self.inner.health;
+            let mut raw = transport::send(
+                &self.inner.http,
+                http_request,
+                request.operation,
+                observer,
+                health,
+            )
+            .await?;
             match raw.status {
                 StatusCode::UNAUTHORIZED if !renewed => {
                     self.inner.tokens.reject(bearer.generation);
@@ -220,6 +231,7 @@ impl GoToClient {
             http: &self.inner.http,
             budget: &self.inner.budget,
             observer: self.inner.observer.as_ref(),
+            health: &self.inner.health,
         }
     }
 }

@@ -117,7 +117,7 @@ impl Index {
             }
             Change::Status(key, status) => {
                 if let Some(known) = self.by_key.get_mut(key) {
-                    known.status = Some(*status);
+                    known.status = Some(status.clone());
                 }
             }
             Change::Remove(key) => {
@@ -209,7 +209,7 @@ impl Directory {
             .map(|o| DirectoryEntry {
                 organizer_key: o.organizer_key.clone(),
                 email: o.email.clone(),
-                status: o.status,
+                status: o.status.clone(),
             })
             .collect();
         entries.sort_by(|a, b| {

@@ -14,6 +14,7 @@ fn organizer(key: &str, email: &str) -> Organizer {
         time_zone: None,
         max_participants: None,
         admin_roles: Vec::new(),
+        extra: Default::default(),
     }
 }
 

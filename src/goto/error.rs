@@ -2,12 +2,26 @@
 //!
 //! The HTTP status → error mapping lives here, in one pure function, so the contract's
 //! assumptions (what 402/409 mean, what is transient) change in one place.
+//!
+//! These errors' `Display` becomes condition messages, Events and log lines, and the endpoint
+//! that answered is chosen by a tenant: a message never quotes a response body. It says the
+//! HTTP status and, at most, GoTo's error code (`{"errorCode":"X"}`, cut to
+//! [`MAX_ERROR_CODE_LEN`] characters of `[A-Za-z0-9_.:-]`); a body that is not the JSON
+//! expected is described by its shape and position only ([`Error::decode`]), never by the
+//! text serde would quote. So status cannot become a way to read another service's answers.
 use super::models::Organizer;
 use reqwest::StatusCode;
 use std::time::Duration;
 
-/// Longest piece of a server's error body kept in an error message.
-const MAX_BODY_IN_MESSAGE: usize = 200;
+/// The message of a request that got no answer within the timeout.
+pub(crate) const TIMED_OUT: &str = "timed out";
+/// Start of the message of a request not sent because its endpoint is in a cool-off.
+pub(crate) const NOT_ASKED: &str = "not asked again";
+
+/// Longest error code kept from an error body.
+pub(crate) const MAX_ERROR_CODE_LEN: usize = 64;
+/// Longest piece of GoTo data (an email, a key) shown in a message.
+const MAX_FIELD_IN_MESSAGE: usize = 254;
 
 /// A failed GoTo call. Messages never carry secrets: no tokens, no client secret.
 #[derive(Clone, Debug, thiserror::Error)]
@@ -19,7 +33,11 @@ pub enum Error {
         status: u16,
     },
     /// A create found an organizer with that email already: adopt it.
-    #[error("an organizer with email {} already exists (key {})", .organizer.email, .organizer.organizer_key)]
+    #[error(
+        "an organizer with email {} already exists (key {})",
+        clean(&.organizer.email),
+        clean(.organizer.organizer_key.as_str())
+    )]
     AlreadyExists {
         /// The existing organizer.
         organizer: Box<Organizer>,
@@ -83,6 +101,12 @@ impl Error {
         matches!(self, Error::Transient(_) | Error::RateLimited { .. })
     }
 
+    /// True when the endpoint did not answer in time, or was not asked because it recently
+    /// did not (see `health.rs`): retrying at once would only wait again, so callers don't.
+    pub(crate) fn is_unanswered(&self) -> bool {
+        matches!(self, Error::Transient(m) if m == TIMED_OUT || m.starts_with(NOT_ASKED))
+    }
+
     /// Maps a non-success HTTP status to the error a caller acts on.
     ///
     /// 409 is mapped as a bad request here: only a create gives it a seat meaning,
@@ -105,8 +129,32 @@ impl Error {
             408 => Error::Transient(format!("HTTP {status}")),
             429 => Error::RateLimited { retry_after },
             500..=599 => Error::Transient(format!("HTTP {status}")),
-            _ => Error::BadRequest(format!("HTTP {status}: {}", body_excerpt(body))),
+            _ => Error::BadRequest(summary(status, body)),
         }
+    }
+
+    /// A body that did not decode, described without quoting it: serde's own message may
+    /// quote the body (`invalid type: string "..."`), so only its category and position are
+    /// kept, and the name of a missing field (one of ours, never the body's).
+    pub(crate) fn decode(what: &str, error: &serde_json::Error) -> Self {
+        use serde_json::error::Category;
+        let shape = match error.classify() {
+            Category::Syntax => "not JSON",
+            Category::Eof => "cut short",
+            Category::Data => "JSON of an unexpected shape",
+            Category::Io => "unreadable",
+        };
+        let text = error.to_string();
+        let missing = text
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split_once('`'))
+            .map(|(field, _)| format!(", missing field {}", clean(field)))
+            .unwrap_or_default();
+        Error::Decode(format!(
+            "{what}: the answer is {shape} (line {}, column {}){missing}",
+            error.line(),
+            error.column()
+        ))
     }
 
     /// Maps a transport failure (no HTTP status) without leaking request headers.
@@ -115,7 +163,7 @@ impl Error {
             return Error::Config(without_url_text(error));
         }
         let kind = if error.is_timeout() {
-            "timed out"
+            TIMED_OUT
         } else if error.is_connect() {
             "connection failed"
         } else if error.is_body() || error.is_decode() {
@@ -137,18 +185,43 @@ fn without_url_text(error: &reqwest::Error) -> String {
     }
 }
 
-/// The start of a server's error body, on one line, for an error message.
-fn body_excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let mut excerpt: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(MAX_BODY_IN_MESSAGE)
-        .collect();
-    if text.chars().count() > MAX_BODY_IN_MESSAGE {
-        excerpt.push('…');
+/// "HTTP 400" plus GoTo's error code when the body carries one: all an error says of a body.
+fn summary(status: StatusCode, body: &[u8]) -> String {
+    match error_code(body) {
+        Some(code) => format!("HTTP {}, error code {code}", status.as_u16()),
+        None => format!("HTTP {}", status.as_u16()),
     }
-    excerpt
+}
+
+/// GoTo's `errorCode` (or an OAuth `error`) from a JSON error body, reduced to a short token.
+pub(crate) fn error_code(body: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let code = ["errorCode", "error_code", "error", "code"]
+        .iter()
+        .find_map(|field| match value.get(field)? {
+            serde_json::Value::String(text) => Some(text.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })?;
+    let code: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-'))
+        .take(MAX_ERROR_CODE_LEN)
+        .collect();
+    (!code.is_empty()).then_some(code)
+}
+
+/// GoTo data for a message: control characters dropped, cut to [`MAX_FIELD_IN_MESSAGE`].
+fn clean(text: &str) -> String {
+    let mut cleaned: String = text
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_FIELD_IN_MESSAGE)
+        .collect();
+    if text.chars().filter(|c| !c.is_control()).count() > MAX_FIELD_IN_MESSAGE {
+        cleaned.push('…');
+    }
+    cleaned
 }
 
 #[cfg(test)]
@@ -221,9 +294,82 @@ mod tests {
     }
 
     #[test]
-    fn long_bodies_are_cut() {
-        let body = "x".repeat(1000);
-        let error = Error::from_status(StatusCode::BAD_REQUEST, None, body.as_bytes());
-        assert!(error.to_string().len() < 300);
+    fn bodies_are_never_quoted_only_the_error_code() {
+        let cases: &[(&[u8], &str)] = &[
+            (
+                br#"{"errorCode":"InvalidRequest","description":"CANARY"}"#,
+                "GoTo rejected the request: HTTP 400, error code InvalidRequest",
+            ),
+            (
+                br#"{"error":"invalid_grant","error_description":"CANARY"}"#,
+                "GoTo rejected the request: HTTP 400, error code invalid_grant",
+            ),
+            (
+                br#"{"errorCode":"A\u0007B\nC CANARY<script>"}"#,
+                "GoTo rejected the request: HTTP 400, error code ABCCANARYscript",
+            ),
+            (
+                b"<html>CANARY</html>",
+                "GoTo rejected the request: HTTP 400",
+            ),
+            (
+                br#"{"errorCode":{"CANARY":1}}"#,
+                "GoTo rejected the request: HTTP 400",
+            ),
+            (
+                br#"{"errorCode":"\u0000\u0001"}"#,
+                "GoTo rejected the request: HTTP 400",
+            ),
+        ];
+        for (body, message) in cases {
+            let error = Error::from_status(StatusCode::BAD_REQUEST, None, body);
+            let text = error.to_string();
+            assert_eq!(text, *message);
+        }
+        let long = format!(r#"{{"errorCode":"{}"}}"#, "X".repeat(10_000));
+        let error = Error::from_status(StatusCode::BAD_REQUEST, None, long.as_bytes());
+        assert!(error.to_string().len() < 120, "{error}");
+    }
+
+    #[test]
+    fn decode_errors_name_the_shape_not_the_body() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Wanted {
+            email: String,
+            count: u64,
+        }
+        let cases: &[(&str, &str)] = &[
+            (
+                r#"{"email":"a@b.c","count":"CANARY"}"#,
+                "get_organizer: the answer is JSON of an unexpected shape (line 1, column 33)",
+            ),
+            (
+                "<html>CANARY</html>",
+                "get_organizer: the answer is not JSON (line 1, column 1)",
+            ),
+            (
+                r#"{"email":"CANARY""#,
+                "get_organizer: the answer is cut short (line 1, column 17)",
+            ),
+            (
+                r#"{"count":1}"#,
+                "get_organizer: the answer is JSON of an unexpected shape (line 1, column 11), missing field email",
+            ),
+        ];
+        for (body, message) in cases {
+            let error = serde_json::from_str::<Wanted>(body).unwrap_err();
+            let text = Error::decode("get_organizer", &error).to_string();
+            assert_eq!(text, format!("unexpected GoTo response: {message}"));
+        }
+    }
+
+    #[test]
+    fn data_in_messages_is_cleaned_and_cut() {
+        assert_eq!(clean("a\u{7}b\nc"), "abc");
+        assert_eq!(
+            clean(&"x".repeat(1000)).chars().count(),
+            MAX_FIELD_IN_MESSAGE + 1
+        );
     }
 }

@@ -1,10 +1,14 @@
 //! Meeting and attendee listings: the offboarding audit and the attendance report.
-use super::client::GoToClient;
+use super::client::{ApiRequest, GoToClient};
 use super::error::Error;
 use super::models::{Attendee, Meeting, MeetingInstanceKey, MeetingQuery, OrganizerKey};
-use super::paging::paginate;
+use super::paging::{ListingGuard, decode_page, page_url, paginate};
 use futures::stream::BoxStream;
+use reqwest::Method;
 use url::Url;
+
+/// Most pages the deletion audit reads before giving up (100 meetings a page).
+const AUDIT_MAX_PAGES: usize = 1000;
 
 /// Query parameter names of the meeting filter (`startDate`/`endDate` are **assumed**).
 const STATUS_PARAM: &str = "status";
@@ -24,6 +28,33 @@ impl GoToClient {
         paginate(self.clone(), "list_meetings", url, "meetings")
     }
 
+    /// Every upcoming meeting of the organizer, read strictly for the audit that precedes a
+    /// DELETE (which cancels them all): a page without a readable `meetings` array, a failing
+    /// page, or a 404 is an error, never "no meetings".
+    pub async fn audit_upcoming_meetings(&self, key: &OrganizerKey) -> Result<Vec<Meeting>, Error> {
+        let base = self.endpoint(&["organizers", key.as_str(), "meetings"])?;
+        let mut meetings = Vec::new();
+        let mut token: Option<String> = None;
+        let mut guard = ListingGuard::new("list_meetings", AUDIT_MAX_PAGES);
+        loop {
+            let request = ApiRequest {
+                operation: "list_meetings",
+                method: Method::GET,
+                url: page_url(&base, token.as_deref()),
+                body: None,
+            };
+            let raw = self.call(&request).await?;
+            require_array(&raw.body, "meetings")?;
+            let page = decode_page::<Meeting>(&raw.body, "meetings")?;
+            guard.page(raw.body.len(), page.next.as_deref())?;
+            meetings.extend(page.items);
+            match page.next {
+                None => return Ok(meetings),
+                Some(next) => token = Some(next),
+            }
+        }
+    }
+
     /// The attendees of one ended session; [`Error::NotFound`] while it has not ended.
     pub fn list_attendees(
         &self,
@@ -31,6 +62,18 @@ impl GoToClient {
     ) -> BoxStream<'static, Result<Attendee, Error>> {
         let url = self.endpoint(&["meetings", instance.as_str(), "attendees"]);
         paginate(self.clone(), "list_attendees", url, "attendees")
+    }
+}
+
+/// Fails unless `body` is a JSON object whose `field` is an array: a page that lacks it says
+/// nothing about how many items there are.
+fn require_array(body: &[u8], field: &str) -> Result<(), Error> {
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|_| Error::Decode(format!("{field} page is not JSON")))?;
+    match value.get(field) {
+        Some(serde_json::Value::Array(_)) => Ok(()),
+        Some(_) => Err(Error::Decode(format!("{field} is not a list"))),
+        None => Err(Error::Decode(format!("the page has no {field} field"))),
     }
 }
 
@@ -55,6 +98,25 @@ pub(crate) fn with_meeting_query(mut url: Url, query: &MeetingQuery) -> Url {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_audit_page_must_carry_the_meetings_array() {
+        assert!(require_array(br#"{"meetings":[]}"#, "meetings").is_ok());
+        for bad in [
+            &br#"{}"#[..],
+            br#"{"meetings":null}"#,
+            br#"{"meetings":{}}"#,
+            br#"{"meeting":[]}"#,
+            br#"not json"#,
+            br#"[]"#,
+        ] {
+            assert!(
+                matches!(require_array(bad, "meetings"), Err(Error::Decode(_))),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
 
     #[test]
     fn upcoming_is_the_bare_url() {

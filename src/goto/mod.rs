@@ -1,7 +1,8 @@
 //! The GoTo Meeting REST client, written to `goto-api.md`.
 //!
 //! Layers, bottom up: `config` (configuration and the types every layer shares), `endpoint`
-//! (which URLs may be used: https, plain http only to loopback), `transport`
+//! (which URLs may be used: https, plain http only to loopback), `health` (a cool-off after a
+//! timeout, so a silent endpoint costs one timeout, not one per request), `transport`
 //! (one HTTP exchange), `auth` (token cache), `budget` (the OAuth application's paced request
 //! budget, shared through a registry), `retry` (backoff), `directory` (one account listing
 //! serving every email lookup), `client` (the request pipeline), `paging` (token pagination),
@@ -15,6 +16,7 @@ mod config;
 mod directory;
 mod endpoint;
 mod error;
+mod health;
 mod meetings;
 pub mod models;
 mod organizers;

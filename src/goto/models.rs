@@ -64,16 +64,45 @@ string_key!(
 );
 
 /// Whether an organizer may host. Suspension keeps data and meetings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+///
+/// A status this client does not know is kept verbatim (`Other`), so that a full PUT restates
+/// it instead of resetting it (GoTo resets what a PUT omits).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum OrganizerStatus {
     /// The organizer holds a usable seat.
     Active,
     /// The organizer cannot host; its data is kept.
     Suspended,
-    /// A status this client does not know yet; kept so a new GoTo value does not break decoding.
-    #[serde(other)]
-    Unknown,
+    /// A status this client does not know yet, exactly as GoTo spelled it.
+    Other(String),
+}
+
+impl OrganizerStatus {
+    /// The status as GoTo spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            OrganizerStatus::Active => "ACTIVE",
+            OrganizerStatus::Suspended => "SUSPENDED",
+            OrganizerStatus::Other(s) => s,
+        }
+    }
+}
+
+impl Serialize for OrganizerStatus {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for OrganizerStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        Ok(match s.as_str() {
+            "ACTIVE" => OrganizerStatus::Active,
+            "SUSPENDED" => OrganizerStatus::Suspended,
+            _ => OrganizerStatus::Other(s),
+        })
+    }
 }
 
 /// An organizer as GoTo returns it.
@@ -109,6 +138,10 @@ pub struct Organizer {
     /// Admin roles held in the account.
     #[serde(default)]
     pub admin_roles: Vec<String>,
+    /// Every field this client does not know, kept verbatim so that a full PUT carries it
+    /// through instead of resetting it.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The body of a create: GoTo assigns the key and the status.
@@ -127,7 +160,7 @@ pub struct NewOrganizer {
 ///
 /// GoTo resets every field a PUT omits, so there is no "patch" type: callers build the
 /// whole desired organizer. `None` fields are omitted, which GoTo reads as "default".
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrganizerUpdate {
     /// Login id.
@@ -148,6 +181,10 @@ pub struct OrganizerUpdate {
     /// Omitted when `None`; `resume_organizer` sets it to `Active`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<OrganizerStatus>,
+    /// Fields of the observed organizer this client does not know, restated as GoTo sent them
+    /// (a full PUT that omitted them would reset them).
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 impl OrganizerUpdate {
@@ -161,6 +198,9 @@ impl OrganizerUpdate {
             time_zone: organizer.time_zone.clone(),
             admin_roles: organizer.admin_roles.clone(),
             status: None,
+            // What GoTo sent that this client does not model (the modelled keys it assigns,
+            // such as organizerKey, are never in here).
+            extra: organizer.extra.clone(),
         }
     }
 }
@@ -219,8 +259,9 @@ pub struct Meeting {
     /// The session; present on HISTORY entries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meeting_instance_key: Option<MeetingInstanceKey>,
-    /// Title.
-    #[serde(default)]
+    /// Title, without control characters and cut to [`MAX_SUBJECT_CHARS`]: it is shown in
+    /// status and Events, and the endpoint that sends it may be hostile.
+    #[serde(default, deserialize_with = "shown_text")]
     pub subject: String,
     /// Scheduled or actual start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -245,6 +286,20 @@ pub struct Attendee {
     /// When the attendee left; absent if unknown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub leave_time: Option<jiff::Timestamp>,
+}
+
+/// Longest meeting subject kept.
+pub const MAX_SUBJECT_CHARS: usize = 200;
+
+/// Text from GoTo that ends up in status or Events: control characters dropped, cut to
+/// [`MAX_SUBJECT_CHARS`] characters.
+fn shown_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    Ok(text
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_SUBJECT_CHARS)
+        .collect())
 }
 
 #[cfg(test)]
@@ -279,10 +334,35 @@ mod tests {
     }
 
     #[test]
-    fn unknown_status_decodes_as_unknown() {
+    fn unknown_status_is_kept_verbatim() {
         let organizer: Organizer =
             serde_json::from_str(r#"{"organizerKey":"1","status":"PENDING"}"#).unwrap();
-        assert_eq!(organizer.status, Some(OrganizerStatus::Unknown));
+        assert_eq!(
+            organizer.status,
+            Some(OrganizerStatus::Other("PENDING".into()))
+        );
+        assert_eq!(
+            serde_json::to_value(&organizer).unwrap()["status"],
+            "PENDING"
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_carried_through_a_full_put() {
+        let raw = r#"{"organizerKey":"1","accountKey":"2","email":"a@b.c","firstName":"A",
+            "lastName":"B","status":"ON_LEAVE","productType":"G2M_BUSINESS",
+            "groupId":"77","flags":{"beta":true},"adminRoles":[]}"#;
+        let organizer: Organizer = serde_json::from_str(raw).unwrap();
+        let body = serde_json::to_value(OrganizerUpdate {
+            status: organizer.status.clone(),
+            ..OrganizerUpdate::from_organizer(&organizer)
+        })
+        .unwrap();
+        assert_eq!(body["productType"], "G2M_BUSINESS");
+        assert_eq!(body["groupId"], "77");
+        assert_eq!(body["flags"], serde_json::json!({"beta": true}));
+        assert_eq!(body["status"], "ON_LEAVE");
+        assert!(body.get("organizerKey").is_none(), "{body}");
     }
 
     #[test]
@@ -295,6 +375,7 @@ mod tests {
             time_zone: None,
             admin_roles: vec![],
             status: Some(OrganizerStatus::Active),
+            extra: Default::default(),
         };
         let body = serde_json::to_value(&update).unwrap();
         assert_eq!(
@@ -317,5 +398,19 @@ mod tests {
             meeting.start_time.unwrap().to_string(),
             "2026-01-02T10:00:00Z"
         );
+    }
+
+    #[test]
+    fn meeting_subjects_are_cleaned_and_cut() {
+        let long = "x".repeat(10_000);
+        let json = format!(r#"{{"meetingId":"1","subject":"a\u001b[2Jb\n{long}"}}"#);
+        let meeting: Meeting = serde_json::from_str(&json).unwrap();
+        assert!(meeting.subject.starts_with("a[2Jbx"), "{}", meeting.subject);
+        assert_eq!(meeting.subject.chars().count(), MAX_SUBJECT_CHARS);
+        let plain: Meeting =
+            serde_json::from_str(r#"{"meetingId":"1","subject":"Standup"}"#).unwrap();
+        assert_eq!(plain.subject, "Standup");
+        let none: Meeting = serde_json::from_str(r#"{"meetingId":"1"}"#).unwrap();
+        assert_eq!(none.subject, "");
     }
 }

@@ -2,13 +2,20 @@
 //!
 //! GoTo pages with an opaque `nextPageToken`, absent or empty on the last page. The
 //! stream asks for the largest page (100), follows the token, and ends with an error
-//! rather than loop if the server ever hands back a token it already gave.
+//! rather than loop if the server ever hands back a token it already gave, hands out
+//! tokens forever (at most [`MAX_PAGES`] pages, a million items at 100 a page), sends more
+//! than [`MAX_LISTING_BYTES`] in all (what a listing holds in memory must stay bounded, and
+//! an endpoint chosen by a tenant could otherwise send 10,000 pages of 1 MiB), or sends a
+//! token longer than [`MAX_PAGE_TOKEN_LEN`]. Tokens already seen are remembered by hash, so
+//! an endless listing costs a few bytes a page, not the tokens themselves. [`ListingGuard`]
+//! holds these rules for every paginated read.
 use super::client::{ApiRequest, GoToClient};
 use super::error::Error;
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
 use url::Url;
 
 /// Largest page GoTo serves; above it answers 400.
@@ -17,6 +24,62 @@ pub(crate) const PAGE_LIMIT: u32 = 100;
 pub(crate) const PAGE_TOKEN_PARAM: &str = "pageToken";
 /// Response field carrying the next page's token.
 const NEXT_PAGE_TOKEN_FIELD: &str = "nextPageToken";
+/// Pages one listing may take; an endpoint that never stops ends with an error here.
+pub(crate) const MAX_PAGES: usize = 10_000;
+/// Longest page token followed (it is sent back in the URL).
+pub(crate) const MAX_PAGE_TOKEN_LEN: usize = 2048;
+/// Most bytes one listing reads over all its pages (some 60,000 organizers).
+pub(crate) const MAX_LISTING_BYTES: usize = 32 * 1024 * 1024;
+
+/// What one listing has read so far: it ends with an error once it loops, passes its page
+/// limit or [`MAX_LISTING_BYTES`].
+pub(crate) struct ListingGuard {
+    operation: &'static str,
+    max_pages: usize,
+    pages: usize,
+    bytes: usize,
+    /// Hashes of the tokens followed so far.
+    seen: HashSet<u64>,
+}
+
+impl ListingGuard {
+    pub(crate) fn new(operation: &'static str, max_pages: usize) -> Self {
+        Self {
+            operation,
+            max_pages,
+            pages: 0,
+            bytes: 0,
+            seen: HashSet::new(),
+        }
+    }
+
+    /// Counts one page of `bytes` whose next page is `next`: an error when following it
+    /// would loop or go past a limit.
+    pub(crate) fn page(&mut self, bytes: usize, next: Option<&str>) -> Result<(), Error> {
+        let operation = self.operation;
+        self.pages += 1;
+        self.bytes = self.bytes.saturating_add(bytes);
+        if self.bytes > MAX_LISTING_BYTES {
+            return Err(Error::Decode(format!(
+                "{operation}: the listing passed {} MiB; stopping",
+                MAX_LISTING_BYTES / (1024 * 1024)
+            )));
+        }
+        let Some(next) = next else { return Ok(()) };
+        if !self.seen.insert(token_hash(next)) {
+            return Err(Error::Decode(format!(
+                "{operation}: GoTo repeated a page token; stopping instead of looping"
+            )));
+        }
+        if self.pages >= self.max_pages {
+            return Err(Error::Decode(format!(
+                "{operation}: more than {} pages; stopping",
+                self.max_pages
+            )));
+        }
+        Ok(())
+    }
+}
 
 /// One page's items and what comes after it.
 #[derive(Debug, PartialEq)]
@@ -27,20 +90,25 @@ pub(crate) struct Page<T> {
 
 /// Decodes a page whose items sit under `field` (e.g. `organizers`).
 pub(crate) fn decode_page<T: DeserializeOwned>(body: &[u8], field: &str) -> Result<Page<T>, Error> {
+    let what = format!("{field} page");
     let mut page: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(body).map_err(|e| Error::Decode(format!("{field} page: {e}")))?;
+        serde_json::from_slice(body).map_err(|e| Error::decode(&what, &e))?;
     let items = match page.remove(field) {
-        Some(value) => serde_json::from_value(value)
-            .map_err(|e| Error::Decode(format!("{field} page: {e}")))?,
+        Some(value) => serde_json::from_value(value).map_err(|e| Error::decode(&what, &e))?,
         None => Vec::new(),
     };
     let next = match page.remove(NEXT_PAGE_TOKEN_FIELD) {
         None | Some(serde_json::Value::Null) => None,
         Some(serde_json::Value::String(token)) if token.is_empty() => None,
-        Some(serde_json::Value::String(token)) => Some(token),
-        Some(other) => {
+        Some(serde_json::Value::String(token)) if token.len() > MAX_PAGE_TOKEN_LEN => {
             return Err(Error::Decode(format!(
-                "{NEXT_PAGE_TOKEN_FIELD} is not a string: {other}"
+                "{field} page: {NEXT_PAGE_TOKEN_FIELD} is longer than {MAX_PAGE_TOKEN_LEN} bytes"
+            )));
+        }
+        Some(serde_json::Value::String(token)) => Some(token),
+        Some(_) => {
+            return Err(Error::Decode(format!(
+                "{field} page: {NEXT_PAGE_TOKEN_FIELD} is not a string"
             )));
         }
     };
@@ -69,7 +137,13 @@ enum Cursor {
 struct State {
     client: GoToClient,
     cursor: Cursor,
-    seen: HashSet<String>,
+    guard: ListingGuard,
+}
+
+fn token_hash(token: &str) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    token.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// Streams every item of a paginated listing at `base` (which may carry filter parameters).
@@ -89,7 +163,7 @@ where
     let state = State {
         client,
         cursor: Cursor::First,
-        seen: HashSet::new(),
+        guard: ListingGuard::new(operation, MAX_PAGES),
     };
     stream::try_unfold(state, move |mut state| {
         let base = base.clone();
@@ -107,12 +181,8 @@ where
             };
             let raw = state.client.call(&request).await?;
             let page: Page<T> = decode_page(&raw.body, field)?;
+            state.guard.page(raw.body.len(), page.next.as_deref())?;
             if let Some(next) = page.next {
-                if !state.seen.insert(next.clone()) {
-                    return Err(Error::Decode(format!(
-                        "{operation}: GoTo repeated a page token; stopping instead of looping"
-                    )));
-                }
                 state.cursor = Cursor::Next(next);
             }
             Ok(Some((stream::iter(page.items.into_iter().map(Ok)), state)))
@@ -155,6 +225,42 @@ mod tests {
         let result: Result<Page<serde_json::Value>, _> =
             decode_page(br#"{"nextPageToken":5}"#, "meetings");
         assert!(matches!(result, Err(Error::Decode(_))));
+    }
+
+    #[test]
+    fn an_overlong_token_is_a_decode_error_that_does_not_quote_it() {
+        let body = format!(
+            r#"{{"meetings":[],"nextPageToken":"{}"}}"#,
+            "t".repeat(MAX_PAGE_TOKEN_LEN + 1)
+        );
+        let result: Result<Page<serde_json::Value>, _> = decode_page(body.as_bytes(), "meetings");
+        let Err(Error::Decode(message)) = result else {
+            panic!("{result:?}")
+        };
+        assert!(!message.contains("ttt"), "{message}");
+        let result: Result<Page<serde_json::Value>, _> =
+            decode_page(br#"{"nextPageToken":{"secret":"x"}}"#, "meetings");
+        assert!(matches!(&result, Err(Error::Decode(m)) if !m.contains("secret")));
+    }
+
+    #[test]
+    fn a_listing_ends_when_it_loops_or_passes_a_limit() {
+        let mut guard = ListingGuard::new("list_organizers", 3);
+        assert!(guard.page(10, Some("a")).is_ok());
+        let looped = guard.page(10, Some("a")).unwrap_err().to_string();
+        assert!(looped.contains("repeated a page token"), "{looped}");
+        let mut guard = ListingGuard::new("list_organizers", 3);
+        assert!(guard.page(10, Some("a")).is_ok());
+        assert!(guard.page(10, Some("b")).is_ok());
+        let long = guard.page(10, Some("c")).unwrap_err().to_string();
+        assert!(long.contains("more than 3 pages"), "{long}");
+        let mut guard = ListingGuard::new("list_meetings", MAX_PAGES);
+        assert!(guard.page(MAX_LISTING_BYTES, Some("a")).is_ok());
+        let big = guard.page(1, None).unwrap_err().to_string();
+        assert!(big.contains("passed 32 MiB"), "{big}");
+        // The last page may be the limit's last page.
+        let mut guard = ListingGuard::new("list_organizers", 1);
+        assert!(guard.page(10, None).is_ok());
     }
 
     #[test]

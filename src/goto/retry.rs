@@ -6,9 +6,9 @@ use backon::{ExponentialBuilder, Retryable};
 use std::future::Future;
 use std::time::Duration;
 
-/// Runs `attempt` until it succeeds, fails with an error `retryable` refuses, or the
-/// policy's retries are spent; then the last error is returned (a spent 429 budget gives
-/// `RateLimited{retry_after}`). Idempotent calls pass [`Error::is_transient`].
+/// Runs `attempt` until it succeeds, fails with an error `retryable` refuses (or a timeout),
+/// or the policy's retries are spent; then the last error is returned (a spent 429 budget
+/// gives `RateLimited{retry_after}`). Idempotent calls pass [`Error::is_transient`].
 pub(crate) async fn with_retries<T, F, Fut>(
     policy: &RetryPolicy,
     retryable: fn(&Error) -> bool,
@@ -20,7 +20,8 @@ where
 {
     attempt
         .retry(backoff(policy))
-        .when(retryable)
+        // A timeout is not retried at once: the endpoint is in its cool-off (health.rs).
+        .when(|error| retryable(error) && !error.is_unanswered())
         .adjust(next_delay)
         .notify(|error, delay| {
             tracing::debug!(error = %error, delay_ms = delay.as_millis() as u64, "retrying GoTo call")

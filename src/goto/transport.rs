@@ -2,9 +2,16 @@
 //!
 //! Everything above this layer sees a [`Raw`] answer (any status) or an [`Error`] for a
 //! transport failure. Nothing here logs headers, so tokens and secrets never reach a log.
+//!
+//! The endpoint is untrusted (a tenant chooses it), so everything read from it is bounded:
+//! the body is read chunk by chunk and refused past [`API_BODY_LIMIT`] (1 MiB) or, from the
+//! token endpoint, [`TOKEN_BODY_LIMIT`] (64 KiB); `Retry-After` is clamped to
+//! [`MAX_RETRY_AFTER`] (1 h) whatever its form; the client's timeout covers connecting,
+//! the headers and the whole body, so a trickling body ends as a timeout.
 use super::config::Observer;
 use super::endpoint;
-use super::error::Error;
+use super::error::{Error, TIMED_OUT};
+use super::health::EndpointHealth;
 use reqwest::{StatusCode, header::RETRY_AFTER};
 use serde::de::DeserializeOwned;
 use std::time::{Duration, Instant};
@@ -33,24 +40,27 @@ impl Raw {
 
     /// Decodes the JSON body; `what` names the operation in the error.
     pub(crate) fn json<T: DeserializeOwned>(&self, what: &str) -> Result<T, Error> {
-        serde_json::from_slice(&self.body).map_err(|e| Error::Decode(format!("{what}: {e}")))
+        serde_json::from_slice(&self.body).map_err(|e| Error::decode(what, &e))
     }
 }
 
-/// Sends one request and reads its whole body, reporting it to the observer.
+/// Sends one request and reads its whole body, reporting it to the observer. A request to a
+/// refused URL, or to an endpoint in its cool-off after a timeout (`health`), is not sent
+/// and not observed: it fails at once.
 pub(crate) async fn send(
     http: &reqwest::Client,
     request: reqwest::Request,
     operation: &'static str,
     observer: Option<&dyn Observer>,
+    health: &EndpointHealth,
 ) -> Result<Raw, Error> {
+    endpoint::check("request URL", request.url())?;
+    let admission = health.admit()?;
     let method = request.method().clone();
     let path = request.url().path().to_owned();
     let started = Instant::now();
-    let result = match endpoint::check("request URL", request.url()) {
-        Ok(()) => exchange(http, request).await,
-        Err(refused) => Err(refused),
-    };
+    let result = exchange(http, request, body_limit(operation)).await;
+    admission.finish(matches!(&result, Err(Error::Transient(m)) if m == TIMED_OUT));
     let elapsed = started.elapsed();
     let outcome = match &result {
         Ok(raw) => status_outcome(raw.status),
@@ -71,7 +81,11 @@ pub(crate) async fn send(
     result
 }
 
-async fn exchange(http: &reqwest::Client, request: reqwest::Request) -> Result<Raw, Error> {
+async fn exchange(
+    http: &reqwest::Client,
+    request: reqwest::Request,
+    limit: usize,
+) -> Result<Raw, Error> {
     let response = http
         .execute(request)
         .await
@@ -82,16 +96,57 @@ async fn exchange(http: &reqwest::Client, request: reqwest::Request) -> Result<R
         .get(RETRY_AFTER)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| parse_retry_after(value, jiff::Timestamp::now()));
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| Error::from_transport(&e))?
-        .to_vec();
+    let body = read_capped(response, limit).await?;
     Ok(Raw {
         status,
         retry_after,
         body,
     })
+}
+
+/// Largest API answer read; GoTo's largest page (100 organizers) is far below it.
+pub(crate) const API_BODY_LIMIT: usize = 1024 * 1024;
+/// Largest token endpoint answer read; a token response is a few hundred bytes.
+pub(crate) const TOKEN_BODY_LIMIT: usize = 64 * 1024;
+/// Longest wait a `Retry-After` can ask for; a longer (or absurd) one is cut to this.
+pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
+/// The body limit of an operation: the token endpoint's is smaller.
+fn body_limit(operation: &str) -> usize {
+    if operation == "token" {
+        TOKEN_BODY_LIMIT
+    } else {
+        API_BODY_LIMIT
+    }
+}
+
+/// Reads the body chunk by chunk, refusing it as soon as it passes `limit` bytes (or
+/// announces that it will): an endless or huge answer costs at most `limit` of memory.
+async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, Error> {
+    let too_large = || {
+        Error::Decode(format!(
+            "the answer is larger than {} KiB; not read",
+            limit / 1024
+        ))
+    };
+    if response
+        .content_length()
+        .is_some_and(|length| length > limit as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| Error::from_transport(&e))?
+    {
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// The observer's outcome label for an HTTP status.
@@ -105,17 +160,24 @@ pub(crate) fn status_outcome(status: StatusCode) -> &'static str {
     }
 }
 
-/// Parses Retry-After: delta seconds, or an HTTP date (RFC 9110) relative to `now`.
+/// Parses Retry-After: delta seconds, or an HTTP date (RFC 9110) relative to `now`; at most
+/// [`MAX_RETRY_AFTER`], a date in the past is zero, anything unreadable is `None`.
 pub(crate) fn parse_retry_after(value: &str, now: jiff::Timestamp) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Digits too many for a u64 are still "a very long time": clamp, do not drop.
+        let seconds = value.parse::<u64>().unwrap_or(u64::MAX);
+        return Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER));
     }
     let at = jiff::fmt::rfc2822::DateTimeParser::new()
         .parse_timestamp(value)
         .ok()?;
     let wait = at.duration_since(now);
-    Some(Duration::try_from(wait).unwrap_or(Duration::ZERO))
+    Some(
+        Duration::try_from(wait)
+            .unwrap_or(Duration::ZERO)
+            .min(MAX_RETRY_AFTER),
+    )
 }
 
 #[cfg(test)]
@@ -149,8 +211,40 @@ mod tests {
 
     #[test]
     fn garbage_retry_after_is_ignored() {
-        assert_eq!(parse_retry_after("soon", now()), None);
-        assert_eq!(parse_retry_after("-3", now()), None);
+        // The last is beyond the dates jiff can represent: unreadable, not a panic.
+        for garbage in [
+            "soon",
+            "-3",
+            "",
+            "1.5",
+            "+5",
+            "0x10",
+            "5 s",
+            "\u{0}",
+            "Fri, 31 Dec 9999 23:59:59 GMT",
+        ] {
+            assert_eq!(parse_retry_after(garbage, now()), None, "{garbage:?}");
+        }
+    }
+
+    #[test]
+    fn huge_retry_after_is_clamped_to_an_hour() {
+        for huge in [
+            "3601",
+            "18446744073709551615",
+            "99999999999999999999999999999",
+            "Wed, 01 Jan 2200 00:00:00 GMT",
+        ] {
+            assert_eq!(
+                parse_retry_after(huge, now()),
+                Some(MAX_RETRY_AFTER),
+                "{huge:?}"
+            );
+        }
+        assert_eq!(
+            parse_retry_after("Thu, 01 Jan 1970 00:00:00 GMT", now()),
+            Some(Duration::ZERO)
+        );
     }
 
     #[tokio::test]
@@ -160,7 +254,14 @@ mod tests {
             .get("http://169.254.169.254/latest/meta-data")
             .build()
             .unwrap();
-        let result = send(&http, request, "get_organizer", None).await;
+        let result = send(
+            &http,
+            request,
+            "get_organizer",
+            None,
+            &EndpointHealth::new(),
+        )
+        .await;
         assert!(
             matches!(&result, Err(Error::Config(m)) if m.starts_with("request URL must use https")),
             "{result:?}"

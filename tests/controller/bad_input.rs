@@ -302,8 +302,8 @@ async fn a_duplicate_object_for_the_same_person_never_touches_gotos_organizer() 
     expect_reason(
         &env,
         "copy",
-        "InvalidSpec",
-        "already managed by GoToOrganizer owner",
+        "OwnedElsewhere",
+        &format!("owned by GoToOrganizer {}/owner", env.namespace()),
     )
     .await;
     env.delete_organizer("copy").await;
@@ -311,8 +311,8 @@ async fn a_duplicate_object_for_the_same_person_never_touches_gotos_organizer() 
     env.wait_event_with(
         "GoToOrganizer",
         "copy",
-        "Orphaned",
-        "duplicate of GoToOrganizer owner",
+        "Released",
+        &format!("{}/owner", env.namespace()),
     )
     .await;
     assert!(

@@ -140,16 +140,21 @@ async fn a_deposed_leader_stops_writing_at_once() {
     env.kill_operator().await;
     let mut old = operator::start_elected(env.namespace(), "old");
     wait_leader(&env, &mut old, "old").await;
-    hold_a_create_in_flight(&env, "contested", 8).await;
+    hold_a_create_in_flight(&env, "contested", 12).await;
 
     let seen = env.sim.requests().len();
     usurp(&env).await;
-    let status = old.exit_within(Duration::from_secs(5)).await;
+    // It reads the Lease every second; 10 s leaves room for a loaded machine.
+    let status = old.exit_within(Duration::from_secs(10)).await;
     let log = old.log();
     let status =
-        status.unwrap_or_else(|| panic!("the deposed leader is still running 5 s later:\n{log}"));
+        status.unwrap_or_else(|| panic!("the deposed leader is still running 10 s later:\n{log}"));
     assert!(!status.success(), "it must exit non-zero: {status}\n{log}");
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert!(
+        log.contains("GoTo writes stopped"),
+        "the fence closed:\n{log}"
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(
         writes_after(&env, seen),
         Vec::<String>::new(),

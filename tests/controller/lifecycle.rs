@@ -164,13 +164,18 @@ async fn adopts_an_existing_organizer_by_email_without_creating() {
 }
 
 #[tokio::test]
-async fn adopts_the_organizer_named_by_the_annotation() {
+async fn adopts_the_organizer_named_by_the_annotation_only_when_it_is_the_same_person() {
     let Some(env) = Env::start(SimConfig::default()).await else {
         return;
     };
-    let key = env
-        .sim
-        .insert_organizer(SeedOrganizer::new("old.address@example.com", "Pat", "Doe"));
+    let key =
+        env.sim
+            .insert_organizer(SeedOrganizer::new("Pat.Doe@Example.com", "Patricia", "Doe"));
+    let other = env.sim.insert_organizer(SeedOrganizer::new(
+        "someone.else@example.com",
+        "Sam",
+        "Else",
+    ));
     env.apply_organizer_with(
         "pat",
         json!({"email": "pat.doe@example.com", "firstName": "Pat", "lastName": "Doe"}),
@@ -178,18 +183,37 @@ async fn adopts_the_organizer_named_by_the_annotation() {
     )
     .await
     .expect("apply");
+    env.apply_organizer_with(
+        "wrong",
+        json!({"email": "wrong@example.com"}),
+        json!({"goto-operator.dev/organizer-key": other}),
+    )
+    .await
+    .expect("apply");
     let o = env.wait_ready("pat", "True", "Reconciled").await;
     assert_eq!(organizer_key(&o), key);
     assert_eq!(
-        env.sim.organizer(&key).expect("organizer").email,
-        "pat.doe@example.com"
+        env.sim.organizer(&key).expect("organizer").first_name,
+        "Pat"
+    );
+    env.wait_event("GoToOrganizer", "pat", "Adopted").await;
+    let o = env.wait_ready("wrong", "False", "InvalidSpec").await;
+    assert!(
+        condition(&o, "Ready").is_some_and(|c| c.2.contains("someone.else@example.com")),
+        "{:?}",
+        condition(&o, "Ready")
     );
     assert!(
-        env.goto_writes().iter().all(|w| !w.starts_with("POST")),
+        env.goto_writes()
+            .iter()
+            .all(|w| !w.starts_with("POST") && !w.contains(&other)),
         "{:?}",
         env.goto_writes()
     );
-    env.wait_event("GoToOrganizer", "pat", "Adopted").await;
+    assert_eq!(
+        env.sim.organizer(&other).expect("untouched").first_name,
+        "Sam"
+    );
     env.finish().await;
 }
 

@@ -211,3 +211,94 @@ async fn a_redirect_of_an_api_call_is_not_followed() {
 /// Where the redirecting handlers point (handlers are plain fns: they read it from here).
 static REDIRECT: Mutex<String> = Mutex::new(String::new());
 static REDIRECT_API: Mutex<String> = Mutex::new(String::new());
+
+/// Headers, then a body that never comes.
+fn silent(_: &Uri) -> Response {
+    let stream = futures::stream::once(async {
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        Ok::<_, std::io::Error>(axum::body::Bytes::new())
+    });
+    Response::new(Body::from_stream(stream))
+}
+
+#[tokio::test]
+async fn a_silent_endpoint_costs_one_timeout_then_fails_fast() {
+    let server = Server::start(Hostile {
+        token: good_token,
+        api: silent,
+    })
+    .await;
+    let mut config = server.config();
+    config.request_timeout = Duration::from_millis(500);
+    config.retry.max_retries = 4;
+    let client = GoToClient::new(config).unwrap();
+    let key = OrganizerKey::new("1");
+    let started = std::time::Instant::now();
+    let first = client.get_organizer(&key).await.unwrap_err();
+    assert!(
+        matches!(&first, Error::Transient(m) if m == "timed out"),
+        "{first:?}"
+    );
+    // One timeout, not one per retry.
+    assert!(
+        started.elapsed() < Duration::from_millis(1_400),
+        "{:?}",
+        started.elapsed()
+    );
+    // Every caller after it fails at once, without a request.
+    let requests = server.requests();
+    let started = std::time::Instant::now();
+    let calls = (0..20).map(|_| client.get_organizer(&key));
+    for result in futures::future::join_all(calls).await {
+        assert!(
+            matches!(&result, Err(Error::Transient(m)) if m.starts_with("not asked again")),
+            "{result:?}"
+        );
+    }
+    assert!(
+        started.elapsed() < Duration::from_millis(200),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        server.requests(),
+        requests,
+        "nothing was sent during the cool-off"
+    );
+}
+
+#[tokio::test]
+async fn another_account_is_served_while_one_endpoint_is_silent() {
+    let silent_server = Server::start(Hostile {
+        token: good_token,
+        api: silent,
+    })
+    .await;
+    let healthy = Server::start(Hostile {
+        token: good_token,
+        api: unreachable_api,
+    })
+    .await;
+    let mut config = silent_server.config();
+    config.request_timeout = Duration::from_secs(3);
+    let stalled = GoToClient::new(config).unwrap();
+    let key = OrganizerKey::new("1");
+    let hanging = tokio::spawn(async move { stalled.get_organizer(&key).await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = std::time::Instant::now();
+    healthy
+        .client()
+        .get_organizer(&OrganizerKey::new("1"))
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        !hanging.is_finished(),
+        "the silent endpoint is still being waited for"
+    );
+    hanging.abort();
+}

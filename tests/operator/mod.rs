@@ -14,8 +14,8 @@ pub struct Operator {
 }
 
 impl Operator {
-    /// `goto-operator run --namespace <namespace> <extra...>` with this kubeconfig, its metrics
-    /// server on a free loopback port unless `extra` names one.
+    /// `goto-operator run --namespace <namespace> <extra...>` (no `--namespace` when it is empty)
+    /// with this kubeconfig, its metrics server on a free loopback port unless `extra` names one.
     pub fn start(kubeconfig: &str, namespace: &str, extra: &[&str]) -> Self {
         let metrics: &[&str] = if extra.contains(&"--metrics-bind") {
             &[]
@@ -23,7 +23,13 @@ impl Operator {
             &["--metrics-bind", "127.0.0.1:0"]
         };
         let mut child = Command::new(env!("CARGO_BIN_EXE_goto-operator"))
-            .args(["run", "--namespace", namespace])
+            .arg("run")
+            // An empty namespace: watch them all.
+            .args(if namespace.is_empty() {
+                vec![]
+            } else {
+                vec!["--namespace", namespace]
+            })
             .args(metrics)
             .args(extra)
             .env("KUBECONFIG", kubeconfig)

@@ -1,43 +1,91 @@
-//! One organizer, one owner. Two GoToOrganizers in a namespace that name the same account and the
-//! same email (or the same organizer key) would adopt one GoTo organizer and fight over it, and
-//! deleting either would offboard the person the other still declares. The older object owns the
-//! organizer; the younger one never writes to GoTo, neither in Apply nor in Cleanup.
+//! One organizer, one owner, cluster-wide. Two GoToOrganizers that name the same GoTo organizer
+//! (the same organizer key, or the same email, within one GoTo account) would fight over it, and
+//! deleting either would offboard the person the other still declares, whatever namespace or
+//! GoToAccount object each comes through. The first claimant owns the organizer; every other
+//! gets `OwnedElsewhere`, never writes to GoTo, and its deletion touches nothing.
+//!
+//! A claim is keyed by the GoTo account key (not the GoToAccount object): an object's account
+//! key is its `status.accountKey`, else the `spec.accountKey` of its GoToAccount. The same
+//! keys answer `goto-operator export`'s "is this organizer claimed" (`controller::ownership`);
+//! this module adds who, of several claimants, owns it.
 use kube::ResourceExt;
 
+use crate::controller::ownership::normalize_email;
 use crate::crd::GoToOrganizer;
 
-/// The name of an older object that already claims what `obj` claims, if any.
-pub fn older_claimant<'a>(
+/// What an object claims in GoTo.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClaimKeys {
+    /// The GoTo account key.
+    pub account: String,
+    /// The organizer key it recorded or names by annotation.
+    pub organizer: Option<String>,
+    /// Its email, normalised (trimmed, lowercase): GoTo matches logins case-insensitively.
+    pub email: String,
+}
+
+impl ClaimKeys {
+    /// The claim of `obj`, whose GoTo account key is `account`.
+    pub fn of(obj: &GoToOrganizer, account: &str) -> Self {
+        ClaimKeys {
+            account: account.to_string(),
+            organizer: obj.claimed_organizer_key().map(str::to_string),
+            email: normalize_email(&obj.spec.email),
+        }
+    }
+
+    fn overlaps(&self, other: &ClaimKeys) -> bool {
+        self.account == other.account
+            && (self.email == other.email
+                || matches!((&self.organizer, &other.organizer), (Some(a), Some(b)) if a == b))
+    }
+}
+
+/// `namespace/name` of the object that owns what `obj` claims, when that is another object.
+///
+/// `account_key_of` gives another object's GoTo account key (its status, else its
+/// GoToAccount's spec); objects whose account key is unknown are compared by namespace and
+/// account name, as they must then share the GoToAccount object to collide.
+pub fn owner_elsewhere<'a>(
     obj: &GoToOrganizer,
+    mine: &ClaimKeys,
     others: impl IntoIterator<Item = &'a GoToOrganizer>,
+    account_key_of: impl Fn(&GoToOrganizer) -> Option<String>,
 ) -> Option<String> {
     others
         .into_iter()
-        .filter(|other| other.uid() != obj.uid() && other.namespace() == obj.namespace())
-        .filter(|other| other.spec.account_ref == obj.spec.account_ref)
-        .filter(|other| same_organizer(obj, other))
+        .filter(|other| other.uid() != obj.uid())
+        .filter(|other| match account_key_of(other) {
+            Some(account) => mine.overlaps(&ClaimKeys::of(other, &account)),
+            None => {
+                other.namespace() == obj.namespace()
+                    && other.spec.account_ref == obj.spec.account_ref
+                    && mine.overlaps(&ClaimKeys::of(other, &mine.account))
+            }
+        })
         .filter(|other| is_older(other, obj))
-        .map(ResourceExt::name_any)
+        .map(rank)
         .min()
+        .map(|(_, _, namespace, name)| format!("{namespace}/{name}"))
 }
 
-fn same_organizer(a: &GoToOrganizer, b: &GoToOrganizer) -> bool {
-    a.spec.email.eq_ignore_ascii_case(&b.spec.email)
-        || matches!(
-            (a.claimed_organizer_key(), b.claimed_organizer_key()),
-            (Some(x), Some(y)) if x == y
-        )
-}
+type Rank = (Option<jiff::Timestamp>, bool, String, String);
 
 /// Older by creation time (whole seconds, so ties are common); among objects created in the same
-/// second, one that already recorded an organizer key owns it; the name breaks remaining ties, so
-/// exactly one of two objects is older.
+/// second, one that already recorded an organizer key owns it; namespace and name break the
+/// remaining ties, so exactly one of two objects is older.
+fn rank(o: &GoToOrganizer) -> Rank {
+    let created = o.metadata.creation_timestamp.as_ref().map(|t| t.0);
+    let unrecorded = o.recorded_organizer_key().is_none();
+    (
+        created,
+        unrecorded,
+        o.namespace().unwrap_or_default(),
+        o.name_any(),
+    )
+}
+
 fn is_older(a: &GoToOrganizer, b: &GoToOrganizer) -> bool {
-    let rank = |o: &GoToOrganizer| {
-        let created = o.metadata.creation_timestamp.as_ref().map(|t| t.0);
-        let unrecorded = o.recorded_organizer_key().is_none();
-        (created, unrecorded, o.name_any())
-    };
     rank(a) < rank(b)
 }
 
@@ -64,56 +112,87 @@ mod tests {
         o
     }
 
+    /// Every object of account object `acme` is in GoTo account 1, `beta` in 2, `gamma` in 1.
+    fn account_of(o: &GoToOrganizer) -> Option<String> {
+        match o.spec.account_ref.name.as_str() {
+            "acme" | "gamma" => Some("1".into()),
+            "beta" => Some("2".into()),
+            _ => None,
+        }
+    }
+
+    fn owner(obj: &GoToOrganizer, all: &[GoToOrganizer]) -> Option<String> {
+        let mine = ClaimKeys::of(obj, &account_of(obj).unwrap_or_default());
+        owner_elsewhere(obj, &mine, all, account_of)
+    }
+
     #[test]
     fn the_younger_duplicate_yields_to_the_older() {
         let old = organizer("jane", "jane@example.com", 100, Some("1"));
-        let dup = organizer("jane-again", "JANE@example.com", 200, None);
+        let dup = organizer("jane-again", "JANE@example.com ", 200, None);
         let all = [old.clone(), dup.clone()];
-        assert_eq!(older_claimant(&dup, &all), Some("jane".to_string()));
-        assert_eq!(
-            older_claimant(&old, &all),
-            None,
-            "the owner keeps its organizer"
-        );
+        assert_eq!(owner(&dup, &all), Some("it/jane".to_string()));
+        assert_eq!(owner(&old, &all), None, "the owner keeps its organizer");
     }
 
     #[test]
     fn the_same_key_under_another_email_is_a_duplicate_too() {
         let old = organizer("jane", "jane@example.com", 100, Some("42"));
         let dup = organizer("janet", "janet@example.com", 200, Some("42"));
+        assert_eq!(owner(&dup, &[old, dup.clone()]), Some("it/jane".into()));
+    }
+
+    #[test]
+    fn claims_cross_namespaces_and_account_objects_on_one_goto_account() {
+        let me = organizer("jane", "jane@example.com", 200, None);
+        let mut other_namespace = organizer("jane", "jane@example.com", 100, None);
+        other_namespace.metadata.namespace = Some("sales".into());
+        other_namespace.metadata.uid = Some("uid-sales-jane".into());
         assert_eq!(
-            older_claimant(&dup, &[old.clone(), dup.clone()]),
-            Some("jane".into())
+            owner(&me, &[me.clone(), other_namespace.clone()]),
+            Some("sales/jane".into())
+        );
+        let mut other_account_object = organizer("jane-g", "jane@example.com", 100, None);
+        other_account_object.spec.account_ref.name = "gamma".into();
+        assert_eq!(
+            owner(&me, &[me.clone(), other_account_object]),
+            Some("it/jane-g".into())
         );
     }
 
     #[test]
-    fn other_people_other_accounts_and_other_namespaces_are_not_duplicates() {
+    fn other_people_and_other_goto_accounts_are_not_duplicates() {
         let me = organizer("jane", "jane@example.com", 200, None);
         let other_person = organizer("sam", "sam@example.com", 100, None);
         let mut other_account = organizer("jane-b", "jane@example.com", 100, None);
         other_account.spec.account_ref.name = "beta".into();
-        let mut other_namespace = organizer("jane-c", "jane@example.com", 100, None);
-        other_namespace.metadata.namespace = Some("sales".into());
-        let all = [me.clone(), other_person, other_account, other_namespace];
-        assert_eq!(older_claimant(&me, &all), None);
+        let all = [me.clone(), other_person, other_account];
+        assert_eq!(owner(&me, &all), None);
     }
 
     #[test]
-    fn equal_creation_times_break_ties_by_name() {
+    fn an_unknown_account_key_compares_by_account_object() {
+        let me = organizer("jane", "jane@example.com", 200, None);
+        let mut unknown = organizer("jane-x", "jane@example.com", 100, None);
+        unknown.spec.account_ref.name = "missing".into();
+        assert_eq!(owner(&me, &[me.clone(), unknown]), None);
+    }
+
+    #[test]
+    fn equal_creation_times_break_ties_by_namespace_and_name() {
         let a = organizer("a", "x@example.com", 100, None);
         let b = organizer("b", "x@example.com", 100, None);
         let all = [a.clone(), b.clone()];
-        assert_eq!(older_claimant(&b, &all), Some("a".into()));
-        assert_eq!(older_claimant(&a, &all), None);
+        assert_eq!(owner(&b, &all), Some("it/a".into()));
+        assert_eq!(owner(&a, &all), None);
     }
 
     #[test]
     fn in_the_same_second_the_object_that_recorded_a_key_owns_it() {
-        let owner = organizer("zed", "x@example.com", 100, Some("7"));
+        let owner_obj = organizer("zed", "x@example.com", 100, Some("7"));
         let copy = organizer("abe", "x@example.com", 100, None);
-        let all = [owner.clone(), copy.clone()];
-        assert_eq!(older_claimant(&copy, &all), Some("zed".into()));
-        assert_eq!(older_claimant(&owner, &all), None);
+        let all = [owner_obj.clone(), copy.clone()];
+        assert_eq!(owner(&copy, &all), Some("it/zed".into()));
+        assert_eq!(owner(&owner_obj, &all), None);
     }
 }

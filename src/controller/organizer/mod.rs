@@ -1,27 +1,45 @@
-//! The GoToOrganizer reconciler. `finalizer()` is its only top-level action: `Apply` makes GoTo
-//! follow the spec (apply.rs), `Cleanup` runs the deletion policy (cleanup.rs). Failures become
-//! a `Ready=False` condition with a stable reason, one Warning Event on the transition, and a
-//! requeue chosen by the error's class.
-mod apply;
-mod claims;
-mod cleanup;
-mod locate;
+//! The GoToOrganizer reconciler, as observe -> decide -> act -> report.
+//!
+//! - [`observe`] reads everything a decision needs into one plain value, [`Observed`]: the
+//!   object's facts, its account, who owns what it names ([`claims`], cluster-wide), the GoTo
+//!   organizer, and the meeting audit before a Delete. No writes.
+//! - [`decide`] is a pure, total function from `Observed`, the spec and the clock to one
+//!   [`Plan`] ([`plan`]), for apply and cleanup alike; every rule of API.md "Behaviour" is a branch there,
+//!   every failure a value with its reason. [`diff`] is its field diff.
+//! - [`act`] is the only code that writes to GoTo; it carries one plan out and returns an
+//!   [`Outcome`]. Crash safety (recording the key right after a create) lives there.
+//! - [`report`] is a pure function to the new status and the Events; the status is written once
+//!   per reconcile, and not at all when nothing but timestamps changed.
+//!
+//! `finalizer()` stays the only top-level action: `Apply` and `Cleanup` run the same pipeline
+//! (the plan knows whether the object is being deleted); a cleanup that returns `Ok` releases the
+//! finalizer, a failure (including `DeletionBlocked`) keeps it and picks the requeue.
+pub mod act;
+pub mod claims;
+pub mod decide;
+pub mod diff;
+pub mod observe;
+pub mod plan;
+pub mod report;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use kube::runtime::controller::Action;
-use kube::runtime::events::EventType;
 use kube::runtime::finalizer::{self, Event as Finalizer};
 use kube::{Api, ResourceExt};
+
+pub use act::Outcome;
+pub use decide::{Plan, decide};
+pub use observe::Observed;
 
 use super::context::{Context, object_key};
 use super::error::Error;
 use super::status;
-use crate::crd::conditions::{self, READY, reason};
+use crate::crd::GoToOrganizer;
 use crate::crd::organizer::FINALIZER;
-use crate::crd::{GoToOrganizer, GoToOrganizerStatus};
-use crate::goto::{self, GoToClient, OrganizerKey};
 
 /// Metric label of this controller.
 pub const CONTROLLER: &str = "organizer";
@@ -31,16 +49,8 @@ pub async fn reconcile(obj: Arc<GoToOrganizer>, ctx: Arc<Context>) -> Result<Act
     let started = Instant::now();
     let api = api(&ctx, &obj);
     let result = finalizer::finalizer(&api, FINALIZER, obj.clone(), |event| async {
-        match event {
-            Finalizer::Apply(o) => apply::apply(&o, &ctx).await,
-            Finalizer::Cleanup(o) => {
-                let done = cleanup::cleanup(&o, &ctx).await;
-                if done.is_ok() {
-                    ctx.forget_key(o.as_ref());
-                }
-                done
-            }
-        }
+        let (Finalizer::Apply(o) | Finalizer::Cleanup(o)) = event;
+        pass(&o, &ctx).await
     })
     .await
     .map_err(|e| match e {
@@ -50,12 +60,45 @@ pub async fn reconcile(obj: Arc<GoToOrganizer>, ctx: Arc<Context>) -> Result<Act
     let key = object_key(obj.as_ref());
     match &result {
         Ok(_) => ctx.succeeded(&key),
-        Err(err) => report_failure(&api, &obj, err, &ctx).await,
+        Err(err) if err.is_expected() => tracing::info!(organizer = %key, "{err}"),
+        Err(err) => tracing::warn!(organizer = %key, error = %err, "reconcile failed"),
     }
     ctx.set_blocked(&key, matches!(result, Err(Error::DeletionBlocked(_))));
     let label = result.as_ref().map_or_else(Error::metric_label, |_| "ok");
     ctx.metrics.reconciled(CONTROLLER, label, started.elapsed());
     result
+}
+
+/// One pass: observe, decide, act, report; then the single status write and the Events.
+async fn pass(obj: &GoToOrganizer, ctx: &Context) -> Result<Action, Error> {
+    let observation = observe::observe(obj, ctx).await;
+    let observed = &observation.observed;
+    let now = jiff::Timestamp::now();
+    let plan = decide(observed, &obj.spec, now);
+    tracing::debug!(organizer = %object_key(obj), observed = %observed, plan = %plan, "decided");
+    let outcome = act::act(&plan, obj, observed, ctx, observation.goto.as_ref(), now).await;
+    let previous = obj.status.clone().unwrap_or_default();
+    let (next, notes) = report::report(observed, &obj.spec, &plan, &outcome, &previous, now);
+    let written = if report::same_but_timestamps(&next, &previous) {
+        Ok(false)
+    } else {
+        status::write(&api(ctx, obj), obj, obj.status.as_ref(), &next).await
+    };
+    for note in notes {
+        ctx.event_as(obj, note.type_, note.reason, note.action, note.note)
+            .await;
+    }
+    if let Some(err) = report::failure(&plan, &outcome) {
+        return Err(err);
+    }
+    written?;
+    if observed.object.deleting {
+        ctx.forget_key(obj);
+        return Ok(Action::await_change());
+    }
+    Ok(Action::requeue(decide::next_look(
+        &obj.spec, now, ctx.resync,
+    )))
 }
 
 /// Requeues a failed object by the failure's class: never hot.
@@ -68,95 +111,4 @@ pub fn error_policy(obj: Arc<GoToOrganizer>, err: &Error, ctx: Arc<Context>) -> 
 
 fn api(ctx: &Context, obj: &GoToOrganizer) -> Api<GoToOrganizer> {
     Api::namespaced(ctx.kube.clone(), &obj.namespace().unwrap_or_default())
-}
-
-/// Shows a failure on the object: `Ready=False` with the failure's reason (re-reading the object
-/// first so that a status written earlier in this reconcile is kept), and one Event when the
-/// reason is new.
-async fn report_failure(api: &Api<GoToOrganizer>, obj: &GoToOrganizer, err: &Error, ctx: &Context) {
-    if err.is_expected() {
-        tracing::info!(organizer = %object_key(obj), "{err}");
-    } else {
-        tracing::warn!(organizer = %object_key(obj), error = %err, "reconcile failed");
-    }
-    let Some(reason) = err.reason() else { return };
-    let latest = match api.get_opt(&obj.name_any()).await {
-        Ok(Some(latest)) => latest,
-        Ok(None) => return,
-        Err(e) => {
-            tracing::warn!(organizer = %object_key(obj), error = %e, "could not re-read object to report failure");
-            return;
-        }
-    };
-    let current = latest.status.clone().unwrap_or_default();
-    let previous = conditions::find(&current.conditions, READY).map(|c| c.reason.clone());
-    let message = err.to_string();
-    let mut next = current.clone();
-    next.observed_generation = latest.metadata.generation;
-    next.conditions = conditions::merge(
-        &current.conditions,
-        vec![conditions::not_ready(
-            reason,
-            &message,
-            latest.metadata.generation,
-        )],
-    );
-    if let Err(e) = status::write(api, &latest, latest.status.as_ref(), &next).await {
-        tracing::warn!(organizer = %object_key(obj), error = %e, "could not write failure status");
-    }
-    if previous.as_deref() != Some(reason) {
-        let type_ = if reason == reason::PAUSED {
-            EventType::Normal
-        } else {
-            EventType::Warning
-        };
-        ctx.event(&latest, type_, reason, message).await;
-    }
-}
-
-/// The status a reconcile starts from.
-fn current_status(obj: &GoToOrganizer) -> GoToOrganizerStatus {
-    obj.status.clone().unwrap_or_default()
-}
-
-/// The older GoToOrganizer that owns what `obj` claims, if `obj` is a duplicate.
-fn owner_if_duplicate(obj: &GoToOrganizer, ctx: &Context) -> Option<String> {
-    let all = ctx.organizers.state();
-    claims::older_claimant(obj, all.iter().map(AsRef::as_ref))
-}
-
-/// Suspends the organizer in GoTo: the audit line, the write metric and the `Suspended` Event.
-async fn suspend(
-    obj: &GoToOrganizer,
-    ctx: &Context,
-    goto: &GoToClient,
-    key: &OrganizerKey,
-    note: String,
-) -> Result<(), goto::Error> {
-    let result = goto.suspend_organizer(key).await;
-    audit(
-        obj,
-        key.as_str(),
-        "suspend",
-        if result.is_ok() { "ok" } else { "error" },
-    );
-    result?;
-    ctx.metrics.goto_write("suspend");
-    ctx.event(obj, EventType::Normal, "Suspended", note).await;
-    Ok(())
-}
-
-/// Structured audit line for every GoTo write: who, what, on which organizer, with what result.
-fn audit(obj: &GoToOrganizer, organizer_key: &str, action: &'static str, result: &str) {
-    tracing::info!(
-        target: "goto_operator::audit",
-        actor = "goto-operator",
-        namespace = %obj.namespace().unwrap_or_default(),
-        name = %obj.name_any(),
-        email = %obj.spec.email,
-        organizer_key,
-        action,
-        result,
-        "GoTo write"
-    );
 }

@@ -1,73 +1,149 @@
-//! Decide, then act: the pure diff between what a GoToOrganizer asks for and what GoTo has.
+//! The field diff: what differs between the spec and the organizer GoTo holds, and the one full
+//! PUT (plus suspend or resume) that brings GoTo in line. Pure; `decide` builds on it.
 //!
-//! [`decide`] is a pure function of (spec, observed organizer). It says which managed fields
-//! drifted and which writes bring GoTo in line, so it can be tested exhaustively without a
-//! network; the executor in `organizer::apply` only carries the plan out.
+//! Fields the spec leaves unset (`locale`, `timeZone`, `adminRoles`) are not managed: their
+//! observed values are carried into the PUT, and so is every field and status value this client
+//! does not know, because GoTo's PUT resets whatever it omits.
+use std::fmt;
+
 use crate::crd::GoToOrganizerSpec;
 use crate::goto::{Organizer, OrganizerStatus, OrganizerUpdate};
 
-/// What to write to GoTo, in order: a full PUT (which may also resume), then a suspend.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Plan {
-    /// Wire names of managed fields whose observed value differs from the spec.
-    pub drift: Vec<&'static str>,
+/// What the spec (with `suspendAt` and `onExternalSuspend` applied) wants for the seat's status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Seat {
+    /// Active: resume a suspended organizer.
+    Active,
+    /// Suspended (`scheduled`: because `suspendAt` has passed).
+    Suspended {
+        /// The suspension comes from `suspendAt`, not `suspended: true`.
+        scheduled: bool,
+    },
+    /// Keep a suspension made outside the operator (`onExternalSuspend: Respect`).
+    KeepOutsideSuspension,
+}
+
+/// One managed field whose observed value differs from the spec.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldChange {
+    /// Wire name of the field (`firstName`, `status`, ...).
+    pub field: &'static str,
+    /// What GoTo holds.
+    pub from: String,
+    /// What the spec asks for.
+    pub to: String,
+}
+
+impl fmt::Display for FieldChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {} -> {}", self.field, self.from, self.to)
+    }
+}
+
+/// The writes that make GoTo follow the spec, in order: one full PUT (which may also resume),
+/// then a suspend.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Changes {
+    /// Every difference, fields first, `status` last.
+    pub fields: Vec<FieldChange>,
     /// The complete representation to PUT, when any field (or a resume) needs writing.
-    pub update: Option<OrganizerUpdate>,
+    pub put: Option<OrganizerUpdate>,
     /// Whether the PUT resumes a suspended organizer (its body carries `status: ACTIVE`).
     pub resume: bool,
     /// Whether to call the suspend endpoint after any PUT.
     pub suspend: bool,
+    /// The suspension comes from `suspendAt`.
+    pub scheduled: bool,
+    /// The organizer is suspended outside the operator and that is kept.
+    pub kept_outside_suspension: bool,
 }
 
-impl Plan {
-    /// True when GoTo already matches the spec.
-    pub fn is_noop(&self) -> bool {
-        self.update.is_none() && !self.suspend
+impl Changes {
+    /// Nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.put.is_none() && !self.suspend
+    }
+
+    /// Wire names of the differing fields (`status` included).
+    pub fn names(&self) -> Vec<&'static str> {
+        self.fields.iter().map(|c| c.field).collect()
+    }
+
+    /// Wire names of the differing fields other than `status`.
+    pub fn field_names(&self) -> Vec<&'static str> {
+        self.fields
+            .iter()
+            .map(|c| c.field)
+            .filter(|f| *f != "status")
+            .collect()
     }
 }
 
 /// Compares the spec with the organizer GoTo returned and plans the writes.
-///
-/// Fields the spec leaves unset (`locale`, `timeZone`, `adminRoles`) are not managed: their
-/// observed values are carried into the PUT, because GoTo's PUT resets every omitted field.
-pub fn decide(spec: &GoToOrganizerSpec, observed: &Organizer) -> Plan {
-    let mut drift = Vec::new();
+pub fn changes(spec: &GoToOrganizerSpec, observed: &Organizer, seat: Seat) -> Changes {
+    let mut fields = Vec::new();
+    let mut change = |field: &'static str, from: String, to: String| {
+        fields.push(FieldChange { field, from, to });
+    };
     if !spec.email.eq_ignore_ascii_case(&observed.email) {
-        drift.push("email");
+        change("email", observed.email.clone(), spec.email.clone());
     }
     if spec.first_name != observed.first_name {
-        drift.push("firstName");
+        change(
+            "firstName",
+            observed.first_name.clone(),
+            spec.first_name.clone(),
+        );
     }
     if spec.last_name != observed.last_name {
-        drift.push("lastName");
+        change(
+            "lastName",
+            observed.last_name.clone(),
+            spec.last_name.clone(),
+        );
     }
-    if spec
+    if let Some(l) = spec
         .locale
         .as_ref()
-        .is_some_and(|l| observed.locale.as_ref() != Some(l))
+        .filter(|l| observed.locale.as_ref() != Some(*l))
     {
-        drift.push("locale");
+        change("locale", shown(observed.locale.as_deref()), l.clone());
     }
-    if spec
+    if let Some(tz) = spec
         .time_zone
         .as_ref()
-        .is_some_and(|tz| observed.time_zone.as_ref() != Some(tz))
+        .filter(|tz| observed.time_zone.as_ref() != Some(*tz))
     {
-        drift.push("timeZone");
+        change("timeZone", shown(observed.time_zone.as_deref()), tz.clone());
     }
     let desired_roles = desired_admin_roles(spec, observed);
     if sorted(&desired_roles) != sorted(&observed.admin_roles) {
-        drift.push("adminRoles");
+        change(
+            "adminRoles",
+            format!("{:?}", observed.admin_roles),
+            format!("{desired_roles:?}"),
+        );
     }
+    let field_drift = !fields.is_empty();
     let suspended_now = observed.status == Some(OrganizerStatus::Suspended);
-    let field_drift = !drift.is_empty();
-    let resume = !spec.suspended && suspended_now;
-    let suspend = spec.suspended && !suspended_now;
-    if resume || suspend {
-        drift.push("status");
+    let resume = seat == Seat::Active && suspended_now;
+    let suspend = matches!(seat, Seat::Suspended { .. }) && !suspended_now;
+    let observed_status = shown(observed.status.as_ref().map(OrganizerStatus::as_str));
+    if resume {
+        fields.push(FieldChange {
+            field: "status",
+            from: observed_status,
+            to: "ACTIVE".into(),
+        });
+    } else if suspend {
+        fields.push(FieldChange {
+            field: "status",
+            from: observed_status,
+            to: "SUSPENDED".into(),
+        });
     }
 
-    let update = (field_drift || resume).then(|| OrganizerUpdate {
+    let put = (field_drift || resume).then(|| OrganizerUpdate {
         email: if spec.email.eq_ignore_ascii_case(&observed.email) {
             observed.email.clone()
         } else {
@@ -81,20 +157,27 @@ pub fn decide(spec: &GoToOrganizerSpec, observed: &Organizer) -> Plan {
             .clone()
             .or_else(|| observed.time_zone.clone()),
         admin_roles: desired_roles,
-        // A resume is a full PUT with ACTIVE; otherwise restate the observed status so the PUT
-        // changes nothing but the fields (GoTo would reset an omitted field to its default).
+        // A resume is a full PUT with ACTIVE; otherwise restate the observed status, known or
+        // not, so the PUT changes nothing but the fields.
         status: if resume {
             Some(OrganizerStatus::Active)
         } else {
-            observed.status.filter(|s| *s != OrganizerStatus::Unknown)
+            observed.status.clone()
         },
+        extra: observed.extra.clone(),
     });
-    Plan {
-        drift,
-        update,
+    Changes {
+        fields,
+        put,
         resume,
         suspend,
+        scheduled: matches!(seat, Seat::Suspended { scheduled: true }),
+        kept_outside_suspension: seat == Seat::KeepOutsideSuspension && suspended_now,
     }
+}
+
+fn shown(value: Option<&str>) -> String {
+    value.unwrap_or("(unset)").to_string()
 }
 
 fn desired_admin_roles(spec: &GoToOrganizerSpec, observed: &Organizer) -> Vec<String> {
@@ -133,6 +216,10 @@ mod tests {
             deletion_policy: DeletionPolicy::Delete,
             on_upcoming_meetings: OnUpcomingMeetings::Block,
             management_policy: ManagementPolicy::Manage,
+            adoption_policy: Default::default(),
+            on_external_delete: Default::default(),
+            on_external_suspend: Default::default(),
+            suspend_at: None,
         }
     }
 
@@ -148,7 +235,17 @@ mod tests {
             time_zone: Some("Europe/Paris".into()),
             max_participants: Some(250),
             admin_roles: vec!["MANAGER".into()],
+            extra: Default::default(),
         }
+    }
+
+    fn decide(spec: &GoToOrganizerSpec, observed: &Organizer) -> Changes {
+        let seat = if spec.suspended {
+            Seat::Suspended { scheduled: false }
+        } else {
+            Seat::Active
+        };
+        changes(spec, observed, seat)
     }
 
     struct Case {
@@ -328,12 +425,12 @@ mod tests {
             let mut o = observed();
             (case.observed)(&mut o);
             let plan = decide(&s, &o);
-            assert_eq!(plan.drift, case.drift, "{}: drift", case.name);
-            assert_eq!(plan.update.is_some(), case.update, "{}: update", case.name);
+            assert_eq!(plan.names(), case.drift, "{}: drift", case.name);
+            assert_eq!(plan.put.is_some(), case.update, "{}: update", case.name);
             assert_eq!(plan.resume, case.resume, "{}: resume", case.name);
             assert_eq!(plan.suspend, case.suspend, "{}: suspend", case.name);
             assert_eq!(
-                plan.is_noop(),
+                plan.is_empty(),
                 !case.update && !case.suspend,
                 "{}: noop",
                 case.name
@@ -346,7 +443,7 @@ mod tests {
         let mut s = spec();
         s.first_name = "Janet".into();
         let plan = decide(&s, &observed());
-        let update = plan.update.expect("an update");
+        let update = plan.put.expect("an update");
         assert_eq!(update.first_name, "Janet");
         assert_eq!(update.last_name, "Doe");
         assert_eq!(update.email, "jane.doe@example.com");
@@ -378,7 +475,7 @@ mod tests {
         o.status = Some(OrganizerStatus::Suspended);
         o.email = "JANE.DOE@example.com".into();
         let plan = decide(&spec(), &o);
-        let update = plan.update.expect("an update");
+        let update = plan.put.expect("an update");
         assert_eq!(update.status, Some(OrganizerStatus::Active));
         assert_eq!(update.email, "JANE.DOE@example.com");
     }
@@ -389,9 +486,45 @@ mod tests {
         s.locale = Some("fr_FR".into());
         s.time_zone = Some("America/New_York".into());
         s.admin_roles = Some(vec![AdminRole("ADMIN".into())]);
-        let update = decide(&s, &observed()).update.expect("an update");
+        let update = decide(&s, &observed()).put.expect("an update");
         assert_eq!(update.locale.as_deref(), Some("fr_FR"));
         assert_eq!(update.time_zone.as_deref(), Some("America/New_York"));
         assert_eq!(update.admin_roles, vec!["ADMIN".to_string()]);
+    }
+
+    #[test]
+    fn changes_name_old_and_new_values() {
+        let mut s = spec();
+        s.first_name = "Janet".into();
+        let plan = decide(&s, &observed());
+        assert_eq!(plan.fields[0].to_string(), "firstName: Jane -> Janet");
+    }
+
+    #[test]
+    fn unknown_fields_and_status_values_are_restated_not_reset() {
+        let mut o: Organizer = serde_json::from_value(serde_json::json!({
+            "organizerKey": "1", "email": "jane.doe@example.com", "firstName": "J",
+            "lastName": "Doe", "status": "ON_LEAVE", "productType": "G2M_PRO",
+        }))
+        .expect("organizer");
+        o.admin_roles = vec![];
+        let plan = decide(&spec(), &o);
+        let body = serde_json::to_value(plan.put.expect("a PUT")).expect("json");
+        assert_eq!(body["status"], "ON_LEAVE");
+        assert_eq!(body["productType"], "G2M_PRO");
+        assert_eq!(body["firstName"], "Jane");
+    }
+
+    #[test]
+    fn an_outside_suspension_can_be_kept() {
+        let mut o = observed();
+        o.status = Some(OrganizerStatus::Suspended);
+        o.first_name = "J".into();
+        let plan = changes(&spec(), &o, Seat::KeepOutsideSuspension);
+        assert!(!plan.resume && !plan.suspend && plan.kept_outside_suspension);
+        assert_eq!(
+            plan.put.expect("a PUT").status,
+            Some(OrganizerStatus::Suspended)
+        );
     }
 }

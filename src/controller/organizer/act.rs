@@ -1,0 +1,332 @@
+//! Act: the only code that writes to GoTo. It carries out one [`Plan`] and says what happened
+//! ([`Outcome`]); it decides nothing a table test could not see, except through the same pure
+//! functions `decide` uses (the follow-up writes after a create are planned from GoTo's answer
+//! with `diff::changes`; the second audit before a DELETE is judged by `delete_allowed`).
+//!
+//! Crash safety lives here: after a create that more writes follow, the organizer key is written
+//! to status at once, so a crash from then on resumes from that key; a crash between the create
+//! and that write is resolved by the client (an ambiguous create is looked up by email) and by
+//! the next reconcile's email lookup, never by a second create.
+use jiff::Timestamp;
+use kube::ResourceExt;
+
+use super::decide::{self, Plan};
+use super::diff::{self, Changes};
+use super::observe::Observed;
+use crate::controller::context::Context;
+use crate::controller::error::Error;
+use crate::controller::status;
+use crate::crd::{AdoptionPolicy, GoToOrganizer, GoToOrganizerStatus};
+use crate::goto::{
+    self, DeleteOutcome, GoToClient, Meeting, NewOrganizer, Organizer, OrganizerKey,
+    OrganizerStatus,
+};
+
+/// One write that happened.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Step {
+    /// The organizer was created.
+    Created,
+    /// The organizer was created in place of one deleted out of band.
+    Recreated {
+        /// The key that was recorded.
+        previous: String,
+    },
+    /// A create met an existing organizer with the email (409): it was adopted instead.
+    AdoptedOnConflict,
+    /// One full PUT set these fields.
+    Updated {
+        /// Wire names of the fields written.
+        fields: Vec<&'static str>,
+    },
+    /// The PUT resumed a suspended organizer.
+    Resumed,
+    /// The organizer was suspended.
+    Suspended,
+    /// The organizer was deleted (or was already gone when the DELETE came).
+    Deleted {
+        /// How many upcoming meetings GoTo cancelled with it.
+        cancelled: usize,
+        /// GoTo answered 404: already gone.
+        already_gone: bool,
+    },
+}
+
+/// What carrying a plan out did.
+#[derive(Clone, Debug, Default)]
+pub struct Outcome {
+    /// The organizer as it now stands in GoTo (after the writes), when known.
+    pub organizer: Option<Organizer>,
+    /// The writes that happened, in order.
+    pub steps: Vec<Step>,
+    /// The second audit of a suspend-then-delete.
+    pub reaudit: Option<Vec<Meeting>>,
+    /// The write (or re-audit) that failed.
+    pub error: Option<Error>,
+}
+
+/// Carries `plan` out. `goto` is the account's client (absent only for plans that need none).
+pub async fn act(
+    plan: &Plan,
+    obj: &GoToOrganizer,
+    observed: &Observed,
+    ctx: &Context,
+    goto: Option<&GoToClient>,
+    now: Timestamp,
+) -> Outcome {
+    let mut out = Outcome {
+        organizer: plan_organizer(plan).cloned(),
+        ..Outcome::default()
+    };
+    if let Some(o) = &out.organizer
+        && !observed.object.deleting
+    {
+        // The watch cache may hand the next reconcile the object from before this one's status
+        // write: without this, an adopted organizer would be found by email and announced again.
+        ctx.remember_key(obj, o.organizer_key.as_str());
+    }
+    let Some(goto) = goto.filter(|_| plan.writes()) else {
+        return out;
+    };
+    let writer = Writer { obj, ctx, goto };
+    let result = match plan {
+        Plan::Create { new, .. } => writer.create(new, None, observed, &mut out, now).await,
+        Plan::Recreate { previous, new } => {
+            writer
+                .create(new, Some(previous), observed, &mut out, now)
+                .await
+        }
+        Plan::Adopt {
+            organizer, changes, ..
+        }
+        | Plan::Update { organizer, changes } => {
+            writer.converge(organizer.clone(), changes, &mut out).await
+        }
+        Plan::SuspendAndRelease { organizer } => {
+            match writer.suspend(&organizer.organizer_key).await {
+                Ok(()) => {
+                    out.steps.push(Step::Suspended);
+                    Ok(())
+                }
+                Err(goto::Error::NotFound) => Ok(()),
+                Err(e) => Err(e.into()),
+            }
+        }
+        Plan::SuspendBeforeDelete { key, .. } => writer.suspend_then_delete(key, &mut out).await,
+        Plan::Delete { key, meetings } => writer.delete(key, meetings.len(), &mut out).await,
+        _ => Ok(()),
+    };
+    if let Err(e) = result {
+        out.error = Some(e);
+    }
+    out
+}
+
+/// The organizer a plan starts from, if it names one.
+fn plan_organizer(plan: &Plan) -> Option<&Organizer> {
+    match plan {
+        Plan::Adopt { organizer, .. }
+        | Plan::Update { organizer, .. }
+        | Plan::Nothing { organizer, .. }
+        | Plan::Observe { organizer, .. }
+        | Plan::SuspendAndRelease { organizer } => Some(organizer),
+        _ => None,
+    }
+}
+
+struct Writer<'a> {
+    obj: &'a GoToOrganizer,
+    ctx: &'a Context,
+    goto: &'a GoToClient,
+}
+
+impl Writer<'_> {
+    /// Creates (or, on a 409, adopts), then writes what a create cannot carry.
+    async fn create(
+        &self,
+        new: &NewOrganizer,
+        previous: Option<&String>,
+        observed: &Observed,
+        out: &mut Outcome,
+        now: Timestamp,
+    ) -> Result<(), Error> {
+        let result = self.goto.create_organizer(new).await;
+        self.log(
+            "",
+            "create",
+            !matches!(result, Err(ref e) if !matches!(e, goto::Error::AlreadyExists { .. })),
+        );
+        let organizer = match result {
+            Ok(created) => {
+                self.ctx.metrics.goto_write("create");
+                out.steps.push(match previous {
+                    Some(previous) => Step::Recreated {
+                        previous: previous.clone(),
+                    },
+                    None => Step::Created,
+                });
+                with_sent_fields(created, new)
+            }
+            Err(goto::Error::AlreadyExists { organizer })
+                if self.obj.spec.adoption_policy == AdoptionPolicy::CreateOnly =>
+            {
+                return Err(Error::AlreadyExists(format!(
+                    "organizer {} with email {} already exists (adoptionPolicy CreateOnly: not adopted)",
+                    organizer.organizer_key, organizer.email
+                )));
+            }
+            Err(goto::Error::AlreadyExists { organizer }) => {
+                // Another process created it a moment ago: adopt it, never a second seat.
+                let full = self.goto.get_organizer(&organizer.organizer_key).await?;
+                out.steps.push(Step::AdoptedOnConflict);
+                full
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.ctx
+            .remember_key(self.obj, organizer.organizer_key.as_str());
+        out.organizer = Some(organizer.clone());
+        let seat = decide::seat(&self.obj.spec, &observed.object, Some(&organizer), now);
+        let changes = diff::changes(&self.obj.spec, &organizer, seat);
+        if changes.is_empty() {
+            return Ok(());
+        }
+        // Record the key before anything else: a crash from here on resumes from this key.
+        self.record_key(&organizer, observed).await?;
+        self.converge(organizer, &changes, out).await
+    }
+
+    /// One full PUT (which may resume), then a suspend.
+    async fn converge(
+        &self,
+        mut organizer: Organizer,
+        changes: &Changes,
+        out: &mut Outcome,
+    ) -> Result<(), Error> {
+        let key = organizer.organizer_key.clone();
+        if let Some(update) = &changes.put {
+            let (action, result) = if changes.resume {
+                ("resume", self.goto.resume_organizer(&key, update).await)
+            } else {
+                ("update", self.goto.update_organizer(&key, update).await)
+            };
+            self.log(key.as_str(), action, result.is_ok());
+            let response = result?;
+            self.ctx.metrics.goto_write(action);
+            // GoTo's PUT response may be partial: what we sent is the new truth.
+            organizer.email = update.email.clone();
+            organizer.first_name = update.first_name.clone();
+            organizer.last_name = update.last_name.clone();
+            organizer.locale = update.locale.clone();
+            organizer.time_zone = update.time_zone.clone();
+            organizer.admin_roles = update.admin_roles.clone();
+            organizer.status = update.status.clone().or(organizer.status);
+            organizer.max_participants = response.max_participants.or(organizer.max_participants);
+            out.organizer = Some(organizer.clone());
+            let fields = changes.field_names();
+            if !fields.is_empty() {
+                out.steps.push(Step::Updated { fields });
+            }
+            if changes.resume {
+                out.steps.push(Step::Resumed);
+            }
+        }
+        if changes.suspend {
+            self.suspend(&key).await?;
+            organizer.status = Some(OrganizerStatus::Suspended);
+            out.organizer = Some(organizer);
+            out.steps.push(Step::Suspended);
+        }
+        Ok(())
+    }
+
+    /// Suspends, audits again, and deletes only if that audit still allows it.
+    async fn suspend_then_delete(&self, key: &str, out: &mut Outcome) -> Result<(), Error> {
+        let organizer_key = OrganizerKey::new(key);
+        match self.suspend(&organizer_key).await {
+            Ok(()) => out.steps.push(Step::Suspended),
+            Err(goto::Error::NotFound) => {
+                out.steps.push(Step::Deleted {
+                    cancelled: 0,
+                    already_gone: true,
+                });
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let meetings = self
+            .goto
+            .audit_upcoming_meetings(&organizer_key)
+            .await
+            .map_err(|e| decide::audit_failure(key, &e))?;
+        out.reaudit = Some(meetings.clone());
+        if !decide::delete_allowed(&self.obj.spec, &meetings) {
+            return Err(decide::blocked(key, &meetings));
+        }
+        self.delete(key, meetings.len(), out).await
+    }
+
+    async fn delete(&self, key: &str, cancelling: usize, out: &mut Outcome) -> Result<(), Error> {
+        let result = self.goto.delete_organizer(&OrganizerKey::new(key)).await;
+        self.log(key, "delete", result.is_ok());
+        let already_gone = result? == DeleteOutcome::AlreadyGone;
+        self.ctx.metrics.goto_write("delete");
+        out.steps.push(Step::Deleted {
+            cancelled: if already_gone { 0 } else { cancelling },
+            already_gone,
+        });
+        Ok(())
+    }
+
+    async fn suspend(&self, key: &OrganizerKey) -> Result<(), goto::Error> {
+        let result = self.goto.suspend_organizer(key).await;
+        self.log(key.as_str(), "suspend", result.is_ok());
+        result?;
+        self.ctx.metrics.goto_write("suspend");
+        Ok(())
+    }
+
+    /// Writes the organizer's key to status at once, so no later failure can lose it.
+    async fn record_key(&self, o: &Organizer, observed: &Observed) -> Result<(), Error> {
+        let current = self.obj.status.clone().unwrap_or_default();
+        let next = GoToOrganizerStatus {
+            organizer_key: Some(o.organizer_key.to_string()),
+            account_key: Some(super::report::account_key_of(o, observed, &current)),
+            state: Some(super::report::state(o).to_string()),
+            max_participants: o.max_participants,
+            ..current
+        };
+        let api = super::api(self.ctx, self.obj);
+        status::write(&api, self.obj, self.obj.status.as_ref(), &next).await?;
+        Ok(())
+    }
+
+    /// Structured audit line for every GoTo write: who, what, on which organizer, with what result.
+    fn log(&self, organizer_key: &str, action: &'static str, ok: bool) {
+        tracing::info!(
+            target: "goto_operator::audit",
+            actor = "goto-operator",
+            namespace = %self.obj.namespace().unwrap_or_default(),
+            name = %self.obj.name_any(),
+            email = %self.obj.spec.email,
+            organizer_key,
+            action,
+            result = if ok { "ok" } else { "error" },
+            "GoTo write"
+        );
+    }
+}
+
+/// GoTo's create answer may echo only the key and status: what was sent is what it holds.
+fn with_sent_fields(mut created: Organizer, sent: &NewOrganizer) -> Organizer {
+    if created.email.is_empty() {
+        created.email = sent.email.clone();
+    }
+    if created.first_name.is_empty() {
+        created.first_name = sent.first_name.clone();
+    }
+    if created.last_name.is_empty() {
+        created.last_name = sent.last_name.clone();
+    }
+    created
+}

@@ -1,0 +1,361 @@
+//! Decide: every rule of API.md "Behaviour" as a branch of one pure, total function from what was
+//! observed (and the spec, and the clock) to one [`Plan`]. Apply and cleanup share the enum; every
+//! failure is a value with its reason. `goto-operator plan` prints the same plans.
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use super::diff::{self, Seat};
+use super::observe::{AccountState, Audit, Claim, Lookup, Observed};
+pub use super::plan::{Plan, Via};
+use crate::controller::error::Error;
+use crate::crd::{
+    AdoptionPolicy, DeletionPolicy, GoToOrganizerSpec, ManagementPolicy, OnExternalDelete,
+    OnExternalSuspend, OnUpcomingMeetings,
+};
+use crate::goto::{self, Meeting, NewOrganizer, Organizer, OrganizerStatus};
+
+/// Decides what one reconcile does. Pure and total.
+pub fn decide(observed: &Observed, spec: &GoToOrganizerSpec, now: Timestamp) -> Plan {
+    if observed.object.paused {
+        return Plan::Paused;
+    }
+    if observed.object.deleting {
+        cleanup(observed, spec)
+    } else {
+        apply(observed, spec, now)
+    }
+}
+
+fn apply(observed: &Observed, spec: &GoToOrganizerSpec, now: Timestamp) -> Plan {
+    if let Some(why) = &observed.object.invalid {
+        return Plan::Fail(Error::InvalidSpec(why.clone()));
+    }
+    if let Claim::OwnedElsewhere { owner } = &observed.claim {
+        return Plan::Fail(owned_elsewhere(spec, owner));
+    }
+    if let Some(fail) = account_failure(&observed.account, &spec.account_ref.name) {
+        return Plan::Fail(fail);
+    }
+    let manage = spec.management_policy == ManagementPolicy::Manage;
+    match &observed.organizer {
+        Lookup::NotLooked => Plan::Fail(Error::Internal(
+            "the organizer was not looked up".to_string(),
+        )),
+        Lookup::Failed(e) => Plan::Fail(Error::GoTo(e.clone())),
+        Lookup::Recorded(o) => converge(observed, spec, o, None, now),
+        Lookup::RecordedGone { key } if !manage => Plan::Fail(Error::OrganizerNotFound(format!(
+            "organizer {key} no longer exists in GoTo (Observe: the operator does not re-create it)"
+        ))),
+        Lookup::RecordedGone { key } if spec.on_external_delete == OnExternalDelete::Report => {
+            Plan::Fail(Error::DeletedExternally(format!(
+                "organizer {key} was deleted in GoTo outside the operator (onExternalDelete: Report: not re-created)"
+            )))
+        }
+        Lookup::RecordedGone { key } if spec.adoption_policy == AdoptionPolicy::AdoptOnly => {
+            Plan::Fail(Error::OrganizerNotFound(format!(
+                "organizer {key} no longer exists in GoTo (adoptionPolicy AdoptOnly: the operator never creates)"
+            )))
+        }
+        Lookup::RecordedGone { key } => Plan::Recreate {
+            previous: key.clone(),
+            new: new_organizer(spec),
+        },
+        Lookup::AnnotatedMissing { key } => Plan::Fail(Error::InvalidSpec(format!(
+            "annotation goto-operator.dev/organizer-key names organizer {key}, which does not exist in account {}",
+            account_key(&observed.account)
+        ))),
+        Lookup::Annotated(o) => {
+            if let Some(why) = annotation_mismatch(o, spec, &observed.account) {
+                return Plan::Fail(Error::InvalidSpec(why));
+            }
+            if spec.adoption_policy == AdoptionPolicy::CreateOnly {
+                return Plan::Fail(Error::InvalidSpec(format!(
+                    "annotation goto-operator.dev/organizer-key asks to adopt organizer {}, but adoptionPolicy CreateOnly never adopts",
+                    o.organizer_key
+                )));
+            }
+            converge(observed, spec, o, Some(Via::Annotation), now)
+        }
+        Lookup::ByEmail(o) if spec.adoption_policy == AdoptionPolicy::CreateOnly => {
+            Plan::Fail(Error::AlreadyExists(format!(
+                "organizer {} with email {} already exists in account {} (adoptionPolicy CreateOnly: not adopted)",
+                o.organizer_key,
+                o.email,
+                account_key(&observed.account)
+            )))
+        }
+        Lookup::ByEmail(o) => converge(observed, spec, o, Some(Via::Email), now),
+        Lookup::Absent if !manage => Plan::Fail(Error::OrganizerNotFound(format!(
+            "no organizer with email {} in account {} (Observe: the operator does not create it)",
+            spec.email,
+            account_key(&observed.account)
+        ))),
+        Lookup::Absent if spec.adoption_policy == AdoptionPolicy::AdoptOnly => {
+            Plan::Fail(Error::OrganizerNotFound(format!(
+                "no organizer with email {} in account {} (adoptionPolicy AdoptOnly: the operator does not create it)",
+                spec.email,
+                account_key(&observed.account)
+            )))
+        }
+        Lookup::Absent => {
+            let mut then = Vec::new();
+            if spec.locale.is_some() {
+                then.push("locale");
+            }
+            if spec.time_zone.is_some() {
+                then.push("timeZone");
+            }
+            if spec.admin_roles.as_ref().is_some_and(|r| !r.is_empty()) {
+                then.push("adminRoles");
+            }
+            Plan::Create {
+                new: new_organizer(spec),
+                then,
+                suspend: matches!(
+                    seat(spec, &observed.object, None, now),
+                    Seat::Suspended { .. }
+                ),
+            }
+        }
+    }
+}
+
+/// What the spec asks of an existing organizer.
+fn converge(
+    observed: &Observed,
+    spec: &GoToOrganizerSpec,
+    o: &Organizer,
+    found: Option<Via>,
+    now: Timestamp,
+) -> Plan {
+    let changes = diff::changes(spec, o, seat(spec, &observed.object, Some(o), now));
+    if spec.management_policy == ManagementPolicy::Observe {
+        return Plan::Observe {
+            organizer: o.clone(),
+            found,
+            drift: changes,
+        };
+    }
+    match found {
+        Some(via) => Plan::Adopt {
+            organizer: o.clone(),
+            via,
+            changes,
+        },
+        None if changes.is_empty() => Plan::Nothing {
+            organizer: o.clone(),
+            changes,
+        },
+        None => Plan::Update {
+            organizer: o.clone(),
+            changes,
+        },
+    }
+}
+
+/// The seat status the spec asks for: `suspended`, `suspendAt` once passed, and
+/// `onExternalSuspend: Respect` for a suspension the operator did not make.
+pub fn seat(
+    spec: &GoToOrganizerSpec,
+    facts: &super::observe::ObjectFacts,
+    observed: Option<&Organizer>,
+    now: Timestamp,
+) -> Seat {
+    if spec.suspended {
+        return Seat::Suspended { scheduled: false };
+    }
+    if spec.suspend_at.as_ref().is_some_and(|t| t.0 <= now) {
+        return Seat::Suspended { scheduled: true };
+    }
+    let suspended_outside = observed.is_some_and(|o| o.status == Some(OrganizerStatus::Suspended))
+        && !facts.suspended_by_operator;
+    if spec.on_external_suspend == OnExternalSuspend::Respect && suspended_outside {
+        return Seat::KeepOutsideSuspension;
+    }
+    Seat::Active
+}
+
+fn cleanup(observed: &Observed, spec: &GoToOrganizerSpec) -> Plan {
+    let own = observed.object.own_key().map(str::to_string);
+    if let Claim::OwnedElsewhere { owner } = &observed.claim {
+        return Plan::Release {
+            why: format!("GoToOrganizer {owner} owns the organizer"),
+        };
+    }
+    if spec.management_policy == ManagementPolicy::Observe {
+        return Plan::Orphan {
+            key: own,
+            why: "managementPolicy Observe",
+        };
+    }
+    if spec.deletion_policy == DeletionPolicy::Orphan {
+        return Plan::Orphan {
+            key: own,
+            why: "deletionPolicy Orphan",
+        };
+    }
+    let Some(key) = own else {
+        return Plan::Release {
+            why: "this object never recorded an organizer".to_string(),
+        };
+    };
+    if let Some(fail) = account_failure(&observed.account, &spec.account_ref.name) {
+        return Plan::Fail(fail);
+    }
+    let organizer = match &observed.organizer {
+        Lookup::Recorded(o) => o,
+        Lookup::RecordedGone { key } => return Plan::Gone { key: key.clone() },
+        Lookup::Failed(e) => return Plan::Fail(Error::GoTo(e.clone())),
+        _ => {
+            return Plan::Fail(Error::Internal(format!(
+                "organizer {key} was not looked up"
+            )));
+        }
+    };
+    if spec.deletion_policy == DeletionPolicy::Suspend {
+        return Plan::SuspendAndRelease {
+            organizer: organizer.clone(),
+        };
+    }
+    let meetings = match &observed.audit {
+        Audit::Complete(meetings) => meetings.clone(),
+        Audit::Failed(e) => return Plan::Fail(audit_failure(&key, e)),
+        Audit::NotRun => {
+            return Plan::Fail(Error::AuditFailed(format!(
+                "organizer {key}: the meeting audit did not run; nothing deleted"
+            )));
+        }
+    };
+    if !delete_allowed(spec, &meetings) {
+        return Plan::Block { key, meetings };
+    }
+    if organizer.status == Some(OrganizerStatus::Suspended) {
+        Plan::Delete { key, meetings }
+    } else {
+        Plan::SuspendBeforeDelete { key, meetings }
+    }
+}
+
+/// Whether an audit allows the DELETE: no upcoming meeting, or consent to cancel them.
+pub fn delete_allowed(spec: &GoToOrganizerSpec, meetings: &[Meeting]) -> bool {
+    meetings.is_empty() || spec.on_upcoming_meetings == OnUpcomingMeetings::Cancel
+}
+
+/// The failure of an audit that could not be read completely: `AuditFailed`, except for
+/// answers that have their own reason (rate limit, refused credentials).
+pub fn audit_failure(key: &str, e: &goto::Error) -> Error {
+    match e {
+        goto::Error::RateLimited { .. } | goto::Error::Unauthorized | goto::Error::Forbidden => {
+            Error::GoTo(e.clone())
+        }
+        goto::Error::NotFound => Error::AuditFailed(format!(
+            "organizer {key} exists but its meeting list answered 404; the audit is incomplete, nothing deleted"
+        )),
+        other => Error::AuditFailed(format!(
+            "organizer {key}: the meeting audit could not be read completely ({other}); nothing deleted"
+        )),
+    }
+}
+
+/// The message of a deletion that waits for meetings.
+pub fn blocked(key: &str, meetings: &[Meeting]) -> Error {
+    Error::DeletionBlocked(format!(
+        "organizer {key} still has {} upcoming meeting(s){}; reassign them, or set onUpcomingMeetings: Cancel to delete anyway (GoTo cancels them without notice)",
+        meetings.len(),
+        subjects(meetings)
+    ))
+}
+
+/// A few meetings, for messages.
+pub fn subjects(meetings: &[Meeting]) -> String {
+    if meetings.is_empty() {
+        return String::new();
+    }
+    let shown: Vec<String> = meetings
+        .iter()
+        .take(3)
+        .map(|m| match &m.start_time {
+            Some(t) => format!("{:?} at {t}", m.subject),
+            None => format!("{:?}", m.subject),
+        })
+        .collect();
+    let more = meetings.len() - shown.len();
+    if more > 0 {
+        format!(": {} and {more} more", shown.join(", "))
+    } else {
+        format!(": {}", shown.join(", "))
+    }
+}
+
+fn account_failure(account: &AccountState, name: &str) -> Option<Error> {
+    match account {
+        AccountState::Usable { .. } => None,
+        AccountState::NotFound(_) => Some(Error::AccountNotFound(name.to_string())),
+        AccountState::NotReady(m) => Some(Error::AccountNotReady(m.clone())),
+        AccountState::Token(e) => Some(Error::TokenEndpoint(e.clone())),
+        AccountState::Unreachable(m) => Some(Error::Kube(m.clone())),
+        AccountState::NotRead => Some(Error::Internal(format!(
+            "GoToAccount {name:?} was not read"
+        ))),
+    }
+}
+
+fn owned_elsewhere(spec: &GoToOrganizerSpec, owner: &str) -> Error {
+    Error::OwnedElsewhere(format!(
+        "the GoTo organizer for {} is owned by GoToOrganizer {owner}; this object writes nothing to GoTo and its deletion touches nothing",
+        spec.email
+    ))
+}
+
+fn annotation_mismatch(
+    o: &Organizer,
+    spec: &GoToOrganizerSpec,
+    account: &AccountState,
+) -> Option<String> {
+    let account = account_key(account);
+    if let Some(theirs) = &o.account_key
+        && theirs.as_str() != account
+    {
+        return Some(format!(
+            "annotation goto-operator.dev/organizer-key names organizer {}, which belongs to account {theirs}, not to {account}",
+            o.organizer_key
+        ));
+    }
+    if !o.email.trim().eq_ignore_ascii_case(spec.email.trim()) {
+        return Some(format!(
+            "annotation goto-operator.dev/organizer-key names organizer {}, whose email {} is not the spec's {}; nothing adopted",
+            o.organizer_key, o.email, spec.email
+        ));
+    }
+    None
+}
+
+fn account_key(account: &AccountState) -> String {
+    match account {
+        AccountState::Usable { account_key } => account_key.clone(),
+        _ => "(unknown)".to_string(),
+    }
+}
+
+fn new_organizer(spec: &GoToOrganizerSpec) -> NewOrganizer {
+    NewOrganizer {
+        email: spec.email.clone(),
+        first_name: spec.first_name.clone(),
+        last_name: spec.last_name.clone(),
+    }
+}
+
+/// When to look again after a successful reconcile: the resync period, or the `suspendAt`
+/// instant if that comes first (timed, not polled).
+pub fn next_look(spec: &GoToOrganizerSpec, now: Timestamp, resync: Duration) -> Duration {
+    let resync = crate::controller::error::jitter(resync);
+    match spec.suspend_at.as_ref().map(|t| t.0) {
+        Some(at) if at > now && !spec.suspended => {
+            let until = Duration::try_from(at.duration_since(now)).unwrap_or(Duration::ZERO);
+            // A moment after the instant, so the next look finds it passed.
+            resync.min(until + Duration::from_millis(500))
+        }
+        _ => resync,
+    }
+}

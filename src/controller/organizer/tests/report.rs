@@ -1,0 +1,529 @@
+//! The report table: statuses and Events.
+use super::*;
+
+fn ready(status: &GoToOrganizerStatus) -> (String, String, String) {
+    let c = conditions::find(&status.conditions, READY).expect("Ready");
+    (c.status.clone(), c.reason.clone(), c.message.clone())
+}
+
+fn synced(status: &GoToOrganizerStatus) -> (String, String, String) {
+    let c = conditions::find(&status.conditions, SYNCED).expect("Synced");
+    (c.status.clone(), c.reason.clone(), c.message.clone())
+}
+
+fn reasons(notes: &[Note]) -> Vec<&'static str> {
+    notes.iter().map(|n| n.reason).collect()
+}
+
+fn run(
+    w: &Observed,
+    s: &GoToOrganizerSpec,
+    outcome: Outcome,
+    previous: &GoToOrganizerStatus,
+) -> (Plan, GoToOrganizerStatus, Vec<Note>) {
+    let plan = decide(w, s, now());
+    let (status, notes) = report(w, s, &plan, &outcome, previous, now());
+    (plan, status, notes)
+}
+
+fn done(o: Organizer, steps: Vec<Step>) -> Outcome {
+    Outcome {
+        organizer: Some(o),
+        steps,
+        ..Outcome::default()
+    }
+}
+
+/// The status a quiet reconcile of organizer 7 leaves.
+fn settled() -> GoToOrganizerStatus {
+    let w = recorded(organizer("7"));
+    let (_, status, _) = run(
+        &w,
+        &spec(),
+        done(organizer("7"), vec![]),
+        &GoToOrganizerStatus::default(),
+    );
+    status
+}
+
+#[test]
+fn a_reconcile_that_finds_everything_as_recorded_writes_no_status_and_no_event() {
+    let previous = settled();
+    let later = now() + 10.minutes();
+    let w = recorded(organizer("7"));
+    let plan = decide(&w, &spec(), later);
+    let (next, notes) = report(
+        &w,
+        &spec(),
+        &plan,
+        &done(organizer("7"), vec![]),
+        &previous,
+        later,
+    );
+    assert!(same_but_timestamps(&next, &previous));
+    assert_eq!(
+        next.last_synced_at, previous.last_synced_at,
+        "lastSyncedAt does not move"
+    );
+    assert!(notes.is_empty(), "{notes:?}");
+}
+
+#[test]
+fn create_reports_key_state_ready_and_events() {
+    let mut s = spec();
+    s.locale = Some("fr_FR".into());
+    let (_, status, notes) = run(
+        &world(),
+        &s,
+        done(
+            organizer("7"),
+            vec![
+                Step::Created,
+                Step::Updated {
+                    fields: vec!["locale"],
+                },
+            ],
+        ),
+        &GoToOrganizerStatus::default(),
+    );
+    assert_eq!(status.organizer_key.as_deref(), Some("7"));
+    assert_eq!(status.account_key.as_deref(), Some(ACCOUNT));
+    assert_eq!(status.state.as_deref(), Some("ACTIVE"));
+    assert_eq!(status.observed_generation, Some(1));
+    assert_eq!(status.last_synced_at, Some(Time(now())));
+    assert_eq!(ready(&status).1, reason::RECONCILED);
+    assert_eq!(synced(&status).1, reason::IN_SYNC);
+    assert_eq!(reasons(&notes), [event::CREATED, event::UPDATED]);
+    assert_eq!(notes[1].action, event::ACTION_UPDATE);
+    assert!(notes[1].note.contains("set locale"), "{}", notes[1].note);
+}
+
+#[test]
+fn updates_say_whether_they_corrected_drift_or_set_a_new_spec() {
+    let previous = settled();
+    let mut drifted = organizer("7");
+    drifted.last_name = "Hacked".into();
+    let (_, _, notes) = run(
+        &recorded(drifted),
+        &spec(),
+        done(
+            organizer("7"),
+            vec![Step::Updated {
+                fields: vec!["lastName"],
+            }],
+        ),
+        &previous,
+    );
+    assert_eq!(notes[0].action, event::ACTION_CORRECT_DRIFT);
+    assert!(notes[0].note.starts_with("corrected lastName"));
+    let w = with(recorded(organizer("7")), |w| w.object.generation = Some(2));
+    let mut s = spec();
+    s.first_name = "Janet".into();
+    let (_, _, notes) = run(
+        &w,
+        &s,
+        done(
+            organizer("7"),
+            vec![Step::Updated {
+                fields: vec!["firstName"],
+            }],
+        ),
+        &previous,
+    );
+    assert_eq!(notes[0].action, event::ACTION_UPDATE);
+}
+
+#[test]
+fn adoption_recreation_suspension_and_resume_are_announced() {
+    let base = GoToOrganizerStatus::default();
+    let (_, _, notes) = run(
+        &with(world(), |w| w.organizer = Lookup::ByEmail(organizer("7"))),
+        &spec(),
+        done(organizer("7"), vec![]),
+        &base,
+    );
+    assert_eq!(reasons(&notes), [event::ADOPTED]);
+    let gone = with(world(), |w| {
+        w.organizer = Lookup::RecordedGone { key: "6".into() }
+    });
+    let (_, status, notes) = run(
+        &gone,
+        &spec(),
+        done(
+            organizer("7"),
+            vec![Step::Recreated {
+                previous: "6".into(),
+            }],
+        ),
+        &base,
+    );
+    assert_eq!(reasons(&notes), [event::RECREATED]);
+    assert!(notes[0].note.contains('6') && notes[0].note.contains('7'));
+    assert_eq!(status.organizer_key.as_deref(), Some("7"));
+    let mut s = spec();
+    s.suspend_at = Some(Time(now() - 1.hours()));
+    let (_, status, notes) = run(
+        &recorded(organizer("7")),
+        &s,
+        done(suspended("7"), vec![Step::Suspended]),
+        &settled(),
+    );
+    assert_eq!(reasons(&notes), [event::SUSPENDED]);
+    assert!(notes[0].note.contains("as scheduled"), "{}", notes[0].note);
+    assert_eq!(status.state.as_deref(), Some("SUSPENDED"));
+    let (_, _, notes) = run(
+        &recorded(suspended("7")),
+        &spec(),
+        done(organizer("7"), vec![Step::Resumed]),
+        &settled(),
+    );
+    assert_eq!(reasons(&notes), [event::RESUMED]);
+}
+
+#[test]
+fn a_suspend_at_to_come_is_shown_in_the_ready_message() {
+    let mut s = spec();
+    s.suspend_at = Some(Time("2026-12-31T17:00:00Z".parse().expect("t")));
+    let (_, status, _) = run(
+        &recorded(organizer("7")),
+        &s,
+        done(organizer("7"), vec![]),
+        &GoToOrganizerStatus::default(),
+    );
+    assert!(
+        ready(&status).2.contains("2026-12-31T17:00:00Z"),
+        "{:?}",
+        ready(&status)
+    );
+}
+
+#[test]
+fn failures_set_ready_false_with_one_event_per_transition() {
+    type Case = (
+        Observed,
+        fn(&mut GoToOrganizerSpec),
+        &'static str,
+        EventType,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            with(world(), |w| w.object.invalid = Some("bad".into())),
+            keep,
+            reason::INVALID_SPEC,
+            EventType::Warning,
+        ),
+        (
+            with(world(), |w| {
+                w.account = AccountState::NotFound("acme".into())
+            }),
+            keep,
+            reason::ACCOUNT_NOT_FOUND,
+            EventType::Warning,
+        ),
+        (
+            with(world(), |w| w.account = AccountState::NotReady("x".into())),
+            keep,
+            reason::ACCOUNT_NOT_READY,
+            EventType::Warning,
+        ),
+        (
+            with(world(), |w| {
+                w.claim = Claim::OwnedElsewhere {
+                    owner: "sales/jane".into(),
+                }
+            }),
+            keep,
+            reason::OWNED_ELSEWHERE,
+            EventType::Warning,
+        ),
+        (
+            with(world(), |w| w.organizer = Lookup::ByEmail(organizer("7"))),
+            |s| s.adoption_policy = crate::crd::AdoptionPolicy::CreateOnly,
+            reason::ALREADY_EXISTS,
+            EventType::Warning,
+        ),
+        (
+            with(world(), |w| {
+                w.organizer = Lookup::RecordedGone { key: "7".into() }
+            }),
+            |s| s.on_external_delete = crate::crd::OnExternalDelete::Report,
+            reason::DELETED_EXTERNALLY,
+            EventType::Warning,
+        ),
+        (
+            world(),
+            |s| s.adoption_policy = crate::crd::AdoptionPolicy::AdoptOnly,
+            reason::ORGANIZER_NOT_FOUND,
+            EventType::Warning,
+        ),
+        (
+            with(deleting(organizer("7"), &[]), |w| {
+                w.audit = Audit::Failed(goto::Error::NotFound)
+            }),
+            keep,
+            reason::AUDIT_FAILED,
+            EventType::Warning,
+        ),
+        (
+            with(world(), |w| w.object.paused = true),
+            keep,
+            reason::PAUSED,
+            EventType::Normal,
+        ),
+    ];
+    for (w, f, want, type_) in cases {
+        let mut s = spec();
+        f(&mut s);
+        let (_, status, notes) = run(&w, &s, Outcome::default(), &settled());
+        assert_eq!(ready(&status).0, "False", "{want}");
+        assert_eq!(ready(&status).1, want);
+        assert_eq!(notes.len(), 1, "{want}: {notes:?}");
+        assert_eq!((notes[0].reason, notes[0].type_), (want, type_));
+        let (_, again, notes) = run(&w, &s, Outcome::default(), &status);
+        assert!(notes.is_empty(), "{want}: no second event");
+        assert!(
+            same_but_timestamps(&again, &status),
+            "{want}: no second write"
+        );
+    }
+    let (_, status, notes) = run(
+        &with(world(), |w| {
+            w.claim = Claim::OwnedElsewhere {
+                owner: "sales/jane".into(),
+            }
+        }),
+        &spec(),
+        Outcome::default(),
+        &settled(),
+    );
+    assert!(ready(&status).2.contains("sales/jane"));
+    assert!(notes[0].note.contains("sales/jane"));
+}
+
+#[test]
+fn write_failures_report_their_goto_reason() {
+    for (error, want) in [
+        (
+            goto::Error::SeatUnavailable { status: 402 },
+            reason::SEAT_UNAVAILABLE,
+        ),
+        (goto::Error::Unauthorized, reason::CREDENTIALS_INVALID),
+        (
+            goto::Error::RateLimited { retry_after: None },
+            reason::RATE_LIMITED,
+        ),
+        (
+            goto::Error::Transient("HTTP 500".into()),
+            reason::GOTO_UNAVAILABLE,
+        ),
+    ] {
+        let outcome = Outcome {
+            error: Some(Error::GoTo(error)),
+            ..Outcome::default()
+        };
+        let (_, status, notes) = run(&world(), &spec(), outcome, &GoToOrganizerStatus::default());
+        assert_eq!(ready(&status).1, want);
+        assert_eq!(reasons(&notes), [want]);
+    }
+}
+
+#[test]
+fn a_kubernetes_failure_changes_no_condition() {
+    let previous = settled();
+    let w = with(world(), |w| {
+        w.account = AccountState::Unreachable("refused".into())
+    });
+    let (_, status, notes) = run(&w, &spec(), Outcome::default(), &previous);
+    assert!(same_but_timestamps(&status, &previous));
+    assert!(notes.is_empty());
+}
+
+#[test]
+fn observe_reports_drift_in_synced() {
+    let mut o = organizer("7");
+    o.first_name = "Olive".into();
+    let mut s = spec();
+    s.management_policy = crate::crd::ManagementPolicy::Observe;
+    let (_, status, notes) = run(
+        &recorded(o.clone()),
+        &s,
+        done(o, vec![]),
+        &GoToOrganizerStatus::default(),
+    );
+    assert_eq!(ready(&status).1, reason::RECONCILED);
+    let (st, r, m) = synced(&status);
+    assert_eq!((st.as_str(), r.as_str()), ("False", reason::DRIFTED));
+    assert!(m.contains("firstName: Olive -> Jane"), "{m}");
+    assert!(notes.is_empty());
+}
+
+#[test]
+fn a_kept_outside_suspension_is_synced_false_and_still_ready() {
+    let mut s = spec();
+    s.on_external_suspend = crate::crd::OnExternalSuspend::Respect;
+    let (_, status, _) = run(
+        &recorded(suspended("7")),
+        &s,
+        done(suspended("7"), vec![]),
+        &settled(),
+    );
+    assert_eq!(ready(&status).0, "True");
+    assert_eq!(synced(&status).1, reason::SUSPENDED_EXTERNALLY);
+    assert_eq!(status.state.as_deref(), Some("SUSPENDED"));
+}
+
+#[test]
+fn a_blocked_deletion_audits_once_and_warns_once() {
+    let w = deleting(organizer("7"), &["1", "2"]);
+    let (plan, status, notes) = run(&w, &spec(), done(organizer("7"), vec![]), &settled());
+    assert!(matches!(
+        failure(&plan, &Outcome::default()),
+        Some(Error::DeletionBlocked(_))
+    ));
+    assert_eq!(
+        reasons(&notes),
+        [event::MEETINGS_AUDITED, reason::DELETION_BLOCKED]
+    );
+    let audit = status.meeting_audit.clone().expect("audit");
+    assert_eq!(audit.upcoming_meeting_count, 2);
+    assert_eq!(audit.upcoming_meetings[0].meeting_id, "1");
+    assert_eq!(ready(&status).1, reason::DELETION_BLOCKED);
+    // The periodic re-audit finds the same: no Event, no write.
+    let later = now() + 1.minutes();
+    let (again, notes) = report(
+        &w,
+        &spec(),
+        &plan,
+        &done(organizer("7"), vec![]),
+        &status,
+        later,
+    );
+    assert!(notes.is_empty(), "{notes:?}");
+    assert!(same_but_timestamps(&again, &status));
+    assert_eq!(
+        again.meeting_audit, status.meeting_audit,
+        "auditedAt kept for the same result"
+    );
+}
+
+#[test]
+fn suspend_then_delete_names_the_cancelled_meetings() {
+    let mut s = spec();
+    s.on_upcoming_meetings = crate::crd::OnUpcomingMeetings::Cancel;
+    let w = deleting(organizer("7"), &["1"]);
+    let outcome = Outcome {
+        organizer: None,
+        steps: vec![
+            Step::Suspended,
+            Step::Deleted {
+                cancelled: 1,
+                already_gone: false,
+            },
+        ],
+        reaudit: Some(vec![meeting("1")]),
+        error: None,
+    };
+    let (plan, _, notes) = run(&w, &s, outcome.clone(), &settled());
+    assert!(
+        failure(&plan, &outcome).is_none(),
+        "the finalizer is released"
+    );
+    assert_eq!(
+        reasons(&notes),
+        [event::MEETINGS_AUDITED, event::SUSPENDED, event::DELETED]
+    );
+    assert!(
+        notes[2].note.contains("cancelled its 1 upcoming"),
+        "{}",
+        notes[2].note
+    );
+    let outcome = Outcome {
+        steps: vec![Step::Deleted {
+            cancelled: 0,
+            already_gone: false,
+        }],
+        ..Outcome::default()
+    };
+    let (_, _, notes) = run(&deleting(suspended("7"), &[]), &spec(), outcome, &settled());
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.reason == event::DELETED && n.note.contains("0 cancelled")),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn a_meeting_booked_before_the_second_audit_blocks_the_delete() {
+    let w = deleting(organizer("7"), &[]);
+    let outcome = Outcome {
+        organizer: None,
+        steps: vec![Step::Suspended],
+        reaudit: Some(vec![meeting("9")]),
+        error: Some(crate::controller::organizer::decide::blocked(
+            "7",
+            &[meeting("9")],
+        )),
+    };
+    let (plan, status, notes) = run(&w, &spec(), outcome.clone(), &settled());
+    assert!(matches!(
+        failure(&plan, &outcome),
+        Some(Error::DeletionBlocked(_))
+    ));
+    assert_eq!(
+        reasons(&notes),
+        [
+            event::MEETINGS_AUDITED,
+            event::SUSPENDED,
+            reason::DELETION_BLOCKED
+        ]
+    );
+    assert_eq!(
+        status.meeting_audit.expect("audit").upcoming_meeting_count,
+        1
+    );
+}
+
+#[test]
+fn releases_and_orphans_are_announced_and_keep_no_finalizer() {
+    let w = with(world(), |w| {
+        w.object.deleting = true;
+        w.organizer = Lookup::NotLooked
+    });
+    let (plan, _, notes) = run(
+        &w,
+        &spec(),
+        Outcome::default(),
+        &GoToOrganizerStatus::default(),
+    );
+    assert!(failure(&plan, &Outcome::default()).is_none());
+    assert_eq!(reasons(&notes), [event::RELEASED]);
+    let mut s = spec();
+    s.deletion_policy = crate::crd::DeletionPolicy::Orphan;
+    let (_, _, notes) = run(
+        &deleting(organizer("7"), &[]),
+        &s,
+        Outcome::default(),
+        &settled(),
+    );
+    assert_eq!(reasons(&notes), [event::ORPHANED]);
+    let owned = with(deleting(organizer("7"), &[]), |w| {
+        w.claim = Claim::OwnedElsewhere {
+            owner: "it/jane".into(),
+        }
+    });
+    let (_, _, notes) = run(&owned, &spec(), Outcome::default(), &settled());
+    assert_eq!(reasons(&notes), [event::RELEASED]);
+    assert!(notes[0].note.contains("it/jane"));
+}
+
+#[test]
+fn every_event_reason_is_a_constant_the_readme_lists() {
+    let readme = include_str!("../../../../README.md");
+    for reason in event::ALL {
+        assert!(
+            readme.contains(&format!("`{reason}`")),
+            "README lacks Event {reason}"
+        );
+    }
+}
