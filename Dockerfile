@@ -1,8 +1,10 @@
 # syntax=docker/dockerfile:1
-# goto-operator image: a Rust builder, then distroless. Untested here (no Docker engine on the
-# development machines); tests/dockerfile.rs checks what can be checked without one: the build
-# context holds what Cargo needs, the binary links only glibc and libgcc_s (both in cc-debian12),
-# runs as UID 65532, and needs no shell.
+# goto-operator image: a Rust builder, then distroless, for users with a registry. Machines that
+# can pull no base image (the development and CI ones) build the same runtime FROM scratch with
+# `make image` (hack/image/Containerfile), and `make image-test` runs that one for real.
+# tests/dockerfile.rs checks that both agree with each other and with the Helm chart (user
+# 65532, entrypoint, command, port), that the build context holds what Cargo needs, and that the
+# binary links only glibc and libgcc_s (both in cc-debian12) and needs no shell.
 
 # Debian 12 (bookworm) on both sides: the binary is linked against the glibc it runs with.
 FROM docker.io/library/rust:1.95-bookworm AS builder

@@ -7,7 +7,7 @@ CARGO ?= cargo
 # The toolchains where rustup and Go's installer put them, for shells whose PATH lacks them.
 export PATH := $(PATH):$(HOME)/.cargo/bin:/usr/local/go/bin
 
-.PHONY: test toolchain fmt-check clippy crds crds-check unit-test tools envtest-up envtest-down build demo bench chaos
+.PHONY: test toolchain fmt-check clippy crds crds-check unit-test tools envtest-up envtest-down build demo bench chaos image image-test
 
 ## test: fmt check, clippy -D warnings, CRD drift check, then every test against the simulator and a real kube-apiserver
 test: fmt-check clippy crds-check
@@ -66,3 +66,10 @@ chaos:
 bench:
 	hack/bench.sh
 
+## image: the operator's image FROM scratch with podman (installs podman from Debian when missing), tagged localhost/goto-operator:dev
+image:
+	hack/image.sh
+
+## image-test: build the image and run it with podman against a real kube-apiserver and the simulator, as the chart runs it
+image-test: tools
+	hack/image-test.sh

@@ -1,7 +1,8 @@
-//! The Dockerfile's promises that can be checked without a container engine (there is none on
-//! the development and CI machines): the build context holds everything Cargo needs, the
-//! binary's runtime libraries are all in distroless/cc-debian12, it runs as UID/GID 65532, and
-//! nothing needs a shell.
+//! The Dockerfile's promises that can be checked without pulling its base images (nothing can be
+//! pulled on the development and CI machines): the build context holds everything Cargo needs,
+//! the binary's runtime libraries are all in distroless/cc-debian12, it runs as UID/GID 65532,
+//! nothing needs a shell, and it agrees with the FROM-scratch image that `make image-test` runs
+//! for real (tests/image.rs) and with the Helm chart.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -185,5 +186,74 @@ fn the_binary_runs_as_an_unprivileged_numeric_user() {
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         goto_operator::crd::all_yaml()
+    );
+}
+
+/// The instructions of a Containerfile's last stage, without comments and blank lines.
+fn final_stage(path: &str) -> Vec<String> {
+    let text = read(path);
+    let last = text.rsplit("\nFROM ").next().expect("a FROM line");
+    last.lines()
+        .skip(1) // the FROM line itself
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The value of the one `KEYWORD ...` instruction in a stage.
+fn instruction<'a>(stage: &'a [String], keyword: &str) -> &'a str {
+    let found: Vec<&str> = stage
+        .iter()
+        .filter_map(|l| l.strip_prefix(keyword)?.strip_prefix(' '))
+        .collect();
+    assert_eq!(found.len(), 1, "one {keyword} in {stage:?}");
+    found[0]
+}
+
+/// `make image` (hack/image/Containerfile, FROM scratch) and the Dockerfile (for users with a
+/// registry) build the same runtime: same user, entrypoint, command and port, and they are the
+/// ones the Helm chart runs and probes.
+#[test]
+fn the_dockerfile_the_scratch_containerfile_and_the_chart_agree() {
+    let dockerfile = final_stage("Dockerfile");
+    let scratch = final_stage("hack/image/Containerfile");
+    assert!(
+        read("hack/image/Containerfile").contains("\nFROM scratch\n"),
+        "the Containerfile must need no base image"
+    );
+    for keyword in ["USER", "ENTRYPOINT", "CMD", "EXPOSE"] {
+        assert_eq!(
+            instruction(&dockerfile, keyword),
+            instruction(&scratch, keyword),
+            "{keyword} differs between the Dockerfile and hack/image/Containerfile"
+        );
+    }
+
+    let values: Value =
+        serde_norway::from_str(&read("charts/goto-operator/values.yaml")).expect("values");
+    let user = instruction(&scratch, "USER");
+    let (uid, gid) = user.split_once(':').expect("USER uid:gid");
+    for ctx in ["podSecurityContext", "securityContext"] {
+        assert_eq!(values[ctx]["runAsUser"].to_string(), uid, "{ctx}");
+        assert_eq!(values[ctx]["runAsGroup"].to_string(), gid, "{ctx}");
+    }
+    assert_eq!(
+        values["metrics"]["port"].to_string(),
+        instruction(&scratch, "EXPOSE"),
+        "the chart's metrics port (its probes and Service) is the image's port"
+    );
+    let deployment = read("charts/goto-operator/templates/deployment.yaml");
+    assert!(
+        deployment.contains("args: [run]") && instruction(&scratch, "CMD") == r#"["run"]"#,
+        "the chart runs `run`, the image's CMD"
+    );
+
+    // The scratch image's /etc/passwd and /etc/group name that user (hack/image.sh writes them).
+    let stage = read("hack/image.sh");
+    assert!(
+        stage.contains(&format!("nonroot:x:{uid}:{gid}:"))
+            && stage.contains(&format!("nonroot:x:{gid}:")),
+        "hack/image.sh must write passwd/group entries for {user}"
     );
 }
