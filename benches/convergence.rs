@@ -1,24 +1,40 @@
-//! `make bench`: how fast the operator converges, what it costs in GoTo calls, and how much
-//! memory it takes, against the real kube-apiserver (from `hack/envtest.sh`) and the in-process
-//! GoTo simulator. Also times the pure diff. Prints a Markdown report on stdout.
+//! `make bench`: fleet scale at GoTo's published rate limit, against the real kube-apiserver
+//! (from `hack/envtest.sh`) and the in-process GoTo simulator. Prints a Markdown report.
 //!
-//! Knobs: BENCH_ORGANIZERS (default 200), BENCH_RESYNC_SECONDS (default 5).
+//! 1. **Onboard**: N new hires (with a time zone: create + one full PUT each) under a simulator
+//!    limited to 10 requests per second (sliding one-second window, Retry-After violations
+//!    counted), the account at its default `requestsPerSecond` (10).
+//! 2. **Import**: N organizers that exist in GoTo from the start, applied as GoToOrganizers with
+//!    the same emails and names (one GET each to read the full organizer), same limit.
+//! 3. **Steady state**: S organizers (imported against an unlimited simulator, the account at
+//!    1000/s so the setup is quick), then nothing changes for a few resync periods: GoTo calls
+//!    and Kubernetes writes per organizer per resync, operator RSS and idle CPU.
+//!
+//! Each phase reports elapsed time against the rate-bound minimum (minimum calls / rate).
+//!
+//! Knobs: BENCH_ORGANIZERS (N, default 1000), BENCH_STEADY_ORGANIZERS (S, default 5000),
+//! BENCH_RESYNC_SECONDS (steady-state resync period, default 60), BENCH_PERIODS (default 3).
 #[path = "../tests/common/mod.rs"]
 mod common;
 
 use std::collections::BTreeMap;
 use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use goto_operator::controller::organizer::diff::{self, Seat};
-use goto_operator::crd::{GoToOrganizer, GoToOrganizerSpec};
-use goto_operator::goto::{Organizer, OrganizerKey, OrganizerStatus};
-use goto_operator::simulator::{SimConfig, Simulator};
-use kube::Api;
+use futures::StreamExt;
+use goto_operator::crd::{GoToAccount, GoToOrganizer};
+use goto_operator::simulator::{RecordedRequest, SeedOrganizer, SimConfig, SimHandle, Simulator};
+use k8s_openapi::api::core::v1::Secret;
 use kube::api::{ListParams, Patch, PatchParams};
+use kube::runtime::watcher::{self, Event};
+use kube::{Api, Client};
 use serde_json::json;
 
 const PM: &str = "bench";
+/// GoTo's published default limit, and the account's default `requestsPerSecond`.
+const RATE: f64 = 10.0;
 
 #[tokio::main]
 async fn main() {
@@ -28,21 +44,359 @@ async fn main() {
         println!("convergence: a benchmark; run it with `make bench`");
         return;
     }
-    let n: usize = env_or("BENCH_ORGANIZERS", 200);
-    let resync: u64 = env_or("BENCH_RESYNC_SECONDS", 5);
+    // reqwest (scraping /metrics) is built without a default crypto provider.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let n: usize = env_or("BENCH_ORGANIZERS", 1000);
+    let steady_n: usize = env_or("BENCH_STEADY_ORGANIZERS", 5000);
+    let resync: u64 = env_or("BENCH_RESYNC_SECONDS", 60);
+    let periods: u64 = env_or("BENCH_PERIODS", 3);
     let Some(client) = common::client().await else {
         eprintln!("bench: no control plane (run through `make bench`)");
         std::process::exit(1);
     };
     common::apply_crds(&client).await;
+
+    let mut failures = Vec::new();
+    println!(
+        "| phase | organizers | elapsed | rate-bound minimum | ratio | GoTo calls / organizer (needed) | 429s | Retry-After violations | duplicates | operator peak RSS |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+
+    // Phases 1 and 2 share one account, one simulator (limited to 10/s) and one operator.
+    let sim = Simulator::start(SimConfig {
+        rate_limit: Some(RATE),
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator");
+    // The seats phase 2 imports exist in GoTo from the start, as existing seats do.
+    for i in 0..n {
+        let email = format!("seat-{i:05}@example.com");
+        sim.insert_organizer(SeedOrganizer::new(&email, "Bench", &format!("Seat {i}")));
+    }
     let ns = common::TestNamespace::new(&client).await;
+    setup_account(&client, ns.name(), &sim, None).await;
+    let operator = Operator::start(ns.name(), 600);
+    wait_account_ready(&client, ns.name()).await;
+
+    sim.clear_requests();
+    let onboard = run_phase(&client, ns.name(), &sim, &operator, "hire", n, true).await;
+    onboard.print("onboard new hires (timeZone: create + full PUT)", 2.0);
+    failures.extend(onboard.failures(2.0));
+
+    sim.clear_requests();
+    let (limited_before, violations_before) =
+        (sim.rate_limited_count(), sim.retry_after_violations());
+    let mut import = run_phase(&client, ns.name(), &sim, &operator, "seat", n, false).await;
+    import.limited -= limited_before;
+    import.violations -= violations_before;
+    import.print("import existing seats (one GET each)", 1.0);
+    failures.extend(import.failures(1.0));
+    drop(operator);
+    sim.shutdown();
+    ns.cleanup().await;
+
+    // Phase 3: steady state.
+    let steady = steady_state(&client, steady_n, resync, periods).await;
+    println!();
+    println!("| steady state | value |");
+    println!("|---|---|");
+    println!("| organizers | {steady_n} |");
+    println!(
+        "| setup: all Ready (import at 1000 requests/s, unlimited simulator) | {:.0} s |",
+        steady.setup.as_secs_f64()
+    );
+    println!(
+        "| GoTo calls per organizer per resync ({resync} s x {periods}) | {:.2} |",
+        steady.calls_per_resync
+    );
+    println!(
+        "| GoTo calls per organizer reconcile (resyncs are jittered to 85-100% of the period) | {:.2} |",
+        steady.calls_per_reconcile
+    );
+    println!("| &nbsp;&nbsp;of which writes | {} |", steady.goto_writes);
+    println!(
+        "| Kubernetes writes per organizer per resync (GoToOrganizer/GoToAccount updates) | {:.3} |",
+        steady.k8s_writes_per_resync
+    );
+    println!("| operator RSS | {:.1} MiB |", steady.rss_mib);
+    println!("| operator peak RSS (VmHWM) | {:.1} MiB |", steady.hwm_mib);
+    println!(
+        "| operator CPU while idle (steady state) | {:.1}% of one core |",
+        steady.cpu_percent
+    );
+    if steady.calls_per_reconcile > 1.0 {
+        failures.push(format!(
+            "steady state: {:.2} GoTo calls per organizer resync (goal: at most 1.0)",
+            steady.calls_per_reconcile
+        ));
+    }
+    if steady.k8s_writes_per_resync > 0.0 {
+        failures.push(format!(
+            "steady state: {:.3} Kubernetes writes per organizer per resync (goal: 0)",
+            steady.k8s_writes_per_resync
+        ));
+    }
+    if steady.hwm_mib > 64.0 {
+        failures.push(format!(
+            "steady state: peak RSS {:.1} MiB (goal: at most 64 MiB)",
+            steady.hwm_mib
+        ));
+    }
+    println!();
+    if failures.is_empty() {
+        println!("Every goal met.");
+    } else {
+        println!("Goals not met:");
+        for failure in &failures {
+            println!("- {failure}");
+        }
+    }
+}
+
+/// What one onboarding or import phase measured.
+struct Phase {
+    n: usize,
+    elapsed: Duration,
+    by_op: BTreeMap<String, usize>,
+    calls: usize,
+    limited: u64,
+    violations: u64,
+    duplicates: usize,
+    hwm_mib: f64,
+}
+
+impl Phase {
+    fn minimum(&self, needed: f64) -> Duration {
+        Duration::from_secs_f64(self.n as f64 * needed / RATE)
+    }
+
+    fn ratio(&self, needed: f64) -> f64 {
+        self.elapsed.as_secs_f64() / self.minimum(needed).as_secs_f64()
+    }
+
+    fn print(&self, what: &str, needed: f64) {
+        let per = self.calls as f64 / self.n as f64;
+        let ops: Vec<String> = self
+            .by_op
+            .iter()
+            .map(|(op, count)| format!("{op} {count}"))
+            .collect();
+        println!(
+            "| {what} | {} | {:.1} s | {:.1} s | {:.3}x | {per:.3} ({needed}): {} | {} | {} | {} | {:.1} MiB |",
+            self.n,
+            self.elapsed.as_secs_f64(),
+            self.minimum(needed).as_secs_f64(),
+            self.ratio(needed),
+            ops.join(", "),
+            self.limited,
+            self.violations,
+            self.duplicates,
+            self.hwm_mib
+        );
+    }
+
+    fn failures(&self, needed: f64) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.ratio(needed) > 1.10 {
+            out.push(format!(
+                "{} organizers took {:.3}x the rate-bound minimum (goal: at most 1.10x)",
+                self.n,
+                self.ratio(needed)
+            ));
+        }
+        if self.violations > 0 {
+            out.push(format!("{} Retry-After violations", self.violations));
+        }
+        if self.duplicates > 0 {
+            out.push(format!("{} duplicate organizers", self.duplicates));
+        }
+        out
+    }
+}
+
+/// Applies `n` organizers named `{prefix}-NNNNN` (emails to match) and waits until all are Ready.
+async fn run_phase(
+    client: &Client,
+    ns: &str,
+    sim: &SimHandle,
+    operator: &Operator,
+    prefix: &str,
+    n: usize,
+    time_zone: bool,
+) -> Phase {
+    let organizers: Api<GoToOrganizer> = Api::namespaced(client.clone(), ns);
+    let pp = PatchParams::apply(PM).force();
+    let started = Instant::now();
+    for i in 0..n {
+        let name = format!("{prefix}-{i:05}");
+        let last_name = if time_zone {
+            format!("User {i}")
+        } else {
+            format!("Seat {i}")
+        };
+        let mut spec = json!({"accountRef": {"name": "acme"}, "email": format!("{name}@example.com"),
+            "firstName": "Bench", "lastName": last_name});
+        if time_zone {
+            spec["timeZone"] = json!("Europe/Paris");
+        }
+        let obj = json!({"apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToOrganizer",
+            "metadata": {"name": name}, "spec": spec});
+        organizers
+            .patch(&name, &pp, &Patch::Apply(&obj))
+            .await
+            .expect("apply organizer");
+    }
+    wait_all_ready(&organizers, prefix, n, Duration::from_secs(3600)).await;
+    let elapsed = started.elapsed();
+    let requests = sim.requests();
+    let by_op = count_by_operation(&requests);
+    let calls = requests
+        .iter()
+        .filter(|r| r.path.starts_with("/G2M/"))
+        .count();
+    Phase {
+        n,
+        elapsed,
+        by_op,
+        calls,
+        limited: sim.rate_limited_count(),
+        violations: sim.retry_after_violations(),
+        duplicates: duplicates(sim),
+        hwm_mib: operator.memory_mib().0,
+    }
+}
+
+/// Organizers in GoTo beyond the first with the same (normalised) email.
+fn duplicates(sim: &SimHandle) -> usize {
+    let mut by_email: BTreeMap<String, usize> = BTreeMap::new();
+    for o in sim.organizers() {
+        *by_email.entry(o.email.trim().to_lowercase()).or_default() += 1;
+    }
+    by_email.values().map(|c| c - 1).sum()
+}
+
+struct Steady {
+    setup: Duration,
+    calls_per_resync: f64,
+    calls_per_reconcile: f64,
+    goto_writes: usize,
+    k8s_writes_per_resync: f64,
+    rss_mib: f64,
+    hwm_mib: f64,
+    cpu_percent: f64,
+}
+
+async fn steady_state(client: &Client, n: usize, resync: u64, periods: u64) -> Steady {
     let sim = Simulator::start(SimConfig::default())
         .await
         .expect("simulator");
+    for i in 0..n {
+        sim.insert_organizer(SeedOrganizer::new(
+            &format!("steady-{i:05}@example.com"),
+            "Bench",
+            &format!("Seat {i}"),
+        ));
+    }
+    let ns = common::TestNamespace::new(client).await;
+    setup_account(client, ns.name(), &sim, Some(1000)).await;
+    let operator = Operator::start(ns.name(), resync);
+    wait_account_ready(client, ns.name()).await;
+    let organizers: Api<GoToOrganizer> = Api::namespaced(client.clone(), ns.name());
     let pp = PatchParams::apply(PM).force();
-    let secrets: Api<k8s_openapi::api::core::v1::Secret> =
-        Api::namespaced(client.clone(), ns.name());
-    let secret: k8s_openapi::api::core::v1::Secret = serde_json::from_value(
+    let started = Instant::now();
+    // Eight applies at a time: the setup is not what this phase measures.
+    futures::stream::iter(0..n)
+        .for_each_concurrent(8, |i| {
+            let (organizers, pp) = (&organizers, &pp);
+            async move {
+                let name = format!("steady-{i:05}");
+                let obj = json!({"apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToOrganizer",
+                    "metadata": {"name": name},
+                    "spec": {"accountRef": {"name": "acme"}, "email": format!("{name}@example.com"),
+                             "firstName": "Bench", "lastName": format!("Seat {i}")}});
+                organizers
+                    .patch(&name, pp, &Patch::Apply(&obj))
+                    .await
+                    .expect("apply organizer");
+            }
+        })
+        .await;
+    wait_all_ready(&organizers, "steady", n, Duration::from_secs(3600)).await;
+    let setup = started.elapsed();
+    // Let the first round of resyncs after the import pass, then measure whole periods.
+    tokio::time::sleep(Duration::from_secs(resync)).await;
+    let writes = Arc::new(AtomicUsize::new(0));
+    let counting = tokio::spawn(count_updates(
+        client.clone(),
+        ns.name().to_owned(),
+        writes.clone(),
+    ));
+    // The watchers' initial lists are not writes: start counting once they are done.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    writes.store(0, Ordering::SeqCst);
+    sim.clear_requests();
+    let cpu_before = operator.cpu_ticks();
+    let reconciles_before = operator.organizer_reconciles().await;
+    let window = Duration::from_secs(resync * periods);
+    tokio::time::sleep(window).await;
+    let cpu_after = operator.cpu_ticks();
+    let reconciles = operator.organizer_reconciles().await - reconciles_before;
+    let requests = sim.requests();
+    counting.abort();
+    let calls = requests
+        .iter()
+        .filter(|r| r.path.starts_with("/G2M/"))
+        .count();
+    let goto_writes = requests
+        .iter()
+        .filter(|r| r.path.starts_with("/G2M/") && r.method != "GET")
+        .count();
+    let (hwm_mib, rss_mib) = operator.memory_mib();
+    let ticks_per_second = 100.0; // USER_HZ on Linux
+    let cpu_percent =
+        (cpu_after - cpu_before) as f64 / ticks_per_second / window.as_secs_f64() * 100.0;
+    drop(operator);
+    sim.shutdown();
+    ns.cleanup().await;
+    Steady {
+        setup,
+        calls_per_resync: calls as f64 / n as f64 / periods as f64,
+        calls_per_reconcile: calls as f64 / reconciles.max(1.0),
+        goto_writes,
+        k8s_writes_per_resync: writes.load(Ordering::SeqCst) as f64 / n as f64 / periods as f64,
+        rss_mib,
+        hwm_mib,
+        cpu_percent,
+    }
+}
+
+/// Counts updates (watch events after the initial list) to GoToOrganizers and GoToAccounts.
+async fn count_updates(client: Client, ns: String, writes: Arc<AtomicUsize>) {
+    let organizers = watcher::watcher(
+        Api::<GoToOrganizer>::namespaced(client.clone(), &ns),
+        watcher::Config::default(),
+    )
+    .map(|e| matches!(e, Ok(Event::Apply(_) | Event::Delete(_))))
+    .boxed();
+    let accounts = watcher::watcher(
+        Api::<GoToAccount>::namespaced(client, &ns),
+        watcher::Config::default(),
+    )
+    .map(|e| matches!(e, Ok(Event::Apply(_) | Event::Delete(_))))
+    .boxed();
+    let mut all = futures::stream::select(organizers, accounts);
+    while let Some(update) = all.next().await {
+        if update {
+            writes.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+async fn setup_account(client: &Client, ns: &str, sim: &SimHandle, rate: Option<u32>) {
+    let pp = PatchParams::apply(PM).force();
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), ns);
+    let secret: Secret = serde_json::from_value(
         json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "goto"},
         "stringData": {"clientId": "demo-client", "clientSecret": "demo-secret"}}),
     )
@@ -51,136 +405,56 @@ async fn main() {
         .patch("goto", &pp, &Patch::Apply(&secret))
         .await
         .expect("secret");
-    let accounts: Api<goto_operator::crd::GoToAccount> = Api::namespaced(client.clone(), ns.name());
-    let account = json!({"apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToAccount", "metadata": {"name": "acme"},
-        "spec": {"accountKey": sim.account_key(), "credentialsSecretRef": {"name": "goto"}, "apiBaseUrl": sim.base_url(),
-                 "tokenUrl": sim.token_url(), "requestsPerSecond": 200}});
+    let accounts: Api<GoToAccount> = Api::namespaced(client.clone(), ns);
+    let mut spec = json!({"accountKey": sim.account_key(), "credentialsSecretRef": {"name": "goto"},
+        "apiBaseUrl": sim.base_url(), "tokenUrl": sim.token_url()});
+    if let Some(rate) = rate {
+        spec["requestsPerSecond"] = json!(rate);
+    }
+    let account = json!({"apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToAccount",
+        "metadata": {"name": "acme"}, "spec": spec});
     accounts
         .patch("acme", &pp, &Patch::Apply(&account))
         .await
         .expect("account");
-
-    let kubeconfig = common::required_env(common::KUBECONFIG_ENV).expect("kubeconfig");
-    let mut operator = tokio::process::Command::new(env!("CARGO_BIN_EXE_goto-operator"))
-        .args([
-            "run",
-            "--namespace",
-            ns.name(),
-            "--leader-election",
-            "false",
-            "--metrics-bind",
-            "127.0.0.1:0",
-            "--resync-seconds",
-            &resync.to_string(),
-            "--concurrency",
-            "8",
-        ])
-        .env("KUBECONFIG", kubeconfig)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("operator");
-    let pid = operator.id().expect("pid");
-
-    // 1. Convergence: N new hires, each created and given a time zone (create + full PUT).
-    let organizers: Api<GoToOrganizer> = Api::namespaced(client.clone(), ns.name());
-    let started = Instant::now();
-    for i in 0..n {
-        let name = format!("hire-{i:04}");
-        let obj = json!({"apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToOrganizer", "metadata": {"name": name},
-            "spec": {"accountRef": {"name": "acme"}, "email": format!("{name}@example.com"), "firstName": "Bench",
-                     "lastName": format!("User {i}"), "timeZone": "Europe/Paris"}});
-        organizers
-            .patch(&name, &pp, &Patch::Apply(&obj))
-            .await
-            .expect("apply organizer");
-    }
-    let applied = started.elapsed();
-    wait_all_ready(&organizers, n, Duration::from_secs(600)).await;
-    let converged = started.elapsed();
-    let mut by_op: BTreeMap<String, usize> = BTreeMap::new();
-    for r in sim.requests() {
-        *by_op.entry(operation(&r.method, &r.path)).or_default() += 1;
-    }
-    let total: usize = by_op
-        .iter()
-        .filter(|(k, _)| *k != "token")
-        .map(|(_, v)| v)
-        .sum();
-
-    // 2. Steady state: GoTo calls per organizer per resync period.
-    sim.clear_requests();
-    let periods = 3;
-    tokio::time::sleep(Duration::from_secs(resync * periods)).await;
-    let steady = sim
-        .requests()
-        .iter()
-        .filter(|r| r.path.starts_with("/G2M"))
-        .count();
-    let writes = sim.writes().len();
-    let per_org_per_resync = steady as f64 / n as f64 / periods as f64;
-
-    // 3. Memory of the operator process.
-    let (hwm, rss) = memory_kib(pid);
-    let _ = operator.kill().await;
-
-    // 4. The pure diff.
-    let ns_per_decide = time_decide();
-
-    println!("| measure | value |");
-    println!("|---|---|");
-    println!("| organizers | {n} |");
-    println!(
-        "| apply {n} manifests (server-side apply, sequential) | {:.1} s |",
-        applied.as_secs_f64()
-    );
-    println!(
-        "| all Ready (from first apply) | {:.1} s |",
-        converged.as_secs_f64()
-    );
-    println!(
-        "| convergence rate | {:.1} organizers/s |",
-        n as f64 / converged.as_secs_f64()
-    );
-    println!(
-        "| GoTo API calls to converge, per organizer | {:.2} |",
-        total as f64 / n as f64
-    );
-    for (op, count) in &by_op {
-        println!("| &nbsp;&nbsp;{op} | {count} |");
-    }
-    println!(
-        "| steady state: GoTo calls per organizer per resync ({resync} s x {periods}) | {per_org_per_resync:.2} |"
-    );
-    println!("| steady state: GoTo writes | {writes} |");
-    println!(
-        "| operator peak RSS (VmHWM) | {:.1} MiB |",
-        hwm as f64 / 1024.0
-    );
-    println!(
-        "| operator RSS after the run | {:.1} MiB |",
-        rss as f64 / 1024.0
-    );
-    println!("| diff::changes | {ns_per_decide:.0} ns/op |");
-    sim.shutdown();
-    ns.cleanup().await;
-    if writes != 0 || per_org_per_resync > 1.5 {
-        eprintln!(
-            "bench: steady state is not quiet ({writes} writes, {per_org_per_resync:.2} calls/organizer/resync)"
-        );
-        std::process::exit(1);
-    }
 }
 
-async fn wait_all_ready(api: &Api<GoToOrganizer>, n: usize, timeout: Duration) {
+async fn wait_account_ready(client: &Client, ns: &str) {
+    let accounts: Api<GoToAccount> = Api::namespaced(client.clone(), ns);
+    for _ in 0..300 {
+        let ready = accounts
+            .get_opt("acme")
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|a| {
+                a.status.is_some_and(|s| {
+                    s.conditions
+                        .iter()
+                        .any(|c| c.type_ == "Ready" && c.status == "True")
+                })
+            });
+        if ready {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("the account did not become Ready");
+}
+
+async fn wait_all_ready(api: &Api<GoToOrganizer>, prefix: &str, n: usize, timeout: Duration) {
     let deadline = Instant::now() + timeout;
     loop {
         let list = api.list(&ListParams::default()).await.expect("list");
         let ready = list
             .items
             .iter()
+            .filter(|o| {
+                o.metadata
+                    .name
+                    .as_deref()
+                    .is_some_and(|m| m.starts_with(prefix))
+            })
             .filter(|o| {
                 o.status.as_ref().is_some_and(|s| {
                     s.conditions
@@ -196,62 +470,128 @@ async fn wait_all_ready(api: &Api<GoToOrganizer>, n: usize, timeout: Duration) {
             Instant::now() < deadline,
             "only {ready}/{n} Ready after {timeout:?}"
         );
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        // Listing thousands of objects is not free for the apiserver: poll gently.
+        tokio::time::sleep(Duration::from_millis(if n > 1000 { 2000 } else { 500 })).await;
     }
 }
 
-fn operation(method: &str, path: &str) -> String {
-    let op = match (method, path) {
-        (_, "/oauth/token") => "token",
-        ("GET", p) if p.ends_with("/organizers") => "list organizers (email lookup)",
-        ("POST", _) => "create organizer",
-        ("PUT", _) => "update organizer (full PUT)",
-        ("GET", p) if p.contains("/organizers/") => "get organizer",
-        _ => "other",
-    };
-    op.to_string()
-}
-
-fn memory_kib(pid: u32) -> (u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmHWM:"), field("VmRSS:"))
-}
-
-fn time_decide() -> f64 {
-    let spec: GoToOrganizerSpec = serde_json::from_value(json!({"accountRef": {"name": "acme"}, "email": "a@example.com",
-        "firstName": "A", "lastName": "B", "locale": "en_US", "timeZone": "Europe/Paris", "adminRoles": ["X", "Y"]}))
-    .expect("spec");
-    let observed = Organizer {
-        organizer_key: OrganizerKey::new("18446744073709551617"),
-        account_key: None,
-        email: "A@example.com".into(),
-        first_name: "A".into(),
-        last_name: "C".into(),
-        status: Some(OrganizerStatus::Active),
-        locale: Some("en_US".into()),
-        time_zone: Some("UTC".into()),
-        max_participants: Some(250),
-        admin_roles: vec!["Y".into(), "X".into()],
-        extra: Default::default(),
-    };
-    let iterations = 200_000;
-    let started = Instant::now();
-    for _ in 0..iterations {
-        std::hint::black_box(diff::changes(
-            std::hint::black_box(&spec),
-            std::hint::black_box(&observed),
-            Seat::Active,
-        ));
+fn count_by_operation(requests: &[RecordedRequest]) -> BTreeMap<String, usize> {
+    let mut by_op = BTreeMap::new();
+    for r in requests.iter().filter(|r| r.path.starts_with("/G2M/")) {
+        let op = match (r.method.as_str(), r.path.as_str()) {
+            ("GET", p) if p.ends_with("/organizers") => "list",
+            ("POST", _) => "create",
+            ("PUT", _) => "PUT",
+            ("GET", p) if p.contains("/organizers/") => "GET",
+            _ => "other",
+        };
+        let op = if r.status == 429 {
+            format!("{op} (429)")
+        } else {
+            op.to_string()
+        };
+        *by_op.entry(op).or_default() += 1;
     }
-    started.elapsed().as_nanos() as f64 / f64::from(iterations)
+    by_op
+}
+
+/// The operator (release build) as a child process watching one namespace.
+struct Operator {
+    child: tokio::process::Child,
+    pid: u32,
+    metrics_port: u16,
+}
+
+impl Operator {
+    fn start(ns: &str, resync: u64) -> Self {
+        let kubeconfig = common::required_env(common::KUBECONFIG_ENV).expect("kubeconfig");
+        let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let metrics_bind = format!("127.0.0.1:{metrics_port}");
+        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_goto-operator"))
+            .args([
+                "run",
+                "--namespace",
+                ns,
+                "--leader-election",
+                "false",
+                "--metrics-bind",
+                &metrics_bind,
+                "--resync-seconds",
+                &resync.to_string(),
+                "--concurrency",
+                "8",
+            ])
+            .env("KUBECONFIG", kubeconfig)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("operator");
+        let pid = child.id().expect("pid");
+        Operator {
+            child,
+            pid,
+            metrics_port,
+        }
+    }
+
+    /// `goto_operator_reconciliations_total{controller="organizer"}`, all results.
+    async fn organizer_reconciles(&self) -> f64 {
+        let url = format!("http://127.0.0.1:{}/metrics", self.metrics_port);
+        let text = match reqwest::get(&url).await {
+            Ok(response) => response.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        text.lines()
+            .filter(|l| {
+                l.starts_with("goto_operator_reconciliations_total{")
+                    && l.contains("controller=\"organizer\"")
+            })
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    }
+
+    /// (peak RSS, RSS) in MiB.
+    fn memory_mib(&self) -> (f64, f64) {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid)).unwrap_or_default();
+        let field = |name: &str| -> f64 {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0.0)
+                / 1024.0
+        };
+        (field("VmHWM:"), field("VmRSS:"))
+    }
+
+    /// User + system CPU time in clock ticks.
+    fn cpu_ticks(&self) -> u64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).unwrap_or_default();
+        // Fields after the command name (which may hold spaces) start after the last ')'.
+        let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let at = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        // utime and stime are fields 14 and 15 of /proc/pid/stat; the first after the `)` is field 3.
+        at(11) + at(12)
+    }
+}
+
+impl Drop for Operator {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
 }
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {

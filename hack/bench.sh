@@ -19,7 +19,11 @@ report=$(cargo bench --bench convergence)
   echo
   echo "Recorded by \`make bench\` on $(date -u +%Y-%m-%d) ($(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB),"
   echo "kube-apiserver $(basename "$KUBE_APISERVER_BIN" | sed 's/kube-apiserver-//') from hack/envtest, GoTo simulator in-process,"
-  echo "operator release build with \`--concurrency 8\` and an account budget of 200 requests/s."
+  echo "operator release build with \`--concurrency 8\`; the simulator admits 10 requests in any sliding second (GoTo's"
+  echo "published default) and the account runs at its default \`requestsPerSecond: 10\`."
+  echo "Sizes: BENCH_ORGANIZERS=${BENCH_ORGANIZERS:-1000}, BENCH_STEADY_ORGANIZERS=${BENCH_STEADY_ORGANIZERS:-5000},"
+  echo "BENCH_RESYNC_SECONDS=${BENCH_RESYNC_SECONDS:-60}, BENCH_PERIODS=${BENCH_PERIODS:-3}; exact command:"
+  echo "\`BENCH_ORGANIZERS=${BENCH_ORGANIZERS:-1000} BENCH_STEADY_ORGANIZERS=${BENCH_STEADY_ORGANIZERS:-5000} BENCH_RESYNC_SECONDS=${BENCH_RESYNC_SECONDS:-60} BENCH_PERIODS=${BENCH_PERIODS:-3} make bench\`."
   echo
   echo "$report"
   echo
