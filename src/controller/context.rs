@@ -10,6 +10,7 @@ use kube::{Client, Resource, ResourceExt};
 
 use super::accounts::AccountClients;
 use super::error::{Error, RequeuePolicy, Retry};
+use super::organizer::seat_queue::SeatQueue;
 use crate::crd::{GoToAccount, GoToOrganizer};
 use crate::metrics::Metrics;
 
@@ -33,6 +34,8 @@ pub struct Context {
     /// is read from here, not fetched, and so is the GoTo account key behind another object's
     /// claim.
     pub accounts_store: Store<GoToAccount>,
+    /// Per GoTo account, the organizers waiting for a paid seat.
+    pub seat_queue: SeatQueue,
     failures: Mutex<HashMap<String, u32>>,
     blocked: Mutex<HashSet<String>>,
     /// Organizer keys recorded by this process, by object uid (see `locate::for_apply`).
@@ -59,6 +62,7 @@ impl Context {
             resync,
             organizers,
             accounts_store,
+            seat_queue: SeatQueue::default(),
             failures: Mutex::new(HashMap::new()),
             blocked: Mutex::new(HashSet::new()),
             keys: Mutex::new(HashMap::new()),

@@ -44,6 +44,9 @@ pub enum Error {
     /// The organizer was deleted in GoTo and `onExternalDelete: Report`.
     #[error("{0}")]
     DeletedExternally(String),
+    /// No paid seat is free and older objects of the account wait for one first.
+    #[error("{0}")]
+    WaitingForSeat(String),
     /// The paused annotation stops all action.
     #[error("paused by annotation goto-operator.dev/paused; nothing is written to GoTo")]
     Paused,
@@ -112,6 +115,7 @@ impl Error {
             Error::OwnedElsewhere(_) => reason::OWNED_ELSEWHERE,
             Error::AlreadyExists(_) => reason::ALREADY_EXISTS,
             Error::DeletedExternally(_) => reason::DELETED_EXTERNALLY,
+            Error::WaitingForSeat(_) => reason::SEAT_UNAVAILABLE,
             Error::Paused => reason::PAUSED,
             Error::GoTo(e) | Error::TokenEndpoint(e) => goto_reason(e),
             Error::Kube(_) | Error::Internal(_) => return None,
@@ -129,7 +133,8 @@ impl Error {
             | Error::OrganizerNotFound(_)
             | Error::OwnedElsewhere(_)
             | Error::AlreadyExists(_)
-            | Error::DeletedExternally(_) => Retry::After(policy.slow),
+            | Error::DeletedExternally(_)
+            | Error::WaitingForSeat(_) => Retry::After(policy.slow),
             Error::AuditFailed(_) => Retry::Backoff,
             Error::TokenEndpoint(e) if e.is_transient() => Retry::Soon,
             Error::TokenEndpoint(e) => Error::GoTo(e.clone()).retry(policy),
@@ -156,6 +161,7 @@ impl Error {
             Error::OwnedElsewhere(_) => "owned_elsewhere",
             Error::AlreadyExists(_) => "already_exists",
             Error::DeletedExternally(_) => "deleted_externally",
+            Error::WaitingForSeat(_) => "waiting_for_seat",
             Error::Paused => "paused",
             Error::GoTo(e) => e.metric_label(),
             Error::TokenEndpoint(_) => "token_endpoint",
@@ -169,7 +175,10 @@ impl Error {
     pub fn is_expected(&self) -> bool {
         matches!(
             self,
-            Error::Paused | Error::DeletionBlocked(_) | Error::OwnedElsewhere(_)
+            Error::Paused
+                | Error::DeletionBlocked(_)
+                | Error::OwnedElsewhere(_)
+                | Error::WaitingForSeat(_)
         )
     }
 }

@@ -101,6 +101,10 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
     ctx.accounts.set_write_fence(fence.as_write_fence());
     ctx.accounts
         .set_request_timeout(Duration::from_secs(args.request_timeout_seconds.max(1)));
+    // The seat queue triggers the organizers whose turn for a seat came.
+    let (seat_turns, seat_turns_rx) = futures::channel::mpsc::unbounded();
+    ctx.seat_queue.set_trigger(seat_turns);
+    let notified = futures::stream::select(notified, seat_turns_rx).boxed();
     let ctx = Arc::new(ctx);
     let gauges = tokio::spawn(gauges::run(ctx.organizers.clone(), ctx.metrics.clone()));
     tracing::info!(

@@ -21,5 +21,6 @@ mod proxy;
 mod resilience;
 mod safety;
 mod scale;
+mod seat_queue;
 mod seats;
 mod webhook;

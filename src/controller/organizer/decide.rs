@@ -8,6 +8,7 @@ use jiff::Timestamp;
 use super::diff::{self, Seat};
 use super::observe::{AccountState, Audit, Claim, Lookup, Observed};
 pub use super::plan::{Plan, Via};
+use super::seat_queue::SeatTurn;
 use crate::controller::error::Error;
 use crate::crd::{
     AdoptionPolicy, DeletionPolicy, GoToOrganizerSpec, ManagementPolicy, OnExternalDelete,
@@ -36,6 +37,15 @@ fn apply(observed: &Observed, spec: &GoToOrganizerSpec, now: Timestamp) -> Plan 
     }
     if let Some(fail) = account_failure(&observed.account, &spec.account_ref.name) {
         return Plan::Fail(fail);
+    }
+    if let SeatTurn::Behind { position, waiting } = observed.seat
+        && would_create(observed, spec)
+    {
+        return Plan::WaitForSeat {
+            account: account_key(&observed.account),
+            position,
+            waiting,
+        };
     }
     let manage = spec.management_policy == ManagementPolicy::Manage;
     match &observed.organizer {
@@ -119,6 +129,16 @@ fn apply(observed: &Observed, spec: &GoToOrganizerSpec, now: Timestamp) -> Plan 
             }
         }
     }
+}
+
+/// Whether the plan would be a create (or re-create), the one thing a seat queue holds back.
+fn would_create(observed: &Observed, spec: &GoToOrganizerSpec) -> bool {
+    super::observe::creates(spec)
+        && match &observed.organizer {
+            Lookup::NotLooked | Lookup::Absent => true,
+            Lookup::RecordedGone { .. } => spec.on_external_delete != OnExternalDelete::Report,
+            _ => false,
+        }
 }
 
 /// What the spec asks of an existing organizer.

@@ -10,6 +10,9 @@
 //!   [`Outcome`]. Crash safety (recording the key right after a create) lives there.
 //! - [`report`] is a pure function to the new status and the Events; the status is written once
 //!   per reconcile, and not at all when nothing but timestamps changed.
+//! - [`seat_queue`] holds, per GoTo account, the objects waiting for a paid seat: `observe` reads
+//!   the object's turn, `decide` plans `WaitForSeat` for all but the oldest waiter, and the pass
+//!   keeps the queue from the plan and its outcome (joins, leaves, a freed seat triggers the next).
 //!
 //! `finalizer()` stays the only top-level action: `Apply` and `Cleanup` run the same pipeline
 //! (the plan knows whether the object is being deleted); a cleanup that returns `Ok` releases the
@@ -21,6 +24,7 @@ pub mod diff;
 pub mod observe;
 pub mod plan;
 pub mod report;
+pub mod seat_queue;
 #[cfg(test)]
 mod tests;
 
@@ -78,6 +82,7 @@ async fn pass(obj: &GoToOrganizer, ctx: &Context) -> Result<Action, Error> {
     tracing::debug!(organizer = %object_key(obj), observed = %observed, plan = %plan, "decided");
     let outcome = act::act(&plan, obj, observed, ctx, observation.goto.as_ref(), now).await;
     let previous = obj.status.clone().unwrap_or_default();
+    queue_seat(obj, ctx, observed, &plan, &outcome);
     let (next, notes) = report::report(observed, &obj.spec, &plan, &outcome, &previous, now);
     let written = if report::same_but_timestamps(&next, &previous) {
         Ok(false)
@@ -101,8 +106,51 @@ async fn pass(obj: &GoToOrganizer, ctx: &Context) -> Result<Action, Error> {
     )))
 }
 
-/// Requeues a failed object by the failure's class: never hot.
+/// Keeps the account's seat queue (see [`seat_queue`]): a create refused for want of a seat
+/// joins it, an object that no longer waits leaves it, and a seat the operator freed triggers the
+/// oldest waiter.
+fn queue_seat(
+    obj: &GoToOrganizer,
+    ctx: &Context,
+    observed: &Observed,
+    plan: &Plan,
+    outcome: &Outcome,
+) {
+    let waiter = seat_queue::Waiter::of(obj);
+    let account = match &observed.account {
+        observe::AccountState::Usable { account_key } => Some(account_key.as_str()),
+        _ => None,
+    };
+    match (seat_queue::membership(plan, outcome), account) {
+        (seat_queue::Membership::Wait, Some(account)) => ctx.seat_queue.wait(account, &waiter),
+        (seat_queue::Membership::Keep, _) => {}
+        _ => ctx.seat_queue.leave(&waiter),
+    }
+    let freed = outcome.steps.iter().any(|s| {
+        matches!(
+            s,
+            act::Step::Deleted {
+                already_gone: false,
+                ..
+            }
+        )
+    });
+    if freed && let Some(account) = account {
+        ctx.seat_queue.seat_freed(account);
+    }
+}
+
+/// Requeues a failed object by the failure's class: never hot. An object waiting for a seat
+/// comes back on the probe backoff if it is its account's oldest waiter, else when triggered
+/// (or after the slow requeue, as a safety net).
 pub fn error_policy(obj: Arc<GoToOrganizer>, err: &Error, ctx: Arc<Context>) -> Action {
+    if seat_queue::seat_refused(err) {
+        let delay = ctx
+            .seat_queue
+            .requeue(&seat_queue::Waiter::of(obj.as_ref()))
+            .unwrap_or(ctx.requeue.slow);
+        return Action::requeue(delay);
+    }
     match ctx.retry_after(&object_key(obj.as_ref()), err) {
         Some(delay) => Action::requeue(delay),
         None => Action::await_change(),

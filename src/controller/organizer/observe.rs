@@ -7,6 +7,7 @@ use std::fmt;
 use kube::ResourceExt;
 
 use super::claims::{self, ClaimKeys};
+use super::seat_queue::{SeatTurn, Waiter};
 use crate::controller::accounts::Problem;
 use crate::controller::context::Context;
 use crate::controller::validate;
@@ -30,6 +31,8 @@ pub struct Observed {
     pub organizer: Lookup,
     /// The upcoming-meeting audit (only before a Delete).
     pub audit: Audit,
+    /// The object's turn in its account's seat queue (`First` when nobody older waits).
+    pub seat: SeatTurn,
 }
 
 /// Facts of the object, from its metadata, status and this process's memory.
@@ -152,6 +155,7 @@ pub async fn observe(obj: &GoToOrganizer, ctx: &Context) -> Observation {
         claim: Claim::Owner,
         organizer: Lookup::NotLooked,
         audit: Audit::NotRun,
+        seat: SeatTurn::First,
     };
     if observed.object.paused {
         return Observation {
@@ -180,6 +184,18 @@ pub async fn observe(obj: &GoToOrganizer, ctx: &Context) -> Observation {
     observed.account = AccountState::Usable {
         account_key: goto.account_key().to_string(),
     };
+    if !observed.object.deleting {
+        observed.seat = ctx
+            .seat_queue
+            .turn(goto.account_key().as_str(), &Waiter::of(obj));
+    }
+    if waits_its_turn(obj, &observed) {
+        // Older objects wait for a seat first: this one is not looked up until its turn.
+        return Observation {
+            observed,
+            goto: Some(goto),
+        };
+    }
     observed.organizer = lookup(obj, &observed.object, &goto).await;
     if needs_audit(obj, &observed) {
         observed.audit = audit(&observed.organizer, &goto).await;
@@ -220,6 +236,22 @@ fn needs_goto(obj: &GoToOrganizer, observed: &Observed) -> bool {
             && observed.object.own_key().is_some();
     }
     observed.object.invalid.is_none()
+}
+
+/// Whether the object would create and older objects of its account wait for a seat: it then
+/// waits its turn without a GoTo call (`decide` plans `WaitForSeat` from `Lookup::NotLooked`).
+fn waits_its_turn(obj: &GoToOrganizer, observed: &Observed) -> bool {
+    matches!(observed.seat, SeatTurn::Behind { .. })
+        && !observed.object.deleting
+        && observed.object.own_key().is_none()
+        && observed.object.annotation_key.is_none()
+        && creates(&obj.spec)
+}
+
+/// Whether the spec lets the operator create the organizer.
+pub fn creates(spec: &crate::crd::GoToOrganizerSpec) -> bool {
+    spec.management_policy == ManagementPolicy::Manage
+        && spec.adoption_policy != crate::crd::AdoptionPolicy::AdoptOnly
 }
 
 fn needs_audit(obj: &GoToOrganizer, observed: &Observed) -> bool {

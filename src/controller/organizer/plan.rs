@@ -74,6 +74,16 @@ pub enum Plan {
         /// How it differs from the spec.
         drift: Changes,
     },
+    /// Older objects of the account wait for a paid seat: wait for them, no GoTo call (see
+    /// `seat_queue`).
+    WaitForSeat {
+        /// GoTo's account key.
+        account: String,
+        /// 1-based place in the account's seat queue.
+        position: usize,
+        /// How many wait, this object included.
+        waiting: usize,
+    },
     /// Deleting: release the finalizer and touch nothing (nothing recorded, or owned elsewhere).
     Release {
         /// Why nothing is touched.
@@ -200,6 +210,11 @@ impl fmt::Display for Plan {
                 "report drift (Observe, not corrected): {}",
                 join(&drift.fields)
             ),
+            Plan::WaitForSeat {
+                account,
+                position,
+                waiting,
+            } => write!(f, "{}", waiting_message(account, *position, *waiting)),
             Plan::Release { why } => write!(f, "release the finalizer, touch nothing ({why})"),
             Plan::Orphan { key, why } => match key {
                 Some(key) => write!(f, "leave organizer {key} untouched ({why})"),
@@ -229,6 +244,13 @@ impl fmt::Display for Plan {
             ),
         }
     }
+}
+
+/// What a waiting object says: its place in its account's seat queue.
+pub fn waiting_message(account: &str, position: usize, waiting: usize) -> String {
+    format!(
+        "waiting for a paid seat in account {account}: number {position} of {waiting} in the queue (the oldest waiter retries; buy or free a seat)"
+    )
 }
 
 fn changes_text(changes: &Changes) -> String {

@@ -43,6 +43,13 @@ pub fn failure(plan: &Plan, outcome: &Outcome) -> Option<Error> {
         Plan::Paused => Some(Error::Paused),
         Plan::Fail(e) => Some(e.clone()),
         Plan::Block { key, meetings } => Some(decide::blocked(key, meetings)),
+        Plan::WaitForSeat {
+            account,
+            position,
+            waiting,
+        } => Some(Error::WaitingForSeat(super::plan::waiting_message(
+            account, *position, *waiting,
+        ))),
         _ => None,
     }
 }

@@ -553,6 +553,70 @@ fn decide_rows() -> Vec<Row> {
             "SuspendBeforeDelete",
             "",
         ),
+        // Seat waits: only the oldest waiter of an account tries the create.
+        row(
+            "seat: older objects wait, not looked up: wait for them",
+            behind(),
+            keep,
+            "WaitForSeat",
+            "number 2 of 3 in the queue",
+        ),
+        row(
+            "seat: older objects wait, absent: wait for them",
+            with(behind(), |w| w.organizer = Lookup::Absent),
+            keep,
+            "WaitForSeat",
+            "account 4200000000000000001",
+        ),
+        row(
+            "seat: older objects wait, deleted outside: wait to re-create",
+            with(behind(), |w| {
+                w.organizer = Lookup::RecordedGone { key: "7".into() }
+            }),
+            keep,
+            "WaitForSeat",
+            "paid seat",
+        ),
+        row(
+            "seat: the oldest waiter (or nobody waiting) creates",
+            with(world(), |w| w.seat = SeatTurn::First),
+            keep,
+            "Create",
+            "create organizer",
+        ),
+        row(
+            "seat: a waiter found by email adopts (needs no seat)",
+            with(behind(), |w| w.organizer = Lookup::ByEmail(organizer("7"))),
+            keep,
+            "Adopt by email",
+            "",
+        ),
+        row(
+            "seat: a waiter whose spec no longer creates (AdoptOnly) does not wait",
+            with(behind(), |w| w.organizer = Lookup::Absent),
+            |s| s.adoption_policy = crate::crd::AdoptionPolicy::AdoptOnly,
+            "Fail OrganizerNotFound",
+            "AdoptOnly",
+        ),
+        row(
+            "seat: a bad spec fails before any wait",
+            with(behind(), |w| w.object.invalid = Some("bad email".into())),
+            keep,
+            "Fail InvalidSpec",
+            "bad email",
+        ),
+        row(
+            "seat: a deleting waiter does not wait",
+            with(deleting(organizer("7"), &[]), |w| {
+                w.seat = SeatTurn::Behind {
+                    position: 2,
+                    waiting: 2,
+                }
+            }),
+            keep,
+            "SuspendBeforeDelete",
+            "",
+        ),
     ]
 }
 

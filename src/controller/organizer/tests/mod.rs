@@ -12,6 +12,7 @@ use super::act::{Outcome, Step};
 use super::decide::{Plan, Via, decide, next_look};
 use super::observe::{AccountState, Audit, Claim, Lookup, ObjectFacts, Observed};
 use super::report::{Note, failure, report, same_but_timestamps};
+use super::seat_queue::SeatTurn;
 use crate::controller::error::{Error, RequeuePolicy, Retry};
 use crate::crd::conditions::{self, READY, SYNCED, event, reason};
 use crate::crd::{GoToOrganizerSpec, GoToOrganizerStatus};
@@ -60,7 +61,19 @@ pub(super) fn world() -> Observed {
         claim: Claim::Owner,
         organizer: Lookup::Absent,
         audit: Audit::NotRun,
+        seat: SeatTurn::First,
     }
+}
+
+/// A live object behind an older one in its account's seat queue, not looked up.
+pub(super) fn behind() -> Observed {
+    with(world(), |w| {
+        w.organizer = Lookup::NotLooked;
+        w.seat = SeatTurn::Behind {
+            position: 2,
+            waiting: 3,
+        };
+    })
 }
 
 /// A live object that recorded organizer 7.
@@ -107,6 +120,7 @@ pub(super) fn kind(plan: &Plan) -> String {
         Plan::Update { .. } => "Update",
         Plan::Nothing { .. } => "Nothing",
         Plan::Observe { .. } => "Observe",
+        Plan::WaitForSeat { .. } => "WaitForSeat",
         Plan::Release { .. } => "Release",
         Plan::Orphan { .. } => "Orphan",
         Plan::Gone { .. } => "Gone",
