@@ -8,7 +8,7 @@ use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::runtime::reflector::Store;
 use kube::{Client, Resource, ResourceExt};
 
-use super::accounts::AccountClients;
+use super::clients::AccountClients;
 use super::error::{Error, RequeuePolicy, Retry};
 use super::organizer::seat_queue::SeatQueue;
 use crate::crd::{GoToAccount, GoToOrganizer};

@@ -14,7 +14,7 @@
 //! account references it stays `Terminating` until the account stops referencing it.
 //!
 //! Only Secret metadata is read here (`get`/`list` as PartialObjectMetadata); the data is read
-//! only by `accounts.rs`, for the one Secret an account names.
+//! only by `clients.rs`, for the one Secret an account names.
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{ListParams, Patch, PatchParams};
 use kube::{Api, Client, ResourceExt};

@@ -1,6 +1,6 @@
 //! The controllers: GoToAccount and GoToOrganizer, run behind a leader lease.
 pub mod account;
-pub mod accounts;
+pub mod clients;
 pub mod context;
 pub mod credentials;
 pub mod error;

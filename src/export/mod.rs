@@ -28,7 +28,7 @@ use kube::api::ListParams;
 use kube::{Api, Client, ResourceExt};
 
 use crate::cli::ExportArgs;
-use crate::controller::accounts::AccountClients;
+use crate::controller::clients::AccountClients;
 use crate::controller::ownership;
 use crate::crd::{GoToAccount, GoToOrganizer, ManagementPolicy};
 use crate::goto::{GoToClient, Observer, Organizer};

@@ -9,7 +9,7 @@ use std::time::Duration;
 use url::Url;
 
 use crate::cli::AttendanceArgs;
-use crate::controller::accounts::AccountClients;
+use crate::controller::clients::AccountClients;
 use crate::goto::{self, AccountKey, ClientConfig, Credentials, GoToClient, Observer};
 
 /// Environment variable holding the OAuth client id in standalone mode.

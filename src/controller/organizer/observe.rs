@@ -8,7 +8,7 @@ use kube::ResourceExt;
 
 use super::claims::{self, ClaimKeys};
 use super::seat_queue::{SeatTurn, Waiter};
-use crate::controller::accounts::Problem;
+use crate::controller::clients::Problem;
 use crate::controller::context::Context;
 use crate::controller::validate;
 use crate::crd::conditions::{self, SYNCED, reason};

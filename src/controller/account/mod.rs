@@ -10,7 +10,7 @@ use kube::runtime::events::EventType;
 use kube::runtime::finalizer::{self, Event as Finalizer};
 use kube::{Api, ResourceExt};
 
-use super::accounts::Problem;
+use super::clients::Problem;
 use super::context::{Context, object_key};
 use super::credentials;
 use super::error::{Error, jitter};
