@@ -17,10 +17,7 @@ fi
 hack/tools.sh
 hack/envtest.sh up
 
-export GOTO_TEST_KUBECONFIG="$envtest_dir/admin.kubeconfig"
-export GOTO_TEST_OPERATOR_KUBECONFIG="$envtest_dir/operator.kubeconfig"
-export GOTO_TEST_KUBECTL="$KUBECTL_BIN"
-export GOTO_TEST_HELM="$HELM_BIN"
+envtest_export_test_env "$envtest_dir"
 export GOTO_CHAOS="${GOTO_CHAOS:-full}"
 export GOTO_CHAOS_REPORT="${GOTO_CHAOS_REPORT:-$PWD/target/chaos-report.json}"
 

@@ -23,8 +23,7 @@ hack/image.sh >/dev/null
 echo "==> control plane up ($GOTO_ENVTEST_DIR)"
 hack/envtest.sh up
 
-export GOTO_TEST_KUBECONFIG="$GOTO_ENVTEST_DIR/admin.kubeconfig"
-export GOTO_TEST_HELM="$HELM_BIN"
+envtest_export_test_env "$GOTO_ENVTEST_DIR"
 export GOTO_TEST_IMAGE="$GOTO_IMAGE"
 export GOTO_TEST_PODMAN="$PWD/hack/podman.sh"
 echo "==> cargo test --test image"

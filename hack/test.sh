@@ -34,11 +34,7 @@ up_s=$(envtest_since "$start")
 
 echo "==> timings: tools ${tools_s} s, control plane up ${up_s} s (cargo prints the test times)"
 
-export GOTO_TEST_KUBECONFIG="$envtest_dir/admin.kubeconfig"
-export GOTO_TEST_OPERATOR_KUBECONFIG="$envtest_dir/operator.kubeconfig"
-export GOTO_TEST_KUBECTL="$KUBECTL_BIN"
-export GOTO_TEST_HELM="$HELM_BIN"
-export GOTO_TEST_LUA="${GOTO_TEST_LUA:-$LUA_BIN}"
+envtest_export_test_env "$envtest_dir"
 
 echo "==> cargo test --all-targets"
 ${CARGO:-cargo} test --all-targets "$@"

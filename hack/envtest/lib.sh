@@ -36,3 +36,13 @@ HELPER_BIN="$TOOLS_BIN_DIR/envtest-helper-$(envtest_src_hash helper)"
 # Seconds since the epoch with a fraction, for the per-phase timings.
 envtest_now() { date +%s.%N; }
 envtest_since() { awk -v s="$1" -v e="$(envtest_now)" 'BEGIN { printf "%.1f", e - s }'; }
+
+# What the tests read to find the control plane and the tools (tests/common, tests/controller):
+# one place for hack/test.sh, hack/chaos.sh and hack/image-test.sh.
+envtest_export_test_env() { # <envtest dir>
+  export GOTO_TEST_KUBECONFIG="$1/admin.kubeconfig"
+  export GOTO_TEST_OPERATOR_KUBECONFIG="$1/operator.kubeconfig"
+  export GOTO_TEST_KUBECTL="$KUBECTL_BIN"
+  export GOTO_TEST_HELM="$HELM_BIN"
+  export GOTO_TEST_LUA="${GOTO_TEST_LUA:-$LUA_BIN}"
+}
