@@ -13,7 +13,10 @@
 //! Each phase reports elapsed time against the rate-bound minimum (minimum calls / rate).
 //!
 //! Knobs: BENCH_ORGANIZERS (N, default 1000), BENCH_STEADY_ORGANIZERS (S, default 5000),
-//! BENCH_RESYNC_SECONDS (steady-state resync period, default 60), BENCH_PERIODS (default 3).
+//! BENCH_RESYNC_SECONDS (steady-state resync period, default 60), BENCH_PERIODS (default 3),
+//! BENCH_PHASES (`all`, default, or `steady` for phase 3 alone), BENCH_OPERATOR_WRAPPER (a command
+//! the operator runs under, e.g. `heaptrack -o /tmp/op`, for profiling: the memory and CPU figures
+//! are then the wrapper's, not the operator's).
 #[path = "../tests/common/mod.rs"]
 mod common;
 
@@ -50,6 +53,7 @@ async fn main() {
     let steady_n: usize = env_or("BENCH_STEADY_ORGANIZERS", 5000);
     let resync: u64 = env_or("BENCH_RESYNC_SECONDS", 60);
     let periods: u64 = env_or("BENCH_PERIODS", 3);
+    let only_steady = std::env::var("BENCH_PHASES").is_ok_and(|p| p == "steady");
     let Some(client) = common::client().await else {
         eprintln!("bench: no control plane (run through `make bench`)");
         std::process::exit(1);
@@ -57,44 +61,9 @@ async fn main() {
     common::apply_crds(&client).await;
 
     let mut failures = Vec::new();
-    println!(
-        "| phase | organizers | elapsed | rate-bound minimum | ratio | GoTo calls / organizer (needed) | 429s | Retry-After violations | duplicates | operator peak RSS |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
-
-    // Phases 1 and 2 share one account, one simulator (limited to 10/s) and one operator.
-    let sim = Simulator::start(SimConfig {
-        rate_limit: Some(RATE),
-        ..SimConfig::default()
-    })
-    .await
-    .expect("simulator");
-    // The seats phase 2 imports exist in GoTo from the start, as existing seats do.
-    for i in 0..n {
-        let email = format!("seat-{i:05}@example.com");
-        sim.insert_organizer(SeedOrganizer::new(&email, "Bench", &format!("Seat {i}")));
+    if !only_steady {
+        failures.extend(rate_bound_phases(&client, n).await);
     }
-    let ns = common::TestNamespace::new(&client).await;
-    setup_account(&client, ns.name(), &sim, None).await;
-    let operator = Operator::start(ns.name(), 600);
-    wait_account_ready(&client, ns.name()).await;
-
-    sim.clear_requests();
-    let onboard = run_phase(&client, ns.name(), &sim, &operator, "hire", n, true).await;
-    onboard.print("onboard new hires (timeZone: create + full PUT)", 2.0);
-    failures.extend(onboard.failures(2.0));
-
-    sim.clear_requests();
-    let (limited_before, violations_before) =
-        (sim.rate_limited_count(), sim.retry_after_violations());
-    let mut import = run_phase(&client, ns.name(), &sim, &operator, "seat", n, false).await;
-    import.limited -= limited_before;
-    import.violations -= violations_before;
-    import.print("import existing seats (one GET each)", 1.0);
-    failures.extend(import.failures(1.0));
-    drop(operator);
-    sim.shutdown();
-    ns.cleanup().await;
 
     // Phase 3: steady state.
     let steady = steady_state(&client, steady_n, resync, periods).await;
@@ -152,6 +121,49 @@ async fn main() {
             println!("- {failure}");
         }
     }
+}
+
+/// Phases 1 and 2: they share one account, one simulator (limited to 10/s) and one operator.
+async fn rate_bound_phases(client: &Client, n: usize) -> Vec<String> {
+    let mut failures = Vec::new();
+    println!(
+        "| phase | organizers | elapsed | rate-bound minimum | ratio | GoTo calls / organizer (needed) | 429s | Retry-After violations | duplicates | operator peak RSS |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    let sim = Simulator::start(SimConfig {
+        rate_limit: Some(RATE),
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator");
+    // The seats phase 2 imports exist in GoTo from the start, as existing seats do.
+    for i in 0..n {
+        let email = format!("seat-{i:05}@example.com");
+        sim.insert_organizer(SeedOrganizer::new(&email, "Bench", &format!("Seat {i}")));
+    }
+    let ns = common::TestNamespace::new(client).await;
+    setup_account(client, ns.name(), &sim, None).await;
+    let operator = Operator::start(ns.name(), 600);
+    wait_account_ready(client, ns.name()).await;
+
+    sim.clear_requests();
+    let onboard = run_phase(client, ns.name(), &sim, &operator, "hire", n, true).await;
+    onboard.print("onboard new hires (timeZone: create + full PUT)", 2.0);
+    failures.extend(onboard.failures(2.0));
+
+    sim.clear_requests();
+    let (limited_before, violations_before) =
+        (sim.rate_limited_count(), sim.retry_after_violations());
+    let mut import = run_phase(client, ns.name(), &sim, &operator, "seat", n, false).await;
+    import.limited -= limited_before;
+    import.violations -= violations_before;
+    import.print("import existing seats (one GET each)", 1.0);
+    failures.extend(import.failures(1.0));
+    drop(operator);
+    sim.shutdown();
+    ns.cleanup().await;
+
+    failures
 }
 
 /// What one onboarding or import phase measured.
@@ -510,7 +522,12 @@ impl Operator {
             .expect("a free port")
             .port();
         let metrics_bind = format!("127.0.0.1:{metrics_port}");
-        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_goto-operator"))
+        let operator = env!("CARGO_BIN_EXE_goto-operator");
+        let wrapper = std::env::var("BENCH_OPERATOR_WRAPPER").unwrap_or_default();
+        let mut command = wrapper.split_whitespace().chain([operator]);
+        let program = command.next().unwrap_or(operator);
+        let child = tokio::process::Command::new(program)
+            .args(command)
             .args([
                 "run",
                 "--namespace",

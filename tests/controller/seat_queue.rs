@@ -1,8 +1,9 @@
-//! Seat waits: per account only the oldest waiting organizer probes GoTo for a seat, and a seat
-//! the operator frees goes to it at once.
+//! Seat waits: per account only the oldest waiting organizer probes GoTo for a seat, a seat the
+//! operator frees goes to it at once, and a seat freed outside the operator reaches it within
+//! 35 s (the longest probe interval, 30 s, plus a reconcile).
 use std::time::Duration;
 
-use goto_operator::simulator::SimConfig;
+use goto_operator::simulator::{SeedOrganizer, SimConfig};
 use serde_json::json;
 
 use crate::harness::{Env, OperatorOptions, condition};
@@ -83,5 +84,67 @@ async fn only_the_oldest_waiter_probes_and_a_freed_seat_goes_to_it_at_once() {
     }
     // The last waiter is now the oldest and waits its turn.
     env.wait_ready("third", "False", "SeatUnavailable").await;
+    env.finish().await;
+}
+
+#[tokio::test]
+async fn a_seat_freed_outside_the_operator_reaches_the_oldest_waiter_within_35_s() {
+    let config = SimConfig {
+        seats: Some(1),
+        ..SimConfig::default()
+    };
+    let Some(env) = Env::start_with(config, OperatorOptions::default()).await else {
+        return;
+    };
+    // The only seat belongs to someone the operator does not manage.
+    let contractor = env.sim.insert_organizer(SeedOrganizer::new(
+        "contractor@example.com",
+        "Con",
+        "Tractor",
+    ));
+    env.apply_organizer("waiter", json!({})).await.expect("apply");
+    env.wait_ready("waiter", "False", "SeatUnavailable").await;
+
+    // The worst case: the seat frees just after a probe once the backoff reached its 30 s cap.
+    // The refused create and the probes 5, 10 and 20 s apart make four creates; the next one
+    // comes 30 s later.
+    let probing = tokio::time::Instant::now();
+    while creates(&env).len() < 4 {
+        assert!(
+            probing.elapsed() < Duration::from_secs(60),
+            "the waiter did not probe on its backoff: creates {:?}\n{}",
+            creates(&env),
+            env.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        env.sim.remove_organizer_out_of_band(&contractor),
+        "the contractor's seat was not in GoTo"
+    );
+    let freed = tokio::time::Instant::now();
+    loop {
+        let waiter = env.get("waiter").await;
+        if condition(&waiter, "Ready").is_some_and(|(status, _, _)| status == "True") {
+            break;
+        }
+        assert!(
+            freed.elapsed() < Duration::from_secs(35),
+            "waiter not Ready within 35 s of a seat freed outside the operator: {:?}\n{}",
+            condition(&waiter, "Ready"),
+            env.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // One probe found the seat: no burst of creates when it freed.
+    assert_eq!(
+        creates(&env)
+            .iter()
+            .filter(|e| *e == "waiter@example.com")
+            .count(),
+        5,
+        "creates: {:?}",
+        creates(&env)
+    );
     env.finish().await;
 }
