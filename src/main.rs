@@ -2,6 +2,12 @@ use clap::Parser;
 use goto_operator::cli::{Cli, Command, ReportCommand};
 use goto_operator::{controller, crd, export, preview, probe, report, simulator, telemetry};
 
+/// jemalloc rather than glibc's malloc: an operator's heap is many small objects freed in
+/// another order than allocated (watch events, reconciles), which glibc's arenas keep as
+/// fragments; with jemalloc the steady-state RSS at 5,000 organizers is far lower (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();

@@ -4,12 +4,14 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use kube::runtime::events::{Event, EventType, Reporter};
 use kube::runtime::reflector::Store;
 use kube::{Client, Resource, ResourceExt};
 
 use super::clients::AccountClients;
 use super::error::{Error, RequeuePolicy, Retry};
+use super::events::Events;
+use super::organizer::claim_index::ClaimIndex;
 use super::organizer::seat_queue::SeatQueue;
 use crate::crd::{GoToAccount, GoToOrganizer};
 use crate::metrics::Metrics;
@@ -22,14 +24,17 @@ pub struct Context {
     pub accounts: AccountClients,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
-    /// Kubernetes Event recorder.
-    pub recorder: Recorder,
+    /// Kubernetes Event recorders, with a bounded cache.
+    pub events: Events,
     /// Requeue timing.
     pub requeue: RequeuePolicy,
     /// How often each organizer is re-read from GoTo.
     pub resync: Duration,
     /// Every GoToOrganizer the controller watches (its reflector), to find claims.
     pub organizers: Store<GoToOrganizer>,
+    /// The same objects by what they claim (email, organizer key), kept beside `organizers`
+    /// by whoever fills that store.
+    pub claim_index: ClaimIndex,
     /// Every GoToAccount the organizer controller watches (its reflector): an organizer's account
     /// is read from here, not fetched, and so is the GoTo account key behind another object's
     /// claim.
@@ -55,12 +60,13 @@ impl Context {
     ) -> Self {
         Self {
             accounts: AccountClients::with_metrics(metrics.clone(), Duration::from_secs(30)),
-            recorder: Recorder::new(kube.clone(), reporter),
+            events: Events::new(kube.clone(), reporter),
             kube,
             metrics,
             requeue,
             resync,
             organizers,
+            claim_index: ClaimIndex::default(),
             accounts_store,
             seat_queue: SeatQueue::default(),
             failures: Mutex::new(HashMap::new()),
@@ -98,7 +104,12 @@ impl Context {
             action: action.to_string(),
             secondary: None,
         };
-        if let Err(e) = self.recorder.publish(&event, &obj.object_ref(&())).await {
+        if let Err(e) = self
+            .events
+            .recorder()
+            .publish(&event, &obj.object_ref(&()))
+            .await
+        {
             tracing::warn!(object = %obj.name_any(), reason, error = %e, "could not publish event");
         }
     }

@@ -4,6 +4,7 @@ pub mod clients;
 pub mod context;
 pub mod credentials;
 pub mod error;
+mod events;
 pub mod gauges;
 mod leader;
 pub mod organizer;
@@ -246,6 +247,20 @@ where
     }
 }
 
+/// kubectl's client-side apply record: a copy of the whole manifest, in an annotation.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// What the watch caches keep of an object: all but its managedFields and kubectl's
+/// last-applied annotation. No reconcile reads either, and they were the larger part of each
+/// cached organizer (half its JSON, more of its memory: 5,000 organizers are cached).
+fn slim<K: Resource>(obj: &mut K) {
+    let meta = obj.meta_mut();
+    meta.managed_fields = None;
+    if let Some(annotations) = meta.annotations.as_mut() {
+        annotations.remove(LAST_APPLIED);
+    }
+}
+
 /// What makes an organizer worth reconciling again: its spec (generation), annotations (paused,
 /// organizer-key), finalizers and deletion. Status writes do not count, so writing status never
 /// triggers another GoTo round trip.
@@ -288,13 +303,21 @@ async fn organizer_controller(
     let organizers: Api<GoToOrganizer> = scoped(&ctx.kube, namespace);
     let accounts: Api<GoToAccount> = scoped(&ctx.kube, namespace);
     let reader = ctx.organizers.clone();
+    let index = ctx.claim_index.clone();
     let trigger = watcher(organizers, watched(labels))
         .default_backoff()
+        .modify(slim)
         .reflect(writer)
+        .inspect(move |event| {
+            if let Ok(event) = event {
+                index.apply(event);
+            }
+        })
         .applied_objects()
         .predicate_filter(organizer_trigger, PredicateConfig::default());
     let account_changes = watcher(accounts, watched(labels))
         .default_backoff()
+        .modify(slim)
         .reflect(account_writer)
         .applied_objects()
         .predicate_filter(account_trigger, PredicateConfig::default());
@@ -389,5 +412,33 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = ctrl_c.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_cache_keeps_everything_but_managed_fields_and_the_last_applied_copy() {
+        let mut o: GoToOrganizer = serde_json::from_value(json!({
+            "apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToOrganizer",
+            "metadata": {"name": "jane", "namespace": "it", "annotations": {
+                LAST_APPLIED: "{\"spec\":{}}", "goto-operator.dev/paused": "true"},
+                "managedFields": [{"manager": "kubectl", "operation": "Apply",
+                                   "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {}}}]},
+            "spec": {"accountRef": {"name": "acme"}, "email": "jane@example.com",
+                     "firstName": "Jane", "lastName": "Doe"},
+        }))
+        .expect("organizer");
+        let spec = o.spec.clone();
+        slim(&mut o);
+        assert_eq!(o.metadata.managed_fields, None);
+        assert_eq!(
+            o.metadata.annotations,
+            Some([("goto-operator.dev/paused".to_string(), "true".to_string())].into())
+        );
+        assert_eq!(o.spec, spec);
     }
 }

@@ -10,7 +10,7 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::ResourceExt;
 
-use super::ownership::{self, Claim};
+use super::ownership::{self, Claim, Claims};
 use crate::crd::conditions::{self, READY, reason};
 use crate::crd::{GoToAccount, GoToOrganizer, SeatInventory};
 use futures::TryStreamExt;
@@ -82,7 +82,7 @@ pub fn count(
     };
     // An object's GoTo account: what it recorded, else this account's key if it names this
     // account (objects of other GoToAccounts that recorded nothing cannot hold a seat here yet).
-    let claims: Vec<Claim> = organizers
+    let claims: Claims = organizers
         .iter()
         .filter_map(|o| Claim::of(o, mine(o).then_some(key)))
         .collect();

@@ -34,6 +34,7 @@ use kube::{Api, Client, Resource, ResourceExt};
 use crate::cli::PlanArgs;
 use crate::controller::Context;
 use crate::controller::error::{Error, RequeuePolicy};
+use crate::controller::organizer::claim_index::ClaimIndex;
 use crate::controller::organizer::observe::observe;
 use crate::controller::organizer::{Plan, decide};
 use crate::crd::organizer::FINALIZER;
@@ -184,8 +185,9 @@ fn applied(
 /// The controller's shared state, rebuilt from one listing of the cluster.
 async fn context(kube: &Client) -> crate::Result<Context> {
     let organizers = listed::<GoToOrganizer>(kube).await?;
+    let claim_index = ClaimIndex::of(organizers.state().iter().map(AsRef::as_ref));
     let accounts = listed::<GoToAccount>(kube).await?;
-    Ok(Context::new(
+    let mut ctx = Context::new(
         kube.clone(),
         Arc::new(Metrics::default()),
         RequeuePolicy {
@@ -202,7 +204,9 @@ async fn context(kube: &Client) -> crate::Result<Context> {
         },
         organizers,
         accounts,
-    ))
+    );
+    ctx.claim_index = claim_index;
+    Ok(ctx)
 }
 
 /// A reflector store holding every object of kind `K` in the cluster.

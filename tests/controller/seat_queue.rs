@@ -102,7 +102,9 @@ async fn a_seat_freed_outside_the_operator_reaches_the_oldest_waiter_within_35_s
         "Con",
         "Tractor",
     ));
-    env.apply_organizer("waiter", json!({})).await.expect("apply");
+    env.apply_organizer("waiter", json!({}))
+        .await
+        .expect("apply");
     env.wait_ready("waiter", "False", "SeatUnavailable").await;
 
     // The worst case: the seat frees just after a probe once the backoff reached its 30 s cap.

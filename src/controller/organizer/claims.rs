@@ -43,7 +43,7 @@ impl ClaimKeys {
             || may_be_same_login(&self.email, &other.spec.email)
     }
 
-    fn overlaps(&self, other: &ClaimKeys) -> bool {
+    pub(crate) fn overlaps(&self, other: &ClaimKeys) -> bool {
         self.account == other.account
             && (self.email == other.email
                 || matches!((&self.organizer, &other.organizer), (Some(a), Some(b)) if a == b))
@@ -86,11 +86,10 @@ fn may_be_same_login(normalized: &str, email: &str) -> bool {
     fn fold(c: char) -> char {
         if c == 'ς' { 'σ' } else { c }
     }
-    normalized.chars().map(fold).eq(email
-        .trim()
+    normalized
         .chars()
-        .flat_map(char::to_lowercase)
-        .map(fold))
+        .map(fold)
+        .eq(email.trim().chars().flat_map(char::to_lowercase).map(fold))
 }
 
 type Rank = (Option<jiff::Timestamp>, bool, String, String);

@@ -18,6 +18,7 @@
 //! (the plan knows whether the object is being deleted); a cleanup that returns `Ok` releases the
 //! finalizer, a failure (including `DeletionBlocked`) keeps it and picks the requeue.
 pub mod act;
+pub mod claim_index;
 pub mod claims;
 pub mod decide;
 pub mod diff;

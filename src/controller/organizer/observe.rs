@@ -287,22 +287,28 @@ fn claim(obj: &GoToOrganizer, ctx: &Context, account: Option<&GoToAccount>) -> C
         return Claim::Owner;
     };
     let mine = ClaimKeys::of(obj, &account_key);
-    let all = ctx.organizers.state();
-    let owner = claims::owner_elsewhere(obj, &mine, all.iter().map(AsRef::as_ref), |other| {
-        other
-            .status
-            .as_ref()
-            .and_then(|s| s.account_key.clone())
-            .or_else(|| {
-                let reference = kube::runtime::reflector::ObjectRef::<GoToAccount>::new(
-                    &other.spec.account_ref.name,
-                )
-                .within(&other.namespace().unwrap_or_default());
-                ctx.accounts_store
-                    .get(&reference)
-                    .map(|a| a.spec.account_key.clone())
-            })
-    });
+    let candidates: Vec<_> = ctx
+        .claim_index
+        .candidates(obj)
+        .iter()
+        .filter_map(|reference| ctx.organizers.get(reference))
+        .collect();
+    let owner =
+        claims::owner_elsewhere(obj, &mine, candidates.iter().map(AsRef::as_ref), |other| {
+            other
+                .status
+                .as_ref()
+                .and_then(|s| s.account_key.clone())
+                .or_else(|| {
+                    let reference = kube::runtime::reflector::ObjectRef::<GoToAccount>::new(
+                        &other.spec.account_ref.name,
+                    )
+                    .within(&other.namespace().unwrap_or_default());
+                    ctx.accounts_store
+                        .get(&reference)
+                        .map(|a| a.spec.account_key.clone())
+                })
+        });
     match owner {
         Some(owner) => Claim::OwnedElsewhere { owner },
         None => Claim::Owner,
