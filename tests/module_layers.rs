@@ -1,4 +1,5 @@
-//! The modules of `src/goto` and `src/simulator` import each other in one direction only.
+//! The modules of `src/goto`, `src/simulator` and the organizer reconcile's stages
+//! (`src/controller/organizer`) import each other in one direction only.
 //!
 //! A circle (auth needs client's types, client needs auth) means neither layer can be read,
 //! tested or changed alone; the shared types live in a module below both instead
@@ -137,5 +138,13 @@ fn the_goto_client_has_no_import_circle() {
 fn the_simulator_has_no_import_circle() {
     let graph = imports("src/simulator");
     assert!(graph.contains_key("world") && graph["world"].contains("tokens"));
+    assert_eq!(circle(&graph), None, "imports: {graph:#?}");
+}
+
+#[test]
+fn the_organizer_reconcile_stages_have_no_import_circle() {
+    let graph = imports("src/controller/organizer");
+    assert!(graph.contains_key("report") && graph["report"].contains("act"));
+    assert!(graph.contains_key("decide") && graph["decide"].contains("plan"));
     assert_eq!(circle(&graph), None, "imports: {graph:#?}");
 }

@@ -291,8 +291,8 @@ impl Writer<'_> {
         let current = self.obj.status.clone().unwrap_or_default();
         let next = GoToOrganizerStatus {
             organizer_key: Some(o.organizer_key.to_string()),
-            account_key: Some(super::report::account_key_of(o, observed, &current)),
-            state: Some(super::report::state(o).to_string()),
+            account_key: Some(super::observe::account_key_of(o, observed, &current)),
+            state: Some(super::observe::state(o).to_string()),
             max_participants: o.max_participants,
             ..current
         };

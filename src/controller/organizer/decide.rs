@@ -283,29 +283,8 @@ pub fn blocked(key: &str, meetings: &[Meeting]) -> Error {
     Error::DeletionBlocked(format!(
         "organizer {key} still has {} upcoming meeting(s){}; reassign them, or set onUpcomingMeetings: Cancel to delete anyway (GoTo cancels them without notice)",
         meetings.len(),
-        subjects(meetings)
+        super::plan::subjects(meetings)
     ))
-}
-
-/// A few meetings, for messages.
-pub fn subjects(meetings: &[Meeting]) -> String {
-    if meetings.is_empty() {
-        return String::new();
-    }
-    let shown: Vec<String> = meetings
-        .iter()
-        .take(3)
-        .map(|m| match &m.start_time {
-            Some(t) => format!("{:?} at {t}", m.subject),
-            None => format!("{:?}", m.subject),
-        })
-        .collect();
-    let more = meetings.len() - shown.len();
-    if more > 0 {
-        format!(": {} and {more} more", shown.join(", "))
-    } else {
-        format!(": {}", shown.join(", "))
-    }
 }
 
 fn account_failure(account: &AccountState, name: &str) -> Option<Error> {

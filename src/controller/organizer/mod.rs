@@ -45,6 +45,7 @@ use super::error::Error;
 use super::status;
 use crate::crd::GoToOrganizer;
 use crate::crd::organizer::FINALIZER;
+use crate::goto;
 
 /// Metric label of this controller.
 pub const CONTROLLER: &str = "organizer";
@@ -122,7 +123,7 @@ fn queue_seat(
         observe::AccountState::Usable { account_key } => Some(account_key.as_str()),
         _ => None,
     };
-    match (seat_queue::membership(plan, outcome), account) {
+    match (seat_membership(plan, outcome), account) {
         (seat_queue::Membership::Wait, Some(account)) => ctx.seat_queue.wait(account, &waiter),
         (seat_queue::Membership::Keep, _) => {}
         _ => ctx.seat_queue.leave(&waiter),
@@ -138,6 +139,26 @@ fn queue_seat(
     });
     if freed && let Some(account) = account {
         ctx.seat_queue.seat_freed(account);
+    }
+}
+
+/// What a plan and its outcome mean for the object's place in its account's seat queue, pure.
+pub fn seat_membership(plan: &Plan, outcome: &Outcome) -> seat_queue::Membership {
+    if outcome.error.as_ref().is_some_and(seat_queue::seat_refused) {
+        return seat_queue::Membership::Wait;
+    }
+    match plan {
+        Plan::WaitForSeat { .. } => seat_queue::Membership::Wait,
+        Plan::Create { .. } | Plan::Recreate { .. } if outcome.error.is_some() => {
+            seat_queue::Membership::Keep
+        }
+        Plan::Fail(Error::GoTo(e) | Error::TokenEndpoint(e))
+            if e.is_transient() || matches!(e, goto::Error::RateLimited { .. }) =>
+        {
+            seat_queue::Membership::Keep
+        }
+        Plan::Fail(Error::Kube(_) | Error::Internal(_)) => seat_queue::Membership::Keep,
+        _ => seat_queue::Membership::Leave,
     }
 }
 

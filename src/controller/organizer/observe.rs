@@ -12,7 +12,9 @@ use crate::controller::clients::Problem;
 use crate::controller::context::Context;
 use crate::controller::validate;
 use crate::crd::conditions::{self, SYNCED, reason};
-use crate::crd::{DeletionPolicy, GoToAccount, GoToOrganizer, ManagementPolicy};
+use crate::crd::{
+    DeletionPolicy, GoToAccount, GoToOrganizer, GoToOrganizerStatus, ManagementPolicy,
+};
 use crate::goto::{self, GoToClient, Meeting, Organizer, OrganizerKey};
 
 /// How long a reconcile waits for the GoToAccount cache's first listing after a start.
@@ -410,5 +412,31 @@ impl fmt::Display for Observed {
             Audit::Complete(m) => write!(f, "; {} upcoming meeting(s)", m.len()),
             Audit::Failed(e) => write!(f, "; audit failed: {e}"),
         }
+    }
+}
+
+/// The account an organizer belongs to: as GoTo says, else as the account object says.
+pub fn account_key_of(
+    o: &Organizer,
+    observed: &Observed,
+    previous: &GoToOrganizerStatus,
+) -> String {
+    o.account_key
+        .as_ref()
+        .map(ToString::to_string)
+        .or_else(|| match &observed.account {
+            AccountState::Usable { account_key } => Some(account_key.clone()),
+            _ => None,
+        })
+        .or_else(|| previous.account_key.clone())
+        .unwrap_or_default()
+}
+
+/// The status column: `ACTIVE`, `SUSPENDED`, or GoTo's own word for a status this client does
+/// not know.
+pub fn state(o: &Organizer) -> &str {
+    match &o.status {
+        Some(s) => s.as_str(),
+        None => "UNKNOWN",
     }
 }

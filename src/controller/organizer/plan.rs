@@ -3,7 +3,6 @@
 //! (`goto-operator plan`) shows exactly what the controller would do.
 use std::fmt;
 
-use super::decide::subjects;
 use super::diff::{self, Changes};
 use crate::controller::error::Error;
 use crate::goto::{Meeting, NewOrganizer, Organizer, OrganizerStatus};
@@ -287,4 +286,25 @@ fn join(fields: &[diff::FieldChange]) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A few meetings, for messages.
+pub fn subjects(meetings: &[Meeting]) -> String {
+    if meetings.is_empty() {
+        return String::new();
+    }
+    let shown: Vec<String> = meetings
+        .iter()
+        .take(3)
+        .map(|m| match &m.start_time {
+            Some(t) => format!("{:?} at {t}", m.subject),
+            None => format!("{:?}", m.subject),
+        })
+        .collect();
+    let more = meetings.len() - shown.len();
+    if more > 0 {
+        format!(": {} and {more} more", shown.join(", "))
+    } else {
+        format!(": {}", shown.join(", "))
+    }
 }

@@ -13,7 +13,8 @@ use kube::runtime::events::EventType;
 use super::act::{Outcome, Step};
 use super::decide::{self, Plan};
 use super::diff::Changes;
-use super::observe::{AccountState, Observed};
+use super::observe::{Observed, account_key_of, state};
+use super::plan;
 use crate::controller::error::Error;
 use crate::crd::conditions::{self, READY, SYNCED, event, reason};
 use crate::crd::organizer::AUDIT_LIST_LIMIT;
@@ -84,7 +85,7 @@ pub fn report(
                     "organizer {} has {} upcoming meeting(s){}",
                     plan_key(plan).unwrap_or_default(),
                     meetings.len(),
-                    decide::subjects(meetings)
+                    plan::subjects(meetings)
                 ),
             ));
         }
@@ -444,31 +445,5 @@ fn normal(reason: &'static str, note: String) -> Note {
         reason,
         action: reason,
         note,
-    }
-}
-
-/// The account an organizer belongs to: as GoTo says, else as the account object says.
-pub fn account_key_of(
-    o: &Organizer,
-    observed: &Observed,
-    previous: &GoToOrganizerStatus,
-) -> String {
-    o.account_key
-        .as_ref()
-        .map(ToString::to_string)
-        .or_else(|| match &observed.account {
-            AccountState::Usable { account_key } => Some(account_key.clone()),
-            _ => None,
-        })
-        .or_else(|| previous.account_key.clone())
-        .unwrap_or_default()
-}
-
-/// The status column: `ACTIVE`, `SUSPENDED`, or GoTo's own word for a status this client does
-/// not know.
-pub fn state(o: &Organizer) -> &str {
-    match &o.status {
-        Some(s) => s.as_str(),
-        None => "UNKNOWN",
     }
 }

@@ -20,8 +20,6 @@ use jiff::Timestamp;
 use kube::ResourceExt;
 use kube::runtime::reflector::ObjectRef;
 
-use super::act::Outcome;
-use super::plan::Plan;
 use crate::controller::error::Error;
 use crate::crd::GoToOrganizer;
 use crate::goto;
@@ -68,7 +66,8 @@ pub enum SeatTurn {
     },
 }
 
-/// What a reconcile's plan and outcome mean for the object's place in the queue.
+/// What a reconcile's plan and outcome mean for the object's place in the queue (the rule is
+/// the organizer pass's `seat_membership`: the queue knows nothing of plans).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Membership {
     /// GoTo refused the create for want of a seat, or the object waits its turn: (stay) in.
@@ -77,24 +76,6 @@ pub enum Membership {
     Keep,
     /// It no longer waits: out, and the next oldest is triggered.
     Leave,
-}
-
-/// The membership rule, pure.
-pub fn membership(plan: &Plan, outcome: &Outcome) -> Membership {
-    if outcome.error.as_ref().is_some_and(seat_refused) {
-        return Membership::Wait;
-    }
-    match plan {
-        Plan::WaitForSeat { .. } => Membership::Wait,
-        Plan::Create { .. } | Plan::Recreate { .. } if outcome.error.is_some() => Membership::Keep,
-        Plan::Fail(Error::GoTo(e) | Error::TokenEndpoint(e))
-            if e.is_transient() || matches!(e, goto::Error::RateLimited { .. }) =>
-        {
-            Membership::Keep
-        }
-        Plan::Fail(Error::Kube(_) | Error::Internal(_)) => Membership::Keep,
-        _ => Membership::Leave,
-    }
 }
 
 /// Whether a failure is GoTo refusing a create for want of a seat, or a wait for one.
@@ -350,55 +331,5 @@ mod tests {
         // Freeing a seat with nobody waiting triggers nothing.
         q.seat_freed("acct");
         assert!(rx.try_recv().is_err());
-    }
-
-    #[test]
-    fn membership_follows_the_plan_and_its_outcome() {
-        let refused = Outcome {
-            error: Some(Error::GoTo(goto::Error::SeatUnavailable { status: 402 })),
-            ..Outcome::default()
-        };
-        let transient = Outcome {
-            error: Some(Error::GoTo(goto::Error::Transient("x".into()))),
-            ..Outcome::default()
-        };
-        let create = Plan::Create {
-            new: goto::NewOrganizer {
-                email: "a@example.com".into(),
-                first_name: "A".into(),
-                last_name: "B".into(),
-            },
-            then: vec![],
-            suspend: false,
-        };
-        let wait = Plan::WaitForSeat {
-            account: "acct".into(),
-            position: 2,
-            waiting: 2,
-        };
-        let rows = [
-            (&create, &refused, Membership::Wait),
-            (&create, &transient, Membership::Keep),
-            (&create, &Outcome::default(), Membership::Leave),
-            (&wait, &Outcome::default(), Membership::Wait),
-            (
-                &Plan::Fail(Error::InvalidSpec("x".into())),
-                &Outcome::default(),
-                Membership::Leave,
-            ),
-            (
-                &Plan::Fail(Error::GoTo(goto::Error::RateLimited { retry_after: None })),
-                &Outcome::default(),
-                Membership::Keep,
-            ),
-            (
-                &Plan::Release { why: "x".into() },
-                &Outcome::default(),
-                Membership::Leave,
-            ),
-        ];
-        for (plan, outcome, want) in rows {
-            assert_eq!(membership(plan, outcome), want, "{plan}");
-        }
     }
 }

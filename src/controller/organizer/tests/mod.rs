@@ -3,6 +3,7 @@
 //! no network. Fixtures here; the tables in `decide.rs` and `report.rs`.
 mod decide;
 mod report;
+mod seat_membership;
 use jiff::{Timestamp, ToSpan};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::runtime::events::EventType;
