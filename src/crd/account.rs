@@ -29,14 +29,16 @@ pub struct GoToAccountSpec {
     /// The Secret, in this namespace, holding the OAuth client id and secret of an admin
     /// (client-credentials) application.
     pub credentials_secret_ref: CredentialsSecretRef,
-    /// GoTo Meeting REST base URL.
+    /// GoTo Meeting REST base URL: https, or plain http only to a loopback host (127.0.0.0/8,
+    /// ::1, localhost), checked at admission and again before any request.
     #[serde(default = "default_api_base_url")]
-    #[schemars(length(max = 2048), pattern(r"^https?://[^\s]+$"))]
+    #[schemars(length(max = 2048), pattern(r"^(https://[^\s]+|http://(localhost|127(\.[0-9]{1,3}){3}|\[::1\])(:[0-9]{1,5})?([/?#][^\s]*)?)$"))]
     pub api_base_url: String,
     /// OAuth token URL. GoTo's issuer is the unified LogMeIn one; a wrong issuer is the most
-    /// common integration failure.
+    /// common integration failure. The same rule as `apiBaseUrl`: https, or plain http only to a
+    /// loopback host.
     #[serde(default = "default_token_url")]
-    #[schemars(length(max = 2048), pattern(r"^https?://[^\s]+$"))]
+    #[schemars(length(max = 2048), pattern(r"^(https://[^\s]+|http://(localhost|127(\.[0-9]{1,3}){3}|\[::1\])(:[0-9]{1,5})?([/?#][^\s]*)?)$"))]
     pub token_url: String,
     /// Client-side request budget: the most requests per second the operator sends for this
     /// OAuth application (token URL, client id, account key), paced evenly and shared by every
