@@ -4,11 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source hack/envtest/lib.sh
-if hack/envtest.sh status 2>/dev/null; then
-  echo "==> reusing the control plane already up"
-else
-  trap 'hack/envtest.sh down >/dev/null 2>&1 || true' EXIT
-fi
+envtest_reuse_or_own
 hack/tools.sh
 hack/envtest.sh up
 export GOTO_TEST_KUBECONFIG="${GOTO_ENVTEST_DIR:-$PWD/target/envtest}/admin.kubeconfig"

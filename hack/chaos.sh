@@ -9,11 +9,7 @@ cd "$(dirname "$0")/.."
 source hack/envtest/lib.sh
 
 envtest_dir="${GOTO_ENVTEST_DIR:-$PWD/target/envtest}"
-if hack/envtest.sh status 2>/dev/null; then
-  echo "==> reusing the control plane already up (make envtest-down stops it)"
-else
-  trap 'hack/envtest.sh down >/dev/null 2>&1 || echo "warning: hack/envtest.sh down failed" >&2' EXIT
-fi
+envtest_reuse_or_own
 hack/tools.sh
 hack/envtest.sh up
 

@@ -16,11 +16,7 @@ envtest_dir="${GOTO_ENVTEST_DIR:-$PWD/target/envtest}"
 # A control plane someone started by hand (`make envtest-up`) stays up for the next run; one this
 # script starts is taken down on any exit, quietly: the output must end with cargo's own
 # "test result" lines.
-if hack/envtest.sh status 2>/dev/null; then
-  echo "==> reusing the control plane already up (make envtest-down stops it)"
-else
-  trap 'hack/envtest.sh down >/dev/null 2>&1 || echo "warning: hack/envtest.sh down failed" >&2' EXIT
-fi
+envtest_reuse_or_own
 
 start=$(envtest_now)
 echo "==> tools: kube-apiserver, etcd, kubectl, helm, argocd-lua, envtest-helper from Go modules (cached after the first build)"

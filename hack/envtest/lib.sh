@@ -46,3 +46,14 @@ envtest_export_test_env() { # <envtest dir>
   export GOTO_TEST_HELM="$HELM_BIN"
   export GOTO_TEST_LUA="${GOTO_TEST_LUA:-$LUA_BIN}"
 }
+
+# A control plane someone started by hand (`make envtest-up`) is reused and stays up; otherwise
+# the calling script owns the one it is about to start and takes it down on any exit (an EXIT
+# trap), quietly. One place for hack/test.sh, hack/chaos.sh and hack/bench.sh.
+envtest_reuse_or_own() {
+  if hack/envtest.sh status 2>/dev/null; then
+    echo "==> reusing the control plane already up (make envtest-down stops it)"
+  else
+    trap 'hack/envtest.sh down >/dev/null 2>&1 || echo "warning: hack/envtest.sh down failed" >&2' EXIT
+  fi
+}
