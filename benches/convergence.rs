@@ -83,7 +83,7 @@ async fn main() {
     );
     println!(
         "| GoTo calls per organizer reconcile (resyncs are jittered to 85-100% of the period) | {:.2} |",
-        steady.calls_per_reconcile
+        steady.calls_per_reconcile()
     );
     println!("| &nbsp;&nbsp;of which writes | {} |", steady.goto_writes);
     println!(
@@ -102,7 +102,9 @@ async fn main() {
     if steady.calls > steady.reconciles + CONCURRENCY {
         failures.push(format!(
             "steady state: {} GoTo calls for {} organizer reconciles ({:.3} each; goal: at most 1.0)",
-            steady.calls, steady.reconciles, steady.calls_per_reconcile
+            steady.calls,
+            steady.reconciles,
+            steady.calls_per_reconcile()
         ));
     }
     if steady.k8s_writes_per_resync > 0.0 {
@@ -296,7 +298,6 @@ fn duplicates(sim: &SimHandle) -> usize {
 struct Steady {
     setup: Duration,
     calls_per_resync: f64,
-    calls_per_reconcile: f64,
     calls: u64,
     reconciles: u64,
     goto_writes: usize,
@@ -304,6 +305,12 @@ struct Steady {
     rss_mib: f64,
     hwm_mib: f64,
     cpu_percent: f64,
+}
+
+impl Steady {
+    fn calls_per_reconcile(&self) -> f64 {
+        self.calls as f64 / self.reconciles.max(1) as f64
+    }
 }
 
 async fn steady_state(client: &Client, n: usize, resync: u64, periods: u64) -> Steady {
@@ -381,7 +388,6 @@ async fn steady_state(client: &Client, n: usize, resync: u64, periods: u64) -> S
     Steady {
         setup,
         calls_per_resync: calls as f64 / n as f64 / periods as f64,
-        calls_per_reconcile: calls as f64 / reconciles.max(1.0),
         calls: calls as u64,
         reconciles: reconciles as u64,
         goto_writes,
