@@ -95,6 +95,11 @@ pub struct RunArgs {
     /// How often a deletion blocked by upcoming meetings re-audits them, in seconds.
     #[arg(long, env = "GOTO_OPERATOR_REAUDIT_SECONDS", default_value_t = 60)]
     pub reaudit_seconds: u64,
+    /// After how long an object the operator has not acted on (generation not observed, or a
+    /// deletion pending without a reason that says why) counts as stalled: logged, counted in
+    /// goto_operator_stalled_objects and reconciled again. Default: three resync periods.
+    #[arg(long, env = "GOTO_OPERATOR_STALL_SECONDS")]
+    pub stall_seconds: Option<u64>,
     /// How long to wait before retrying problems only a person can fix (bad spec, bad
     /// credentials, no seat), in seconds. Fixing the object or its account retries at once.
     #[arg(

@@ -89,6 +89,7 @@ pub struct Metrics {
     rate_limited: Family<AccountLabels, Counter>,
     effective_rate: Family<AccountLabels, Gauge<f64, AtomicU64>>,
     deletions_blocked: Gauge,
+    stalled_objects: Gauge,
     leader: Gauge,
     webhook_requests: Family<ResultLabels, Counter>,
     organizers: Family<OrganizerLabels, Gauge>,
@@ -168,6 +169,12 @@ impl Default for Metrics {
             "GoToOrganizers whose deletion waits for upcoming meetings",
             deletions_blocked.clone(),
         );
+        let stalled_objects = Gauge::default();
+        registry.register(
+            "stalled_objects",
+            "GoToOrganizers the operator has not acted on for longer than the stall period (generation not observed, or a deletion pending without DeletionBlocked/AuditFailed)",
+            stalled_objects.clone(),
+        );
         let leader = Gauge::default();
         registry.register(
             "leader",
@@ -209,6 +216,7 @@ impl Default for Metrics {
             rate_limited,
             effective_rate,
             deletions_blocked,
+            stalled_objects,
             leader,
             webhook_requests,
             organizers,
@@ -239,6 +247,12 @@ impl Metrics {
     /// Moves the blocked-deletions gauge.
     pub fn deletion_blocked(&self, delta: i64) {
         self.deletions_blocked.inc_by(delta);
+    }
+
+    /// Sets how many objects the liveness guard finds stalled.
+    pub fn set_stalled(&self, count: usize) {
+        self.stalled_objects
+            .set(i64::try_from(count).unwrap_or(i64::MAX));
     }
 
     /// Counts one push notification by its result.

@@ -48,8 +48,9 @@ async fn chaos_soak() {
     let started = Instant::now();
 
     let book = workload::Book::default();
+    workload::seed_adopted(&env, &book, &profile);
     let driver = tokio::spawn(workload::drive(env.clone(), book.clone(), profile.clone()));
-    let monkey = monkey::Monkey::new(env.clone(), profile.clone(), first);
+    let monkey = monkey::Monkey::new(env.clone(), book.clone(), profile.clone(), first);
     let (mut operator, figures) = monkey.run(started).await;
     let workload_errors = driver.await.expect("workload task");
     let last_fault = Instant::now();

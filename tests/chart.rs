@@ -1,7 +1,8 @@
 //! The Helm chart, for real: `helm lint` and `helm template` for several value sets, with
-//! assertions on the rendered objects. tests/chart_dry_run.rs has the real kube-apiserver accept
-//! every render; tests/chart_rbac.rs proves the rendered rules are exactly enough to run the
-//! operator.
+//! assertions on the rendered objects, and the files kept in step with it (the CRD template,
+//! deploy/install.yaml, the chart's README and metadata). tests/chart_dry_run.rs has the real
+//! kube-apiserver accept every render and runs the upgrade from the previous chart version;
+//! tests/chart_rbac.rs proves the rendered rules are exactly enough to run the operator.
 
 mod common;
 mod helm;
@@ -58,9 +59,19 @@ fn helm_lint_passes_for_every_value_set() {
             "--set",
             "metrics.serviceMonitor.enabled=true",
             "--set",
+            "metrics.prometheusRule.enabled=true",
+            "--set",
             "networkPolicy.enabled=true",
         ][..],
         &["--set", "webhook.enabled=true"][..],
+        &[
+            "--set",
+            "crds.install=false",
+            "--set",
+            "replicaCount=1",
+            "--set-string",
+            "operator.labelSelector=shard=a",
+        ][..],
     ] {
         let args = [&["lint", "--strict", &chart][..], extra].concat();
         let out = run(&helm, &args, &[]);
@@ -82,7 +93,10 @@ fn default_render_is_cluster_wide_with_a_restricted_deployment() {
         [
             "ClusterRole/goto-operator",
             "ClusterRoleBinding/goto-operator",
+            "CustomResourceDefinition/gotoaccounts.goto-operator.dev",
+            "CustomResourceDefinition/gotoorganizers.goto-operator.dev",
             "Deployment/goto-operator",
+            "PodDisruptionBudget/goto-operator",
             "Role/goto-operator-leader-election",
             "RoleBinding/goto-operator-leader-election",
             "Service/goto-operator-metrics",
@@ -90,7 +104,7 @@ fn default_render_is_cluster_wide_with_a_restricted_deployment() {
         ]
     );
     for obj in &objs {
-        if !kind(obj).starts_with("Cluster") {
+        if !kind(obj).starts_with("Cluster") && kind(obj) != "CustomResourceDefinition" {
             assert_eq!(obj["metadata"]["namespace"], NS, "{}", helm::name(obj));
         }
     }
@@ -116,7 +130,11 @@ fn default_render_is_cluster_wide_with_a_restricted_deployment() {
     let container = &pod["containers"][0];
     assert_eq!(deployment["spec"]["replicas"], 2);
     assert_eq!(pod["serviceAccountName"], "goto-operator");
-    assert_eq!(container["image"], "goto-operator:0.1.0");
+    assert_eq!(
+        container["image"],
+        format!("goto-operator:{}", env!("CARGO_PKG_VERSION")),
+        "appVersion is the operator's version"
+    );
     assert_eq!(container["args"], json!(["run"]));
     // Pod Security "restricted", every field of it.
     assert_eq!(
@@ -163,6 +181,15 @@ fn default_render_is_cluster_wide_with_a_restricted_deployment() {
         Some(json!("0.0.0.0:8080"))
     );
     assert_eq!(
+        env_value(deployment, "GOTO_OPERATOR_REQUEST_TIMEOUT_SECONDS"),
+        Some(json!("30"))
+    );
+    assert_eq!(
+        env_value(deployment, "GOTO_OPERATOR_LABEL_SELECTOR"),
+        None,
+        "every object"
+    );
+    assert_eq!(
         env_value(deployment, "GOTO_OPERATOR_LEASE_NAMESPACE"),
         Some(json!({"fieldRef": {"fieldPath": "metadata.namespace"}}))
     );
@@ -188,13 +215,25 @@ fn every_env_var_the_chart_sets_is_a_flag_of_the_binary() {
         .output()
         .expect("goto-operator run --help");
     let help = text(&help.stdout);
-    let objs = render(&helm, RELEASE, NS, &["--set", "watchNamespaces={team-a}"]);
+    let objs = render(
+        &helm,
+        RELEASE,
+        NS,
+        &[
+            "--set",
+            "watchNamespaces={team-a}",
+            "--set-string",
+            "operator.labelSelector=shard=a",
+            "--set",
+            "webhook.enabled=true",
+        ],
+    );
     let names: BTreeSet<String> = env_of(only(&objs, "Deployment"))
         .iter()
         .filter_map(|e| e["name"].as_str().map(str::to_owned))
         .filter(|n| n.starts_with("GOTO_OPERATOR_"))
         .collect();
-    assert!(names.len() >= 10, "{names:?}");
+    assert!(names.len() >= 13, "{names:?}");
     for var in names {
         assert!(
             help.contains(&format!("[env: {var}=")),
@@ -309,6 +348,163 @@ fn pdb_and_service_monitor_render_when_enabled() {
     assert_eq!(&monitor["spec"]["selector"]["matchLabels"], selector);
     assert_eq!(monitor["spec"]["endpoints"][0]["port"], "metrics");
     assert_eq!(monitor["spec"]["endpoints"][0]["path"], "/metrics");
+    // The per-account metrics keep their own `namespace` label (not `exported_namespace`).
+    assert_eq!(monitor["spec"]["endpoints"][0]["honorLabels"], true);
+}
+
+/// A PodDisruptionBudget by default whenever there is a standby to keep, none for one replica.
+#[test]
+fn the_disruption_budget_is_on_by_default_with_more_than_one_replica() {
+    let Some(helm) = common::helm() else { return };
+    let pdb = only(&render(&helm, RELEASE, NS, &[]), "PodDisruptionBudget").clone();
+    assert_eq!(pdb["spec"]["maxUnavailable"], 1);
+    let three = render(&helm, RELEASE, NS, &["--set", "replicaCount=3"]);
+    assert_eq!(
+        only(&three, "PodDisruptionBudget")["spec"]["maxUnavailable"],
+        1
+    );
+    for extra in [
+        &[
+            "--set",
+            "replicaCount=1",
+            "--set",
+            "operator.leaderElection=false",
+        ][..],
+        &["--set", "replicaCount=1"][..],
+        &["--set", "podDisruptionBudget.enabled=false"][..],
+    ] {
+        let objs = render(&helm, RELEASE, NS, extra);
+        assert!(
+            !objs.iter().any(|o| kind(o) == "PodDisruptionBudget"),
+            "{extra:?}: {:?}",
+            inventory(&objs)
+        );
+    }
+}
+
+/// `--label-selector` and `--request-timeout-seconds` are values of their own, not only `extraEnv`.
+#[test]
+fn label_selector_and_request_timeout_are_values() {
+    let Some(helm) = common::helm() else { return };
+    let objs = render(
+        &helm,
+        RELEASE,
+        NS,
+        &[
+            "--set-string",
+            "operator.labelSelector=shard in (a\\,b)",
+            "--set",
+            "operator.requestTimeoutSeconds=12",
+        ],
+    );
+    let deployment = only(&objs, "Deployment");
+    assert_eq!(
+        env_value(deployment, "GOTO_OPERATOR_LABEL_SELECTOR"),
+        Some(json!("shard in (a,b)"))
+    );
+    assert_eq!(
+        env_value(deployment, "GOTO_OPERATOR_REQUEST_TIMEOUT_SECONDS"),
+        Some(json!("12"))
+    );
+    for bad in [
+        "operator.requestTimeoutSeconds=0",
+        "operator.requestTimeoutSeconds=soon",
+        "operator.labelSelector=1",
+    ] {
+        assert!(
+            try_render(&helm, RELEASE, NS, &["--set", bad]).is_err(),
+            "the schema must refuse {bad}"
+        );
+    }
+}
+
+/// The README's "Alerts worth having", all of them and only them, as an opt-in PrometheusRule
+/// scoped to this release's metrics job.
+#[test]
+fn the_prometheus_rule_carries_the_readme_alerts() {
+    let Some(helm) = common::helm() else { return };
+    assert!(
+        !render(&helm, RELEASE, NS, &[])
+            .iter()
+            .any(|o| kind(o) == "PrometheusRule"),
+        "off by default"
+    );
+    let objs = render(
+        &helm,
+        RELEASE,
+        NS,
+        &[
+            "--set",
+            "metrics.prometheusRule.enabled=true",
+            "--set",
+            "metrics.prometheusRule.labels.release=prometheus",
+        ],
+    );
+    let rule = only(&objs, "PrometheusRule");
+    assert_eq!(rule["apiVersion"], "monitoring.coreos.com/v1");
+    assert_eq!(rule["metadata"]["labels"]["release"], "prometheus");
+    let rules = rule["spec"]["groups"][0]["rules"]
+        .as_array()
+        .expect("rules");
+    let mut alerted = BTreeSet::new();
+    for r in rules {
+        let expr = r["expr"].as_str().expect("expr");
+        assert!(
+            expr.contains(r#"job="goto-operator-metrics""#),
+            "{}: not scoped to the release's job: {expr}",
+            r["alert"]
+        );
+        assert!(
+            r["alert"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("GoToOperator")),
+            "{r}"
+        );
+        assert!(r["for"].is_string(), "{r}");
+        assert!(r["labels"]["severity"].is_string(), "{r}");
+        let summary = r["annotations"]["summary"].as_str().unwrap_or_default();
+        assert!(!summary.is_empty() && !summary.contains("{{"), "{r}");
+        alerted.extend(metric_names(expr));
+    }
+    let readme = std::fs::read_to_string(helm::repo().join("README.md")).expect("README.md");
+    let paragraph = readme
+        .split("Alerts worth having:")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").next())
+        .expect("the README's \"Alerts worth having:\" paragraph");
+    let advised = metric_names(paragraph);
+    assert!(advised.len() >= 5, "{advised:?}");
+    assert_eq!(
+        alerted, advised,
+        "the PrometheusRule (templates/prometheusrule.yaml) and the README's alerts must name the \
+         same metrics"
+    );
+    // The alerts select the metrics Service's job: without that Service they could match nothing.
+    let err = try_render(
+        &helm,
+        RELEASE,
+        NS,
+        &[
+            "--set",
+            "metrics.prometheusRule.enabled=true",
+            "--set",
+            "metrics.service.enabled=false",
+        ],
+    )
+    .expect_err("a rule without the Service it selects must be refused");
+    assert!(err.contains("metrics.service.enabled"), "{err}");
+}
+
+/// Every `goto_operator_*` name in a text.
+fn metric_names(text: &str) -> BTreeSet<String> {
+    text.match_indices("goto_operator_")
+        .map(|(i, _)| {
+            text[i..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect()
+        })
+        .collect()
 }
 
 #[test]
@@ -377,19 +573,237 @@ fn the_webhook_endpoint_renders_a_port_a_service_and_the_flag_when_enabled() {
     );
 }
 
+/// The annotations hack/crds.sh adds to every CRD of the chart's template, and nothing else.
+fn crd_annotations() -> Value {
+    json!({
+        "helm.sh/resource-policy": "keep",
+        "argocd.argoproj.io/sync-wave": "-1",
+        "argocd.argoproj.io/sync-options": "Prune=false,Delete=false",
+    })
+}
+
+/// The chart renders the CRDs of the Rust types (crds/ holds the same), each kept on uninstall and
+/// synced first by Argo CD; `crds.install=false` renders none. They are templates only: a crds/
+/// directory would make Helm install them a second way that it never upgrades.
 #[test]
-fn chart_crds_are_identical_to_crds_and_to_the_rust_types() {
+fn the_chart_renders_the_crds_of_the_rust_types_with_the_keep_policy() {
+    let generated = goto_operator::crd::all_yaml();
     let top = std::fs::read_to_string(helm::repo().join("crds/goto-operator.dev_crds.yaml"))
         .expect("crds/goto-operator.dev_crds.yaml");
-    let chart = std::fs::read_to_string(helm::chart_dir().join("crds/goto-operator.dev_crds.yaml"))
-        .expect("charts/goto-operator/crds/goto-operator.dev_crds.yaml");
     assert!(
-        top == chart,
-        "the chart's crds/ differ from crds/: run `make crds`"
+        top == generated,
+        "crds/ differ from the Rust types: run `make crds`"
     );
     assert!(
-        top == goto_operator::crd::all_yaml(),
-        "crds/ differ from the Rust types: run `make crds`"
+        !helm::chart_dir().join("crds").exists(),
+        "charts/goto-operator/crds/ must not exist: the CRDs are templates/crds.yaml"
+    );
+    let Some(helm) = common::helm() else { return };
+    let expected: Vec<Value> = helm::parse_yaml_stream(&generated)
+        .into_iter()
+        .map(|mut crd| {
+            let annotations = crd["metadata"]["annotations"]
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            let mut merged = crd_annotations().as_object().cloned().unwrap_or_default();
+            merged.extend(annotations);
+            crd["metadata"]["annotations"] = Value::Object(merged);
+            crd
+        })
+        .collect();
+    assert_eq!(expected.len(), 2, "two CRDs");
+    let objs = render(&helm, RELEASE, NS, &[]);
+    let rendered: Vec<Value> = objs
+        .iter()
+        .filter(|o| kind(o) == "CustomResourceDefinition")
+        .cloned()
+        .collect();
+    assert!(
+        rendered == expected,
+        "templates/crds.yaml renders other CRDs than `goto-operator crds` prints (plus the keep \
+         annotations): run `make crds`"
+    );
+    let without = render(&helm, RELEASE, NS, &["--set", "crds.install=false"]);
+    assert!(
+        !without
+            .iter()
+            .any(|o| kind(o) == "CustomResourceDefinition"),
+        "{:?}",
+        inventory(&without)
+    );
+    assert_eq!(without.len() + 2, objs.len(), "only the CRDs go");
+}
+
+/// deploy/install.yaml is the chart rendered with its defaults (release goto-operator in
+/// goto-system), after that namespace: `kubectl apply -f deploy/install.yaml` installs what
+/// `helm install` would.
+#[test]
+fn deploy_install_yaml_is_the_chart_rendered_with_its_defaults() {
+    let Some(helm) = common::helm() else { return };
+    let path = helm::repo().join("deploy/install.yaml");
+    let text =
+        std::fs::read_to_string(&path).expect("deploy/install.yaml: run `make install-yaml`");
+    let mut docs = helm::parse_yaml_stream(&text);
+    assert!(!docs.is_empty(), "deploy/install.yaml is empty");
+    let namespace = docs.remove(0);
+    assert_eq!(
+        (kind(&namespace), helm::name(&namespace)),
+        ("Namespace", NS),
+        "deploy/install.yaml starts with its namespace"
+    );
+    assert_eq!(
+        namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"],
+        "restricted"
+    );
+    let rendered = render(&helm, RELEASE, NS, &[]);
+    assert!(
+        docs == rendered,
+        "deploy/install.yaml differs from the chart rendered with its defaults: run \
+         `make install-yaml` and commit it\n  in the file: {:?}\n  rendered:    {:?}",
+        inventory(&docs),
+        inventory(&rendered)
+    );
+
+    // The README's kustomization, next to a copy of the file, points the Deployment at your image.
+    let Some(kubectl) = common::kubectl() else {
+        return;
+    };
+    let readme = std::fs::read_to_string(helm::repo().join("README.md")).expect("README.md");
+    let kustomization = readme
+        .split("cat > goto-operator/kustomization.yaml <<'EOF'\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\nEOF\n").next())
+        .expect("the README's kustomization.yaml");
+    let digest = format!("sha256:{}", "a".repeat(64));
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(&path, dir.path().join("install.yaml")).expect("copy deploy/install.yaml");
+    std::fs::write(
+        dir.path().join("kustomization.yaml"),
+        kustomization.replace("sha256:<the 64 hex digits>", &digest),
+    )
+    .expect("write kustomization.yaml");
+    let out = run(&kubectl, &["kustomize", &dir.path().to_string_lossy()], &[]);
+    assert!(
+        out.status.success(),
+        "kubectl kustomize: {}",
+        text(&out.stderr)
+    );
+    let customized = helm::parse_yaml_stream(&text(&out.stdout));
+    assert_eq!(
+        customized.len(),
+        docs.len() + 1,
+        "{:?}",
+        inventory(&customized)
+    );
+    assert_eq!(
+        only(&customized, "Deployment")["spec"]["template"]["spec"]["containers"][0]["image"],
+        format!("registry.example.com/platform/goto-operator@{digest}")
+    );
+}
+
+/// Dotted paths of the values in values.yaml: every scalar, list and empty map, by full path.
+fn value_paths(value: &serde_norway::Value, path: &str, out: &mut Vec<String>) {
+    match value.as_mapping() {
+        Some(map) if !map.is_empty() => {
+            for (key, sub) in map {
+                let key = key.as_str().expect("string keys");
+                let dotted = if path.is_empty() {
+                    key.to_owned()
+                } else {
+                    format!("{path}.{key}")
+                };
+                value_paths(sub, &dotted, out);
+            }
+        }
+        _ => out.push(path.to_owned()),
+    }
+}
+
+/// The chart's README has a row for every value, and names no value the chart lacks.
+#[test]
+fn the_chart_readme_documents_every_value() {
+    let values: serde_norway::Value = serde_norway::from_str(
+        &std::fs::read_to_string(helm::chart_dir().join("values.yaml")).expect("values.yaml"),
+    )
+    .expect("values.yaml is YAML");
+    let mut paths = Vec::new();
+    value_paths(&values, "", &mut paths);
+    assert!(paths.len() >= 40, "{paths:?}");
+    let readme =
+        std::fs::read_to_string(helm::chart_dir().join("README.md")).expect("chart README.md");
+    // The first cell of each row of the values table: one or more `value` names.
+    let documented: Vec<String> = readme
+        .split("## Values")
+        .nth(1)
+        .expect("a Values section")
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .flat_map(|row| {
+            let cell = row.split('|').nth(1).unwrap_or_default();
+            cell.split('`')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let covers = |doc: &str, path: &str| path == doc || path.starts_with(&format!("{doc}."));
+    for path in &paths {
+        assert!(
+            documented.iter().any(|d| covers(d, path)),
+            "charts/goto-operator/README.md does not document the value {path}"
+        );
+    }
+    for doc in &documented {
+        assert!(
+            paths.iter().any(|p| covers(doc, p)),
+            "charts/goto-operator/README.md documents {doc}, which values.yaml lacks"
+        );
+    }
+}
+
+/// Chart.yaml: appVersion is the operator's own version (Cargo.toml), home, sources and
+/// maintainers are there, and the chart's version is above the previous one, whose package
+/// tests/chart_dry_run.rs upgrades from.
+#[test]
+fn chart_metadata_names_the_operator_version_home_sources_and_maintainers() {
+    let chart: Value = serde_norway::from_str(
+        &std::fs::read_to_string(helm::chart_dir().join("Chart.yaml")).expect("Chart.yaml"),
+    )
+    .expect("Chart.yaml is YAML");
+    assert_eq!(chart["appVersion"], env!("CARGO_PKG_VERSION"));
+    assert!(
+        chart["home"]
+            .as_str()
+            .is_some_and(|h| h.starts_with("https://"))
+    );
+    assert!(
+        chart["sources"]
+            .as_array()
+            .is_some_and(|s| !s.is_empty() && s.iter().all(Value::is_string)),
+        "{}",
+        chart["sources"]
+    );
+    let maintainers = chart["maintainers"].as_array().expect("maintainers");
+    assert!(
+        !maintainers.is_empty() && maintainers.iter().all(|m| m["name"].is_string()),
+        "{maintainers:?}"
+    );
+    let version = |v: &str| -> Vec<u64> {
+        v.split('.')
+            .map(|n| {
+                n.parse()
+                    .unwrap_or_else(|_| panic!("not a plain SemVer: {v}"))
+            })
+            .collect()
+    };
+    let current = chart["version"].as_str().expect("version");
+    let previous = helm::previous_chart_version();
+    assert!(
+        version(current) > version(&previous),
+        "the chart ({current}) must be newer than the previous version packaged in tests/helm/ \
+         ({previous})"
     );
 }
 

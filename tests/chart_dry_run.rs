@@ -1,11 +1,21 @@
 //! Every render of the chart accepted by the real kube-apiserver (a server-side dry run, in a
-//! namespace enforcing Pod Security "restricted"), and `helm install --dry-run=server` printing
-//! NOTES.txt.
+//! namespace enforcing Pod Security "restricted"), `helm install --dry-run=server` printing
+//! NOTES.txt, and the upgrade from the previous chart version (the package in tests/helm/):
+//! `helm upgrade` upgrades the CRDs, `helm uninstall` leaves them and the users' objects.
 
 mod common;
 mod helm;
 
-use helm::{inventory, render, run, text};
+use std::path::Path;
+
+use common::TestNamespace;
+use goto_operator::crd::{GoToAccount, GoToOrganizer};
+use helm::{inventory, kind, name, render, run, text};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Patch, PatchParams, PostParams};
+use kube::{Api, Client};
+use serde_json::{Value, json};
 
 /// A stand-in for prometheus-operator's ServiceMonitor CRD (the test control plane has none):
 /// the subset of its schema that the chart uses, so unknown or mistyped fields still fail.
@@ -23,11 +33,66 @@ const SERVICE_MONITOR_CRD: &str = r#"{
           "namespaceSelector": {"type": "object", "properties": {
             "any": {"type": "boolean"}, "matchNames": {"type": "array", "items": {"type": "string"}}}},
           "endpoints": {"type": "array", "items": {"type": "object", "properties": {
-            "port": {"type": "string"}, "path": {"type": "string"},
+            "port": {"type": "string"}, "path": {"type": "string"}, "honorLabels": {"type": "boolean"},
             "interval": {"type": "string", "pattern": "^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$"},
             "scrapeTimeout": {"type": "string", "pattern": "^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$"}
           }}}}}}}}}]}
 }"#;
+
+/// The same for prometheus-operator's PrometheusRule.
+const PROMETHEUS_RULE_CRD: &str = r#"{
+  "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+  "metadata": {"name": "prometheusrules.monitoring.coreos.com"},
+  "spec": {"group": "monitoring.coreos.com", "scope": "Namespaced",
+    "names": {"kind": "PrometheusRule", "listKind": "PrometheusRuleList", "plural": "prometheusrules", "singular": "prometheusrule"},
+    "versions": [{"name": "v1", "served": true, "storage": true, "schema": {"openAPIV3Schema": {
+      "type": "object", "required": ["spec"],
+      "properties": {
+        "apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"},
+        "spec": {"type": "object", "properties": {
+          "groups": {"type": "array", "items": {"type": "object", "required": ["name"], "properties": {
+            "name": {"type": "string", "minLength": 1},
+            "rules": {"type": "array", "items": {"type": "object", "required": ["expr"], "properties": {
+              "alert": {"type": "string"}, "record": {"type": "string"},
+              "expr": {"anyOf": [{"type": "integer"}, {"type": "string"}], "x-kubernetes-int-or-string": true},
+              "for": {"type": "string", "pattern": "^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$"},
+              "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+              "annotations": {"type": "object", "additionalProperties": {"type": "string"}}
+            }}}}}}}}}}}}}]}
+}"#;
+
+/// Installs the stand-ins for prometheus-operator's CRDs and waits until they are usable.
+fn apply_stand_in_crds(kubectl: &Path, kubeconfig: &str) {
+    for (crd, name) in [
+        (SERVICE_MONITOR_CRD, "servicemonitors.monitoring.coreos.com"),
+        (PROMETHEUS_RULE_CRD, "prometheusrules.monitoring.coreos.com"),
+    ] {
+        let out = helm::kubectl_stdin(
+            kubectl,
+            kubeconfig,
+            &[
+                "apply",
+                "--server-side",
+                "--field-manager=goto-operator-tests",
+                "-f",
+                "-",
+            ],
+            crd,
+        );
+        assert!(out.status.success(), "{name}: {}", text(&out.stderr));
+        let out = run(
+            kubectl,
+            &[
+                "wait",
+                "--for=condition=Established",
+                "--timeout=30s",
+                &format!("crd/{name}"),
+            ],
+            &[("KUBECONFIG", kubeconfig)],
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+}
 
 #[tokio::test]
 async fn every_render_passes_a_server_side_dry_run() {
@@ -39,34 +104,7 @@ async fn every_render_passes_a_server_side_dry_run() {
     };
     let kubeconfig = std::env::var(common::KUBECONFIG_ENV).expect("checked by client()");
     common::apply_crds(&client).await;
-    let out = helm::kubectl_stdin(
-        &kubectl,
-        &kubeconfig,
-        &[
-            "apply",
-            "--server-side",
-            "--field-manager=goto-operator-tests",
-            "-f",
-            "-",
-        ],
-        SERVICE_MONITOR_CRD,
-    );
-    assert!(
-        out.status.success(),
-        "ServiceMonitor CRD: {}",
-        text(&out.stderr)
-    );
-    let out = run(
-        &kubectl,
-        &[
-            "wait",
-            "--for=condition=Established",
-            "--timeout=30s",
-            "crd/servicemonitors.monitoring.coreos.com",
-        ],
-        &[("KUBECONFIG", &kubeconfig)],
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    apply_stand_in_crds(&kubectl, &kubeconfig);
 
     let ns = common::TestNamespace::new(&client).await;
     // The apiserver's PodSecurity admission judges the Deployment's pod template against the
@@ -93,6 +131,8 @@ async fn every_render_passes_a_server_side_dry_run() {
             "--set",
             "metrics.serviceMonitor.enabled=true",
             "--set",
+            "metrics.prometheusRule.enabled=true",
+            "--set",
             "networkPolicy.enabled=true",
             "--set",
             "networkPolicy.apiServer.cidrs={10.96.0.1/32}",
@@ -101,9 +141,16 @@ async fn every_render_passes_a_server_side_dry_run() {
         ],
     ];
     for extra in value_sets {
-        // --include-crds: the chart's crds/ go through the apiserver's validation too.
-        let args = [&["--include-crds"][..], extra].concat();
-        let objs = render(&helm, "dry-run", ns.name(), &args);
+        // The CRDs are templates: they go through the apiserver's validation too.
+        let objs = render(&helm, "dry-run", ns.name(), extra);
+        assert_eq!(
+            objs.iter()
+                .filter(|o| kind(o) == "CustomResourceDefinition")
+                .count(),
+            2,
+            "{:?}",
+            inventory(&objs)
+        );
         let out = helm::kubectl_stdin(
             &kubectl,
             &kubeconfig,
@@ -184,6 +231,228 @@ async fn helm_install_dry_run_prints_the_notes() {
     assert!(
         notes.contains(&format!("kubectl -n {} get gotoorganizers", ns.name())),
         "{notes}"
+    );
+    ns.cleanup().await;
+}
+
+/// The names of the chart's CRDs.
+const CRDS: [&str; 2] = [
+    "gotoaccounts.goto-operator.dev",
+    "gotoorganizers.goto-operator.dev",
+];
+
+/// Runs helm against the test control plane and returns stdout; panics with stderr on failure.
+fn helm_ok(helm: &Path, kubeconfig: &str, args: &[&str]) -> String {
+    let out = run(helm, args, &[("KUBECONFIG", kubeconfig)]);
+    assert!(
+        out.status.success(),
+        "helm {args:?} failed:\n{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+/// A GoToAccount and a GoToOrganizer of a user, as `kubectl apply` would create them.
+async fn create_users_objects(client: &Client, namespace: &str) {
+    let account: GoToAccount = serde_json::from_value(json!({
+        "apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToAccount",
+        "metadata": {"name": "acme"},
+        "spec": {"accountKey": "4200000000000000001", "credentialsSecretRef": {"name": "goto-oauth"}},
+    }))
+    .expect("account");
+    Api::<GoToAccount>::namespaced(client.clone(), namespace)
+        .create(&PostParams::default(), &account)
+        .await
+        .expect("create GoToAccount");
+    let organizer: GoToOrganizer = serde_json::from_value(json!({
+        "apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToOrganizer",
+        "metadata": {"name": "jane-doe"},
+        "spec": {"accountRef": {"name": "acme"}, "email": "jane.doe@example.com",
+                 "firstName": "Jane", "lastName": "Doe"},
+    }))
+    .expect("organizer");
+    Api::<GoToOrganizer>::namespaced(client.clone(), namespace)
+        .create(&PostParams::default(), &organizer)
+        .await
+        .expect("create GoToOrganizer");
+}
+
+/// Users of the previous chart version (tests/helm/goto-operator-<version>.tgz, whose CRDs came
+/// from crds/, which Helm installs once and never upgrades) upgrade as charts/goto-operator's
+/// README says: hand the CRDs to the release, `helm upgrade`. The CRDs then are this chart's, an
+/// older CRD included; `helm uninstall` leaves them, and every GoToAccount and GoToOrganizer.
+///
+/// The CRDs are cluster-wide and shared with the other tests: the "older CRD" differs from the
+/// current one in a printer column only, which changes no object and no validation.
+#[tokio::test]
+async fn helm_upgrade_from_the_previous_chart_upgrades_the_crds_and_uninstall_keeps_the_objects() {
+    let Some(client) = common::client().await else {
+        return;
+    };
+    let (Some(helm_bin), Some(kubectl)) = (common::helm(), common::kubectl()) else {
+        return;
+    };
+    let kubeconfig = std::env::var(common::KUBECONFIG_ENV).expect("checked by client()");
+    common::apply_crds(&client).await;
+    let ns = TestNamespace::new(&client).await;
+    let namespace = ns.name().to_owned();
+    let release = "upgrade";
+    // One watched namespace: no cluster-wide RBAC objects that parallel runs would share.
+    let watch = format!("watchNamespaces={{{namespace}}}");
+    let previous = helm::previous_chart();
+    let chart = helm::chart_dir();
+    let (previous, chart) = (previous.to_string_lossy(), chart.to_string_lossy());
+    let on = ["--namespace", namespace.as_str(), "--set", watch.as_str()];
+
+    // The previous version, installed and in use.
+    helm_ok(
+        &helm_bin,
+        &kubeconfig,
+        &[&["install", release, &previous][..], &on].concat(),
+    );
+    create_users_objects(&client, &namespace).await;
+
+    // A CRD as an older operator left it: without its last printer column.
+    let crds = Api::<CustomResourceDefinition>::all(client.clone());
+    let older = CRDS[1];
+    let columns = crds.get(older).await.expect("the CRD").spec.versions[0]
+        .additional_printer_columns
+        .clone()
+        .unwrap_or_default();
+    assert!(columns.len() >= 2, "{columns:?}");
+    let drop_last = json!([{"op": "remove",
+        "path": format!("/spec/versions/0/additionalPrinterColumns/{}", columns.len() - 1)}]);
+    crds.patch(
+        older,
+        &PatchParams::default(),
+        &Patch::<()>::Json(serde_json::from_value(drop_last).expect("a JSON patch")),
+    )
+    .await
+    .expect("drop a printer column");
+
+    // Without the hand-over Helm refuses the CRDs it did not create as part of a release, and
+    // changes nothing.
+    let upgrade = [&["upgrade", release, &chart][..], &on].concat();
+    let refused = run(&helm_bin, &upgrade, &[("KUBECONFIG", &kubeconfig)]);
+    assert!(
+        !refused.status.success() && text(&refused.stderr).contains("invalid ownership metadata"),
+        "helm upgrade without the hand-over:\n{}{}",
+        text(&refused.stdout),
+        text(&refused.stderr)
+    );
+
+    // The hand-over of charts/goto-operator/README.md (--overwrite: earlier runs' releases may
+    // still be named on the CRDs), then the upgrade.
+    let kubectl_ok = |args: &[&str]| {
+        let out = run(&kubectl, args, &[("KUBECONFIG", &kubeconfig)]);
+        assert!(
+            out.status.success(),
+            "kubectl {args:?}: {}",
+            text(&out.stderr)
+        );
+    };
+    let release_name = format!("meta.helm.sh/release-name={release}");
+    let release_namespace = format!("meta.helm.sh/release-namespace={namespace}");
+    kubectl_ok(
+        &[
+            &["label", "crd"][..],
+            &CRDS,
+            &["app.kubernetes.io/managed-by=Helm", "--overwrite"],
+        ]
+        .concat(),
+    );
+    kubectl_ok(
+        &[
+            &["annotate", "crd"][..],
+            &CRDS,
+            &[&release_name, &release_namespace, "--overwrite"],
+        ]
+        .concat(),
+    );
+    helm_ok(&helm_bin, &kubeconfig, &upgrade);
+    let listed: Value = serde_json::from_str(&helm_ok(
+        &helm_bin,
+        &kubeconfig,
+        &["list", "--namespace", &namespace, "--output", "json"],
+    ))
+    .expect("helm list JSON");
+    let chart_version = format!(
+        "goto-operator-{}",
+        helm::parse_yaml_stream(
+            &std::fs::read_to_string(helm::chart_dir().join("Chart.yaml")).expect("Chart.yaml")
+        )[0]["version"]
+            .as_str()
+            .expect("version")
+    );
+    assert_eq!(listed[0]["chart"], chart_version.as_str(), "{listed}");
+    assert_eq!(listed[0]["status"], "deployed", "{listed}");
+
+    // Both CRDs are now the chart's: its spec (the older one's column is back), its keep policy,
+    // this release's.
+    let rendered = render(&helm_bin, release, &namespace, &["--set", &watch]);
+    for crd in CRDS {
+        let want = rendered
+            .iter()
+            .find(|o| kind(o) == "CustomResourceDefinition" && name(o) == crd)
+            .unwrap_or_else(|| panic!("the chart renders no {crd}"));
+        let live = serde_json::to_value(crds.get(crd).await.expect("the CRD")).expect("JSON");
+        assert_eq!(
+            live["spec"]["versions"], want["spec"]["versions"],
+            "{crd}: helm upgrade did not upgrade the CRD"
+        );
+        let annotations = &live["metadata"]["annotations"];
+        for (key, value) in [
+            ("helm.sh/resource-policy", "keep"),
+            ("argocd.argoproj.io/sync-wave", "-1"),
+            ("meta.helm.sh/release-name", release),
+            ("meta.helm.sh/release-namespace", namespace.as_str()),
+        ] {
+            assert_eq!(annotations[key], value, "{crd}: {annotations}");
+        }
+    }
+
+    // Uninstall: the operator goes, the CRDs and the users' objects stay.
+    let out = helm_ok(
+        &helm_bin,
+        &kubeconfig,
+        &["uninstall", release, "--namespace", &namespace],
+    );
+    assert!(
+        out.contains("kept due to the resource policy"),
+        "helm uninstall:\n{out}"
+    );
+    let deployment = format!("{release}-goto-operator");
+    assert!(
+        Api::<Deployment>::namespaced(client.clone(), &namespace)
+            .get_opt(&deployment)
+            .await
+            .expect("get the Deployment")
+            .is_none(),
+        "helm uninstall left the Deployment {deployment}"
+    );
+    for crd in CRDS {
+        let live = crds
+            .get(crd)
+            .await
+            .expect("the CRD survives helm uninstall");
+        assert!(
+            live.metadata.deletion_timestamp.is_none(),
+            "{crd} is being deleted"
+        );
+    }
+    let account = Api::<GoToAccount>::namespaced(client.clone(), &namespace)
+        .get_opt("acme")
+        .await
+        .expect("get the GoToAccount");
+    let organizer = Api::<GoToOrganizer>::namespaced(client.clone(), &namespace)
+        .get_opt("jane-doe")
+        .await
+        .expect("get the GoToOrganizer");
+    assert!(
+        account.is_some_and(|a| a.metadata.deletion_timestamp.is_none())
+            && organizer.is_some_and(|o| o.metadata.deletion_timestamp.is_none()),
+        "helm uninstall took the users' objects"
     );
     ns.cleanup().await;
 }

@@ -7,14 +7,14 @@ pub mod error;
 mod events;
 pub mod gauges;
 mod leader;
+pub mod liveness;
 pub mod organizer;
 pub mod ownership;
 pub mod seats;
 pub mod status;
+mod triggers;
 pub mod validate;
 
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -28,13 +28,13 @@ use kube::runtime::{Config, Controller, PredicateConfig, WatchStreamExt, watcher
 use kube::{Api, Client, Resource, ResourceExt};
 
 use crate::cli::RunArgs;
-use crate::crd::conditions::{self, READY};
 use crate::crd::{GoToAccount, GoToOrganizer};
 use crate::http::{self, Health};
 use crate::metrics::Metrics;
 use crate::webhook::{self, Webhooks};
 pub use context::Context;
 pub use error::{Error, RequeuePolicy};
+use triggers::{account_trigger, consistent_applies, organizer_trigger, slim};
 
 /// `goto-operator run`: serves /metrics, waits for the leader lease, then runs both controllers
 /// until SIGTERM/Ctrl-C (or until the lease is lost, so that a restart re-elects cleanly).
@@ -105,9 +105,19 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
     // The seat queue triggers the organizers whose turn for a seat came.
     let (seat_turns, seat_turns_rx) = futures::channel::mpsc::unbounded();
     ctx.seat_queue.set_trigger(seat_turns);
-    let notified = futures::stream::select(notified, seat_turns_rx).boxed();
+    // The liveness guard triggers the organizers it finds stalled.
+    let (stalled, stalled_rx) = futures::channel::mpsc::unbounded();
+    let notified =
+        futures::stream::select(notified, futures::stream::select(seat_turns_rx, stalled_rx))
+            .boxed();
     let ctx = Arc::new(ctx);
     let gauges = tokio::spawn(gauges::run(ctx.organizers.clone(), ctx.metrics.clone()));
+    let liveness = tokio::spawn(liveness::run(
+        ctx.organizers.clone(),
+        ctx.metrics.clone(),
+        stall_after(&args),
+        stalled,
+    ));
     tracing::info!(
         namespace = args.namespace.as_deref().unwrap_or("<all>"),
         "controllers starting"
@@ -145,6 +155,7 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
     };
     http.abort();
     gauges.abort();
+    liveness.abort();
     if let Some((_, server)) = &webhooks {
         server.abort();
     }
@@ -178,6 +189,15 @@ fn requeue_policy(args: &RunArgs) -> RequeuePolicy {
         backoff_max: Duration::from_secs(300),
         soon: Duration::from_secs(4),
     }
+}
+
+/// How long an object may stay behind before the liveness guard calls it stalled: the flag, else
+/// three resync periods.
+fn stall_after(args: &RunArgs) -> Duration {
+    let seconds = args
+        .stall_seconds
+        .unwrap_or_else(|| args.resync_seconds.max(1).saturating_mul(3));
+    Duration::from_secs(seconds.max(1))
 }
 
 /// Waits for the leader Lease (when leader election is on) in the configured namespace, else the
@@ -247,46 +267,6 @@ where
     }
 }
 
-/// kubectl's client-side apply record: a copy of the whole manifest, in an annotation.
-const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
-
-/// What the watch caches keep of an object: all but its managedFields and kubectl's
-/// last-applied annotation. No reconcile reads either, and they were the larger part of each
-/// cached organizer (half its JSON, more of its memory: 5,000 organizers are cached).
-fn slim<K: Resource>(obj: &mut K) {
-    let meta = obj.meta_mut();
-    meta.managed_fields = None;
-    if let Some(annotations) = meta.annotations.as_mut() {
-        annotations.remove(LAST_APPLIED);
-    }
-}
-
-/// What makes an organizer worth reconciling again: its spec (generation), annotations (paused,
-/// organizer-key), finalizers and deletion. Status writes do not count, so writing status never
-/// triggers another GoTo round trip.
-fn organizer_trigger(o: &GoToOrganizer) -> Option<u64> {
-    let mut h = DefaultHasher::new();
-    (
-        o.metadata.generation,
-        &o.metadata.annotations,
-        &o.metadata.finalizers,
-        o.metadata.deletion_timestamp.is_some(),
-    )
-        .hash(&mut h);
-    Some(h.finish())
-}
-
-/// Organizers care about an account's spec and whether it is Ready, not its other status.
-fn account_trigger(a: &GoToAccount) -> Option<u64> {
-    let ready = a
-        .status
-        .as_ref()
-        .and_then(|s| conditions::find(&s.conditions, READY).map(|c| c.status.clone()));
-    let mut h = DefaultHasher::new();
-    (a.metadata.generation, ready).hash(&mut h);
-    Some(h.finish())
-}
-
 async fn organizer_controller(
     ctx: Arc<Context>,
     writer: reflector::store::Writer<GoToOrganizer>,
@@ -312,14 +292,14 @@ async fn organizer_controller(
             if let Ok(event) = event {
                 index.apply(event);
             }
-        })
-        .applied_objects()
+        });
+    let trigger = consistent_applies(trigger, reader.clone())
         .predicate_filter(organizer_trigger, PredicateConfig::default());
-    let account_changes = watcher(accounts, watched(labels))
+    let account_events = watcher(accounts, watched(labels))
         .default_backoff()
         .modify(slim)
-        .reflect(account_writer)
-        .applied_objects()
+        .reflect(account_writer);
+    let account_changes = consistent_applies(account_events, ctx.accounts_store.clone())
         .predicate_filter(account_trigger, PredicateConfig::default());
     let store = reader.clone();
     Controller::for_stream(trigger, reader)
@@ -359,8 +339,17 @@ async fn account_controller(ctx: Arc<Context>, scope: Scope<'_>, shutdown: Shutd
         Some(ns) => Api::namespaced(ctx.kube.clone(), ns),
         None => Api::all(ctx.kube.clone()),
     };
-    let controller = Controller::new(accounts, watched(labels));
-    let store = controller.store();
+    // A store of its own (the organizer controller's is filled by another watch), triggered
+    // only once it holds what each event says (see `triggers`).
+    let (store, writer) = reflector::store();
+    let trigger = consistent_applies(
+        watcher(accounts, watched(labels))
+            .default_backoff()
+            .modify(slim)
+            .reflect(writer),
+        store.clone(),
+    );
+    let controller = Controller::for_stream(trigger, store.clone());
     // Only Secret metadata is watched: the operator never holds every Secret's data in memory,
     // it reads the one an account names when it reconciles.
     let secret_changes = watcher(secrets, watcher::Config::default().any_semantic())
@@ -412,33 +401,5 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = ctrl_c.await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn the_cache_keeps_everything_but_managed_fields_and_the_last_applied_copy() {
-        let mut o: GoToOrganizer = serde_json::from_value(json!({
-            "apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToOrganizer",
-            "metadata": {"name": "jane", "namespace": "it", "annotations": {
-                LAST_APPLIED: "{\"spec\":{}}", "goto-operator.dev/paused": "true"},
-                "managedFields": [{"manager": "kubectl", "operation": "Apply",
-                                   "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {}}}]},
-            "spec": {"accountRef": {"name": "acme"}, "email": "jane@example.com",
-                     "firstName": "Jane", "lastName": "Doe"},
-        }))
-        .expect("organizer");
-        let spec = o.spec.clone();
-        slim(&mut o);
-        assert_eq!(o.metadata.managed_fields, None);
-        assert_eq!(
-            o.metadata.annotations,
-            Some([("goto-operator.dev/paused".to_string(), "true".to_string())].into())
-        );
-        assert_eq!(o.spec, spec);
     }
 }

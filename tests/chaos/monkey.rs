@@ -14,6 +14,7 @@ use tokio::time::Instant;
 use crate::harness::{Env, operator};
 use crate::operator::Operator;
 use crate::profile::Profile;
+use crate::workload::{self, Book};
 
 const API: &str = "/G2M/rest/v2/**";
 const CREATE: &str = "/G2M/rest/v2/accounts/*/organizers";
@@ -27,6 +28,9 @@ pub struct Figures {
     pub kills_after_suspend: usize,
     pub kills_after_delete: usize,
     pub apiserver_restarts: usize,
+    /// Deletes and updates issued while a kube-apiserver restart was under way.
+    pub deletes_during_restarts: usize,
+    pub updates_during_restarts: usize,
     pub storms: usize,
     pub token_revocations: usize,
     pub ambiguous_write_rules: usize,
@@ -34,36 +38,59 @@ pub struct Figures {
 
 pub struct Monkey {
     env: Arc<Env>,
+    book: Book,
     profile: Profile,
     operator: Operator,
 }
 
 impl Monkey {
-    pub fn new(env: Arc<Env>, profile: Profile, operator: Operator) -> Self {
+    pub fn new(env: Arc<Env>, book: Book, profile: Profile, operator: Operator) -> Self {
         Monkey {
             env,
+            book,
             profile,
             operator,
         }
     }
 
-    /// Injects faults for the profile's window; returns the operator then running, with faults
-    /// cleared.
+    /// Injects faults for the profile's window, then restarts the kube-apiserver once more with
+    /// nothing else failing and no operator kill after it (the last fault: objects deleted and
+    /// updated during it must still be acted on by the process that saw the restart); returns
+    /// the operator then running, with faults cleared.
     pub async fn run(self, started: Instant) -> (Operator, Figures) {
         let Monkey {
             env,
+            book,
             profile,
             operator,
         } = self;
         let gotos = tokio::spawn(goto_faults(env.clone(), profile.clone(), started));
-        let restarts = tokio::spawn(restart_apiserver(profile.clone(), started));
+        let restarts = {
+            let (env, book, profile) = (env.clone(), book.clone(), profile.clone());
+            tokio::spawn(async move {
+                let mut figures = Figures::default();
+                let within = profile.apiserver_restarts.saturating_sub(1);
+                for i in 0..within {
+                    let at = profile.window.mul_f64((i + 1) as f64 / (within + 1) as f64);
+                    tokio::time::sleep_until(started + at).await;
+                    restart_apiserver(&env, &book, &profile, &mut figures).await;
+                }
+                figures
+            })
+        };
         let (operator, mut figures) = kill_operator(&env, &profile, operator, started).await;
         let goto_figures = gotos.await.expect("GoTo faults task");
-        figures.apiserver_restarts = restarts.await.expect("restart task");
+        let restart_figures = restarts.await.expect("restart task");
+        env.sim.set_faults(Faults::default());
+        figures.apiserver_restarts = restart_figures.apiserver_restarts;
+        figures.deletes_during_restarts = restart_figures.deletes_during_restarts;
+        figures.updates_during_restarts = restart_figures.updates_during_restarts;
+        if profile.apiserver_restarts > 0 {
+            restart_apiserver(&env, &book, &profile, &mut figures).await;
+        }
         figures.storms = goto_figures.storms;
         figures.token_revocations = goto_figures.token_revocations;
         figures.ambiguous_write_rules = goto_figures.ambiguous_write_rules;
-        env.sim.set_faults(Faults::default());
         (operator, figures)
     }
 }
@@ -183,37 +210,41 @@ async fn kill_operator(
     (current, figures)
 }
 
-/// `hack/envtest.sh restart-apiserver` spread over the window (SIGKILL, then the same port and
-/// etcd). The control plane is the one whose admin kubeconfig the tests use.
-async fn restart_apiserver(profile: Profile, started: Instant) -> usize {
+/// One `hack/envtest.sh restart-apiserver` (SIGKILL, then the same port and etcd), with
+/// `profile.restart_burst` deletes and updates issued meanwhile (they land as soon as the API
+/// server answers again, while the operator's watches reconnect). The control plane is the one
+/// whose admin kubeconfig the tests use.
+async fn restart_apiserver(env: &Env, book: &Book, profile: &Profile, figures: &mut Figures) {
     let kubeconfig = PathBuf::from(
         std::env::var_os(crate::common::KUBECONFIG_ENV).expect("GOTO_TEST_KUBECONFIG"),
     );
     let dir = kubeconfig.parent().expect("envtest dir").to_path_buf();
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("hack/envtest.sh");
-    let mut done = 0;
-    for i in 0..profile.apiserver_restarts {
-        let at = profile
-            .window
-            .mul_f64((i + 1) as f64 / (profile.apiserver_restarts + 1) as f64);
-        tokio::time::sleep_until(started + at).await;
-        let (script, dir) = (script.clone(), dir.clone());
-        let out = tokio::task::spawn_blocking(move || {
-            std::process::Command::new(script)
-                .arg("restart-apiserver")
-                .env("GOTO_ENVTEST_DIR", dir)
-                .output()
-        })
+    let restart = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(script)
+            .arg("restart-apiserver")
+            .env("GOTO_ENVTEST_DIR", dir)
+            .output()
+    });
+    // Give the kill a moment to land, so the burst is issued while the API server is down.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let n = figures.apiserver_restarts;
+    let (deletes, updates) =
+        workload::during_restart(env, book, n, profile.restart_burst, profile.seed).await;
+    let out = restart
         .await
         .expect("restart task")
         .expect("run hack/envtest.sh restart-apiserver");
-        assert!(
-            out.status.success(),
-            "restarting the kube-apiserver failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        done += 1;
-        eprintln!("chaos: kube-apiserver restarted ({done})");
-    }
-    done
+    assert!(
+        out.status.success(),
+        "restarting the kube-apiserver failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    figures.apiserver_restarts += 1;
+    figures.deletes_during_restarts += deletes;
+    figures.updates_during_restarts += updates;
+    eprintln!(
+        "chaos: kube-apiserver restarted ({}), {deletes} deletes and {updates} updates issued during it",
+        figures.apiserver_restarts
+    );
 }

@@ -8,8 +8,14 @@ pub struct Profile {
     pub organizers: usize,
     /// `kill -9` of the operator.
     pub kills: usize,
-    /// kube-apiserver restarts.
+    /// kube-apiserver restarts; the last one comes after the window (with no operator kill after
+    /// it), so that the last fault is a restart during which objects are deleted and updated.
     pub apiserver_restarts: usize,
+    /// Deletes and updates issued while each kube-apiserver restart is under way (half each).
+    pub restart_burst: usize,
+    /// Organizers that already have a seat in GoTo before their object is applied (adopted by
+    /// email); every third of them has an upcoming meeting, so deleting it is blocked.
+    pub adopted: usize,
     /// How long faults are injected; the workload runs within it.
     #[serde(with = "secs")]
     pub window: Duration,
@@ -33,6 +39,8 @@ impl Profile {
                 organizers: 300,
                 kills: 20,
                 apiserver_restarts: 3,
+                restart_burst: 8,
+                adopted: 60,
                 window: Duration::from_secs(160),
                 converge_within: Duration::from_secs(120),
                 seed,
@@ -41,7 +49,9 @@ impl Profile {
                 name: "ci",
                 organizers: 40,
                 kills: 6,
-                apiserver_restarts: 1,
+                apiserver_restarts: 2,
+                restart_burst: 4,
+                adopted: 8,
                 window: Duration::from_secs(60),
                 converge_within: Duration::from_secs(120),
                 seed,

@@ -30,6 +30,10 @@ pub struct Verdict {
     pub stray_seats: Vec<String>,
     /// Meetings GoTo cancelled (nobody consented to any cancellation in this workload).
     pub cancelled_meetings: Vec<String>,
+    /// Objects in the cluster with a pending deletion or a generation not yet observed
+    /// (`metadata.generation` ahead of `status.observedGeneration`): what the operator has not
+    /// (yet) acted on.
+    pub behind: Vec<String>,
     /// Live objects checked.
     pub live: usize,
     /// Deleted objects checked.
@@ -42,6 +46,7 @@ impl Verdict {
         for (what, list) in [
             ("not converged", &self.not_converged),
             ("finalizer not resolved", &self.finalizers_pending),
+            ("pending deletion or generation not observed", &self.behind),
             ("lost delete", &self.lost_deletes),
             ("duplicate seat", &self.duplicates),
             ("stray seat", &self.stray_seats),
@@ -121,7 +126,10 @@ fn judge(
             .or_default()
             .push(seat);
     }
-    let mut verdict = Verdict::default();
+    let mut verdict = Verdict {
+        behind: objects.values().filter_map(behind).collect(),
+        ..Verdict::default()
+    };
     let mut wanted = BTreeSet::new();
     for (name, desired) in book {
         let email = format!("{name}@example.com");
@@ -158,6 +166,21 @@ fn judge(
     }
     verdict.cancelled_meetings = cancelled;
     verdict
+}
+
+/// `name: why` when the object has a pending deletion or an unobserved generation.
+fn behind(object: &GoToOrganizer) -> Option<String> {
+    let observed = object.status.as_ref().and_then(|s| s.observed_generation);
+    let name = object.name_any();
+    if object.metadata.deletion_timestamp.is_some() {
+        return Some(format!("{name}: deletion pending"));
+    }
+    (observed < object.metadata.generation).then(|| {
+        format!(
+            "{name}: generation {:?}, observed {observed:?}",
+            object.metadata.generation
+        )
+    })
 }
 
 fn not_converged(
@@ -209,8 +232,11 @@ pub struct Report {
     pub organizers_created: usize,
     pub organizers_deleted: usize,
     pub organizers_live: usize,
-    pub meetings_booked_during_offboarding: usize,
+    pub organizers_adopted: usize,
+    pub meetings_blocking_deletions: usize,
     pub meetings_reassigned: usize,
+    /// Objects with a pending deletion or a generation not yet observed at the end: must be 0.
+    pub pending_deletions_or_generations_behind: usize,
     pub goto_requests: usize,
     pub goto_writes: usize,
     pub goto_5xx_answers: usize,
@@ -246,11 +272,14 @@ impl Report {
             organizers_created: snapshot.values().filter(|d| d.created).count(),
             organizers_deleted: snapshot.values().filter(|d| d.deleted).count(),
             organizers_live: verdict.live,
-            meetings_booked_during_offboarding: snapshot
+            organizers_adopted: snapshot.values().filter(|d| d.adopted).count(),
+            meetings_blocking_deletions: snapshot
                 .values()
-                .filter(|d| d.meeting.is_some())
-                .count(),
+                .filter(|d| d.deleted)
+                .map(|d| d.meetings.len())
+                .sum(),
             meetings_reassigned: reassigned,
+            pending_deletions_or_generations_behind: verdict.behind.len(),
             goto_requests: requests.len(),
             goto_writes: env.sim.writes().len(),
             goto_5xx_answers: requests.iter().filter(|r| r.status >= 500).count(),
@@ -302,7 +331,7 @@ mod tests {
             last_name: last_name.into(),
             created: true,
             deleted,
-            meeting: None,
+            ..Desired::default()
         }
     }
 
@@ -321,10 +350,20 @@ mod tests {
         assert!(good.failures().is_empty(), "{:?}", good.failures());
         assert_eq!((good.live, good.deleted), (1, 1));
 
+        // Each broken invariant is caught; an object left behind is also counted as behind.
         let caught = |v: Verdict, what: &str| {
             let failures = v.failures();
-            assert_eq!(failures.len(), 1, "{what}: {failures:?}");
-            assert!(failures[0].starts_with(what), "{what}: {failures:?}");
+            let others: Vec<_> = failures
+                .iter()
+                .filter(|f| {
+                    !f.starts_with(what) && !f.starts_with("pending deletion or generation")
+                })
+                .collect();
+            assert!(
+                failures.iter().any(|f| f.starts_with(what)),
+                "{what}: {failures:?}"
+            );
+            assert!(others.is_empty(), "{what}: {failures:?}");
         };
         // Not converged: an older generation, not Ready, the wrong key, a stale field, no seat.
         for (objects, seats) in [
@@ -362,6 +401,22 @@ mod tests {
         let mut twice = seats.clone();
         twice.push(seat("kept", "4", "Gen1"));
         caught(judge(&book, &objects, &twice, vec![]), "duplicate seat");
+        // The issue-18 stall: deleted (generation bumped), never acted on, old status kept.
+        let mut stalled = objects.clone();
+        let mut leaver = object("gone", 2, 1, "True", "2");
+        leaver.metadata.deletion_timestamp =
+            Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+                "2026-12-02T00:00:00Z".parse().unwrap(),
+            ));
+        stalled.insert("gone".into(), leaver);
+        let verdict = judge(&book, &stalled, &seats, vec![]);
+        assert_eq!(verdict.behind, vec!["gone: deletion pending".to_string()]);
+        let edited = [("kept".to_string(), object("kept", 3, 2, "True", "1"))].into();
+        let verdict = judge(&book, &edited, &seats, vec![]);
+        assert_eq!(
+            verdict.behind,
+            vec!["kept: generation Some(3), observed Some(2)".to_string()]
+        );
         // A cancelled meeting.
         caught(
             judge(&book, &objects, &seats, vec!["standup of 1".into()]),

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use goto_operator::simulator::OrganizerStatus;
-use goto_operator::simulator::SeedMeeting;
+use futures::FutureExt;
+use goto_operator::simulator::{OrganizerStatus, SeedMeeting, SeedOrganizer};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde_json::json;
@@ -21,8 +21,11 @@ pub struct Desired {
     pub last_name: String,
     pub created: bool,
     pub deleted: bool,
-    /// A meeting that appeared out of band while its deletion was pending (must not be cancelled).
-    pub meeting: Option<String>,
+    /// Meetings that block its deletion (must not be cancelled): one booked out of band the
+    /// moment its deletion was requested, or one its adopted seat already had.
+    pub meetings: Vec<String>,
+    /// Its seat existed in GoTo before the object was applied (adopted by email).
+    pub adopted: bool,
 }
 
 #[derive(Clone, Default)]
@@ -87,11 +90,10 @@ pub async fn drive(env: Arc<Env>, book: Book, profile: Profile) -> usize {
         tokio::time::sleep_until(started + at).await;
         match step {
             Step::Create(name) => {
-                let desired = Desired {
-                    last_name: "Gen0".into(),
-                    ..Desired::default()
-                };
-                book.lock().insert(name.clone(), desired);
+                book.lock()
+                    .entry(name.clone())
+                    .or_insert_with(Desired::default)
+                    .last_name = "Gen0".into();
                 errors += retry(&format!("create {name}"), || {
                     env.apply_organizer(&name, json!({"lastName": "Gen0"}))
                 })
@@ -104,41 +106,15 @@ pub async fn drive(env: Arc<Env>, book: Book, profile: Profile) -> usize {
                 if book.lock().get(&name).is_some_and(|d| d.deleted) {
                     continue;
                 }
-                let last_name = format!("Gen{generation}");
-                errors += retry(&format!("update {name}"), || async {
-                    env.organizers()
-                        .patch(
-                            &name,
-                            &kube::api::PatchParams::default(),
-                            &kube::api::Patch::Merge(json!({"spec": {"lastName": last_name}})),
-                        )
-                        .await
-                })
-                .await;
-                if let Some(d) = book.lock().get_mut(&name) {
-                    d.last_name = last_name;
-                }
+                errors += update(&env, &book, &name, &format!("Gen{generation}")).await;
             }
             Step::Delete(name, with_meeting) => {
-                if let Some(d) = book.lock().get_mut(&name) {
-                    d.deleted = true;
+                if book.lock().get(&name).is_some_and(|d| d.deleted) {
+                    continue;
                 }
-                errors += retry(&format!("delete {name}"), || async {
-                    match env
-                        .organizers()
-                        .delete(&name, &kube::api::DeleteParams::default())
-                        .await
-                    {
-                        Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
-                        other => other.map(drop),
-                    }
-                })
-                .await;
+                errors += delete(&env, &book, &name).await;
                 if with_meeting {
-                    let meeting = book_a_meeting(&env, &name);
-                    if let Some(d) = book.lock().get_mut(&name) {
-                        d.meeting = meeting;
-                    }
+                    book_a_meeting(&env, &book, &name);
                 }
             }
         }
@@ -146,26 +122,148 @@ pub async fn drive(env: Arc<Env>, book: Book, profile: Profile) -> usize {
     errors
 }
 
+/// Seats that exist in GoTo before their objects are applied: the first `profile.adopted`
+/// names of the workload, every third with a meeting in three days (which blocks its deletion
+/// until a person reassigns it at the end). The operator adopts them by email.
+pub fn seed_adopted(env: &Env, book: &Book, profile: &Profile) {
+    for i in 0..profile.adopted.min(profile.organizers) {
+        let name = format!("chaos-{i:03}");
+        let mut seat = SeedOrganizer::new(&format!("{name}@example.com"), "Test", "Before");
+        let mut desired = Desired {
+            last_name: "Gen0".into(),
+            adopted: true,
+            ..Desired::default()
+        };
+        if i % 3 == 0 {
+            let start = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(72);
+            seat.meetings.push(SeedMeeting::new(
+                &format!("planned before {name} was adopted"),
+                start,
+                start + jiff::SignedDuration::from_hours(1),
+            ));
+        }
+        let key = env.sim.insert_organizer(seat);
+        desired.meetings = env
+            .sim
+            .meetings()
+            .into_iter()
+            .filter(|m| m.organizer_key == key)
+            .map(|m| m.meeting_id)
+            .collect();
+        book.lock().insert(name, desired);
+    }
+}
+
+/// While the kube-apiserver restarts: deletes half of `n` live objects (booking a meeting for
+/// every other one, as a person still planning would) and updates the other half, each call
+/// retried until the API server answers again, so they land as the operator's watches
+/// reconnect. Returns (deletes, updates) issued.
+pub async fn during_restart(
+    env: &Env,
+    book: &Book,
+    restart: usize,
+    n: usize,
+    seed: u64,
+) -> (usize, usize) {
+    let mut rng = StdRng::seed_from_u64(seed ^ (restart as u64).wrapping_mul(0x9e37_79b9));
+    let mut live: Vec<String> = book
+        .snapshot()
+        .into_iter()
+        .filter(|(_, d)| d.created && !d.deleted)
+        .map(|(name, _)| name)
+        .collect();
+    let mut picked = Vec::new();
+    while picked.len() < n && !live.is_empty() {
+        picked.push(live.swap_remove(rng.random_range(0..live.len())));
+    }
+    let (deletes, updates) = picked.split_at(picked.len() / 2);
+    let last_name = format!("Restart{restart}");
+    let calls = deletes
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let name = name.clone();
+            async move {
+                delete(env, book, &name).await;
+                if i % 2 == 0 {
+                    book_a_meeting(env, book, &name);
+                }
+            }
+            .boxed()
+        })
+        .chain(updates.iter().map(|name| {
+            let (name, last_name) = (name.clone(), last_name.clone());
+            async move {
+                update(env, book, &name, &last_name).await;
+            }
+            .boxed()
+        }));
+    futures::future::join_all(calls).await;
+    (deletes.len(), updates.len())
+}
+
+/// Sets `spec.lastName` (retried through API-server restarts); returns 1 when a call failed.
+async fn update(env: &Env, book: &Book, name: &str, last_name: &str) -> usize {
+    let failed = retry(&format!("update {name}"), || async {
+        env.organizers()
+            .patch(
+                name,
+                &kube::api::PatchParams::default(),
+                &kube::api::Patch::Merge(json!({"spec": {"lastName": last_name}})),
+            )
+            .await
+    })
+    .await;
+    if let Some(d) = book.lock().get_mut(name) {
+        d.last_name = last_name.to_string();
+    }
+    failed
+}
+
+/// Deletes the object (retried through API-server restarts); returns 1 when a call failed.
+async fn delete(env: &Env, book: &Book, name: &str) -> usize {
+    if let Some(d) = book.lock().get_mut(name) {
+        d.deleted = true;
+    }
+    retry(&format!("delete {name}"), || async {
+        match env
+            .organizers()
+            .delete(name, &kube::api::DeleteParams::default())
+            .await
+        {
+            Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
+            other => other.map(drop),
+        }
+    })
+    .await
+}
+
 /// The person books a meeting right as their offboarding starts, if their seat is still active
 /// (a suspended organizer cannot book).
-fn book_a_meeting(env: &Env, name: &str) -> Option<String> {
-    let organizer = env.sim.organizer_by_email(&format!("{name}@example.com"))?;
+fn book_a_meeting(env: &Env, book: &Book, name: &str) {
+    let Some(organizer) = env.sim.organizer_by_email(&format!("{name}@example.com")) else {
+        return;
+    };
     if organizer.status != OrganizerStatus::Active {
-        return None;
+        return;
     }
     let start = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(48);
     let end = start + jiff::SignedDuration::from_hours(1);
-    Some(env.sim.add_meeting(
+    let meeting = env.sim.add_meeting(
         &organizer.organizer_key,
         SeedMeeting::new(&format!("booked while {name} was offboarded"), start, end),
-    ))
+    );
+    if let Some(d) = book.lock().get_mut(name) {
+        d.meetings.push(meeting);
+    }
 }
 
-/// Removes every meeting the workload booked (a person reassigned them); returns how many.
+/// Removes every meeting that blocks a deletion (a person reassigned them); returns how many.
 pub fn reassign_meetings(env: &Env, book: &Book) -> usize {
     book.snapshot()
         .values()
-        .filter_map(|d| d.meeting.as_deref())
+        .filter(|d| d.deleted)
+        .flat_map(|d| d.meetings.clone())
         .filter(|id| env.sim.remove_meeting(id))
         .count()
 }

@@ -1,5 +1,6 @@
-//! Shared by tests/chart.rs and tests/chart_rbac.rs: rendering the Helm chart with the real helm
-//! (built by hack/tools.sh) and picking objects out of the render.
+//! Shared by tests/chart.rs, tests/chart_dry_run.rs and tests/chart_rbac.rs: rendering the Helm
+//! chart with the real helm (built by hack/tools.sh), picking objects out of the render, and the
+//! packaged previous version of the chart (the fixture next to this file).
 #![allow(dead_code)] // each test binary uses a different subset
 
 use std::path::{Path, PathBuf};
@@ -13,6 +14,39 @@ pub fn repo() -> PathBuf {
 
 pub fn chart_dir() -> PathBuf {
     repo().join("charts/goto-operator")
+}
+
+/// The previous release of the chart, as `helm package` wrote it (`goto-operator-<version>.tgz`
+/// next to this file): what `helm upgrade` upgrades from in tests/chart_dry_run.rs.
+pub fn previous_chart() -> PathBuf {
+    let dir = repo().join("tests/helm");
+    let mut packages: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("goto-operator-") && n.ends_with(".tgz"))
+        })
+        .collect();
+    assert_eq!(
+        packages.len(),
+        1,
+        "tests/helm/ must hold exactly one packaged previous chart: {packages:?}"
+    );
+    packages.remove(0)
+}
+
+/// The version of [`previous_chart`], from its file name.
+pub fn previous_chart_version() -> String {
+    let package = previous_chart();
+    let name = package
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("a file name");
+    name.trim_start_matches("goto-operator-")
+        .trim_end_matches(".tgz")
+        .to_owned()
 }
 
 /// Runs a tool and returns its output (panics when it cannot start at all).

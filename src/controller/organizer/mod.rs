@@ -50,19 +50,28 @@ use crate::goto;
 /// Metric label of this controller.
 pub const CONTROLLER: &str = "organizer";
 
+/// The longest one reconcile may take before it is abandoned and retried.
+const PASS_DEADLINE: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// Reconciles one GoToOrganizer.
 pub async fn reconcile(obj: Arc<GoToOrganizer>, ctx: Arc<Context>) -> Result<Action, Error> {
     let started = Instant::now();
     let api = api(&ctx, &obj);
-    let result = finalizer::finalizer(&api, FINALIZER, obj.clone(), |event| async {
+    let finalized = finalizer::finalizer(&api, FINALIZER, obj.clone(), |event| async {
         let (Finalizer::Apply(o) | Finalizer::Cleanup(o)) = event;
         pass(&o, &ctx).await
-    })
-    .await
-    .map_err(|e| match e {
-        finalizer::Error::ApplyFailed(e) | finalizer::Error::CleanupFailed(e) => e,
-        other => Error::Internal(other.to_string()),
     });
+    // Every call in a pass is bounded on its own; the deadline makes sure that no combination of
+    // waits can hold an object (and a worker) forever. A pass cut short is as safe as a crash.
+    let result = match tokio::time::timeout(PASS_DEADLINE, finalized).await {
+        Ok(result) => result.map_err(|e| match e {
+            finalizer::Error::ApplyFailed(e) | finalizer::Error::CleanupFailed(e) => e,
+            other => Error::Internal(other.to_string()),
+        }),
+        Err(_) => Err(Error::Internal(format!(
+            "reconcile did not finish within {PASS_DEADLINE:?}; retrying"
+        ))),
+    };
     let key = object_key(obj.as_ref());
     match &result {
         Ok(_) => ctx.succeeded(&key),

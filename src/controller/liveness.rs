@@ -1,0 +1,334 @@
+//! The liveness guard: no object stalls silently.
+//!
+//! Every reconcile writes `status.observedGeneration`, failures included, and a deletion either
+//! finishes (the object goes away) or says why it waits (`DeletionBlocked`, `AuditFailed`). So an
+//! object whose generation stays ahead of its `observedGeneration`, or whose deletion stays pending
+//! without one of those reasons, for longer than a few resync periods, is one the operator failed
+//! to act on (issue 18: deletions left for a whole resync period after a watch gap). The guard
+//! reads the watch cache every [`PERIOD`], counts such objects in
+//! `goto_operator_stalled_objects`, logs each once when it stalls (and once when it recovers), and
+//! triggers its reconcile again, once when it stalls and then once per stall period.
+//!
+//! [`Guard::check`] is pure over (objects, now), tested without a cluster; [`run`] drives it.
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::channel::mpsc::UnboundedSender;
+use kube::ResourceExt;
+use kube::runtime::reflector::{ObjectRef, Store};
+use tokio::time::Instant;
+
+use crate::crd::GoToOrganizer;
+use crate::crd::conditions::{self, READY, reason};
+use crate::metrics::Metrics;
+
+/// How often the guard reads the cache.
+pub const PERIOD: Duration = Duration::from_secs(10);
+
+/// Reasons a pending deletion is waiting on a person or on GoTo, by design.
+const WAITING_DELETION: [&str; 3] = [
+    reason::DELETION_BLOCKED,
+    reason::AUDIT_FAILED,
+    reason::PAUSED,
+];
+
+/// How an object is behind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Lag {
+    /// `metadata.generation` is ahead of `status.observedGeneration`.
+    Generation {
+        /// `metadata.generation`.
+        generation: i64,
+        /// `status.observedGeneration` (none before the first status).
+        observed: Option<i64>,
+    },
+    /// Deletion requested, and the Ready reason does not say why it waits.
+    Deletion {
+        /// The Ready reason, if any.
+        reason: Option<String>,
+    },
+}
+
+impl std::fmt::Display for Lag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Lag::Generation {
+                generation,
+                observed,
+            } => write!(
+                f,
+                "generation {generation} not observed (status.observedGeneration {})",
+                observed.map_or_else(|| "unset".to_string(), |g| g.to_string())
+            ),
+            Lag::Deletion { reason } => write!(
+                f,
+                "deletion pending (Ready reason {})",
+                reason.as_deref().unwrap_or("unset")
+            ),
+        }
+    }
+}
+
+/// How `o` is behind, if it is.
+pub fn lag(o: &GoToOrganizer) -> Option<Lag> {
+    let status = o.status.as_ref();
+    let observed = status.and_then(|s| s.observed_generation);
+    if let Some(generation) = o.metadata.generation
+        && observed.is_none_or(|seen| seen < generation)
+    {
+        return Some(Lag::Generation {
+            generation,
+            observed,
+        });
+    }
+    if o.metadata.deletion_timestamp.is_some() {
+        let reason = status
+            .and_then(|s| conditions::find(&s.conditions, READY))
+            .map(|c| c.reason.clone());
+        if !reason
+            .as_deref()
+            .is_some_and(|r| WAITING_DELETION.contains(&r))
+        {
+            return Some(Lag::Deletion { reason });
+        }
+    }
+    None
+}
+
+/// One object that is behind, since when.
+#[derive(Clone, Debug)]
+struct Behind {
+    since: Instant,
+    /// When it was last triggered because of the stall (`None`: not stalled yet).
+    kicked: Option<Instant>,
+}
+
+/// What one check found.
+#[derive(Debug, Default, PartialEq)]
+pub struct Findings {
+    /// Objects behind for longer than the stall period.
+    pub stalled: usize,
+    /// Objects that stalled since the last check: log them.
+    pub newly_stalled: Vec<(String, Lag, Duration)>,
+    /// Objects stalled before that are no longer behind: log their recovery.
+    pub recovered: Vec<String>,
+    /// Objects to reconcile again.
+    pub kick: Vec<ObjectRef<GoToOrganizer>>,
+}
+
+/// The guard's memory: which objects are behind, since when (by uid).
+#[derive(Debug)]
+pub struct Guard {
+    stall_after: Duration,
+    behind: HashMap<String, Behind>,
+}
+
+impl Guard {
+    /// A guard that calls an object stalled once it has been behind for `stall_after`.
+    pub fn new(stall_after: Duration) -> Self {
+        Guard {
+            stall_after,
+            behind: HashMap::new(),
+        }
+    }
+
+    /// Looks at every object once; remembers who is behind.
+    pub fn check<'a>(
+        &mut self,
+        objects: impl IntoIterator<Item = &'a GoToOrganizer>,
+        now: Instant,
+    ) -> Findings {
+        let mut findings = Findings::default();
+        let mut still = HashMap::with_capacity(self.behind.len());
+        for o in objects {
+            let Some(uid) = o.uid() else { continue };
+            let Some(lag) = lag(o) else { continue };
+            let mut behind = self.behind.remove(&uid).unwrap_or(Behind {
+                since: now,
+                kicked: None,
+            });
+            let age = now.saturating_duration_since(behind.since);
+            if age >= self.stall_after {
+                findings.stalled += 1;
+                let key = format!("{}/{}", o.namespace().unwrap_or_default(), o.name_any());
+                if behind.kicked.is_none() {
+                    findings.newly_stalled.push((key, lag, age));
+                }
+                if behind
+                    .kicked
+                    .is_none_or(|at| now.saturating_duration_since(at) >= self.stall_after)
+                {
+                    behind.kicked = Some(now);
+                    findings.kick.push(ObjectRef::from_obj(o));
+                }
+            }
+            still.insert(uid, behind);
+        }
+        // Whoever is left was behind and no longer is (or is gone).
+        findings.recovered = self
+            .behind
+            .drain()
+            .filter(|(_, b)| b.kicked.is_some())
+            .map(|(uid, _)| uid)
+            .collect();
+        self.behind = still;
+        findings
+    }
+}
+
+/// Checks the cache every [`PERIOD`] until the task is dropped: the gauge, one log line per
+/// stall and per recovery, and a trigger for each stalled object.
+pub async fn run(
+    store: Store<GoToOrganizer>,
+    metrics: Arc<Metrics>,
+    stall_after: Duration,
+    kick: UnboundedSender<ObjectRef<GoToOrganizer>>,
+) {
+    let mut guard = Guard::new(stall_after);
+    loop {
+        tokio::time::sleep(PERIOD).await;
+        let objects = store.state();
+        let findings = guard.check(objects.iter().map(AsRef::as_ref), Instant::now());
+        metrics.set_stalled(findings.stalled);
+        for (object, lag, age) in &findings.newly_stalled {
+            tracing::warn!(
+                organizer = %object,
+                stalled_for = ?age,
+                "stalled: {lag}; the operator has not acted on this object for longer than {stall_after:?}; reconciling it again"
+            );
+        }
+        for uid in &findings.recovered {
+            tracing::info!(uid = %uid, "a stalled object is no longer behind");
+        }
+        for reference in findings.kick {
+            // The controller is gone only when the process is stopping.
+            let _ = kick.unbounded_send(reference);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn organizer(
+        generation: i64,
+        observed: Option<i64>,
+        deleting: bool,
+        reason: &str,
+    ) -> GoToOrganizer {
+        let mut metadata = json!({"name": "jane", "namespace": "it", "uid": "u-1",
+                                  "generation": generation});
+        if deleting {
+            metadata["deletionTimestamp"] = json!("2026-12-02T10:00:00Z");
+            metadata["finalizers"] = json!(["goto-operator.dev/cleanup"]);
+        }
+        serde_json::from_value(json!({
+            "apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToOrganizer",
+            "metadata": metadata,
+            "spec": {"accountRef": {"name": "acme"}, "email": "jane@example.com",
+                     "firstName": "Jane", "lastName": "Doe"},
+            "status": {"observedGeneration": observed, "conditions": [
+                {"type": "Ready", "status": if reason == "Reconciled" {"True"} else {"False"},
+                 "reason": reason, "message": "", "lastTransitionTime": "2026-12-02T10:00:00Z"}]},
+        }))
+        .expect("organizer")
+    }
+
+    #[test]
+    fn what_counts_as_behind() {
+        let cases = [
+            (organizer(2, Some(2), false, "Reconciled"), None),
+            (organizer(3, Some(3), false, "GoToUnavailable"), None),
+            (
+                organizer(2, Some(1), false, "Reconciled"),
+                Some(Lag::Generation {
+                    generation: 2,
+                    observed: Some(1),
+                }),
+            ),
+            (
+                organizer(1, None, false, "Reconciled"),
+                Some(Lag::Generation {
+                    generation: 1,
+                    observed: None,
+                }),
+            ),
+            // The issue's stall: deleted (generation bumped), never acted on.
+            (
+                organizer(2, Some(1), true, "Reconciled"),
+                Some(Lag::Generation {
+                    generation: 2,
+                    observed: Some(1),
+                }),
+            ),
+            (
+                organizer(2, Some(2), true, "GoToUnavailable"),
+                Some(Lag::Deletion {
+                    reason: Some("GoToUnavailable".into()),
+                }),
+            ),
+            (organizer(2, Some(2), true, "DeletionBlocked"), None),
+            (organizer(2, Some(2), true, "AuditFailed"), None),
+            (organizer(2, Some(2), true, "Paused"), None),
+        ];
+        for (o, want) in cases {
+            assert_eq!(lag(&o), want, "{:?}", o.status);
+        }
+    }
+
+    #[test]
+    fn an_object_behind_is_stalled_after_the_period_logged_once_and_kicked_per_period() {
+        let period = Duration::from_secs(60);
+        let mut guard = Guard::new(period);
+        let t0 = Instant::now();
+        let behind = organizer(2, Some(1), true, "Reconciled");
+
+        let first = guard.check([&behind], t0);
+        assert_eq!((first.stalled, first.kick.len()), (0, 0), "not yet");
+        let later = guard.check([&behind], t0 + Duration::from_secs(59));
+        assert_eq!(later.stalled, 0);
+
+        let stalled = guard.check([&behind], t0 + period);
+        assert_eq!(stalled.stalled, 1);
+        assert_eq!(stalled.newly_stalled.len(), 1, "logged once");
+        assert_eq!(stalled.newly_stalled[0].0, "it/jane");
+        assert_eq!(stalled.kick.len(), 1);
+
+        let again = guard.check([&behind], t0 + period + Duration::from_secs(10));
+        assert_eq!(again.stalled, 1, "still counted");
+        assert!(again.newly_stalled.is_empty(), "not logged twice");
+        assert!(again.kick.is_empty(), "kicked once per period");
+
+        let next_period = guard.check([&behind], t0 + period * 2);
+        assert_eq!(next_period.kick.len(), 1);
+
+        let caught_up = organizer(2, Some(2), false, "Reconciled");
+        let recovered = guard.check([&caught_up], t0 + period * 3);
+        assert_eq!(recovered.stalled, 0);
+        assert_eq!(recovered.recovered, vec!["u-1".to_string()]);
+    }
+
+    #[test]
+    fn an_object_that_catches_up_in_time_is_never_counted_and_its_clock_restarts() {
+        let period = Duration::from_secs(60);
+        let mut guard = Guard::new(period);
+        let t0 = Instant::now();
+        guard.check([&organizer(2, Some(1), false, "Reconciled")], t0);
+        let caught_up = guard.check([&organizer(2, Some(2), false, "Reconciled")], t0 + period);
+        assert_eq!(
+            caught_up,
+            Findings::default(),
+            "no recovery logged for a non-stall"
+        );
+        let behind_again = guard.check(
+            [&organizer(3, Some(2), false, "Reconciled")],
+            t0 + period + Duration::from_secs(1),
+        );
+        assert_eq!(behind_again.stalled, 0, "a new lag starts a new clock");
+        let gone = guard.check([], t0 + period * 3);
+        assert_eq!(gone.stalled, 0);
+    }
+}
