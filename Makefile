@@ -7,7 +7,7 @@ CARGO ?= cargo
 # The toolchains where rustup and Go's installer put them, for shells whose PATH lacks them.
 export PATH := $(PATH):$(HOME)/.cargo/bin:/usr/local/go/bin
 
-.PHONY: test toolchain fmt-check clippy crds crds-check unit-test tools envtest-up envtest-down build demo bench chaos image image-test
+.PHONY: test toolchain fmt-check clippy crds crds-check install-yaml unit-test tools envtest-up envtest-down build demo bench chaos image image-test
 
 ## test: fmt check, clippy -D warnings, CRD drift check, then every test against the simulator and a real kube-apiserver
 test: fmt-check clippy crds-check
@@ -31,13 +31,17 @@ clippy: toolchain
 build:
 	$(CARGO) build
 
-## crds: regenerate crds/ (and the chart's copy) from the Rust types
+## crds: regenerate crds/, the chart's templates/crds.yaml and deploy/install.yaml from the Rust types
 crds: build
 	hack/crds.sh write
 
-## crds-check: fail when crds/ differs from what the Rust types generate
+## crds-check: fail when crds/ or the chart's templates/crds.yaml differ from what the Rust types generate
 crds-check: build
 	hack/crds.sh check
+
+## install-yaml: regenerate deploy/install.yaml, the chart rendered with its defaults (kubectl users; builds helm when missing)
+install-yaml:
+	hack/crds.sh install-yaml
 
 ## unit-test: only the tests that need no control plane
 unit-test:
