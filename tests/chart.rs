@@ -642,9 +642,9 @@ fn the_chart_renders_the_crds_of_the_rust_types_with_the_keep_policy() {
 fn deploy_install_yaml_is_the_chart_rendered_with_its_defaults() {
     let Some(helm) = common::helm() else { return };
     let path = helm::repo().join("deploy/install.yaml");
-    let text =
+    let file =
         std::fs::read_to_string(&path).expect("deploy/install.yaml: run `make install-yaml`");
-    let mut docs = helm::parse_yaml_stream(&text);
+    let mut docs = helm::parse_yaml_stream(&file);
     assert!(!docs.is_empty(), "deploy/install.yaml is empty");
     let namespace = docs.remove(0);
     assert_eq!(
