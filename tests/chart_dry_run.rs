@@ -262,7 +262,8 @@ async fn create_users_objects(client: &Client, namespace: &str) {
     let account: GoToAccount = serde_json::from_value(json!({
         "apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToAccount",
         "metadata": {"name": "acme"},
-        "spec": {"accountKey": "4200000000000000001", "credentialsSecretRef": {"name": "goto-oauth"}},
+        "spec": {"accountKey": "4200000000000000001",
+                 "credentialsSecretRef": {"name": "goto-oauth"}},
     }))
     .expect("account");
     Api::<GoToAccount>::namespaced(client.clone(), namespace)
@@ -393,17 +394,20 @@ async fn helm_upgrade_from_the_previous_chart_upgrades_the_crds_and_uninstall_ke
     assert_eq!(listed[0]["status"], "deployed", "{listed}");
 
     // Both CRDs are now the chart's: its spec (the older one's column is back), its keep policy,
-    // this release's.
+    // this release's. The older one first: its spec differed before the upgrade.
     let rendered = render(&helm_bin, release, &namespace, &["--set", &watch]);
-    for crd in CRDS {
+    for crd in [CRDS[1], CRDS[0]] {
         let want = rendered
             .iter()
             .find(|o| kind(o) == "CustomResourceDefinition" && name(o) == crd)
             .unwrap_or_else(|| panic!("the chart renders no {crd}"));
         let live = serde_json::to_value(crds.get(crd).await.expect("the CRD")).expect("JSON");
-        assert_eq!(
-            live["spec"]["versions"], want["spec"]["versions"],
-            "{crd}: helm upgrade did not upgrade the CRD"
+        let columns = |crd: &Value| crd["spec"]["versions"][0]["additionalPrinterColumns"].clone();
+        assert!(
+            live["spec"]["versions"] == want["spec"]["versions"],
+            "{crd}: helm upgrade left it as it was; printer columns:\n{}\n{}",
+            columns(&live),
+            columns(want)
         );
         let annotations = &live["metadata"]["annotations"];
         for (key, value) in [
@@ -414,6 +418,25 @@ async fn helm_upgrade_from_the_previous_chart_upgrades_the_crds_and_uninstall_ke
         ] {
             assert_eq!(annotations[key], value, "{crd}: {annotations}");
         }
+    }
+
+    // Helm keeps what the release's manifest says to keep, whatever the live objects say: without
+    // the policy there, the uninstall below would delete the CRDs and every object of every test
+    // on this control plane, so it is checked first.
+    let manifest = helm::parse_yaml_stream(&helm_ok(
+        &helm_bin,
+        &kubeconfig,
+        &["get", "manifest", release, "--namespace", &namespace],
+    ));
+    for crd in CRDS {
+        let stored = manifest
+            .iter()
+            .find(|o| kind(o) == "CustomResourceDefinition" && name(o) == crd)
+            .unwrap_or_else(|| panic!("the release's manifest has no {crd}"));
+        assert_eq!(
+            stored["metadata"]["annotations"]["helm.sh/resource-policy"], "keep",
+            "{crd} in the release's manifest"
+        );
     }
 
     // Uninstall: the operator goes, the CRDs and the users' objects stay.
