@@ -7,8 +7,9 @@
 #   hack/envtest.sh up      start (idempotent: if already up and healthy, do nothing)
 #   hack/envtest.sh down    stop exactly the processes `up` started (by pid) and remove their data
 #   hack/envtest.sh status  exit 0 when up and healthy
-#   hack/envtest.sh restart-apiserver  kill -9 the kube-apiserver and start it again on the same
-#                           port and etcd (state survives), as an outage would (used by `make chaos`)
+#   hack/envtest.sh restart-apiserver  kill -9 the kube-apiserver, compact etcd's history (every
+#                           watch must re-list), start it again on the same port and etcd (state
+#                           survives), as a long outage would (used by `make chaos`)
 #
 # Everything lives in target/envtest/ (GOTO_ENVTEST_DIR overrides): admin.kubeconfig (user `admin`
 # in system:masters), operator.kubeconfig (user `operator`, no rights until RBAC grants them),
@@ -197,6 +198,22 @@ start_apiserver() { # <etcd port> <api port>
 }
 
 # An outage of the API server alone: SIGKILL, then the same flags, port and etcd.
+# Compacts etcd's history up to its current revision, through etcd's JSON gateway.
+compact_etcd() { # <etcd port>
+  command -v python3 >/dev/null 2>&1 || die "python3 is needed to compact etcd"
+  python3 - "$1" <<'PY'
+import json, sys, urllib.request
+base = f"http://127.0.0.1:{sys.argv[1]}/v3/kv/"
+def post(path, body):
+    request = urllib.request.Request(base + path, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.load(answer)
+revision = int(post("range", {"key": "AA=="})["header"]["revision"])
+post("compaction", {"revision": revision, "physical": True})
+PY
+}
+
 restart_apiserver() {
   local pid url
   healthy || die "not up"
@@ -209,7 +226,10 @@ restart_apiserver() {
     sleep 0.05
   done
   rm -f "$DIR/kube-apiserver.pid"
-  say "killed kube-apiserver (pid $pid); starting it again"
+  # A long outage, or the API server's own compaction every 5 minutes, leaves no watch history to
+  # resume from: compact etcd to now, so every watch re-lists (410 Gone) when the server is back.
+  compact_etcd "$(<"$DIR/etcd.port")" || die "could not compact etcd's history"
+  say "killed kube-apiserver (pid $pid), compacted etcd; starting it again"
   # Its listening socket may outlive its command line for a moment: retry while the port is busy.
   local attempt
   for attempt in 1 2 3 4 5; do

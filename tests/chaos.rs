@@ -17,6 +17,8 @@ mod harness;
 #[path = "operator/mod.rs"]
 mod operator;
 
+#[path = "chaos/fleet.rs"]
+mod fleet;
 #[path = "chaos/monkey.rs"]
 mod monkey;
 #[path = "chaos/profile.rs"]
@@ -42,23 +44,25 @@ async fn chaos_soak() {
     else {
         return;
     };
-    // The monkey owns the operator process from here on (it kills and restarts it).
-    let first = env.operator.take().expect("operator running");
+    // Two replicas electing a leader, as the chart installs the operator; the monkey owns them
+    // from here on (it kills and restarts them).
+    drop(env.operator.take());
+    let fleet = fleet::Fleet::start(env.namespace());
     let env = Arc::new(env);
     let started = Instant::now();
 
     let book = workload::Book::default();
     workload::seed_adopted(&env, &book, &profile);
     let driver = tokio::spawn(workload::drive(env.clone(), book.clone(), profile.clone()));
-    let monkey = monkey::Monkey::new(env.clone(), book.clone(), profile.clone(), first);
-    let (mut operator, figures) = monkey.run(started).await;
+    let monkey = monkey::Monkey::new(env.clone(), book.clone(), profile.clone(), fleet);
+    let (mut fleet, figures) = monkey.run(started).await;
     let workload_errors = driver.await.expect("workload task");
     let last_fault = Instant::now();
 
     // A person reassigns the meetings that appeared during offboarding: the blocked deletions may
     // now go ahead (nobody ever consented to cancelling them).
     let reassigned = workload::reassign_meetings(&env, &book);
-    let verdict = verdict::converge(&env, &book, profile.converge_within, &mut operator).await;
+    let verdict = verdict::converge(&env, &book, profile.converge_within, &mut fleet).await;
     let converged_after = last_fault.elapsed();
     let report = verdict::Report::new(
         &profile,
@@ -78,11 +82,15 @@ async fn chaos_soak() {
             .unwrap_or_else(|e| panic!("write {path}: {e}"));
     }
     let failures = verdict.failures();
-    let logs = operator.log();
-    drop(operator);
+    let logs = fleet.log();
+    if let Ok(path) = std::env::var("GOTO_CHAOS_REPORT") {
+        let path = format!("{path}.operator.log");
+        std::fs::write(&path, &logs).unwrap_or_else(|e| panic!("write {path}: {e}"));
+    }
+    drop(fleet);
     assert!(
         failures.is_empty(),
-        "chaos invariants broken {:.0?} after the last fault:\n{}\n\nlast operator's log (tail):\n{}",
+        "chaos invariants broken {:.0?} after the last fault:\n{}\n\nthe replicas' logs (tail):\n{}",
         converged_after,
         failures.join("\n"),
         tail(&logs, 80)

@@ -9,6 +9,12 @@
 //! `goto_operator_stalled_objects`, logs each once when it stalls (and once when it recovers), and
 //! triggers its reconcile again, once when it stalls and then once per stall period.
 //!
+//! A generation not observed for [`NUDGE_AFTER`] is nudged sooner, long before it counts as
+//! stalled: every reconcile, failed or not, records the generation it saw, so such an object has
+//! not been reconciled since its change, whatever the reason (a trigger lost in a watch gap, a
+//! requeue lost with a process); the nudge (a reconcile, logged) costs one pass. Deletions that
+//! keep failing are not nudged: their own backoff already retries them.
+//!
 //! [`Guard::check`] is pure over (objects, now), tested without a cluster; [`run`] drives it.
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -25,6 +31,8 @@ use crate::metrics::Metrics;
 
 /// How often the guard reads the cache.
 pub const PERIOD: Duration = Duration::from_secs(10);
+/// How long a generation may stay unobserved before the guard triggers a reconcile.
+pub const NUDGE_AFTER: Duration = Duration::from_secs(30);
 
 /// Reasons a pending deletion is waiting on a person or on GoTo, by design.
 const WAITING_DELETION: [&str; 3] = [
@@ -100,8 +108,10 @@ pub fn lag(o: &GoToOrganizer) -> Option<Lag> {
 #[derive(Clone, Debug)]
 struct Behind {
     since: Instant,
-    /// When it was last triggered because of the stall (`None`: not stalled yet).
+    /// When it was last triggered by the guard.
     kicked: Option<Instant>,
+    /// Whether its stall was logged.
+    stalled: bool,
 }
 
 /// What one check found.
@@ -111,6 +121,9 @@ pub struct Findings {
     pub stalled: usize,
     /// Objects that stalled since the last check: log them.
     pub newly_stalled: Vec<(String, Lag, Duration)>,
+    /// Objects whose generation was not observed for [`NUDGE_AFTER`], triggered (not stalled
+    /// yet): `namespace/name`.
+    pub nudged: Vec<String>,
     /// Objects stalled before that are no longer behind: log their recovery.
     pub recovered: Vec<String>,
     /// Objects to reconcile again.
@@ -147,20 +160,32 @@ impl Guard {
             let mut behind = self.behind.remove(&uid).unwrap_or(Behind {
                 since: now,
                 kicked: None,
+                stalled: false,
             });
             let age = now.saturating_duration_since(behind.since);
-            if age >= self.stall_after {
+            let key = || format!("{}/{}", o.namespace().unwrap_or_default(), o.name_any());
+            // How often the guard triggers it: a generation not observed early and often, any
+            // other lag once it stalls.
+            let every = match lag {
+                Lag::Generation { .. } => NUDGE_AFTER.min(self.stall_after),
+                Lag::Deletion { .. } => self.stall_after,
+            };
+            let stalled = age >= self.stall_after;
+            if stalled {
                 findings.stalled += 1;
-                let key = format!("{}/{}", o.namespace().unwrap_or_default(), o.name_any());
-                if behind.kicked.is_none() {
-                    findings.newly_stalled.push((key, lag, age));
+                if !behind.stalled {
+                    behind.stalled = true;
+                    findings.newly_stalled.push((key(), lag.clone(), age));
                 }
-                if behind
-                    .kicked
-                    .is_none_or(|at| now.saturating_duration_since(at) >= self.stall_after)
-                {
-                    behind.kicked = Some(now);
-                    findings.kick.push(ObjectRef::from_obj(o));
+            }
+            let due = behind.kicked.map_or(age >= every, |at| {
+                now.saturating_duration_since(at) >= every
+            });
+            if due {
+                behind.kicked = Some(now);
+                findings.kick.push(ObjectRef::from_obj(o));
+                if !stalled {
+                    findings.nudged.push(key());
                 }
             }
             still.insert(uid, behind);
@@ -169,7 +194,7 @@ impl Guard {
         findings.recovered = self
             .behind
             .drain()
-            .filter(|(_, b)| b.kicked.is_some())
+            .filter(|(_, b)| b.stalled)
             .map(|(uid, _)| uid)
             .collect();
         self.behind = still;
@@ -196,6 +221,13 @@ pub async fn run(
                 organizer = %object,
                 stalled_for = ?age,
                 "stalled: {lag}; the operator has not acted on this object for longer than {stall_after:?}; reconciling it again"
+            );
+        }
+        if !findings.nudged.is_empty() {
+            tracing::info!(
+                count = findings.nudged.len(),
+                first = ?findings.nudged.iter().take(10).collect::<Vec<_>>(),
+                "reconciling again: generation not observed for {NUDGE_AFTER:?}"
             );
         }
         for uid in &findings.recovered {
@@ -284,7 +316,8 @@ mod tests {
         let period = Duration::from_secs(60);
         let mut guard = Guard::new(period);
         let t0 = Instant::now();
-        let behind = organizer(2, Some(1), true, "Reconciled");
+        // A deletion that keeps failing (its own backoff retries it): not nudged before it stalls.
+        let behind = organizer(2, Some(2), true, "GoToUnavailable");
 
         let first = guard.check([&behind], t0);
         assert_eq!((first.stalled, first.kick.len()), (0, 0), "not yet");
@@ -309,6 +342,33 @@ mod tests {
         let recovered = guard.check([&caught_up], t0 + period * 3);
         assert_eq!(recovered.stalled, 0);
         assert_eq!(recovered.recovered, vec!["u-1".to_string()]);
+    }
+
+    #[test]
+    fn a_generation_not_observed_is_nudged_early_and_still_counted_once_it_stalls() {
+        let stall = Duration::from_secs(600);
+        let mut guard = Guard::new(stall);
+        let t0 = Instant::now();
+        // The issue-18 stall: deleted (generation bumped), never reconciled since.
+        let leaver = organizer(2, Some(1), true, "Reconciled");
+        assert!(guard.check([&leaver], t0).kick.is_empty());
+        let early = guard.check([&leaver], t0 + Duration::from_secs(29));
+        assert!(early.kick.is_empty(), "not before {NUDGE_AFTER:?}");
+        let nudged = guard.check([&leaver], t0 + NUDGE_AFTER);
+        assert_eq!(nudged.kick.len(), 1);
+        assert_eq!(nudged.nudged, vec!["it/jane".to_string()]);
+        assert_eq!(nudged.stalled, 0, "nudged, not stalled");
+        let between = guard.check([&leaver], t0 + NUDGE_AFTER + Duration::from_secs(10));
+        assert!(between.kick.is_empty(), "once per {NUDGE_AFTER:?}");
+        let again = guard.check([&leaver], t0 + NUDGE_AFTER * 2);
+        assert_eq!(again.kick.len(), 1);
+        let stalled = guard.check([&leaver], t0 + stall);
+        assert_eq!(stalled.stalled, 1);
+        assert_eq!(stalled.newly_stalled.len(), 1);
+        assert!(
+            stalled.nudged.is_empty(),
+            "a stalled object is logged as stalled"
+        );
     }
 
     #[test]

@@ -11,8 +11,8 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use tokio::time::Instant;
 
-use crate::harness::{Env, operator};
-use crate::operator::Operator;
+use crate::fleet::Fleet;
+use crate::harness::Env;
 use crate::profile::Profile;
 use crate::workload::{self, Book};
 
@@ -34,35 +34,38 @@ pub struct Figures {
     pub storms: usize,
     pub token_revocations: usize,
     pub ambiguous_write_rules: usize,
+    /// Replica processes that exited by themselves (leadership could not be proven) and were
+    /// restarted.
+    pub replica_exits: usize,
 }
 
 pub struct Monkey {
     env: Arc<Env>,
     book: Book,
     profile: Profile,
-    operator: Operator,
+    fleet: Fleet,
 }
 
 impl Monkey {
-    pub fn new(env: Arc<Env>, book: Book, profile: Profile, operator: Operator) -> Self {
+    pub fn new(env: Arc<Env>, book: Book, profile: Profile, fleet: Fleet) -> Self {
         Monkey {
             env,
             book,
             profile,
-            operator,
+            fleet,
         }
     }
 
     /// Injects faults for the profile's window, then restarts the kube-apiserver once more with
     /// nothing else failing and no operator kill after it (the last fault: objects deleted and
     /// updated during it must still be acted on by the process that saw the restart); returns
-    /// the operator then running, with faults cleared.
-    pub async fn run(self, started: Instant) -> (Operator, Figures) {
+    /// the replicas then running, with faults cleared.
+    pub async fn run(self, started: Instant) -> (Fleet, Figures) {
         let Monkey {
             env,
             book,
             profile,
-            operator,
+            mut fleet,
         } = self;
         let gotos = tokio::spawn(goto_faults(env.clone(), profile.clone(), started));
         let restarts = {
@@ -78,7 +81,7 @@ impl Monkey {
                 figures
             })
         };
-        let (operator, mut figures) = kill_operator(&env, &profile, operator, started).await;
+        let mut figures = kill_operator(&env, &profile, &mut fleet, started).await;
         let goto_figures = gotos.await.expect("GoTo faults task");
         let restart_figures = restarts.await.expect("restart task");
         env.sim.set_faults(Faults::default());
@@ -86,12 +89,26 @@ impl Monkey {
         figures.deletes_during_restarts = restart_figures.deletes_during_restarts;
         figures.updates_during_restarts = restart_figures.updates_during_restarts;
         if profile.apiserver_restarts > 0 {
-            restart_apiserver(&env, &book, &profile, &mut figures).await;
+            // Quiet first: the account Ready again and the operator's retries spent, so that
+            // nothing but the restart itself can bring the objects changed during it to the
+            // operator's attention (an account turning Ready triggers all its organizers).
+            tending(
+                &mut fleet,
+                env.wait_account(crate::harness::ACCOUNT, "True", "Authenticated"),
+            )
+            .await;
+            tending(&mut fleet, tokio::time::sleep(Duration::from_secs(5))).await;
+            tending(
+                &mut fleet,
+                restart_apiserver(&env, &book, &profile, &mut figures),
+            )
+            .await;
         }
         figures.storms = goto_figures.storms;
         figures.token_revocations = goto_figures.token_revocations;
         figures.ambiguous_write_rules = goto_figures.ambiguous_write_rules;
-        (operator, figures)
+        figures.replica_exits = fleet.exits;
+        (fleet, figures)
     }
 }
 
@@ -151,21 +168,34 @@ async fn goto_faults(env: Arc<Env>, profile: Profile, started: Instant) -> Figur
     figures
 }
 
-/// `profile.kills` SIGKILLs spread over the window. Most wait for the next create, suspend or
-/// delete to be answered and kill at once (the status write has not happened yet); the others hit
-/// wherever the operator is. Each time the operator is back within 0.2 to 1.5 s.
+/// Runs `work` while restarting the replicas that exit, as a kubelet would.
+pub async fn tending<F: std::future::Future>(fleet: &mut Fleet, work: F) -> F::Output {
+    tokio::pin!(work);
+    loop {
+        fleet.tend();
+        tokio::select! {
+            out = &mut work => return out,
+            () = tokio::time::sleep(Duration::from_millis(100)) => {}
+        }
+    }
+}
+
+/// `profile.kills` SIGKILLs of the leader spread over the window. Most wait for the next create,
+/// suspend or delete to be answered and kill at once (the status write has not happened yet);
+/// the others hit wherever the operator is. Each time the killed replica is back within 0.2 to
+/// 1.5 s (as a standby, unless the other one has not taken the lease yet).
 async fn kill_operator(
     env: &Env,
     profile: &Profile,
-    mut current: Operator,
+    fleet: &mut Fleet,
     started: Instant,
-) -> (Operator, Figures) {
+) -> Figures {
     let mut rng = StdRng::seed_from_u64(profile.seed ^ 0x6b69_6c6c);
     let mut figures = Figures::default();
     let slot = profile.window / (profile.kills.max(1) as u32);
     for i in 0..profile.kills {
         let at = started + slot * (i as u32) + slot.mul_f64(rng.random_range(0.1..0.6));
-        tokio::time::sleep_until(at).await;
+        tending(fleet, tokio::time::sleep_until(at)).await;
         // Creates dominate the first half of the window, offboarding the second.
         let create = Some(("POST", "/organizers"));
         let trigger = if i < profile.kills / 2 {
@@ -192,10 +222,12 @@ async fn kill_operator(
                     hit = Some(method);
                     break;
                 }
+                fleet.tend();
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
         }
-        drop(current); // SIGKILL, reaped
+        let back_after = Duration::from_millis(rng.random_range(200..1500));
+        fleet.kill_leader(env, back_after).await;
         figures.kills += 1;
         match hit {
             Some("POST") => figures.kills_after_create += 1,
@@ -203,11 +235,9 @@ async fn kill_operator(
             Some(_) => figures.kills_after_delete += 1,
             None => {}
         }
-        tokio::time::sleep(Duration::from_millis(rng.random_range(200..1500))).await;
-        current = operator::start(env.namespace(), &env.options);
     }
-    tokio::time::sleep_until(started + profile.window).await;
-    (current, figures)
+    tending(fleet, tokio::time::sleep_until(started + profile.window)).await;
+    figures
 }
 
 /// One `hack/envtest.sh restart-apiserver` (SIGKILL, then the same port and etcd), with

@@ -9,9 +9,9 @@ use kube::ResourceExt;
 use kube::api::ListParams;
 use tokio::time::Instant;
 
+use crate::fleet::Fleet;
 use crate::harness::Env;
 use crate::monkey::Figures;
-use crate::operator::Operator;
 use crate::profile::Profile;
 use crate::workload::{Book, Desired};
 
@@ -72,12 +72,7 @@ impl Verdict {
 }
 
 /// Checks until every invariant holds or `within` has passed; returns the last verdict.
-pub async fn converge(
-    env: &Env,
-    book: &Book,
-    within: Duration,
-    operator: &mut Operator,
-) -> Verdict {
+pub async fn converge(env: &Env, book: &Book, within: Duration, fleet: &mut Fleet) -> Verdict {
     let deadline = Instant::now() + within;
     loop {
         let verdict = check(env, book).await;
@@ -87,8 +82,7 @@ pub async fn converge(
         if let Some(first) = verdict.failures().first() {
             eprintln!("chaos: waiting: {first}");
         }
-        operator.assert_running();
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        crate::monkey::tending(fleet, tokio::time::sleep(Duration::from_secs(2))).await;
     }
 }
 

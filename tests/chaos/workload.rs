@@ -283,7 +283,7 @@ where
             Err(e) if Instant::now() < deadline => {
                 failed = 1;
                 tracing_free_note(what, &e);
-                tokio::time::sleep(Duration::from_millis(250)).await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
             Err(e) => panic!("{what}: still failing after a minute: {e}"),
         }

@@ -3,7 +3,8 @@
 //! away) and `goto_operator_time_to_ready_seconds` counts each object's first Ready once.
 use std::time::Duration;
 
-use goto_operator::simulator::SimConfig;
+use goto_operator::controller::liveness;
+use goto_operator::simulator::{FaultRule, Faults, SimConfig};
 use serde_json::json;
 
 use crate::common;
@@ -83,5 +84,75 @@ async fn organizers_by_reason_and_time_to_ready_follow_the_objects() {
     assert_eq!(value(&text, &no_seat), None, "the emptied series is gone");
     let sum = value(&text, "goto_operator_time_to_ready_seconds_sum ").expect("sum");
     assert!(sum > 0.0 && sum < 120.0, "time to ready {sum} s");
+    env.finish().await;
+}
+
+/// The liveness guard (issue 18): a deletion that cannot proceed and does not say it waits on a
+/// person (here GoTo answers every read 503: `GoToUnavailable`) is counted in
+/// `goto_operator_stalled_objects` once it has been pending for `--stall-seconds`, stays counted
+/// while it lasts, is logged once, and leaves the count when it completes.
+#[tokio::test]
+async fn a_deletion_pending_too_long_is_counted_stalled_logged_once_and_leaves_the_count() {
+    let port = free_port();
+    let options = OperatorOptions {
+        extra_args: vec![
+            "--metrics-bind".into(),
+            format!("127.0.0.1:{port}"),
+            "--stall-seconds".into(),
+            "2".into(),
+        ],
+        ..OperatorOptions::default()
+    };
+    let Some(env) = Env::start_with(SimConfig::default(), options).await else {
+        return;
+    };
+    let stalled = "goto_operator_stalled_objects ";
+    env.apply_organizer("leaver", json!({}))
+        .await
+        .expect("apply");
+    env.wait_ready("leaver", "True", "Reconciled").await;
+    wait_metrics(&env, port, "nothing stalled", |t| {
+        value(t, stalled) == Some(0.0)
+    })
+    .await;
+
+    env.sim.set_faults(Faults {
+        rules: vec![FaultRule::status("GET", "/G2M/rest/v2/**", 503).times(1_000_000)],
+        ..Faults::default()
+    });
+    env.delete_organizer("leaver").await;
+    env.wait_ready("leaver", "False", "GoToUnavailable").await;
+    wait_metrics(&env, port, "the pending deletion counted as stalled", |t| {
+        value(t, stalled) == Some(1.0)
+    })
+    .await;
+    // It stays counted across the guard's next checks, and is logged once, not once per check.
+    let until = tokio::time::Instant::now() + liveness::PERIOD * 2;
+    while tokio::time::Instant::now() < until {
+        let text = metrics(port).await;
+        assert_eq!(value(&text, stalled), Some(1.0), "still stalled: {text}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let logs = env.logs();
+    assert_eq!(
+        logs.matches("stalled: ").count(),
+        1,
+        "one log line per stall:\n{logs}"
+    );
+    assert!(
+        logs.lines()
+            .any(|l| l.contains("stalled: ") && l.contains("/leaver")),
+        "the stall names the object:\n{logs}"
+    );
+
+    env.sim.set_faults(Faults::default());
+    env.wait_gone("leaver").await;
+    wait_metrics(
+        &env,
+        port,
+        "nothing stalled once the deletion completed",
+        |t| value(t, stalled) == Some(0.0),
+    )
+    .await;
     env.finish().await;
 }

@@ -110,6 +110,11 @@ impl Operator {
         }
     }
 
+    /// The exit status if the process has exited, without waiting.
+    pub fn exit_status(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
     /// Resolves only by panicking, with the log, if the operator exits: race it against a wait.
     pub async fn exited(&mut self) {
         loop {

@@ -51,7 +51,7 @@ use crate::goto;
 pub const CONTROLLER: &str = "organizer";
 
 /// The longest one reconcile may take before it is abandoned and retried.
-const PASS_DEADLINE: std::time::Duration = std::time::Duration::from_secs(300);
+const PASS_DEADLINE: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// Reconciles one GoToOrganizer.
 pub async fn reconcile(obj: Arc<GoToOrganizer>, ctx: Arc<Context>) -> Result<Action, Error> {
