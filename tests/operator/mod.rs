@@ -22,7 +22,11 @@ impl Operator {
         } else {
             &["--metrics-bind", "127.0.0.1:0"]
         };
-        let mut child = Command::new(env!("CARGO_BIN_EXE_goto-operator"))
+        // GOTO_TEST_OPERATOR_BIN runs another build (e.g. an older commit's, to show a test fails
+        // there); by default the binary cargo built with the tests.
+        let binary = std::env::var_os("GOTO_TEST_OPERATOR_BIN")
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_goto-operator").into());
+        let mut child = Command::new(binary)
             .arg("run")
             // An empty namespace: watch them all.
             .args(if namespace.is_empty() {
