@@ -119,9 +119,10 @@ pub struct RunArgs {
         default_value_t = 30
     )]
     pub request_timeout_seconds: u64,
-    /// Watch only this namespace (default: all namespaces).
-    #[arg(long, env = "GOTO_OPERATOR_NAMESPACE")]
-    pub namespace: Option<String>,
+    /// Watch only these namespaces: repeat the flag, or separate them with commas (the
+    /// environment variable too). Default: all namespaces (which needs cluster-wide rights).
+    #[arg(long, env = "GOTO_OPERATOR_NAMESPACE", value_delimiter = ',')]
+    pub namespace: Vec<String>,
     /// Reconcile only GoToOrganizers and GoToAccounts matching this label selector (e.g.
     /// `shard=a`), for an operator that must share a cluster with another. Claims are checked
     /// among the objects it watches.

@@ -8,6 +8,7 @@ mod events;
 pub mod gauges;
 mod leader;
 pub mod liveness;
+mod namespaces;
 pub mod organizer;
 pub mod ownership;
 pub mod seats;
@@ -119,7 +120,7 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         stalled,
     ));
     tracing::info!(
-        namespace = args.namespace.as_deref().unwrap_or("<all>"),
+        namespaces = %if args.namespace.is_empty() { "<all>".to_string() } else { args.namespace.join(",") },
         "controllers starting"
     );
     let controllers = futures::future::join(
@@ -233,7 +234,8 @@ async fn elect(
 /// What the controllers watch and how many objects each reconciles at once.
 #[derive(Clone, Copy)]
 struct Scope<'a> {
-    namespace: Option<&'a str>,
+    /// The namespaces watched; none: all of them.
+    namespaces: &'a [String],
     labels: Option<&'a str>,
     concurrency: u16,
 }
@@ -241,7 +243,7 @@ struct Scope<'a> {
 impl<'a> Scope<'a> {
     fn of(args: &'a RunArgs) -> Self {
         Scope {
-            namespace: args.namespace.as_deref(),
+            namespaces: &args.namespace,
             labels: args.label_selector.as_deref(),
             concurrency: args.concurrency,
         }
@@ -257,14 +259,18 @@ fn watched(labels: Option<&str>) -> watcher::Config {
     }
 }
 
-fn scoped<K>(client: &Client, namespace: Option<&str>) -> Api<K>
+/// One API per watched namespace, by namespace; one for all namespaces when none is named.
+fn scoped<K>(client: &Client, namespaces: &[String]) -> Vec<(String, Api<K>)>
 where
     K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
 {
-    match namespace {
-        Some(ns) => Api::namespaced(client.clone(), ns),
-        None => Api::all(client.clone()),
+    if namespaces.is_empty() {
+        return vec![(String::new(), Api::all(client.clone()))];
     }
+    namespaces
+        .iter()
+        .map(|ns| (ns.clone(), Api::namespaced(client.clone(), ns)))
+        .collect()
 }
 
 async fn organizer_controller(
@@ -276,16 +282,15 @@ async fn organizer_controller(
     shutdown: Shutdown,
 ) {
     let Scope {
-        namespace,
+        namespaces: watched_namespaces,
         labels,
         concurrency,
     } = scope;
-    let organizers: Api<GoToOrganizer> = scoped(&ctx.kube, namespace);
-    let accounts: Api<GoToAccount> = scoped(&ctx.kube, namespace);
+    let organizers = scoped::<GoToOrganizer>(&ctx.kube, watched_namespaces);
+    let accounts = scoped::<GoToAccount>(&ctx.kube, watched_namespaces);
     let reader = ctx.organizers.clone();
     let index = ctx.claim_index.clone();
-    let trigger = watcher(organizers, watched(labels))
-        .default_backoff()
+    let trigger = namespaces::watch(organizers, &watched(labels), reader.clone())
         .modify(slim)
         .reflect(writer)
         .inspect(move |event| {
@@ -295,8 +300,7 @@ async fn organizer_controller(
         });
     let trigger = consistent_applies(trigger, reader.clone())
         .predicate_filter(organizer_trigger, PredicateConfig::default());
-    let account_events = watcher(accounts, watched(labels))
-        .default_backoff()
+    let account_events = namespaces::watch(accounts, &watched(labels), ctx.accounts_store.clone())
         .modify(slim)
         .reflect(account_writer);
     let account_changes = consistent_applies(account_events, ctx.accounts_store.clone())
@@ -330,21 +334,17 @@ fn organizers_of(
 
 async fn account_controller(ctx: Arc<Context>, scope: Scope<'_>, shutdown: Shutdown) {
     let Scope {
-        namespace,
+        namespaces: watched_namespaces,
         labels,
         concurrency,
     } = scope;
-    let accounts: Api<GoToAccount> = scoped(&ctx.kube, namespace);
-    let secrets: Api<PartialObjectMeta<Secret>> = match namespace {
-        Some(ns) => Api::namespaced(ctx.kube.clone(), ns),
-        None => Api::all(ctx.kube.clone()),
-    };
+    let accounts = scoped::<GoToAccount>(&ctx.kube, watched_namespaces);
+    let secrets = scoped::<PartialObjectMeta<Secret>>(&ctx.kube, watched_namespaces);
     // A store of its own (the organizer controller's is filled by another watch), triggered
     // only once it holds what each event says (see `triggers`).
     let (store, writer) = reflector::store();
     let trigger = consistent_applies(
-        watcher(accounts, watched(labels))
-            .default_backoff()
+        namespaces::watch(accounts, &watched(labels), store.clone())
             .modify(slim)
             .reflect(writer),
         store.clone(),
@@ -352,9 +352,12 @@ async fn account_controller(ctx: Arc<Context>, scope: Scope<'_>, shutdown: Shutd
     let controller = Controller::for_stream(trigger, store.clone());
     // Only Secret metadata is watched: the operator never holds every Secret's data in memory,
     // it reads the one an account names when it reconciles.
-    let secret_changes = watcher(secrets, watcher::Config::default().any_semantic())
-        .default_backoff()
-        .applied_objects();
+    let secret_changes = futures::stream::select_all(secrets.into_iter().map(|(_, api)| {
+        watcher(api, watcher::Config::default().any_semantic())
+            .default_backoff()
+            .applied_objects()
+            .boxed()
+    }));
     controller
         .watches_stream(secret_changes, move |secret| {
             store

@@ -86,6 +86,7 @@ pub async fn drive(env: Arc<Env>, book: Book, profile: Profile) -> usize {
     let steps = schedule(&profile, &mut rng);
     let started = Instant::now();
     let mut errors = 0;
+    let mut later = Vec::new();
     for (at, step) in steps {
         tokio::time::sleep_until(started + at).await;
         match step {
@@ -109,7 +110,26 @@ pub async fn drive(env: Arc<Env>, book: Book, profile: Profile) -> usize {
                 errors += update(&env, &book, &name, &format!("Gen{generation}")).await;
             }
             Step::Delete(name, with_meeting) => {
-                if book.lock().get(&name).is_some_and(|d| d.deleted) {
+                let (deleted, adopted) = book
+                    .lock()
+                    .get(&name)
+                    .map_or((true, false), |d| (d.deleted, d.adopted));
+                if deleted {
+                    continue;
+                }
+                if adopted {
+                    // An object that never recorded its seat touches nothing in GoTo when deleted
+                    // (API.md): a seat that existed before is left alone. The person offboarded
+                    // here was onboarded first, so wait for the adoption, off the schedule.
+                    let (env, book) = (env.clone(), book.clone());
+                    later.push(tokio::spawn(async move {
+                        wait_recorded(&env, &name).await;
+                        let failed = delete(&env, &book, &name).await;
+                        if with_meeting {
+                            book_a_meeting(&env, &book, &name);
+                        }
+                        failed
+                    }));
                     continue;
                 }
                 errors += delete(&env, &book, &name).await;
@@ -119,7 +139,24 @@ pub async fn drive(env: Arc<Env>, book: Book, profile: Profile) -> usize {
             }
         }
     }
+    for task in later {
+        errors += task.await.expect("deletion task");
+    }
     errors
+}
+
+/// Waits (up to two minutes, through API-server restarts) until the object recorded its seat.
+async fn wait_recorded(env: &Env, name: &str) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < deadline {
+        if let Ok(Some(o)) = env.organizers().get_opt(name).await
+            && o.status.is_some_and(|s| s.organizer_key.is_some())
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    panic!("{name} did not record its adopted seat within two minutes");
 }
 
 /// Seats that exist in GoTo before their objects are applied: the first `profile.adopted`
@@ -166,17 +203,25 @@ pub async fn during_restart(
     seed: u64,
 ) -> (usize, usize) {
     let mut rng = StdRng::seed_from_u64(seed ^ (restart as u64).wrapping_mul(0x9e37_79b9));
-    let mut live: Vec<String> = book
-        .snapshot()
-        .into_iter()
-        .filter(|(_, d)| d.created && !d.deleted)
-        .map(|(name, _)| name)
-        .collect();
-    let mut picked = Vec::new();
-    while picked.len() < n && !live.is_empty() {
-        picked.push(live.swap_remove(rng.random_range(0..live.len())));
-    }
-    let (deletes, updates) = picked.split_at(picked.len() / 2);
+    // Adopted objects are deleted only once they recorded their seat (see `drive`): not here,
+    // where the API server cannot be asked.
+    let live = |adopted: bool| -> Vec<String> {
+        book.snapshot()
+            .into_iter()
+            .filter(|(_, d)| d.created && !d.deleted && (adopted || !d.adopted))
+            .map(|(name, _)| name)
+            .collect()
+    };
+    let mut pick = |mut from: Vec<String>, count: usize, skip: &[String]| {
+        from.retain(|name| !skip.contains(name));
+        let mut picked = Vec::new();
+        while picked.len() < count && !from.is_empty() {
+            picked.push(from.swap_remove(rng.random_range(0..from.len())));
+        }
+        picked
+    };
+    let deletes = pick(live(false), n / 2, &[]);
+    let updates = pick(live(true), n - n / 2, &deletes);
     let last_name = format!("Restart{restart}");
     let calls = deletes
         .iter()
