@@ -36,29 +36,57 @@ const CHECK_PERIOD: Duration = Duration::from_secs(1);
 
 /// Whether this process may still write to GoTo. Cheap to clone and to check; once closed it
 /// never opens again (the process exits and restarts as a standby).
+///
+/// Besides the closed flag, the fence carries the deadline of the last renewal it was told of,
+/// on the monotonic clock, and checks it at every write: a guard task that is starved or stuck
+/// cannot keep writes going past it (issue 21: a boolean a task flips is only as timely as
+/// the task).
 #[derive(Clone)]
 pub struct Fence {
     open: Arc<watch::Sender<bool>>,
+    /// Writes stop at this instant unless a renewal moves it; `None`: no deadline (no election).
+    deadline: Arc<std::sync::Mutex<Option<Instant>>>,
 }
 
 impl Fence {
-    /// An open fence.
+    /// An open fence without a deadline (nothing can depose this process).
     pub fn open() -> Self {
         Self {
             open: Arc::new(watch::Sender::new(true)),
+            deadline: Arc::new(std::sync::Mutex::new(None)),
         }
     }
 
-    /// True while writes are allowed.
+    /// An open fence whose writes stop at `deadline` unless [`Fence::extend`] moves it.
+    pub fn until(deadline: Instant) -> Self {
+        let fence = Self::open();
+        fence.extend(deadline);
+        fence
+    }
+
+    /// Moves the deadline (a renewal was seen); never reopens a closed fence.
+    pub fn extend(&self, deadline: Instant) {
+        *self
+            .deadline
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(deadline);
+    }
+
+    /// True while writes are allowed: not closed, and the deadline not passed.
     pub fn is_open(&self) -> bool {
-        *self.open.borrow()
+        let within = self
+            .deadline
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_none_or(|deadline| Instant::now() < deadline);
+        *self.open.borrow() && within
     }
 
     /// Stops every write from now on.
     pub fn close(&self, why: &str) {
         // Logged before closing: `run()` exits the process the moment the fence closes, which
         // could otherwise cut this line off.
-        if self.is_open() {
+        if *self.open.borrow() {
             tracing::error!(
                 why,
                 "leadership can no longer be proven: GoTo writes stopped"
@@ -173,7 +201,8 @@ pub async fn acquire(
     }
     metrics.set_leader(true);
     tracing::info!(identity, "acquired the leader lease");
-    let fence = Fence::open();
+    // Acquisition has just written a renewal.
+    let fence = Fence::until(Instant::now() + RENEW_DEADLINE);
     let leases: Api<LeaseObject> = Api::namespaced(client, namespace);
     let (lease_name, me) = (name.to_string(), identity.to_string());
     let read = move || {
@@ -269,7 +298,10 @@ where
         match reading {
             Ok(Ok(record)) => {
                 match read_lease(&record, &identity, Instant::now(), SystemTime::now()) {
-                    Reading::RenewedAt(at) => renewed = at,
+                    Reading::RenewedAt(at) => {
+                        renewed = at;
+                        fence.extend(at + RENEW_DEADLINE);
+                    }
                     Reading::Unknown => {}
                     Reading::Lost(holder) => {
                         fence.close(&format!(
@@ -292,129 +324,5 @@ where
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::Mutex;
-
-    fn ours(renewed: Option<SystemTime>) -> Record {
-        Record {
-            holder: Some("me".into()),
-            renewed,
-        }
-    }
-
-    #[test]
-    fn readings() {
-        let now = Instant::now() + Duration::from_secs(100);
-        let wall = SystemTime::now();
-        let cases = [
-            (
-                ours(Some(wall - Duration::from_secs(3))),
-                Reading::RenewedAt(now - Duration::from_secs(3)),
-            ),
-            // A renewal "in the future" (clock step) counts as now, never later.
-            (
-                ours(Some(wall + Duration::from_secs(30))),
-                Reading::RenewedAt(now),
-            ),
-            (ours(None), Reading::Unknown),
-            (
-                Record {
-                    holder: Some("usurper".into()),
-                    renewed: Some(wall),
-                },
-                Reading::Lost(Some("usurper".into())),
-            ),
-            (
-                Record {
-                    holder: None,
-                    renewed: None,
-                },
-                Reading::Lost(None),
-            ),
-        ];
-        for (record, want) in cases {
-            assert_eq!(read_lease(&record, "me", now, wall), want, "{record:?}");
-        }
-    }
-
-    /// A scripted Lease: each read answers with the next result, then the last one forever.
-    fn script(
-        answers: Vec<Result<Record, String>>,
-    ) -> impl FnMut() -> std::future::Ready<Result<Record, String>> {
-        let answers = Mutex::new(answers);
-        move || {
-            let mut a = answers.lock().unwrap();
-            let next = if a.len() > 1 {
-                a.remove(0)
-            } else {
-                a[0].clone()
-            };
-            std::future::ready(next)
-        }
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn fresh_renewals_keep_the_fence_open() {
-        let fence = Fence::open();
-        let reads = move || std::future::ready(Ok(ours(Some(SystemTime::now()))));
-        let task = tokio::spawn(guard(fence.clone(), "me".into(), reads));
-        tokio::time::sleep(Duration::from_secs(120)).await;
-        assert!(fence.is_open());
-        task.abort();
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn an_unreachable_api_server_closes_the_fence_at_the_deadline() {
-        let fence = Fence::open();
-        let started = Instant::now();
-        let reads = script(vec![Err("connection refused".into())]);
-        let task = tokio::spawn(guard(fence.clone(), "me".into(), reads));
-        tokio::time::sleep(RENEW_DEADLINE - Duration::from_millis(10)).await;
-        assert!(fence.is_open(), "still within the deadline");
-        fence.closed().await;
-        assert_eq!(
-            started.elapsed(),
-            RENEW_DEADLINE,
-            "closed exactly at the deadline"
-        );
-        task.await.unwrap();
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_hanging_read_cannot_hold_the_fence_open() {
-        let fence = Fence::open();
-        let started = Instant::now();
-        let reads = || std::future::pending::<Result<Record, String>>();
-        let task = tokio::spawn(guard(fence.clone(), "me".into(), reads));
-        fence.closed().await;
-        assert_eq!(started.elapsed(), RENEW_DEADLINE);
-        task.await.unwrap();
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn another_holder_closes_the_fence_at_once() {
-        let fence = Fence::open();
-        let reads = script(vec![
-            Ok(ours(Some(SystemTime::now()))),
-            Ok(Record {
-                holder: Some("usurper".into()),
-                renewed: Some(SystemTime::now()),
-            }),
-        ]);
-        let started = Instant::now();
-        guard(fence.clone(), "me".into(), reads).await;
-        assert!(!fence.is_open());
-        assert!(started.elapsed() <= CHECK_PERIOD * 2);
-    }
-
-    #[test]
-    fn a_closed_fence_stays_closed_and_refuses_writes() {
-        let fence = Fence::open();
-        let check = fence.as_write_fence();
-        assert!(check());
-        fence.close("test");
-        assert!(!check());
-        assert!(!fence.is_open());
-    }
-}
+#[path = "leader_tests.rs"]
+mod tests;

@@ -69,6 +69,13 @@ pub fn report(
     next.observed_generation = generation;
     let mut notes = Vec::new();
 
+    // A recorded key is never dropped: the status is written by forced server-side apply, which
+    // removes what it does not name. A pass that started from a cached object older than the
+    // key's recording (this process remembers it) and then failed would otherwise erase it, and
+    // an object that recorded no key touches nothing in GoTo when deleted.
+    if next.organizer_key.is_none() {
+        next.organizer_key = observed.object.own_key().map(str::to_string);
+    }
     if let Some(o) = &outcome.organizer {
         next.organizer_key = Some(o.organizer_key.to_string());
         next.account_key = Some(account_key_of(o, observed, previous));

@@ -527,3 +527,22 @@ fn every_event_reason_is_a_constant_the_readme_lists() {
         );
     }
 }
+
+/// Issue 21 (7): a pass that starts from a cached object older than its key's recording (the
+/// process remembers the key) and fails must not write a status without the key: the forced
+/// apply would erase it, and the object's deletion would then touch nothing in GoTo.
+#[test]
+fn a_failed_pass_from_a_stale_cache_keeps_the_remembered_key() {
+    let w = with(world(), |w| {
+        w.object.remembered_key = Some("7".into());
+        w.organizer = Lookup::Failed(goto::Error::Transient("503".into()));
+    });
+    let (_, status, _) = run(
+        &w,
+        &spec(),
+        Outcome::default(),
+        &GoToOrganizerStatus::default(),
+    );
+    assert_eq!(status.organizer_key.as_deref(), Some("7"));
+    assert_eq!(ready(&status).1, reason::GOTO_UNAVAILABLE);
+}
