@@ -241,12 +241,25 @@ fn sanitize(per_second: f64) -> f64 {
     }
 }
 
-/// Which OAuth application a budget belongs to.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// Which OAuth application a budget belongs to, and who may use it: the application's
+/// credentials are part of the key (as a SHA-256 digest of the client secret), so only a
+/// client holding the same secret joins or shapes the budget. Knowing a client id and an
+/// account key is not enough (issue 21: a tenant naming a victim's client id with junk
+/// credentials set the victim's ceiling to 1 request per second).
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub(crate) struct BudgetKey {
     pub(crate) token_url: String,
     pub(crate) client_id: String,
     pub(crate) account_key: String,
+    pub(crate) secret_digest: [u8; 32],
+}
+
+impl BudgetKey {
+    /// The digest of a client secret, as [`BudgetKey::secret_digest`] holds it.
+    pub(crate) fn digest(client_secret: &str) -> [u8; 32] {
+        use sha2::Digest;
+        sha2::Sha256::digest(client_secret.as_bytes()).into()
+    }
 }
 
 /// The process-wide registry of request budgets: one per OAuth application (token URL, client

@@ -226,11 +226,36 @@ async fn a_new_ceiling_applies_unless_throttled() {
 }
 
 fn key(client_id: &str) -> BudgetKey {
+    keyed(client_id, "secret")
+}
+
+fn keyed(client_id: &str, client_secret: &str) -> BudgetKey {
     BudgetKey {
         token_url: "https://auth.example/oauth/token".into(),
         client_id: client_id.into(),
         account_key: "1".into(),
+        secret_digest: BudgetKey::digest(client_secret),
     }
+}
+
+/// Issue 21 (6): a tenant naming a victim's client id and account key with credentials it does
+/// not have gets a budget of its own: its ceiling never becomes the victim's.
+#[tokio::test(start_paused = true)]
+async fn only_the_same_credentials_share_and_shape_a_budget() {
+    let budgets = Budgets::new();
+    let victim = budgets.get(keyed("app", "the-real-secret"), 10.0);
+    let intruder = budgets.get(keyed("app", "junk"), 1.0);
+    assert!(!Arc::ptr_eq(&victim, &intruder));
+    assert_eq!(
+        victim.effective_rate(),
+        10.0,
+        "the victim keeps its ceiling"
+    );
+    let rotated_copy = budgets.get(keyed("app", "the-real-secret"), 10.0);
+    assert!(
+        Arc::ptr_eq(&victim, &rotated_copy),
+        "the same credentials share"
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -104,6 +104,9 @@ impl GoToClient {
                     token_url: config.token_url.to_string(),
                     client_id: config.credentials.client_id.clone(),
                     account_key: config.account_key.as_str().to_owned(),
+                    secret_digest: BudgetKey::digest(
+                        config.credentials.client_secret.expose_secret(),
+                    ),
                 },
                 per_second,
             ),
