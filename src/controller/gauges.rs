@@ -67,15 +67,21 @@ pub fn tally<'a>(
 
 /// Seconds from creation to the Ready transition of every object Ready for the first time since
 /// the last call (remembered by uid in `seen`). An object whose Ready transition lies before
-/// `since` (this process's start) is only remembered: its first Ready may be long past.
+/// `since` (this process's start) is only remembered: its first Ready may be long past. Objects
+/// that are gone are forgotten, so `seen` holds at most the objects that exist.
 pub fn newly_ready<'a>(
     objects: impl IntoIterator<Item = &'a GoToOrganizer>,
     seen: &mut HashSet<String>,
     since: jiff::Timestamp,
 ) -> Vec<f64> {
     let mut out = Vec::new();
+    let mut alive = HashSet::with_capacity(seen.len());
     for o in objects {
-        let Some(uid) = o.uid() else { continue };
+        let Some(uid) = o.metadata.uid.as_deref() else {
+            continue;
+        };
+        alive.insert(uid);
+        let uid = uid.to_string();
         let ready = o
             .status
             .as_ref()
@@ -94,6 +100,7 @@ pub fn newly_ready<'a>(
         let took = ready.last_transition_time.0.duration_since(created.0);
         out.push(took.as_secs_f64().max(0.0));
     }
+    seen.retain(|uid| alive.contains(uid.as_str()));
     out
 }
 
@@ -164,6 +171,25 @@ mod tests {
             newly_ready(&later, &mut seen, start).is_empty(),
             "measured once"
         );
+    }
+
+    /// Issue 21 (8): the uids of deleted objects were kept forever (a slow leak with churn).
+    #[test]
+    fn objects_that_are_gone_are_forgotten() {
+        let mut seen = HashSet::new();
+        let start = jiff::Timestamp::from_second(1_030).expect("time");
+        let both = [
+            organizer("stays", "acme", Some((true, "Reconciled", 1_042))),
+            organizer("leaves", "acme", Some((true, "Reconciled", 1_042))),
+        ];
+        assert_eq!(newly_ready(&both, &mut seen, start).len(), 2);
+        let one = [organizer(
+            "stays",
+            "acme",
+            Some((true, "Reconciled", 1_042)),
+        )];
+        assert!(newly_ready(&one, &mut seen, start).is_empty());
+        assert_eq!(seen, HashSet::from(["uid-stays".to_string()]));
     }
 
     #[test]

@@ -11,19 +11,27 @@
 //!
 //! | answer | result | when |
 //! |---|---|---|
-//! | 429 | `rate_limited` | more than [`RATE_PER_SECOND`] a second (burst [`BURST`]), whatever the account |
+//! | 429 | `rate_limited` | more than [`RATE_PER_SECOND`] a second (burst [`BURST`]) for one account's URL, or [`TOTAL_PER_SECOND`] for all together |
 //! | 413 | `too_large` | the body exceeds [`MAX_BODY`] bytes |
-//! | 404 | `unknown_account` | no such GoToAccount, or it has no `spec.webhook` |
-//! | 401 | `bad_signature` | the signature is missing or wrong (or the key cannot be read) |
+//! | 401 | `bad_signature` | the signature is missing, malformed or wrong (or the key cannot be read) |
+//! | 401 | `unknown_account` | no such GoToAccount, or it has no `spec.webhook` (the same answer as a bad signature: the endpoint does not tell which accounts take notifications) |
+//!
+//! Checks that cost nothing come first: a request without a well-formed signature is refused
+//! before anything is read for it, and an account's key is read from its Secret at most once
+//! per [`KEY_TTL`] (absent keys too), so a flood of forged requests costs the API server
+//! nothing. Each account's URL has its own limiter: one tenant's flood does not silence
+//! another's notifications.
 //! | 400 | `bad_request` | the signed body names no organizer key |
 //! | 503 | `not_leader` | this replica does not lead: the sender retries, maybe on the leader |
 //! | 202 | `accepted` / `unmatched` | the named organizer was / no object records that key |
 //! | 500 | `error` | the Kubernetes API could not be read |
 pub mod signature;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -32,7 +40,7 @@ use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use futures::Stream;
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use k8s_openapi::api::core::v1::Secret;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Api, Client, ResourceExt};
@@ -44,10 +52,16 @@ use crate::metrics::Metrics;
 
 /// Largest accepted body: notifications are small; anything bigger is refused unread.
 pub const MAX_BODY: usize = 64 * 1024;
-/// Notifications accepted per second, all accounts together.
+/// Notifications accepted per second for one account's URL.
 pub const RATE_PER_SECOND: u32 = 20;
-/// Notifications accepted at once after a quiet period.
+/// Notifications accepted at once for one account's URL after a quiet period.
 pub const BURST: u32 = 40;
+/// Requests accepted per second, all accounts together (an outer bound on the endpoint's work).
+pub const TOTAL_PER_SECOND: u32 = 200;
+/// How long an account's key (or its absence) is remembered.
+pub const KEY_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+/// Accounts whose keys are remembered at most (beyond, the memory starts over).
+const KEYS_REMEMBERED: usize = 1024;
 /// Re-reads waiting for the controller; beyond this a hint is dropped (the resync still comes).
 const QUEUE: usize = 1024;
 
@@ -55,7 +69,9 @@ const QUEUE: usize = 1024;
 pub struct Webhooks {
     kube: Client,
     metrics: Arc<Metrics>,
-    limiter: DefaultDirectRateLimiter,
+    total: DefaultDirectRateLimiter,
+    per_account: DefaultKeyedRateLimiter<(String, String)>,
+    keys: Mutex<HashMap<(String, String), (Option<Vec<u8>>, Instant)>>,
     target: OnceLock<Target>,
 }
 
@@ -77,10 +93,13 @@ impl Webhooks {
     pub fn new(kube: Client, metrics: Arc<Metrics>) -> Self {
         let rate = NonZeroU32::new(RATE_PER_SECOND).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(BURST).unwrap_or(NonZeroU32::MIN);
+        let total = NonZeroU32::new(TOTAL_PER_SECOND).unwrap_or(NonZeroU32::MIN);
         Self {
             kube,
             metrics,
-            limiter: RateLimiter::direct(Quota::per_second(rate).allow_burst(burst)),
+            total: RateLimiter::direct(Quota::per_second(total)),
+            per_account: RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst)),
+            keys: Mutex::new(HashMap::new()),
             target: OnceLock::new(),
         }
     }
@@ -108,7 +127,7 @@ impl Webhooks {
         headers: &HeaderMap,
         body: Result<Bytes, BytesRejection>,
     ) -> (StatusCode, &'static str) {
-        if self.limiter.check().is_err() {
+        if self.total.check().is_err() {
             return (StatusCode::TOO_MANY_REQUESTS, "rate_limited");
         }
         let body = match body {
@@ -118,17 +137,27 @@ impl Webhooks {
             }
             Err(_) => return (StatusCode::BAD_REQUEST, "bad_request"),
         };
+        let Some(sig) = headers
+            .get(signature::HEADER)
+            .and_then(|v| v.to_str().ok())
+            .filter(|sig| signature::well_formed(sig))
+        else {
+            return (StatusCode::UNAUTHORIZED, "bad_signature");
+        };
+        let url = (namespace.to_string(), account.to_string());
+        if self.per_account.check_key(&url).is_err() {
+            return (StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+        }
+        if self.per_account.len() > KEYS_REMEMBERED {
+            self.per_account.retain_recent();
+        }
         let key = match self.key(namespace, account).await {
             Ok(Some(key)) => key,
-            Ok(None) => return (StatusCode::NOT_FOUND, "unknown_account"),
+            Ok(None) => return (StatusCode::UNAUTHORIZED, "unknown_account"),
             Err(KeyProblem::Unreadable) => return (StatusCode::UNAUTHORIZED, "bad_signature"),
             Err(KeyProblem::Kube) => return (StatusCode::INTERNAL_SERVER_ERROR, "error"),
         };
-        let signed = headers
-            .get(signature::HEADER)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|sig| signature::verify(&key, &body, sig));
-        if !signed {
+        if !signature::verify(&key, &body, sig) {
             return (StatusCode::UNAUTHORIZED, "bad_signature");
         }
         let Ok(notification) = serde_json::from_slice::<Notification>(&body) else {
@@ -159,8 +188,43 @@ impl Webhooks {
         (StatusCode::ACCEPTED, "accepted")
     }
 
-    /// The account's HMAC key; `None` when there is no such account or it takes no notifications.
+    /// The account's HMAC key, remembered for [`KEY_TTL`]; `None` when there is no such account
+    /// or it takes no notifications.
     async fn key(&self, namespace: &str, account: &str) -> Result<Option<Vec<u8>>, KeyProblem> {
+        let url = (namespace.to_string(), account.to_string());
+        if let Some((key, read)) = self.remembered().get(&url)
+            && read.elapsed() < KEY_TTL
+        {
+            return Ok(key.clone());
+        }
+        let key = match self.read_key(namespace, account).await {
+            Ok(key) => key,
+            // Not remembered: the next request reads again.
+            Err(KeyProblem::Unreadable) => return Err(KeyProblem::Unreadable),
+            Err(KeyProblem::Kube) => return Err(KeyProblem::Kube),
+        };
+        let mut keys = self.remembered();
+        if keys.len() >= KEYS_REMEMBERED {
+            keys.clear();
+        }
+        keys.insert(url, (key.clone(), Instant::now()));
+        Ok(key)
+    }
+
+    fn remembered(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<(String, String), (Option<Vec<u8>>, Instant)>> {
+        self.keys
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Reads the account's HMAC key from the Kubernetes API.
+    async fn read_key(
+        &self,
+        namespace: &str,
+        account: &str,
+    ) -> Result<Option<Vec<u8>>, KeyProblem> {
         let accounts: Api<GoToAccount> = Api::namespaced(self.kube.clone(), namespace);
         let Some(account) = accounts.get_opt(account).await.map_err(|e| {
             tracing::warn!(namespace, account, error = %e, "webhook: reading the GoToAccount failed");

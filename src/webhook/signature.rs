@@ -23,6 +23,14 @@ pub fn verify(key: &[u8], body: &[u8], signature: &str) -> bool {
     mac.verify_slice(&expected).is_ok()
 }
 
+/// Whether the header's value can be a signature at all (base64 of 32 bytes): a request
+/// without one is refused before anything is read for it.
+pub fn well_formed(signature: &str) -> bool {
+    STANDARD
+        .decode(signature.trim())
+        .is_ok_and(|bytes| bytes.len() == 32)
+}
+
 /// The header value for `body` under `key` (what a sender computes).
 pub fn sign(key: &[u8], body: &[u8]) -> String {
     match Hmac::<Sha256>::new_from_slice(key) {
@@ -38,6 +46,14 @@ pub fn sign(key: &[u8], body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_base64_of_32_bytes_is_well_formed() {
+        assert!(well_formed(&sign(b"k", b"body")));
+        for bad in ["", "not base64!", "AAAA", &STANDARD.encode([0u8; 33])] {
+            assert!(!well_formed(bad), "{bad:?}");
+        }
+    }
 
     #[test]
     fn a_signature_verifies_only_for_its_key_and_body() {

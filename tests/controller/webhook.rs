@@ -112,7 +112,8 @@ async fn a_signed_notification_re_audits_a_blocked_deletion_at_once_and_bad_ones
         "http://127.0.0.1:{hook_port}/webhooks/goto/{}/nope",
         env.namespace()
     ));
-    assert_eq!(env.sim.notify(&unknown).await, Ok(404));
+    // The same answer as a bad signature: the endpoint does not tell which accounts exist.
+    assert_eq!(env.sim.notify(&unknown).await, Ok(401));
     // None of them moved anything (and `accepted == 1` below proves none triggered a re-read).
     env.wait_ready("leaver", "False", "DeletionBlocked").await;
     assert!(
@@ -135,7 +136,18 @@ async fn a_signed_notification_re_audits_a_blocked_deletion_at_once_and_bad_ones
     assert!(env.sim.organizer(&key).is_none(), "deleted in GoTo");
 
     // A flood is cut off. Ten at a time: far faster than the endpoint's 20/s (burst 40), without
-    // 120 simultaneous connections that a loaded CI machine may refuse.
+    // 120 simultaneous connections that a loaded CI machine may refuse. Meanwhile another
+    // account's notifications (same namespace, its own URL) all go through: each account's URL
+    // has its own limiter (issue 21: one limiter for all tenants let one silence the others).
+    env.apply_account(
+        "other",
+        json!({"webhook": {"secretRef": {"name": "goto-webhook", "key": "hmacKey"}}}),
+    )
+    .await;
+    let other = request(&format!(
+        "http://127.0.0.1:{hook_port}/webhooks/goto/{}/other",
+        env.namespace()
+    ));
     let flood = (0..120).map(|_| env.sim.notify(&bad_signature));
     let statuses: Vec<u16> = futures::stream::iter(flood)
         .buffer_unordered(10)
@@ -145,6 +157,17 @@ async fn a_signed_notification_re_audits_a_blocked_deletion_at_once_and_bad_ones
         .map(|r| r.expect("sent"))
         .collect();
     assert!(statuses.contains(&429), "no 429 in {statuses:?}");
+    // Right after the flood emptied its bucket, a burst for the other account.
+    let neighbour: Vec<u16> = futures::future::join_all((0..8).map(|_| env.sim.notify(&other)))
+        .await
+        .into_iter()
+        .map(|r| r.expect("sent"))
+        .collect();
+    assert_eq!(
+        neighbour,
+        vec![202; 8],
+        "another account's notifications were limited by this one's flood"
+    );
 
     let text = metrics(metrics_port).await;
     assert_eq!(counter(&text, "accepted"), 1, "{text}");
