@@ -9,6 +9,10 @@
 //! and the operations in `organizers` and `meetings`. `models` holds GoTo's wire types;
 //! `error` the errors callers act on. Imports point down this list only: no layer imports one
 //! above it.
+//!
+//! On top, the seam the controller talks through: `seam` (the [`GoToApi`] trait, in the
+//! operator's terms), `v2` (this client as its implementation) and `memory` (an in-memory GoTo
+//! for tests without HTTP).
 mod auth;
 mod budget;
 mod client;
@@ -18,11 +22,14 @@ mod endpoint;
 mod error;
 mod health;
 mod meetings;
+mod memory;
 pub mod models;
 mod organizers;
 mod paging;
 mod retry;
+mod seam;
 mod transport;
+mod v2;
 
 pub use budget::Budgets;
 pub use client::{DeleteOutcome, GoToClient};
@@ -32,4 +39,6 @@ pub use config::{
 };
 pub use directory::{DirectoryEntry, DirectorySnapshot};
 pub use error::Error;
+pub use memory::{Account, Call, MemoryGoTo, Op};
 pub use models::*;
+pub use seam::{Capabilities, GoToApi};

@@ -32,6 +32,7 @@ mod tests;
 use std::sync::Arc;
 use std::time::Instant;
 
+use futures::future::BoxFuture;
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{self, Event as Finalizer};
 use kube::{Api, ResourceExt};
@@ -43,8 +44,8 @@ pub use observe::Observed;
 use super::context::{Context, object_key};
 use super::error::Error;
 use super::status;
-use crate::crd::GoToOrganizer;
 use crate::crd::organizer::FINALIZER;
+use crate::crd::{GoToOrganizer, GoToOrganizerStatus};
 use crate::goto;
 
 /// Metric label of this controller.
@@ -91,7 +92,8 @@ async fn pass(obj: &GoToOrganizer, ctx: &Context) -> Result<Action, Error> {
     let now = jiff::Timestamp::now();
     let plan = decide(observed, &obj.spec, now);
     tracing::debug!(organizer = %object_key(obj), observed = %observed, plan = %plan, "decided");
-    let outcome = act::act(&plan, obj, observed, ctx, observation.goto.as_ref(), now).await;
+    let goto = observation.goto.as_deref();
+    let outcome = act::act(&plan, obj, observed, ctx, goto, now).await;
     let previous = obj.status.clone().unwrap_or_default();
     queue_seat(obj, ctx, observed, &plan, &outcome);
     let (next, notes) = report::report(observed, &obj.spec, &plan, &outcome, &previous, now);
@@ -185,6 +187,28 @@ pub fn error_policy(obj: Arc<GoToOrganizer>, err: &Error, ctx: Arc<Context>) -> 
     match ctx.retry_after(&object_key(obj.as_ref()), err) {
         Some(delay) => Action::requeue(delay),
         None => Action::await_change(),
+    }
+}
+
+/// The controller keeps what `act` writes down in its shared state and the object's status.
+impl act::Ledger for Context {
+    fn remember_key(&self, obj: &GoToOrganizer, key: &str) {
+        Context::remember_key(self, obj, key);
+    }
+
+    fn record_key<'a>(
+        &'a self,
+        obj: &'a GoToOrganizer,
+        status: &'a GoToOrganizerStatus,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            status::write(&api(self, obj), obj, obj.status.as_ref(), status).await?;
+            Ok(())
+        })
+    }
+
+    fn wrote(&self, action: &'static str) {
+        self.metrics.goto_write(action);
     }
 }
 

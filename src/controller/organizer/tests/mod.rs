@@ -1,7 +1,11 @@
 //! Table tests of `decide` and `report`: every rule of API.md "Behaviour" and every reason, each
 //! row an observed world, a spec, and the plan (or status and Events) it must give. No cluster,
 //! no network. Fixtures here; the tables in `decide.rs` and `report.rs`.
+mod act;
 mod decide;
+mod delete;
+mod desk;
+mod observe;
 mod report;
 mod seat_membership;
 use jiff::{Timestamp, ToSpan};
