@@ -11,9 +11,10 @@ use futures::future::BoxFuture;
 use jiff::Timestamp;
 use kube::ResourceExt;
 
-use super::decide::{self, Plan};
+use super::decide;
 use super::diff::{self, Changes};
 use super::observe::Observed;
+use super::plan::{self, Plan};
 use crate::controller::error::Error;
 use crate::crd::{AdoptionPolicy, GoToOrganizer, GoToOrganizerStatus};
 use crate::goto::{
@@ -93,7 +94,7 @@ pub async fn act(
     now: Timestamp,
 ) -> Outcome {
     let mut out = Outcome {
-        organizer: plan_organizer(plan).cloned(),
+        organizer: plan.organizer().cloned(),
         ..Outcome::default()
     };
     if let Some(o) = &out.organizer
@@ -138,18 +139,6 @@ pub async fn act(
         out.error = Some(e);
     }
     out
-}
-
-/// The organizer a plan starts from, if it names one.
-fn plan_organizer(plan: &Plan) -> Option<&Organizer> {
-    match plan {
-        Plan::Adopt { organizer, .. }
-        | Plan::Update { organizer, .. }
-        | Plan::Nothing { organizer, .. }
-        | Plan::Observe { organizer, .. }
-        | Plan::SuspendAndRelease { organizer } => Some(organizer),
-        _ => None,
-    }
 }
 
 struct Writer<'a> {
@@ -283,7 +272,7 @@ impl Writer<'_> {
             .map_err(|e| decide::audit_failure(key, &e))?;
         out.reaudit = Some(meetings.clone());
         if !decide::delete_allowed(&self.obj.spec, &meetings) {
-            return Err(decide::blocked(key, &meetings));
+            return Err(plan::blocked(key, &meetings));
         }
         self.delete(key, meetings.len(), out).await
     }

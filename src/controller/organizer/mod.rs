@@ -38,15 +38,15 @@ use kube::runtime::finalizer::{self, Event as Finalizer};
 use kube::{Api, ResourceExt};
 
 pub use act::Outcome;
-pub use decide::{Plan, decide};
+pub use decide::decide;
 pub use observe::Observed;
+pub use plan::{Plan, Via};
 
 use super::context::{Context, object_key};
 use super::error::Error;
 use super::status;
 use crate::crd::organizer::FINALIZER;
 use crate::crd::{GoToOrganizer, GoToOrganizerStatus};
-use crate::goto;
 
 /// Metric label of this controller.
 pub const CONTROLLER: &str = "organizer";
@@ -158,18 +158,13 @@ pub fn seat_membership(plan: &Plan, outcome: &Outcome) -> seat_queue::Membership
     if outcome.error.as_ref().is_some_and(seat_queue::seat_refused) {
         return seat_queue::Membership::Wait;
     }
-    match plan {
-        Plan::WaitForSeat { .. } => seat_queue::Membership::Wait,
-        Plan::Create { .. } | Plan::Recreate { .. } if outcome.error.is_some() => {
-            seat_queue::Membership::Keep
-        }
-        Plan::Fail(Error::GoTo(e) | Error::TokenEndpoint(e))
-            if e.is_transient() || matches!(e, goto::Error::RateLimited { .. }) =>
-        {
-            seat_queue::Membership::Keep
-        }
-        Plan::Fail(Error::Kube(_) | Error::Internal(_)) => seat_queue::Membership::Keep,
-        _ => seat_queue::Membership::Leave,
+    if plan.waits_for_seat() {
+        seat_queue::Membership::Wait
+    } else if (plan.creates() && outcome.error.is_some()) || plan.undecided() {
+        // A create that failed for another reason, or a pass that could not tell: no news.
+        seat_queue::Membership::Keep
+    } else {
+        seat_queue::Membership::Leave
     }
 }
 

@@ -6,6 +6,7 @@ mod decide;
 mod delete;
 mod desk;
 mod observe;
+mod plan;
 mod report;
 mod seat_membership;
 use jiff::{Timestamp, ToSpan};
@@ -14,8 +15,9 @@ use kube::runtime::events::EventType;
 use serde_json::json;
 
 use super::act::{Outcome, Step};
-use super::decide::{Plan, Via, decide, next_look};
+use super::decide::{decide, next_look};
 use super::observe::{AccountState, Audit, Claim, Lookup, ObjectFacts, Observed};
+use super::plan::{Plan, Via};
 use super::report::{Note, failure, report, same_but_timestamps};
 use super::seat_queue::SeatTurn;
 use crate::controller::error::{Error, RequeuePolicy, Retry};
