@@ -14,13 +14,12 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 
-use super::client::DeleteOutcome;
 use super::directory::{DirectorySnapshot, normalize_email};
 use super::error::Error;
 use super::models::{
     AccountKey, Meeting, NewOrganizer, Organizer, OrganizerKey, OrganizerStatus, OrganizerUpdate,
 };
-use super::seam::{Capabilities, GoToApi};
+use super::seam::{Capabilities, DeleteOutcome, GoToApi};
 
 /// The first key handed out: above 2^64, as GoTo's keys may be.
 const FIRST_KEY: u128 = 18_446_744_073_709_551_617;

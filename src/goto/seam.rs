@@ -21,10 +21,18 @@
 //! the controller's runtime needs. An implementation writes `Box::pin(async move { .. })`.
 use futures::future::BoxFuture;
 
-use super::client::DeleteOutcome;
 use super::directory::DirectorySnapshot;
 use super::error::Error;
 use super::models::{AccountKey, Meeting, NewOrganizer, Organizer, OrganizerKey, OrganizerUpdate};
+
+/// What a delete found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeleteOutcome {
+    /// GoTo deleted the organizer now (204).
+    Deleted,
+    /// There was nothing to delete (404): someone else already did.
+    AlreadyGone,
+}
 
 /// What a dialect of the GoTo API can do beyond reading, creating, suspending, resuming and
 /// deleting organizers (which every dialect does).

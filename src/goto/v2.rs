@@ -3,11 +3,11 @@
 use futures::TryStreamExt;
 use futures::future::BoxFuture;
 
-use super::client::{DeleteOutcome, GoToClient};
+use super::client::GoToClient;
 use super::directory::DirectorySnapshot;
 use super::error::Error;
 use super::models::{AccountKey, Meeting, NewOrganizer, Organizer, OrganizerKey, OrganizerUpdate};
-use super::seam::{Capabilities, GoToApi};
+use super::seam::{Capabilities, DeleteOutcome, GoToApi};
 
 impl GoToApi for GoToClient {
     fn account_key(&self) -> &AccountKey {

@@ -2,17 +2,23 @@
 //!
 //! - [`observe`] reads everything a decision needs into one plain value, [`Observed`]: the
 //!   object's facts, its account, who owns what it names ([`claims`], cluster-wide), the GoTo
-//!   organizer, and the meeting audit before a Delete. No writes.
+//!   organizer, and the meeting audit before a Delete. No writes. GoTo is read only through the
+//!   seam ([`GoToApi`](crate::goto::GoToApi)), in `observe::read`, its half without a cluster.
 //! - [`decide`] is a pure, total function from `Observed`, the spec and the clock to one
 //!   [`Plan`] ([`plan`]), for apply and cleanup alike; every rule of API.md "Behaviour" is a branch there,
 //!   every failure a value with its reason. [`diff`] is its field diff.
-//! - [`act`] is the only code that writes to GoTo; it carries one plan out and returns an
-//!   [`Outcome`]. Crash safety (recording the key right after a create) lives there.
-//! - [`report`] is a pure function to the new status and the Events; the status is written once
-//!   per reconcile, and not at all when nothing but timestamps changed.
+//! - [`act`] is the only code that writes to GoTo, through the same seam; it carries one plan
+//!   out and returns an [`Outcome`]. Crash safety lives there: right after a create that more
+//!   writes follow, it records the key in status through its [`act::Ledger`] (the `Context`).
+//! - [`report`] is a pure function to the new status and the Events. The pass writes that status
+//!   at its end, and not at all when nothing but timestamps changed; besides `act`'s key record,
+//!   it is the only status write of a reconcile.
 //! - [`seat_queue`] holds, per GoTo account, the objects waiting for a paid seat: `observe` reads
 //!   the object's turn, `decide` plans `WaitForSeat` for all but the oldest waiter, and the pass
 //!   keeps the queue from the plan and its outcome (joins, leaves, a freed seat triggers the next).
+//!
+//! Layers, bottom up, each importing only layers before it (tests/module_layers.rs checks):
+//! `claims`, `claim_index`, `seat_queue`, `diff`, `observe`, `plan`, `decide`, `act`, `report`.
 //!
 //! `finalizer()` stays the only top-level action: `Apply` and `Cleanup` run the same pipeline
 //! (the plan knows whether the object is being deleted); a cleanup that returns `Ok` releases the

@@ -1,7 +1,8 @@
 //! Report: a pure function from (what was observed, the plan, what acting on it did, the previous
 //! status, the clock) to the new status and the Events to publish. The reconcile writes that
-//! status once (server-side apply through `controller::status`), and not at all when nothing but
-//! timestamps would change.
+//! status at its end (server-side apply through `controller::status`), and not at all when
+//! nothing but timestamps would change; the only earlier write is `act` recording the key of a
+//! create that more writes follow.
 //!
 //! `lastSyncedAt` moves only when the operator changed something: a write to GoTo, or a change of
 //! the status other than timestamps. `meetingAudit.auditedAt` moves only when the audit's result

@@ -1,6 +1,8 @@
-//! Table tests of `decide` and `report`: every rule of API.md "Behaviour" and every reason, each
-//! row an observed world, a spec, and the plan (or status and Events) it must give. No cluster,
-//! no network. Fixtures here; the tables in `decide.rs` and `report.rs`.
+//! Tests of the reconcile's stages without a cluster or a network. Table tests of `decide` and
+//! `report` (every rule of API.md "Behaviour" and every reason, each row an observed world, a
+//! spec, and the plan, or status and Events, it must give) and of what a `Plan` says about
+//! itself; and `observe`'s GoTo half and `act` against the in-memory GoTo (`desk.rs` runs one
+//! reconcile there). Fixtures here; the tables and cases in the modules below.
 mod act;
 mod decide;
 mod delete;
