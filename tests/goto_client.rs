@@ -33,6 +33,9 @@ mod proof;
 /// Retries, timeouts, 429 and the shared request budget.
 #[path = "goto_client/resilience.rs"]
 mod resilience;
+/// The seam's contract, kept alike by the v2 client and the in-memory GoTo.
+#[path = "goto_client/seam.rs"]
+mod seam;
 /// The token cache: renewal, single-flight, bad credentials.
 #[path = "goto_client/tokens.rs"]
 mod tokens;

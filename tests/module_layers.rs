@@ -1,10 +1,13 @@
 //! The modules of `src/goto`, `src/simulator` and the organizer reconcile's stages
-//! (`src/controller/organizer`) import each other in one direction only.
+//! (`src/controller/organizer`) import each other in one direction only: the one their `mod.rs`
+//! documents.
 //!
 //! A circle (auth needs client's types, client needs auth) means neither layer can be read,
 //! tested or changed alone; the shared types live in a module below both instead
 //! (`goto/config.rs`, `simulator/tokens.rs`). This reads the `super::` paths of every
-//! module (its test module excluded) and fails naming the first circle it finds.
+//! module (its test module excluded) and fails naming the first circle it finds, then checks
+//! them against the layer order the folder's `mod.rs` documents ("Layers, bottom up: ..."), so
+//! that the documentation a reader trusts is the order the code keeps.
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
@@ -147,4 +150,81 @@ fn the_organizer_reconcile_stages_have_no_import_circle() {
     assert!(graph.contains_key("report") && graph["report"].contains("act"));
     assert!(graph.contains_key("decide") && graph["decide"].contains("plan"));
     assert_eq!(circle(&graph), None, "imports: {graph:#?}");
+}
+
+/// The layer order `dir/mod.rs` documents: in the paragraph of its module documentation that
+/// starts with "Layers, bottom up", the backticked lower-case names, in order.
+fn documented_layers(dir: &str) -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(dir)
+        .join("mod.rs");
+    let text = fs::read_to_string(path).unwrap();
+    let doc: Vec<&str> = text
+        .lines()
+        .take_while(|l| l.starts_with("//!"))
+        .map(|l| l.trim_start_matches("//!").trim())
+        .collect();
+    let start = doc
+        .iter()
+        .position(|l| l.starts_with("Layers, bottom up"))
+        .unwrap_or_else(|| panic!("{dir}/mod.rs documents no \"Layers, bottom up\" paragraph"));
+    let paragraph = doc[start..]
+        .iter()
+        .take_while(|l| !l.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ");
+    paragraph
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|name| {
+            !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Every module of `dir` (test files aside) is in its documented layers, and imports only
+/// modules listed before it.
+fn assert_documented_layers(dir: &str) {
+    let graph = imports(dir);
+    let order = documented_layers(dir);
+    let at = |module: &str| order.iter().position(|m| m == module);
+    for (module, used) in graph.iter().filter(|(m, _)| !m.ends_with("_tests")) {
+        let Some(level) = at(module) else {
+            panic!("{dir}/{module}.rs is not in the layers {dir}/mod.rs documents: {order:?}");
+        };
+        for other in used {
+            assert!(
+                at(other).is_some_and(|theirs| theirs < level),
+                "{dir}/{module}.rs imports `{other}`, which {dir}/mod.rs documents as not below it: {order:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_reader_finds_the_documented_layers() {
+    let order = documented_layers("src/controller/organizer");
+    assert_eq!(order.first().map(String::as_str), Some("claims"));
+    assert_eq!(order.last().map(String::as_str), Some("report"));
+}
+
+#[test]
+fn the_goto_client_keeps_its_documented_layers() {
+    assert_documented_layers("src/goto");
+}
+
+#[test]
+fn the_simulator_keeps_its_documented_layers() {
+    assert_documented_layers("src/simulator");
+}
+
+#[test]
+fn the_organizer_reconcile_keeps_its_documented_layers() {
+    assert_documented_layers("src/controller/organizer");
 }

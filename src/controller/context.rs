@@ -43,7 +43,8 @@ pub struct Context {
     pub seat_queue: SeatQueue,
     failures: Mutex<HashMap<String, u32>>,
     blocked: Mutex<HashSet<String>>,
-    /// Organizer keys recorded by this process, by object uid (see `locate::for_apply`).
+    /// Organizer keys recorded by this process, by object uid: `observe::facts` reads them as
+    /// the remembered key, which the watch cache may not show yet (see `act::Ledger`).
     keys: Mutex<HashMap<String, String>>,
 }
 

@@ -13,9 +13,7 @@ use kube::ResourceExt;
 use super::ownership::{self, Claim, Claims};
 use crate::crd::conditions::{self, READY, reason};
 use crate::crd::{GoToAccount, GoToOrganizer, SeatInventory};
-use futures::TryStreamExt;
-
-use crate::goto::{DirectoryEntry, DirectorySnapshot, GoToClient, Organizer, OrganizerStatus};
+use crate::goto::{DirectorySnapshot, GoToApi};
 
 /// The inventory from the directory; `None` when there is nothing new to count (the previous
 /// inventory is then kept).
@@ -25,14 +23,14 @@ use crate::goto::{DirectoryEntry, DirectorySnapshot, GoToClient, Organizer, Orga
 /// inventory must not change what the email lookups find.
 pub async fn inventory(
     account: &GoToAccount,
-    goto: &GoToClient,
+    goto: &dyn GoToApi,
     organizers: &[std::sync::Arc<GoToOrganizer>],
     first: bool,
 ) -> Option<SeatInventory> {
-    let snapshot = match goto.cached_directory() {
+    let snapshot = match goto.known_organizers() {
         Some(snapshot) => snapshot,
-        None if first => match goto.list_organizers().try_collect::<Vec<_>>().await {
-            Ok(listed) => snapshot_of(listed),
+        None if first => match goto.list().await {
+            Ok(listed) => DirectorySnapshot::of(&listed, std::time::Duration::ZERO),
             Err(e) => {
                 tracing::info!(account = %account.name_any(), error = %e, "seat inventory: GoTo could not be listed");
                 return None;
@@ -45,26 +43,6 @@ pub async fn inventory(
         .unwrap_or_else(|_| jiff::Timestamp::now());
     let organizers: Vec<&GoToOrganizer> = organizers.iter().map(AsRef::as_ref).collect();
     Some(count(account, &snapshot, &organizers, Time(observed_at)))
-}
-
-fn snapshot_of(listed: Vec<Organizer>) -> DirectorySnapshot {
-    let entries: Vec<DirectoryEntry> = listed
-        .into_iter()
-        .map(|o| DirectoryEntry {
-            organizer_key: o.organizer_key,
-            email: o.email,
-            status: o.status,
-        })
-        .collect();
-    DirectorySnapshot {
-        age: std::time::Duration::ZERO,
-        count: entries.len(),
-        suspended: entries
-            .iter()
-            .filter(|e| e.status == Some(OrganizerStatus::Suspended))
-            .count(),
-        entries,
-    }
 }
 
 /// The counts, pure: `organizers` are every GoToOrganizer the operator sees.
@@ -126,7 +104,7 @@ pub fn samples(seats: &SeatInventory) -> [(&'static str, i64); 5] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::goto::OrganizerKey;
+    use crate::goto::{DirectoryEntry, OrganizerKey, OrganizerStatus};
     use serde_json::json;
 
     fn account(ns: &str, name: &str, key: &str) -> GoToAccount {
@@ -158,6 +136,29 @@ mod tests {
                 OrganizerStatus::Active
             }),
         }
+    }
+
+    /// Only an account never counted is listed for its inventory; once the email lookups have
+    /// listed it, counting costs no call.
+    #[tokio::test]
+    async fn the_inventory_lists_only_an_account_never_counted() {
+        use crate::goto::{GoToApi, MemoryGoTo, Op};
+        let goto = MemoryGoTo::new("42");
+        goto.insert(
+            serde_json::from_value(json!({"organizerKey": "", "email": "a@example.com"}))
+                .expect("organizer"),
+        );
+        let acme = account("it", "acme", "42");
+        assert_eq!(inventory(&acme, &goto, &[], false).await, None);
+        let first = inventory(&acme, &goto, &[], true).await.expect("counted");
+        assert_eq!((first.in_goto, first.unmanaged), (1, 1));
+        assert_eq!(goto.count(Op::List), 1);
+        goto.find_by_email("b@example.com")
+            .await
+            .expect("looked up");
+        let later = inventory(&acme, &goto, &[], false).await.expect("counted");
+        assert_eq!(later.in_goto, 1);
+        assert_eq!(goto.count(Op::List), 1);
     }
 
     #[test]

@@ -19,15 +19,6 @@ use url::Url;
 /// The error a fenced write fails with: nothing was sent, so it is safe to retry elsewhere.
 pub(crate) const FENCED: &str = "not sent: this replica no longer holds the leader lease";
 
-/// What a delete found.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DeleteOutcome {
-    /// GoTo deleted the organizer now (204).
-    Deleted,
-    /// There was nothing to delete (404): someone else already did.
-    AlreadyGone,
-}
-
 /// A GoTo client for one account. Clones are cheap and share the token, the request
 /// budget, the account directory and the connection pool, so every caller of an account draws
 /// on one budget (and, through [`Budgets`], every client of one OAuth application too).

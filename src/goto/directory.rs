@@ -55,6 +55,35 @@ pub struct DirectoryEntry {
     pub status: Option<OrganizerStatus>,
 }
 
+impl DirectorySnapshot {
+    /// The snapshot of these organizers, from a listing that started `age` ago: ordered by key,
+    /// counted.
+    pub fn of<'a>(organizers: impl IntoIterator<Item = &'a Organizer>, age: Duration) -> Self {
+        let mut entries: Vec<DirectoryEntry> = organizers
+            .into_iter()
+            .map(|o| DirectoryEntry {
+                organizer_key: o.organizer_key.clone(),
+                email: o.email.clone(),
+                status: o.status.clone(),
+            })
+            .collect();
+        entries.sort_by(|a, b| {
+            let (a, b) = (a.organizer_key.as_str(), b.organizer_key.as_str());
+            (a.len(), a).cmp(&(b.len(), b))
+        });
+        let suspended = entries
+            .iter()
+            .filter(|e| e.status == Some(OrganizerStatus::Suspended))
+            .count();
+        DirectorySnapshot {
+            age,
+            count: entries.len(),
+            suspended,
+            entries,
+        }
+    }
+}
+
 /// A change the client made to the account.
 #[derive(Clone, Debug)]
 pub(crate) enum Change {
@@ -203,29 +232,8 @@ impl Directory {
     pub(crate) fn cached_snapshot(&self) -> Option<DirectorySnapshot> {
         let state = self.lock();
         let index = state.index.as_ref()?;
-        let mut entries: Vec<DirectoryEntry> = index
-            .by_key
-            .values()
-            .map(|o| DirectoryEntry {
-                organizer_key: o.organizer_key.clone(),
-                email: o.email.clone(),
-                status: o.status.clone(),
-            })
-            .collect();
-        entries.sort_by(|a, b| {
-            let (a, b) = (a.organizer_key.as_str(), b.organizer_key.as_str());
-            (a.len(), a).cmp(&(b.len(), b))
-        });
-        let suspended = entries
-            .iter()
-            .filter(|e| e.status == Some(OrganizerStatus::Suspended))
-            .count();
-        Some(DirectorySnapshot {
-            age: state.listed_at.map_or(Duration::ZERO, |at| at.elapsed()),
-            count: entries.len(),
-            suspended,
-            entries,
-        })
+        let age = state.listed_at.map_or(Duration::ZERO, |at| at.elapsed());
+        Some(DirectorySnapshot::of(index.by_key.values(), age))
     }
 
     /// Records a change the client made (or learned) in GoTo.

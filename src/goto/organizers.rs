@@ -1,10 +1,11 @@
 //! The organizer operations: get, list, find, create, full-PUT update, suspend, resume, delete.
-use super::client::{ApiRequest, DeleteOutcome, GoToClient};
+use super::client::{ApiRequest, GoToClient};
 use super::directory::{Change, DirectorySnapshot};
 use super::error::Error;
 use super::models::{NewOrganizer, Organizer, OrganizerKey, OrganizerStatus, OrganizerUpdate};
 use super::paging::paginate;
 use super::retry::with_retries;
+use super::seam::DeleteOutcome;
 use super::transport::Raw;
 use futures::stream::{BoxStream, TryStreamExt};
 use reqwest::{Method, StatusCode};

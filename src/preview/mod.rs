@@ -33,7 +33,7 @@ use kube::{Api, Client, Resource, ResourceExt};
 
 use crate::cli::PlanArgs;
 use crate::controller::Context;
-use crate::controller::error::{Error, RequeuePolicy};
+use crate::controller::error::RequeuePolicy;
 use crate::controller::organizer::claim_index::ClaimIndex;
 use crate::controller::organizer::observe::observe;
 use crate::controller::organizer::{Plan, decide};
@@ -59,14 +59,7 @@ impl Outcome {
 
     /// Whether the outcome is unknown because something could not be read.
     pub fn unknown(&self) -> bool {
-        match self {
-            Outcome::Plan(plan) => match plan.as_ref() {
-                Plan::Fail(Error::GoTo(g) | Error::TokenEndpoint(g)) => g.is_transient(),
-                Plan::Fail(Error::Kube(_) | Error::Internal(_)) => true,
-                _ => false,
-            },
-            Outcome::Note(_) => false,
-        }
+        matches!(self, Outcome::Plan(plan) if plan.undecided())
     }
 }
 
@@ -253,9 +246,7 @@ pub fn render(manifest: &GoToOrganizer, outcome: &Outcome) -> String {
     }
     out.push('\n');
     if let Outcome::Plan(plan) = outcome
-        && let Plan::Block { meetings, .. }
-        | Plan::SuspendBeforeDelete { meetings, .. }
-        | Plan::Delete { meetings, .. } = plan.as_ref()
+        && let Some(meetings) = plan.audit()
     {
         for m in meetings {
             out.push_str(&format!("    {}\n", meeting_line(m)));

@@ -26,6 +26,14 @@
 //! duplicate email; DELETE cancels the organizer's future meetings and records them; attendees
 //! exist only for ended sessions, by meetingInstanceKey; above the request rate it answers 429
 //! with Retry-After and counts clients that come back early.
+//!
+//! Layers, bottom up, each importing only layers before it (tests/module_layers.rs checks):
+//! `model` (its data types), `keys` (keys and input checks), `reply` (error answers), `conn`
+//! (connections a handler can drop), `faults` (injected faults), `limits` (the rate limit),
+//! `notify` (push notifications), `tokens` (live tokens), `directory` (the organizers and their
+//! rules), `paging`, `meetings`, `world` (the shared state, behind one mutex), `auth` (the token
+//! endpoint), `api` (the REST routes), `control` (`/_sim/`), `gate` (the middleware every request
+//! passes) and `handle` (what a test holds).
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;

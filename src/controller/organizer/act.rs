@@ -7,20 +7,39 @@
 //! to status at once, so a crash from then on resumes from that key; a crash between the create
 //! and that write is resolved by the client (an ambiguous create is looked up by email) and by
 //! the next reconcile's email lookup, never by a second create.
+use futures::future::BoxFuture;
 use jiff::Timestamp;
 use kube::ResourceExt;
 
-use super::decide::{self, Plan};
+use super::decide;
 use super::diff::{self, Changes};
 use super::observe::Observed;
-use crate::controller::context::Context;
+use super::plan::{self, Plan};
 use crate::controller::error::Error;
-use crate::controller::status;
 use crate::crd::{AdoptionPolicy, GoToOrganizer, GoToOrganizerStatus};
 use crate::goto::{
-    self, DeleteOutcome, GoToClient, Meeting, NewOrganizer, Organizer, OrganizerKey,
-    OrganizerStatus,
+    self, DeleteOutcome, GoToApi, Meeting, NewOrganizer, Organizer, OrganizerKey, OrganizerStatus,
 };
+
+/// What `act` writes down besides GoTo: the organizer key it learns (in this process's memory at
+/// once, and in the object's status before any write that follows a create), and a count of its
+/// GoTo writes. The controller's `Context` keeps them for real (`organizer/mod.rs`); tests keep
+/// them in memory, and can make the status write fail as a crash would.
+pub trait Ledger: Sync {
+    /// Remembers `key` as the organizer of `obj` in this process (the watch cache may hand the
+    /// next reconcile the object from before this one's status write).
+    fn remember_key(&self, obj: &GoToOrganizer, key: &str);
+
+    /// Writes `status`, which records the key, to the object at once.
+    fn record_key<'a>(
+        &'a self,
+        obj: &'a GoToOrganizer,
+        status: &'a GoToOrganizerStatus,
+    ) -> BoxFuture<'a, Result<(), Error>>;
+
+    /// Counts one GoTo write that succeeded (`create`, `update`, `resume`, `suspend`, `delete`).
+    fn wrote(&self, action: &'static str);
+}
 
 /// One write that happened.
 #[derive(Clone, Debug, PartialEq)]
@@ -65,17 +84,17 @@ pub struct Outcome {
     pub error: Option<Error>,
 }
 
-/// Carries `plan` out. `goto` is the account's client (absent only for plans that need none).
+/// Carries `plan` out. `goto` is the account's GoTo (absent only for plans that need none).
 pub async fn act(
     plan: &Plan,
     obj: &GoToOrganizer,
     observed: &Observed,
-    ctx: &Context,
-    goto: Option<&GoToClient>,
+    ledger: &dyn Ledger,
+    goto: Option<&dyn GoToApi>,
     now: Timestamp,
 ) -> Outcome {
     let mut out = Outcome {
-        organizer: plan_organizer(plan).cloned(),
+        organizer: plan.organizer().cloned(),
         ..Outcome::default()
     };
     if let Some(o) = &out.organizer
@@ -83,12 +102,12 @@ pub async fn act(
     {
         // The watch cache may hand the next reconcile the object from before this one's status
         // write: without this, an adopted organizer would be found by email and announced again.
-        ctx.remember_key(obj, o.organizer_key.as_str());
+        ledger.remember_key(obj, o.organizer_key.as_str());
     }
     let Some(goto) = goto.filter(|_| plan.writes()) else {
         return out;
     };
-    let writer = Writer { obj, ctx, goto };
+    let writer = Writer { obj, ledger, goto };
     let result = match plan {
         Plan::Create { new, .. } => writer.create(new, None, observed, &mut out, now).await,
         Plan::Recreate { previous, new } => {
@@ -122,22 +141,10 @@ pub async fn act(
     out
 }
 
-/// The organizer a plan starts from, if it names one.
-fn plan_organizer(plan: &Plan) -> Option<&Organizer> {
-    match plan {
-        Plan::Adopt { organizer, .. }
-        | Plan::Update { organizer, .. }
-        | Plan::Nothing { organizer, .. }
-        | Plan::Observe { organizer, .. }
-        | Plan::SuspendAndRelease { organizer } => Some(organizer),
-        _ => None,
-    }
-}
-
 struct Writer<'a> {
     obj: &'a GoToOrganizer,
-    ctx: &'a Context,
-    goto: &'a GoToClient,
+    ledger: &'a dyn Ledger,
+    goto: &'a dyn GoToApi,
 }
 
 impl Writer<'_> {
@@ -150,7 +157,7 @@ impl Writer<'_> {
         out: &mut Outcome,
         now: Timestamp,
     ) -> Result<(), Error> {
-        let result = self.goto.create_organizer(new).await;
+        let result = self.goto.create(new).await;
         self.log(
             "",
             "create",
@@ -158,7 +165,7 @@ impl Writer<'_> {
         );
         let organizer = match result {
             Ok(created) => {
-                self.ctx.metrics.goto_write("create");
+                self.ledger.wrote("create");
                 out.steps.push(match previous {
                     Some(previous) => Step::Recreated {
                         previous: previous.clone(),
@@ -177,13 +184,17 @@ impl Writer<'_> {
             }
             Err(goto::Error::AlreadyExists { organizer }) => {
                 // Another process created it a moment ago: adopt it, never a second seat.
-                let full = self.goto.get_organizer(&organizer.organizer_key).await?;
+                let full = self
+                    .goto
+                    .read(&organizer.organizer_key)
+                    .await?
+                    .ok_or(goto::Error::NotFound)?;
                 out.steps.push(Step::AdoptedOnConflict);
                 full
             }
             Err(e) => return Err(e.into()),
         };
-        self.ctx
+        self.ledger
             .remember_key(self.obj, organizer.organizer_key.as_str());
         out.organizer = Some(organizer.clone());
         let seat = decide::seat(&self.obj.spec, &observed.object, Some(&organizer), now);
@@ -206,13 +217,13 @@ impl Writer<'_> {
         let key = organizer.organizer_key.clone();
         if let Some(update) = &changes.put {
             let (action, result) = if changes.resume {
-                ("resume", self.goto.resume_organizer(&key, update).await)
+                ("resume", self.goto.resume(&key, update).await)
             } else {
-                ("update", self.goto.update_organizer(&key, update).await)
+                ("update", self.goto.update(&key, update).await)
             };
             self.log(key.as_str(), action, result.is_ok());
             let response = result?;
-            self.ctx.metrics.goto_write(action);
+            self.ledger.wrote(action);
             // GoTo's PUT response may be partial: what we sent is the new truth.
             organizer.email = update.email.clone();
             organizer.first_name = update.first_name.clone();
@@ -256,21 +267,21 @@ impl Writer<'_> {
         }
         let meetings = self
             .goto
-            .audit_upcoming_meetings(&organizer_key)
+            .upcoming_meetings(&organizer_key)
             .await
             .map_err(|e| decide::audit_failure(key, &e))?;
         out.reaudit = Some(meetings.clone());
         if !decide::delete_allowed(&self.obj.spec, &meetings) {
-            return Err(decide::blocked(key, &meetings));
+            return Err(plan::blocked(key, &meetings));
         }
         self.delete(key, meetings.len(), out).await
     }
 
     async fn delete(&self, key: &str, cancelling: usize, out: &mut Outcome) -> Result<(), Error> {
-        let result = self.goto.delete_organizer(&OrganizerKey::new(key)).await;
+        let result = self.goto.delete(&OrganizerKey::new(key)).await;
         self.log(key, "delete", result.is_ok());
         let already_gone = result? == DeleteOutcome::AlreadyGone;
-        self.ctx.metrics.goto_write("delete");
+        self.ledger.wrote("delete");
         out.steps.push(Step::Deleted {
             cancelled: if already_gone { 0 } else { cancelling },
             already_gone,
@@ -279,10 +290,10 @@ impl Writer<'_> {
     }
 
     async fn suspend(&self, key: &OrganizerKey) -> Result<(), goto::Error> {
-        let result = self.goto.suspend_organizer(key).await;
+        let result = self.goto.suspend(key).await;
         self.log(key.as_str(), "suspend", result.is_ok());
         result?;
-        self.ctx.metrics.goto_write("suspend");
+        self.ledger.wrote("suspend");
         Ok(())
     }
 
@@ -296,9 +307,7 @@ impl Writer<'_> {
             max_participants: o.max_participants,
             ..current
         };
-        let api = super::api(self.ctx, self.obj);
-        status::write(&api, self.obj, self.obj.status.as_ref(), &next).await?;
-        Ok(())
+        self.ledger.record_key(self.obj, &next).await
     }
 
     /// Structured audit line for every GoTo write: who, what, on which organizer, with what result.

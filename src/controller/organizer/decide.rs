@@ -7,7 +7,7 @@ use jiff::Timestamp;
 
 use super::diff::{self, Seat};
 use super::observe::{AccountState, Audit, Claim, Lookup, Observed};
-pub use super::plan::{Plan, Via};
+use super::plan::{Plan, Via};
 use super::seat_queue::SeatTurn;
 use crate::controller::error::Error;
 use crate::crd::{
@@ -276,15 +276,6 @@ pub fn audit_failure(key: &str, e: &goto::Error) -> Error {
             "organizer {key}: the meeting audit could not be read completely ({other}); nothing deleted"
         )),
     }
-}
-
-/// The message of a deletion that waits for meetings.
-pub fn blocked(key: &str, meetings: &[Meeting]) -> Error {
-    Error::DeletionBlocked(format!(
-        "organizer {key} still has {} upcoming meeting(s){}; reassign them, or set onUpcomingMeetings: Cancel to delete anyway (GoTo cancels them without notice)",
-        meetings.len(),
-        super::plan::subjects(meetings)
-    ))
 }
 
 fn account_failure(account: &AccountState, name: &str) -> Option<Error> {

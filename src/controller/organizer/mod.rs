@@ -2,17 +2,23 @@
 //!
 //! - [`observe`] reads everything a decision needs into one plain value, [`Observed`]: the
 //!   object's facts, its account, who owns what it names ([`claims`], cluster-wide), the GoTo
-//!   organizer, and the meeting audit before a Delete. No writes.
+//!   organizer, and the meeting audit before a Delete. No writes. GoTo is read only through the
+//!   seam ([`GoToApi`](crate::goto::GoToApi)), in `observe::read`, its half without a cluster.
 //! - [`decide`] is a pure, total function from `Observed`, the spec and the clock to one
 //!   [`Plan`] ([`plan`]), for apply and cleanup alike; every rule of API.md "Behaviour" is a branch there,
 //!   every failure a value with its reason. [`diff`] is its field diff.
-//! - [`act`] is the only code that writes to GoTo; it carries one plan out and returns an
-//!   [`Outcome`]. Crash safety (recording the key right after a create) lives there.
-//! - [`report`] is a pure function to the new status and the Events; the status is written once
-//!   per reconcile, and not at all when nothing but timestamps changed.
+//! - [`act`] is the only code that writes to GoTo, through the same seam; it carries one plan
+//!   out and returns an [`Outcome`]. Crash safety lives there: right after a create that more
+//!   writes follow, it records the key in status through its [`act::Ledger`] (the `Context`).
+//! - [`report`] is a pure function to the new status and the Events. The pass writes that status
+//!   at its end, and not at all when nothing but timestamps changed; besides `act`'s key record,
+//!   it is the only status write of a reconcile.
 //! - [`seat_queue`] holds, per GoTo account, the objects waiting for a paid seat: `observe` reads
 //!   the object's turn, `decide` plans `WaitForSeat` for all but the oldest waiter, and the pass
 //!   keeps the queue from the plan and its outcome (joins, leaves, a freed seat triggers the next).
+//!
+//! Layers, bottom up, each importing only layers before it (tests/module_layers.rs checks):
+//! `claims`, `claim_index`, `seat_queue`, `diff`, `observe`, `plan`, `decide`, `act`, `report`.
 //!
 //! `finalizer()` stays the only top-level action: `Apply` and `Cleanup` run the same pipeline
 //! (the plan knows whether the object is being deleted); a cleanup that returns `Ok` releases the
@@ -32,20 +38,21 @@ mod tests;
 use std::sync::Arc;
 use std::time::Instant;
 
+use futures::future::BoxFuture;
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{self, Event as Finalizer};
 use kube::{Api, ResourceExt};
 
 pub use act::Outcome;
-pub use decide::{Plan, decide};
+pub use decide::decide;
 pub use observe::Observed;
+pub use plan::{Plan, Via};
 
 use super::context::{Context, object_key};
 use super::error::Error;
 use super::status;
-use crate::crd::GoToOrganizer;
 use crate::crd::organizer::FINALIZER;
-use crate::goto;
+use crate::crd::{GoToOrganizer, GoToOrganizerStatus};
 
 /// Metric label of this controller.
 pub const CONTROLLER: &str = "organizer";
@@ -91,7 +98,8 @@ async fn pass(obj: &GoToOrganizer, ctx: &Context) -> Result<Action, Error> {
     let now = jiff::Timestamp::now();
     let plan = decide(observed, &obj.spec, now);
     tracing::debug!(organizer = %object_key(obj), observed = %observed, plan = %plan, "decided");
-    let outcome = act::act(&plan, obj, observed, ctx, observation.goto.as_ref(), now).await;
+    let goto = observation.goto.as_deref();
+    let outcome = act::act(&plan, obj, observed, ctx, goto, now).await;
     let previous = obj.status.clone().unwrap_or_default();
     queue_seat(obj, ctx, observed, &plan, &outcome);
     let (next, notes) = report::report(observed, &obj.spec, &plan, &outcome, &previous, now);
@@ -156,18 +164,13 @@ pub fn seat_membership(plan: &Plan, outcome: &Outcome) -> seat_queue::Membership
     if outcome.error.as_ref().is_some_and(seat_queue::seat_refused) {
         return seat_queue::Membership::Wait;
     }
-    match plan {
-        Plan::WaitForSeat { .. } => seat_queue::Membership::Wait,
-        Plan::Create { .. } | Plan::Recreate { .. } if outcome.error.is_some() => {
-            seat_queue::Membership::Keep
-        }
-        Plan::Fail(Error::GoTo(e) | Error::TokenEndpoint(e))
-            if e.is_transient() || matches!(e, goto::Error::RateLimited { .. }) =>
-        {
-            seat_queue::Membership::Keep
-        }
-        Plan::Fail(Error::Kube(_) | Error::Internal(_)) => seat_queue::Membership::Keep,
-        _ => seat_queue::Membership::Leave,
+    if plan.waits_for_seat() {
+        seat_queue::Membership::Wait
+    } else if (plan.creates() && outcome.error.is_some()) || plan.undecided() {
+        // A create that failed for another reason, or a pass that could not tell: no news.
+        seat_queue::Membership::Keep
+    } else {
+        seat_queue::Membership::Leave
     }
 }
 
@@ -185,6 +188,28 @@ pub fn error_policy(obj: Arc<GoToOrganizer>, err: &Error, ctx: Arc<Context>) -> 
     match ctx.retry_after(&object_key(obj.as_ref()), err) {
         Some(delay) => Action::requeue(delay),
         None => Action::await_change(),
+    }
+}
+
+/// The controller keeps what `act` writes down in its shared state and the object's status.
+impl act::Ledger for Context {
+    fn remember_key(&self, obj: &GoToOrganizer, key: &str) {
+        Context::remember_key(self, obj, key);
+    }
+
+    fn record_key<'a>(
+        &'a self,
+        obj: &'a GoToOrganizer,
+        status: &'a GoToOrganizerStatus,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            status::write(&api(self, obj), obj, obj.status.as_ref(), status).await?;
+            Ok(())
+        })
+    }
+
+    fn wrote(&self, action: &'static str) {
+        self.metrics.goto_write(action);
     }
 }
 

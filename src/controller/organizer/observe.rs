@@ -3,6 +3,7 @@
 //! looks up only the organizer it recorded, the meeting audit runs only before a Delete), but
 //! nothing here decides what to write.
 use std::fmt;
+use std::sync::Arc;
 
 use kube::ResourceExt;
 
@@ -15,7 +16,7 @@ use crate::crd::conditions::{self, SYNCED, reason};
 use crate::crd::{
     DeletionPolicy, GoToAccount, GoToOrganizer, GoToOrganizerStatus, ManagementPolicy,
 };
-use crate::goto::{self, GoToClient, Meeting, Organizer, OrganizerKey};
+use crate::goto::{self, GoToApi, Meeting, Organizer, OrganizerKey};
 
 /// How long a reconcile waits for the GoToAccount cache's first listing after a start.
 const ACCOUNT_CACHE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -140,47 +141,58 @@ pub enum Audit {
     Failed(goto::Error),
 }
 
-/// What `observe` gives back: the plain value, and the client to act with.
+/// What `observe` gives back: the plain value, and the account's GoTo to act with.
 pub struct Observation {
     /// The facts.
     pub observed: Observed,
-    /// The account's GoTo client, when the account is usable.
-    pub goto: Option<GoToClient>,
+    /// The account's GoTo, when the account is usable.
+    pub goto: Option<Arc<dyn GoToApi>>,
+}
+
+impl Observed {
+    /// The object's facts, with nothing else read yet.
+    pub fn of(object: ObjectFacts) -> Self {
+        Observed {
+            object,
+            account: AccountState::NotRead,
+            claim: Claim::Owner,
+            organizer: Lookup::NotLooked,
+            audit: Audit::NotRun,
+            seat: SeatTurn::First,
+        }
+    }
 }
 
 /// Reads everything the decision for `obj` needs. Never writes; failures become values.
 pub async fn observe(obj: &GoToOrganizer, ctx: &Context) -> Observation {
-    let object = facts(obj, ctx.remembered_key(obj));
-    let mut observed = Observed {
-        object,
-        account: AccountState::NotRead,
-        claim: Claim::Owner,
-        organizer: Lookup::NotLooked,
-        audit: Audit::NotRun,
-        seat: SeatTurn::First,
-    };
+    let mut observed = Observed::of(facts(obj, ctx.remembered_key(obj)));
+    let goto = connect(obj, ctx, &mut observed).await;
+    if let Some(goto) = &goto {
+        read(obj, &mut observed, goto.as_ref()).await;
+    }
+    Observation { observed, goto }
+}
+
+/// The cluster half: the account, the claim, the seat turn, and the account's GoTo when the
+/// decision needs it.
+async fn connect(
+    obj: &GoToOrganizer,
+    ctx: &Context,
+    observed: &mut Observed,
+) -> Option<Arc<dyn GoToApi>> {
     if observed.object.paused {
-        return Observation {
-            observed,
-            goto: None,
-        };
+        return None;
     }
     let account = account_of(obj, ctx).await;
     observed.claim = claim(obj, ctx, account.as_ref().ok().and_then(|a| a.as_ref()));
-    if !needs_goto(obj, &observed) {
-        return Observation {
-            observed,
-            goto: None,
-        };
+    if !needs_goto(obj, observed) {
+        return None;
     }
     let goto = match client(obj, ctx, account).await {
         Ok(goto) => goto,
         Err(state) => {
             observed.account = state;
-            return Observation {
-                observed,
-                goto: None,
-            };
+            return None;
         }
     };
     observed.account = AccountState::Usable {
@@ -191,20 +203,20 @@ pub async fn observe(obj: &GoToOrganizer, ctx: &Context) -> Observation {
             .seat_queue
             .turn(goto.account_key().as_str(), &Waiter::of(obj));
     }
-    if waits_its_turn(obj, &observed) {
+    Some(goto)
+}
+
+/// The GoTo half, through the seam only: the organizer `obj` stands for and, before a Delete,
+/// its meeting audit. `observed` already holds the object's facts, a usable account and its
+/// seat turn.
+pub async fn read(obj: &GoToOrganizer, observed: &mut Observed, goto: &dyn GoToApi) {
+    if waits_its_turn(obj, observed) {
         // Older objects wait for a seat first: this one is not looked up until its turn.
-        return Observation {
-            observed,
-            goto: Some(goto),
-        };
+        return;
     }
-    observed.organizer = lookup(obj, &observed.object, &goto).await;
-    if needs_audit(obj, &observed) {
-        observed.audit = audit(&observed.organizer, &goto).await;
-    }
-    Observation {
-        observed,
-        goto: Some(goto),
+    observed.organizer = lookup(obj, &observed.object, goto).await;
+    if needs_audit(obj, observed) {
+        observed.audit = audit(&observed.organizer, goto).await;
     }
 }
 
@@ -323,7 +335,7 @@ async fn client(
     obj: &GoToOrganizer,
     ctx: &Context,
     account: Result<Option<GoToAccount>, String>,
-) -> Result<GoToClient, AccountState> {
+) -> Result<Arc<dyn GoToApi>, AccountState> {
     let name = &obj.spec.account_ref.name;
     let account = match account {
         Ok(Some(account)) => account,
@@ -345,16 +357,16 @@ async fn client(
     // A held token costs nothing; a failing token endpoint is the account's outage, not this
     // object's, and is told apart here so it does not grow the object's backoff.
     goto.authenticate().await.map_err(AccountState::Token)?;
-    Ok(goto)
+    Ok(Arc::new(goto))
 }
 
 /// Finds the organizer `obj` stands for: by the key it recorded (or this process remembers), by
 /// the annotation, or by email. A deleting object looks only at its own key.
-pub async fn lookup(obj: &GoToOrganizer, facts: &ObjectFacts, goto: &GoToClient) -> Lookup {
+pub async fn lookup(obj: &GoToOrganizer, facts: &ObjectFacts, goto: &dyn GoToApi) -> Lookup {
     if let Some(key) = facts.own_key() {
-        return match goto.get_organizer(&OrganizerKey::new(key)).await {
-            Ok(o) => Lookup::Recorded(o),
-            Err(goto::Error::NotFound) => Lookup::RecordedGone {
+        return match goto.read(&OrganizerKey::new(key)).await {
+            Ok(Some(o)) => Lookup::Recorded(o),
+            Ok(None) => Lookup::RecordedGone {
                 key: key.to_string(),
             },
             Err(e) => Lookup::Failed(e),
@@ -365,30 +377,25 @@ pub async fn lookup(obj: &GoToOrganizer, facts: &ObjectFacts, goto: &GoToClient)
         return Lookup::NotLooked;
     }
     if let Some(key) = &facts.annotation_key {
-        return match goto.get_organizer(&OrganizerKey::new(key.clone())).await {
-            Ok(o) => Lookup::Annotated(o),
-            Err(goto::Error::NotFound) => Lookup::AnnotatedMissing { key: key.clone() },
+        return match goto.read(&OrganizerKey::new(key.clone())).await {
+            Ok(Some(o)) => Lookup::Annotated(o),
+            Ok(None) => Lookup::AnnotatedMissing { key: key.clone() },
             Err(e) => Lookup::Failed(e),
         };
     }
-    match goto.find_organizer_by_email(&obj.spec.email).await {
-        // GoTo's list may carry only the key and email: planning a full PUT from a partial
-        // organizer would reset what it lacks, so the full record is read.
-        Ok(Some(listed)) => match goto.get_organizer(&listed.organizer_key).await {
-            Ok(o) => Lookup::ByEmail(o),
-            Err(e) => Lookup::Failed(e),
-        },
+    match goto.find_by_email(&obj.spec.email).await {
+        Ok(Some(o)) => Lookup::ByEmail(o),
         Ok(None) => Lookup::Absent,
         Err(e) => Lookup::Failed(e),
     }
 }
 
-/// Reads the upcoming meetings strictly (see `GoToClient::audit_upcoming_meetings`).
-pub async fn audit(organizer: &Lookup, goto: &GoToClient) -> Audit {
+/// Reads the upcoming meetings strictly (see [`GoToApi::upcoming_meetings`]).
+pub async fn audit(organizer: &Lookup, goto: &dyn GoToApi) -> Audit {
     let Lookup::Recorded(o) = organizer else {
         return Audit::NotRun;
     };
-    match goto.audit_upcoming_meetings(&o.organizer_key).await {
+    match goto.upcoming_meetings(&o.organizer_key).await {
         Ok(meetings) => Audit::Complete(meetings),
         Err(e) => Audit::Failed(e),
     }

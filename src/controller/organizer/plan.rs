@@ -1,11 +1,20 @@
 //! The plan: the one thing a reconcile does, for apply and cleanup alike, as a value that prints
 //! as one line (`update firstName: Jane -> Janet`, `adopt key 7 (by email)`), so that a preview
 //! (`goto-operator plan`) shows exactly what the controller would do.
-use std::fmt;
+//!
+//! The plan owns its meaning: what it writes, which organizer and audit it is about, the failure
+//! it ends in and the Event it makes are methods here, and its words (the line it prints as, the
+//! messages of its failures) are in `plan/text.rs`; `act`, `report`, the seat queue and the
+//! preview ask the plan rather than match its variants. Only `decide` builds plans and only
+//! `act` dispatches on them. The organizer module exports it (`organizer::Plan`).
+mod text;
 
-use super::diff::{self, Changes};
+use super::diff::Changes;
 use crate::controller::error::Error;
+use crate::crd::conditions::event;
 use crate::goto::{Meeting, NewOrganizer, Organizer, OrganizerStatus};
+
+pub use text::{blocked, subjects, waiting_message};
 
 /// How an existing organizer was matched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -149,162 +158,161 @@ impl Plan {
     pub fn describe(&self) -> String {
         self.to_string()
     }
-}
 
-impl fmt::Display for Plan {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    /// The existing organizer the plan starts from, if it names one.
+    pub fn organizer(&self) -> Option<&Organizer> {
         match self {
-            Plan::Paused => write!(f, "nothing (paused)"),
-            Plan::Fail(e) => write!(
-                f,
-                "fail {}: {e}",
-                e.reason().unwrap_or("(retried, not shown)")
-            ),
-            Plan::Create { new, then, suspend } => {
-                write!(f, "create organizer for {}", new.email)?;
-                if !then.is_empty() {
-                    write!(f, ", then set {}", then.join(", "))?;
-                }
-                if *suspend {
-                    write!(f, ", then suspend")?;
-                }
-                Ok(())
-            }
-            Plan::Recreate { previous, new } => write!(
-                f,
-                "re-create organizer for {} (organizer {previous} was deleted outside the operator)",
-                new.email
-            ),
-            Plan::Adopt {
-                organizer,
-                changes,
-                via,
-            } => {
-                let via = match via {
-                    Via::Annotation => "annotation",
-                    Via::Email => "email",
-                };
-                write!(f, "adopt key {} (by {via})", organizer.organizer_key)?;
-                if !changes.is_empty() {
-                    write!(f, ", then {}", changes_text(changes))?;
-                }
-                Ok(())
-            }
-            Plan::Update { changes, .. } => write!(f, "{}", changes_text(changes)),
-            Plan::Nothing { changes, .. } if changes.kept_outside_suspension => {
-                write!(f, "nothing (suspended outside the operator; kept)")
-            }
-            Plan::Nothing { .. } => write!(f, "nothing"),
-            Plan::Observe {
-                organizer, drift, ..
-            } if drift.fields.is_empty() => {
-                write!(
-                    f,
-                    "nothing (observing organizer {})",
-                    organizer.organizer_key
-                )
-            }
-            Plan::Observe { drift, .. } => write!(
-                f,
-                "report drift (Observe, not corrected): {}",
-                join(&drift.fields)
-            ),
+            Plan::Adopt { organizer, .. }
+            | Plan::Update { organizer, .. }
+            | Plan::Nothing { organizer, .. }
+            | Plan::Observe { organizer, .. }
+            | Plan::SuspendAndRelease { organizer } => Some(organizer),
+            _ => None,
+        }
+    }
+
+    /// The key of the organizer the plan is about, if it names one.
+    pub fn subject_key(&self) -> Option<String> {
+        match self {
+            Plan::Block { key, .. }
+            | Plan::SuspendBeforeDelete { key, .. }
+            | Plan::Delete { key, .. }
+            | Plan::Gone { key } => Some(key.clone()),
+            Plan::Orphan { key, .. } => key.clone(),
+            _ => self.organizer().map(|o| o.organizer_key.to_string()),
+        }
+    }
+
+    /// How GoTo differs from the spec, for plans that compared them (for `Observe`: the drift
+    /// that is reported, not corrected).
+    pub fn changes(&self) -> Option<&Changes> {
+        match self {
+            Plan::Adopt { changes, .. }
+            | Plan::Update { changes, .. }
+            | Plan::Nothing { changes, .. } => Some(changes),
+            Plan::Observe { drift, .. } => Some(drift),
+            _ => None,
+        }
+    }
+
+    /// The drift an `Observe` plan reports.
+    pub fn observed_drift(&self) -> Option<&Changes> {
+        match self {
+            Plan::Observe { drift, .. } => Some(drift),
+            _ => None,
+        }
+    }
+
+    /// The meeting audit a deletion plan was made from.
+    pub fn audit(&self) -> Option<&[Meeting]> {
+        match self {
+            Plan::Block { meetings, .. }
+            | Plan::SuspendBeforeDelete { meetings, .. }
+            | Plan::Delete { meetings, .. } => Some(meetings),
+            _ => None,
+        }
+    }
+
+    /// Whether the plan keeps an organizer as the spec says (creates, adopts, updates or finds
+    /// nothing to do), as opposed to observing it, failing, waiting or deleting.
+    pub fn manages(&self) -> bool {
+        self.creates()
+            || matches!(
+                self,
+                Plan::Adopt { .. } | Plan::Update { .. } | Plan::Nothing { .. }
+            )
+    }
+
+    /// Whether the plan creates an organizer (a create or a re-create).
+    pub fn creates(&self) -> bool {
+        matches!(self, Plan::Create { .. } | Plan::Recreate { .. })
+    }
+
+    /// Whether the plan brings the organizer this object recorded in line (rather than one it
+    /// creates or adopts now): its writes correct drift when the spec did not change.
+    pub fn updates_recorded(&self) -> bool {
+        matches!(self, Plan::Update { .. })
+    }
+
+    /// Whether the object waits for older objects of its account to get a paid seat.
+    pub fn waits_for_seat(&self) -> bool {
+        matches!(self, Plan::WaitForSeat { .. })
+    }
+
+    /// Whether the plan is a failure to read (GoTo or its token endpoint unavailable or rate
+    /// limited, the Kubernetes API, an internal error): what the object needs is not known.
+    pub fn undecided(&self) -> bool {
+        match self {
+            Plan::Fail(Error::GoTo(e) | Error::TokenEndpoint(e)) => e.is_transient(),
+            Plan::Fail(Error::Kube(_) | Error::Internal(_)) => true,
+            _ => false,
+        }
+    }
+
+    /// The failure the plan itself ends in, before anything is carried out (it keeps the
+    /// finalizer and picks the requeue).
+    pub fn failure(&self) -> Option<Error> {
+        match self {
+            Plan::Paused => Some(Error::Paused),
+            Plan::Fail(e) => Some(e.clone()),
+            Plan::Block { key, meetings } => Some(blocked(key, meetings)),
             Plan::WaitForSeat {
                 account,
                 position,
                 waiting,
-            } => write!(f, "{}", waiting_message(account, *position, *waiting)),
-            Plan::Release { why } => write!(f, "release the finalizer, touch nothing ({why})"),
-            Plan::Orphan { key, why } => match key {
-                Some(key) => write!(f, "leave organizer {key} untouched ({why})"),
-                None => write!(f, "leave GoTo untouched ({why})"),
-            },
-            Plan::Gone { key } => write!(f, "nothing (organizer {key} is already gone)"),
-            Plan::SuspendAndRelease { organizer } => {
-                write!(f, "suspend organizer {}, keep it", organizer.organizer_key)
-            }
-            Plan::Block { key, meetings } => write!(
-                f,
-                "block: organizer {key} has {} upcoming meeting(s){}",
-                meetings.len(),
-                subjects(meetings)
-            ),
-            Plan::SuspendBeforeDelete { key, meetings } => write!(
-                f,
-                "suspend organizer {key}, audit again, then delete it (cancelling {} meeting(s){})",
-                meetings.len(),
-                subjects(meetings)
-            ),
-            Plan::Delete { key, meetings } => write!(
-                f,
-                "delete organizer {key} (cancelling {} meeting(s){})",
-                meetings.len(),
-                subjects(meetings)
-            ),
+            } => Some(Error::WaitingForSeat(waiting_message(
+                account, *position, *waiting,
+            ))),
+            _ => None,
         }
     }
-}
 
-/// What a waiting object says: its place in its account's seat queue.
-pub fn waiting_message(account: &str, position: usize, waiting: usize) -> String {
-    format!(
-        "waiting for a paid seat in account {account}: number {position} of {waiting} in the queue (the oldest waiter retries; buy or free a seat)"
-    )
-}
+    /// The Event the plan makes whatever its writes (adopting, releasing, orphaning): its reason
+    /// and note.
+    pub fn event(&self) -> Option<(&'static str, String)> {
+        match self {
+            Plan::Adopt { organizer, .. }
+            | Plan::Observe {
+                organizer,
+                found: Some(_),
+                ..
+            } => Some((
+                event::ADOPTED,
+                format!(
+                    "adopted existing organizer {} ({})",
+                    organizer.organizer_key, organizer.email
+                ),
+            )),
+            Plan::Release { why } => Some((
+                event::RELEASED,
+                format!("released the finalizer without touching GoTo: {why}"),
+            )),
+            Plan::Orphan { key, why } => Some((
+                event::ORPHANED,
+                match key {
+                    Some(key) => format!("left organizer {key} untouched in GoTo ({why})"),
+                    None => format!("left GoTo untouched ({why})"),
+                },
+            )),
+            _ => None,
+        }
+    }
 
-fn changes_text(changes: &Changes) -> String {
-    let mut parts = Vec::new();
-    let fields: Vec<_> = changes
-        .fields
-        .iter()
-        .filter(|c| c.field != "status")
-        .cloned()
-        .collect();
-    if !fields.is_empty() {
-        parts.push(format!("update {}", join(&fields)));
-    }
-    if changes.resume {
-        parts.push("resume".to_string());
-    }
-    if changes.suspend {
-        parts.push(if changes.scheduled {
-            "suspend (suspendAt passed)".to_string()
-        } else {
-            "suspend".to_string()
-        });
-    }
-    if parts.is_empty() {
-        "nothing".to_string()
-    } else {
-        parts.join(", ")
-    }
-}
-
-fn join(fields: &[diff::FieldChange]) -> String {
-    fields
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// A few meetings, for messages.
-pub fn subjects(meetings: &[Meeting]) -> String {
-    if meetings.is_empty() {
-        return String::new();
-    }
-    let shown: Vec<String> = meetings
-        .iter()
-        .take(3)
-        .map(|m| match &m.start_time {
-            Some(t) => format!("{:?} at {t}", m.subject),
-            None => format!("{:?}", m.subject),
-        })
-        .collect();
-    let more = meetings.len() - shown.len();
-    if more > 0 {
-        format!(": {} and {more} more", shown.join(", "))
-    } else {
-        format!(": {}", shown.join(", "))
+    /// The note of the `Suspended` Event when this plan suspended organizer `key`.
+    pub fn suspended_message(&self, key: &str) -> String {
+        match self {
+            Plan::SuspendAndRelease { .. } => {
+                format!(
+                    "suspended organizer {key} (deletionPolicy Suspend): data and meetings kept"
+                )
+            }
+            Plan::SuspendBeforeDelete { .. } => format!(
+                "suspended organizer {key} before deleting it, so no meeting can be booked between the audit and the DELETE"
+            ),
+            _ if self.changes().is_some_and(|c| c.scheduled) => format!(
+                "suspended organizer {key} as scheduled (suspendAt): cannot host, meetings kept"
+            ),
+            _ => format!("suspended organizer {key}: cannot host, meetings kept"),
+        }
     }
 }

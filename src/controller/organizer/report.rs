@@ -1,7 +1,8 @@
 //! Report: a pure function from (what was observed, the plan, what acting on it did, the previous
 //! status, the clock) to the new status and the Events to publish. The reconcile writes that
-//! status once (server-side apply through `controller::status`), and not at all when nothing but
-//! timestamps would change.
+//! status at its end (server-side apply through `controller::status`), and not at all when
+//! nothing but timestamps would change; the only earlier write is `act` recording the key of a
+//! create that more writes follow.
 //!
 //! `lastSyncedAt` moves only when the operator changed something: a write to GoTo, or a change of
 //! the status other than timestamps. `meetingAudit.auditedAt` moves only when the audit's result
@@ -11,10 +12,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::runtime::events::EventType;
 
 use super::act::{Outcome, Step};
-use super::decide::{self, Plan};
-use super::diff::Changes;
 use super::observe::{Observed, account_key_of, state};
-use super::plan;
+use super::plan::{self, Plan};
 use crate::controller::error::Error;
 use crate::crd::conditions::{self, READY, SYNCED, event, reason};
 use crate::crd::organizer::AUDIT_LIST_LIMIT;
@@ -37,22 +36,7 @@ pub struct Note {
 /// The failure a plan and its outcome end in, if any (it keeps the finalizer and picks the
 /// requeue).
 pub fn failure(plan: &Plan, outcome: &Outcome) -> Option<Error> {
-    if let Some(e) = &outcome.error {
-        return Some(e.clone());
-    }
-    match plan {
-        Plan::Paused => Some(Error::Paused),
-        Plan::Fail(e) => Some(e.clone()),
-        Plan::Block { key, meetings } => Some(decide::blocked(key, meetings)),
-        Plan::WaitForSeat {
-            account,
-            position,
-            waiting,
-        } => Some(Error::WaitingForSeat(super::plan::waiting_message(
-            account, *position, *waiting,
-        ))),
-        _ => None,
-    }
+    outcome.error.clone().or_else(|| plan.failure())
 }
 
 /// The new status and the Events of one reconcile.
@@ -83,14 +67,15 @@ pub fn report(
         next.max_participants = o.max_participants.or(previous.max_participants);
     }
 
-    if let Some(meetings) = audit_of(plan, outcome) {
+    // The second audit of a suspend-then-delete, else the first.
+    if let Some(meetings) = outcome.reaudit.as_deref().or(plan.audit()) {
         let audit = meeting_audit(meetings, previous.meeting_audit.as_ref(), now);
         if previous.meeting_audit.as_ref() != Some(&audit) {
             notes.push(normal(
                 event::MEETINGS_AUDITED,
                 format!(
                     "organizer {} has {} upcoming meeting(s){}",
-                    plan_key(plan).unwrap_or_default(),
+                    plan.subject_key().unwrap_or_default(),
                     meetings.len(),
                     plan::subjects(meetings)
                 ),
@@ -99,40 +84,18 @@ pub fn report(
         next.meeting_audit = Some(audit);
     }
 
-    notes.extend(plan_notes(plan));
+    notes.extend(plan.event().map(|(reason, note)| normal(reason, note)));
     notes.extend(step_notes(plan, outcome, previous, generation));
 
-    match failure(plan, outcome) {
-        Some(err) => {
-            if let Some(reason) = err.reason() {
-                let was = conditions::find(&previous.conditions, READY).map(|c| c.reason.as_str());
-                let message = err.to_string();
-                if was != Some(reason) {
-                    let type_ = if reason == reason::PAUSED {
-                        EventType::Normal
-                    } else {
-                        EventType::Warning
-                    };
-                    notes.push(Note {
-                        type_,
-                        reason,
-                        action: reason,
-                        note: message.clone(),
-                    });
-                }
-                next.conditions = conditions::merge(
-                    &previous.conditions,
-                    vec![conditions::at(
-                        READY, false, reason, message, generation, now,
-                    )],
-                );
-            }
-        }
-        None => {
-            if let Some(updates) = success_conditions(plan, outcome, spec, generation, now) {
-                next.conditions = conditions::merge(&previous.conditions, updates);
-            }
-        }
+    let conditions = match failure(plan, outcome) {
+        Some(err) => failed(&err, previous, generation, now).map(|(ready, note)| {
+            notes.extend(note);
+            vec![ready]
+        }),
+        None => success_conditions(plan, outcome, spec, generation, now),
+    };
+    if let Some(updates) = conditions {
+        next.conditions = conditions::merge(&previous.conditions, updates);
     }
 
     let changed = !same_but_timestamps(&next, previous);
@@ -142,6 +105,31 @@ pub fn report(
         previous.last_synced_at.clone()
     };
     (next, notes)
+}
+
+/// The Ready condition of a failure that has a reason (others are retried without a word), and
+/// its Event when the reason is new.
+fn failed(
+    err: &Error,
+    previous: &GoToOrganizerStatus,
+    generation: Option<i64>,
+    now: Timestamp,
+) -> Option<(Condition, Option<Note>)> {
+    let reason = err.reason()?;
+    let message = err.to_string();
+    let was = conditions::find(&previous.conditions, READY).map(|c| c.reason.as_str());
+    let note = (was != Some(reason)).then(|| Note {
+        type_: if reason == reason::PAUSED {
+            EventType::Normal
+        } else {
+            EventType::Warning
+        },
+        reason,
+        action: reason,
+        note: message.clone(),
+    });
+    let ready = conditions::at(READY, false, reason, message, generation, now);
+    Some((ready, note))
 }
 
 /// Whether two statuses differ only in timestamps (`lastSyncedAt`, condition transition times,
@@ -160,19 +148,6 @@ fn normalised(s: &GoToOrganizerStatus) -> GoToOrganizerStatus {
         a.audited_at = Time(Timestamp::UNIX_EPOCH);
     }
     s
-}
-
-/// The audit this reconcile made: the second one of a suspend-then-delete, else the first.
-fn audit_of<'a>(plan: &'a Plan, outcome: &'a Outcome) -> Option<&'a Vec<Meeting>> {
-    if let Some(m) = &outcome.reaudit {
-        return Some(m);
-    }
-    match plan {
-        Plan::Block { meetings, .. }
-        | Plan::SuspendBeforeDelete { meetings, .. }
-        | Plan::Delete { meetings, .. } => Some(meetings),
-        _ => None,
-    }
 }
 
 fn meeting_audit(
@@ -202,36 +177,6 @@ fn meeting_audit(
     audit
 }
 
-/// Events a plan makes whatever the writes: adoption, release, orphaning.
-fn plan_notes(plan: &Plan) -> Vec<Note> {
-    match plan {
-        Plan::Adopt { organizer, .. }
-        | Plan::Observe {
-            organizer,
-            found: Some(_),
-            ..
-        } => vec![normal(
-            event::ADOPTED,
-            format!(
-                "adopted existing organizer {} ({})",
-                organizer.organizer_key, organizer.email
-            ),
-        )],
-        Plan::Release { why } => vec![normal(
-            event::RELEASED,
-            format!("released the finalizer without touching GoTo: {why}"),
-        )],
-        Plan::Orphan { key, why } => vec![normal(
-            event::ORPHANED,
-            match key {
-                Some(key) => format!("left organizer {key} untouched in GoTo ({why})"),
-                None => format!("left GoTo untouched ({why})"),
-            },
-        )],
-        _ => Vec::new(),
-    }
-}
-
 /// Events of the writes that happened.
 fn step_notes(
     plan: &Plan,
@@ -243,7 +188,7 @@ fn step_notes(
         .organizer
         .as_ref()
         .map(|o| o.organizer_key.to_string())
-        .or_else(|| plan_key(plan))
+        .or_else(|| plan.subject_key())
         .unwrap_or_default();
     let email = outcome
         .organizer
@@ -252,10 +197,9 @@ fn step_notes(
         .unwrap_or_default();
     // Writing to an organizer already recorded under the same generation corrects drift; any
     // other write sets what the spec (new or changed) asks for.
-    let correcting = matches!(plan, Plan::Update { .. })
+    let correcting = plan.updates_recorded()
         && previous.observed_generation == generation
         && previous.organizer_key.is_some();
-    let changes = plan_changes(plan);
     outcome
         .steps
         .iter()
@@ -291,7 +235,7 @@ fn step_notes(
                 }
             }
             Step::Resumed => normal(event::RESUMED, format!("resumed organizer {key}")),
-            Step::Suspended => normal(event::SUSPENDED, suspended_note(plan, changes, &key)),
+            Step::Suspended => normal(event::SUSPENDED, plan.suspended_message(&key)),
             Step::Deleted {
                 already_gone: true, ..
             } => normal(
@@ -312,21 +256,6 @@ fn step_notes(
         .collect()
 }
 
-fn suspended_note(plan: &Plan, changes: Option<&Changes>, key: &str) -> String {
-    match plan {
-        Plan::SuspendAndRelease { .. } => {
-            format!("suspended organizer {key} (deletionPolicy Suspend): data and meetings kept")
-        }
-        Plan::SuspendBeforeDelete { .. } => format!(
-            "suspended organizer {key} before deleting it, so no meeting can be booked between the audit and the DELETE"
-        ),
-        _ if changes.is_some_and(|c| c.scheduled) => format!(
-            "suspended organizer {key} as scheduled (suspendAt): cannot host, meetings kept"
-        ),
-        _ => format!("suspended organizer {key}: cannot host, meetings kept"),
-    }
-}
-
 fn success_conditions(
     plan: &Plan,
     outcome: &Outcome,
@@ -335,82 +264,54 @@ fn success_conditions(
     now: Timestamp,
 ) -> Option<Vec<Condition>> {
     let o = outcome.organizer.as_ref()?;
-    let in_sync = || {
-        conditions::at(
+    let key = &o.organizer_key;
+    // The Ready message, and why GoTo is not in sync with the spec, if it is not.
+    let (ready, out_of_sync) = if let Some(drift) = plan.observed_drift() {
+        let drifted = (!drift.fields.is_empty()).then(|| {
+            let fields: Vec<String> = drift.fields.iter().map(ToString::to_string).collect();
+            (
+                reason::DRIFTED,
+                format!(
+                    "GoTo differs from the spec in: {} (Observe: not corrected)",
+                    fields.join(", ")
+                ),
+            )
+        });
+        let ready = format!("observing organizer {key} (Observe: nothing is written to GoTo)");
+        (ready, drifted)
+    } else if plan.manages() {
+        let kept = plan
+            .changes()
+            .is_some_and(|c| c.kept_outside_suspension)
+            .then(|| {
+                (
+                    reason::SUSPENDED_EXTERNALLY,
+                    format!(
+                        "organizer {key} was suspended in GoTo outside the operator; kept (onExternalSuspend: Respect)"
+                    ),
+                )
+            });
+        let mut ready = format!("organizer {key} is {}", state(o));
+        if let Some(at) = pending_suspend_at(spec, o, now) {
+            ready.push_str(&format!("; it will be suspended at {at} (suspendAt)"));
+        }
+        (ready, kept)
+    } else {
+        return None;
+    };
+    let synced = match out_of_sync {
+        Some((reason, message)) => conditions::at(SYNCED, false, reason, message, generation, now),
+        None => conditions::at(
             SYNCED,
             true,
             reason::IN_SYNC,
             "GoTo matches the spec",
             generation,
             now,
-        )
-    };
-    let (ready_message, synced) = match plan {
-        Plan::Observe { drift, .. } => {
-            let synced = if drift.fields.is_empty() {
-                in_sync()
-            } else {
-                let fields: Vec<String> = drift.fields.iter().map(ToString::to_string).collect();
-                conditions::at(
-                    SYNCED,
-                    false,
-                    reason::DRIFTED,
-                    format!(
-                        "GoTo differs from the spec in: {} (Observe: not corrected)",
-                        fields.join(", ")
-                    ),
-                    generation,
-                    now,
-                )
-            };
-            (
-                format!(
-                    "observing organizer {} (Observe: nothing is written to GoTo)",
-                    o.organizer_key
-                ),
-                synced,
-            )
-        }
-        Plan::Create { .. }
-        | Plan::Recreate { .. }
-        | Plan::Adopt { .. }
-        | Plan::Update { .. }
-        | Plan::Nothing { .. } => {
-            let kept = plan_changes(plan).is_some_and(|c| c.kept_outside_suspension);
-            let synced = if kept {
-                conditions::at(
-                    SYNCED,
-                    false,
-                    reason::SUSPENDED_EXTERNALLY,
-                    format!(
-                        "organizer {} was suspended in GoTo outside the operator; kept (onExternalSuspend: Respect)",
-                        o.organizer_key
-                    ),
-                    generation,
-                    now,
-                )
-            } else {
-                in_sync()
-            };
-            let mut message = format!("organizer {} is {}", o.organizer_key, state(o));
-            if let Some(at) = pending_suspend_at(spec, o, now) {
-                message.push_str(&format!("; it will be suspended at {at} (suspendAt)"));
-            }
-            (message, synced)
-        }
-        _ => return None,
-    };
-    Some(vec![
-        conditions::at(
-            READY,
-            true,
-            reason::RECONCILED,
-            ready_message,
-            generation,
-            now,
         ),
-        synced,
-    ])
+    };
+    let ready = conditions::at(READY, true, reason::RECONCILED, ready, generation, now);
+    Some(vec![ready, synced])
 }
 
 /// The `suspendAt` still to come, for the Ready message.
@@ -418,32 +319,6 @@ fn pending_suspend_at(spec: &GoToOrganizerSpec, o: &Organizer, now: Timestamp) -
     let at = spec.suspend_at.as_ref()?.0;
     (at > now && !spec.suspended && o.status != Some(OrganizerStatus::Suspended))
         .then(|| at.to_string())
-}
-
-fn plan_changes(plan: &Plan) -> Option<&Changes> {
-    match plan {
-        Plan::Adopt { changes, .. }
-        | Plan::Update { changes, .. }
-        | Plan::Nothing { changes, .. } => Some(changes),
-        Plan::Observe { drift, .. } => Some(drift),
-        _ => None,
-    }
-}
-
-fn plan_key(plan: &Plan) -> Option<String> {
-    match plan {
-        Plan::Block { key, .. }
-        | Plan::SuspendBeforeDelete { key, .. }
-        | Plan::Delete { key, .. }
-        | Plan::Gone { key } => Some(key.clone()),
-        Plan::Adopt { organizer, .. }
-        | Plan::Update { organizer, .. }
-        | Plan::Nothing { organizer, .. }
-        | Plan::Observe { organizer, .. }
-        | Plan::SuspendAndRelease { organizer } => Some(organizer.organizer_key.to_string()),
-        Plan::Orphan { key, .. } => key.clone(),
-        _ => None,
-    }
 }
 
 fn normal(reason: &'static str, note: String) -> Note {

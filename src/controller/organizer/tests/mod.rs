@@ -1,7 +1,14 @@
-//! Table tests of `decide` and `report`: every rule of API.md "Behaviour" and every reason, each
-//! row an observed world, a spec, and the plan (or status and Events) it must give. No cluster,
-//! no network. Fixtures here; the tables in `decide.rs` and `report.rs`.
+//! Tests of the reconcile's stages without a cluster or a network. Table tests of `decide` and
+//! `report` (every rule of API.md "Behaviour" and every reason, each row an observed world, a
+//! spec, and the plan, or status and Events, it must give) and of what a `Plan` says about
+//! itself; and `observe`'s GoTo half and `act` against the in-memory GoTo (`desk.rs` runs one
+//! reconcile there). Fixtures here; the tables and cases in the modules below.
+mod act;
 mod decide;
+mod delete;
+mod desk;
+mod observe;
+mod plan;
 mod report;
 mod seat_membership;
 use jiff::{Timestamp, ToSpan};
@@ -10,8 +17,9 @@ use kube::runtime::events::EventType;
 use serde_json::json;
 
 use super::act::{Outcome, Step};
-use super::decide::{Plan, Via, decide, next_look};
+use super::decide::{decide, next_look};
 use super::observe::{AccountState, Audit, Claim, Lookup, ObjectFacts, Observed};
+use super::plan::{Plan, Via};
 use super::report::{Note, failure, report, same_but_timestamps};
 use super::seat_queue::SeatTurn;
 use crate::controller::error::{Error, RequeuePolicy, Retry};

@@ -460,7 +460,7 @@ fn a_meeting_booked_before_the_second_audit_blocks_the_delete() {
         organizer: None,
         steps: vec![Step::Suspended],
         reaudit: Some(vec![meeting("9")]),
-        error: Some(crate::controller::organizer::decide::blocked(
+        error: Some(crate::controller::organizer::plan::blocked(
             "7",
             &[meeting("9")],
         )),

@@ -2,8 +2,8 @@
 use super::super::seat_membership;
 use super::super::seat_queue::Membership;
 use crate::controller::error::Error;
+use crate::controller::organizer::Plan;
 use crate::controller::organizer::act::Outcome;
-use crate::controller::organizer::decide::Plan;
 use crate::goto;
 
 #[test]

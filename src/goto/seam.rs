@@ -1,0 +1,113 @@
+//! The seam: everything the controller asks of GoTo, as one trait ([`GoToApi`]) in the
+//! operator's own terms, after Crossplane's `ExternalClient`. The reconciler never sees HTTP.
+//!
+//! Implementations: [`GoToClient`](super::GoToClient), the seed's v2 dialect (`v2.rs`), and
+//! [`MemoryGoTo`](super::MemoryGoTo), an in-memory GoTo that makes `observe` and `act`
+//! testable without a network. GoTo's published REST v1 comes as one more implementation
+//! beside them, with its wire shapes private to its own module.
+//!
+//! In the seam, keys are string newtypes ([`OrganizerKey`], [`AccountKey`]: GoTo's keys exceed
+//! 2^64), an organizer's state is [`OrganizerStatus`], and answers are values: a key nobody has
+//! is `Ok(None)` from [`GoToApi::read`], a DELETE that finds nothing is
+//! [`DeleteOutcome::AlreadyGone`]. A write to an organizer that is gone fails with
+//! [`Error::NotFound`]; a create refused for want of a seat with [`Error::SeatUnavailable`];
+//! a create that meets the email with [`Error::AlreadyExists`] carrying that organizer. What a
+//! dialect cannot do at all is told by [`GoToApi::capabilities`], before anyone asks.
+//!
+//! Why boxed futures and not `async fn` in the trait: the dialect is chosen per GoToAccount at
+//! run time (its `api` field), so the controller holds `Arc<dyn GoToApi>`, and a trait with
+//! `async fn` is not dyn-compatible. Each method returns a [`BoxFuture`] instead: one allocation
+//! per call, nothing next to an HTTP round trip, no macro crate, and the futures are `Send`, as
+//! the controller's runtime needs. An implementation writes `Box::pin(async move { .. })`.
+use futures::future::BoxFuture;
+
+use super::directory::DirectorySnapshot;
+use super::error::Error;
+use super::models::{AccountKey, Meeting, NewOrganizer, Organizer, OrganizerKey, OrganizerUpdate};
+
+/// What a delete found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeleteOutcome {
+    /// GoTo deleted the organizer now (204).
+    Deleted,
+    /// There was nothing to delete (404): someone else already did.
+    AlreadyGone,
+}
+
+/// What a dialect of the GoTo API can do beyond reading, creating, suspending, resuming and
+/// deleting organizers (which every dialect does).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Names, locale, time zone and admin roles can be changed after the create, with one full
+    /// PUT (v2 can; GoTo's published v1 cannot).
+    pub profile_updates: bool,
+}
+
+impl Capabilities {
+    /// Everything (the seed's v2).
+    pub const ALL: Capabilities = Capabilities {
+        profile_updates: true,
+    };
+}
+
+/// What the controller asks of one GoTo account. See the module documentation.
+pub trait GoToApi: Send + Sync {
+    /// The account this client manages.
+    fn account_key(&self) -> &AccountKey;
+
+    /// What this dialect can do.
+    fn capabilities(&self) -> Capabilities;
+
+    /// Makes sure a valid token is held: proves the credentials work.
+    fn authenticate(&self) -> BoxFuture<'_, Result<(), Error>>;
+
+    /// The full record of one organizer; `None` when GoTo has no such key.
+    fn read<'a>(&'a self, key: &'a OrganizerKey)
+    -> BoxFuture<'a, Result<Option<Organizer>, Error>>;
+
+    /// The full record of the organizer whose email matches, ignoring case and surrounding
+    /// spaces; `None` when nobody in the account has it.
+    fn find_by_email<'a>(
+        &'a self,
+        email: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Organizer>, Error>>;
+
+    /// Every organizer of the account (a dialect's listing may carry only keys, emails and
+    /// states).
+    fn list(&self) -> BoxFuture<'_, Result<Vec<Organizer>, Error>>;
+
+    /// What the client already knows of the account's organizers, without a request; `None`
+    /// before it listed the account.
+    fn known_organizers(&self) -> Option<DirectorySnapshot>;
+
+    /// Creates an organizer, taking a paid seat. Never creates twice: an answer that leaves it
+    /// unknown whether GoTo created it is settled by the email before this returns.
+    fn create<'a>(&'a self, new: &'a NewOrganizer) -> BoxFuture<'a, Result<Organizer, Error>>;
+
+    /// Replaces the organizer with `update`, the complete desired representation.
+    fn update<'a>(
+        &'a self,
+        key: &'a OrganizerKey,
+        update: &'a OrganizerUpdate,
+    ) -> BoxFuture<'a, Result<Organizer, Error>>;
+
+    /// Suspends the organizer: it can no longer host; data and meetings are kept.
+    fn suspend<'a>(&'a self, key: &'a OrganizerKey) -> BoxFuture<'a, Result<(), Error>>;
+
+    /// Reactivates a suspended organizer, writing `update` with it.
+    fn resume<'a>(
+        &'a self,
+        key: &'a OrganizerKey,
+        update: &'a OrganizerUpdate,
+    ) -> BoxFuture<'a, Result<Organizer, Error>>;
+
+    /// Deletes the organizer; GoTo cancels all its future meetings at once, without notice.
+    fn delete<'a>(&'a self, key: &'a OrganizerKey) -> BoxFuture<'a, Result<DeleteOutcome, Error>>;
+
+    /// Every upcoming meeting of the organizer, read strictly for the audit before a DELETE: an
+    /// answer that cannot be read completely is an error, never "no meetings".
+    fn upcoming_meetings<'a>(
+        &'a self,
+        key: &'a OrganizerKey,
+    ) -> BoxFuture<'a, Result<Vec<Meeting>, Error>>;
+}
