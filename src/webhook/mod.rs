@@ -70,10 +70,15 @@ pub struct Webhooks {
     kube: Client,
     metrics: Arc<Metrics>,
     total: DefaultDirectRateLimiter,
-    per_account: DefaultKeyedRateLimiter<(String, String)>,
-    keys: Mutex<HashMap<(String, String), (Option<Vec<u8>>, Instant)>>,
+    per_account: DefaultKeyedRateLimiter<AccountUrl>,
+    keys: Mutex<HashMap<AccountUrl, RememberedKey>>,
     target: OnceLock<Target>,
 }
+
+/// An account's URL: (namespace, account).
+type AccountUrl = (String, String);
+/// An account's HMAC key (`None`: it takes no notifications) and when it was read.
+type RememberedKey = (Option<Vec<u8>>, Instant);
 
 /// Where accepted notifications go once this replica leads.
 struct Target {
@@ -211,9 +216,7 @@ impl Webhooks {
         Ok(key)
     }
 
-    fn remembered(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<(String, String), (Option<Vec<u8>>, Instant)>> {
+    fn remembered(&self) -> std::sync::MutexGuard<'_, HashMap<AccountUrl, RememberedKey>> {
         self.keys
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
