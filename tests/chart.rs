@@ -117,7 +117,11 @@ fn assert_role_in(objs: &[Value], namespace: &str) {
             })
             .unwrap_or_else(|| panic!("no {k}/goto-operator in {namespace}: {:?}", inventory(objs)))
     };
-    assert_eq!(in_ns("Role")["rules"], expected_rules(), "Role in {namespace}");
+    assert_eq!(
+        in_ns("Role")["rules"],
+        expected_rules(),
+        "Role in {namespace}"
+    );
     let binding = in_ns("RoleBinding");
     assert_eq!(
         binding["roleRef"],
@@ -329,7 +333,11 @@ fn three_watched_namespaces_render_a_role_in_each_and_nothing_cluster_wide() {
     // Secrets in a, b and c, nowhere else: not even the release namespace (only its Lease).
     assert_eq!(
         secret_grants(&objs),
-        [Some("a".to_owned()), Some("b".to_owned()), Some("c".to_owned())]
+        [
+            Some("a".to_owned()),
+            Some("b".to_owned()),
+            Some("c".to_owned())
+        ]
     );
     assert_eq!(
         env_value(only(&objs, "Deployment"), "GOTO_OPERATOR_NAMESPACE"),
