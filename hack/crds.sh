@@ -103,6 +103,11 @@ install_yaml() {
 #
 #   kubectl apply --server-side -f deploy/install.yaml
 #
+# It watches the namespace $namespace only (a Role there, no ClusterRole): put the GoToAccounts,
+# their Secrets and the GoToOrganizers in $namespace, or render the chart with watchNamespaces
+# (a Role in each listed namespace) or watchAllNamespaces=true (a ClusterRole that reads and
+# patches Secrets in every namespace).
+#
 # The Deployment runs the image goto-operator:$app_version, which no registry serves: point it at
 # the image you pushed (README, "With kubectl and plain manifests").
 ---

@@ -53,6 +53,8 @@ fn helm_lint_passes_for_every_value_set() {
     for extra in [
         &[][..],
         &["--set", "watchNamespaces={team-a}"][..],
+        &["--set", "watchNamespaces={team-a,team-b,team-c}"][..],
+        &["--set", "watchAllNamespaces=true"][..],
         &[
             "--set",
             "podDisruptionBudget.enabled=true",
@@ -84,38 +86,84 @@ fn helm_lint_passes_for_every_value_set() {
     }
 }
 
+/// The namespaces whose Secrets a render's Roles grant access to, sorted; `None` stands for a
+/// ClusterRole (every namespace).
+fn secret_grants(objs: &[Value]) -> Vec<Option<String>> {
+    let mut grants: Vec<Option<String>> = objs
+        .iter()
+        .filter(|o| kind(o) == "Role" || kind(o) == "ClusterRole")
+        .filter(|o| {
+            o["rules"].as_array().is_some_and(|rules| {
+                rules
+                    .iter()
+                    .any(|r| r["resources"].to_string().contains("secrets"))
+            })
+        })
+        .map(|o| o["metadata"]["namespace"].as_str().map(str::to_owned))
+        .collect();
+    grants.sort();
+    grants
+}
+
+/// The Role and RoleBinding a release renders in each watched namespace: the operator's rules,
+/// bound to the release's ServiceAccount (in the release namespace).
+fn assert_role_in(objs: &[Value], namespace: &str) {
+    let in_ns = |k: &str| {
+        objs.iter()
+            .find(|o| {
+                kind(o) == k
+                    && helm::name(o) == "goto-operator"
+                    && o["metadata"]["namespace"] == namespace
+            })
+            .unwrap_or_else(|| panic!("no {k}/goto-operator in {namespace}: {:?}", inventory(objs)))
+    };
+    assert_eq!(
+        in_ns("Role")["rules"],
+        expected_rules(),
+        "Role in {namespace}"
+    );
+    let binding = in_ns("RoleBinding");
+    assert_eq!(
+        binding["roleRef"],
+        json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "goto-operator"})
+    );
+    assert_eq!(
+        binding["subjects"],
+        json!([{"kind": "ServiceAccount", "name": "goto-operator", "namespace": NS}]),
+        "RoleBinding in {namespace}"
+    );
+}
+
+/// Least privilege by default: neither watchNamespaces nor watchAllNamespaces watches the release
+/// namespace alone, with a Role there and nothing cluster-wide.
 #[test]
-fn default_render_is_cluster_wide_with_a_restricted_deployment() {
+fn default_render_watches_the_release_namespace_only_with_a_restricted_deployment() {
     let Some(helm) = common::helm() else { return };
     let objs = render(&helm, RELEASE, NS, &[]);
     assert_eq!(
         inventory(&objs),
         [
-            "ClusterRole/goto-operator",
-            "ClusterRoleBinding/goto-operator",
             "CustomResourceDefinition/gotoaccounts.goto-operator.dev",
             "CustomResourceDefinition/gotoorganizers.goto-operator.dev",
             "Deployment/goto-operator",
             "PodDisruptionBudget/goto-operator",
+            "Role/goto-operator",
             "Role/goto-operator-leader-election",
+            "RoleBinding/goto-operator",
             "RoleBinding/goto-operator-leader-election",
             "Service/goto-operator-metrics",
             "ServiceAccount/goto-operator",
         ]
     );
     for obj in &objs {
-        if !kind(obj).starts_with("Cluster") && kind(obj) != "CustomResourceDefinition" {
+        if kind(obj) != "CustomResourceDefinition" {
             assert_eq!(obj["metadata"]["namespace"], NS, "{}", helm::name(obj));
         }
     }
 
-    assert_eq!(only(&objs, "ClusterRole")["rules"], expected_rules());
-    let binding = only(&objs, "ClusterRoleBinding");
-    assert_eq!(
-        binding["subjects"],
-        json!([{"kind": "ServiceAccount", "name": "goto-operator", "namespace": NS}])
-    );
-    let lease_role = only(&objs, "Role");
+    assert_role_in(&objs, NS);
+    assert_eq!(secret_grants(&objs), [Some(NS.to_owned())]);
+    let lease_role = named(&objs, "Role", "goto-operator-leader-election");
     assert_eq!(
         lease_role["rules"],
         json!([
@@ -165,8 +213,8 @@ fn default_render_is_cluster_wide_with_a_restricted_deployment() {
 
     assert_eq!(
         env_value(deployment, "GOTO_OPERATOR_NAMESPACE"),
-        None,
-        "all namespaces"
+        Some(json!(NS)),
+        "the release namespace only"
     );
     assert_eq!(
         env_value(deployment, "GOTO_OPERATOR_LEADER_ELECTION"),
@@ -251,28 +299,10 @@ fn one_watched_namespace_renders_namespaced_roles_only() {
         !kinds.contains("ClusterRole") && !kinds.contains("ClusterRoleBinding"),
         "{kinds:?}"
     );
-    let role = named(&objs, "Role", "goto-operator");
-    assert_eq!(role["metadata"]["namespace"], "team-a");
-    assert_eq!(role["rules"], expected_rules());
-    let binding = named(&objs, "RoleBinding", "goto-operator");
-    assert_eq!(binding["metadata"]["namespace"], "team-a");
-    assert_eq!(
-        binding["subjects"],
-        json!([{"kind": "ServiceAccount", "name": "goto-operator", "namespace": NS}])
-    );
-    // Secrets are readable in team-a only: no other object grants them.
-    for obj in objs.iter().filter(|o| kind(o) == "Role") {
-        let grants_secrets = obj["rules"].as_array().is_some_and(|rules| {
-            rules
-                .iter()
-                .any(|r| r["resources"].to_string().contains("secrets"))
-        });
-        assert_eq!(
-            grants_secrets,
-            obj["metadata"]["namespace"] == "team-a",
-            "{obj}"
-        );
-    }
+    assert_role_in(&objs, "team-a");
+    // Secrets are readable in team-a only: no other object grants them, not even in the release
+    // namespace.
+    assert_eq!(secret_grants(&objs), [Some("team-a".to_owned())]);
     let deployment = only(&objs, "Deployment");
     assert_eq!(
         env_value(deployment, "GOTO_OPERATOR_NAMESPACE"),
@@ -280,17 +310,104 @@ fn one_watched_namespace_renders_namespaced_roles_only() {
     );
 }
 
+/// One release, several namespaces: a Role and RoleBinding in each, nothing cluster-wide, and the
+/// operator told all of them, comma-separated, in the order given.
 #[test]
-fn several_watched_namespaces_are_refused_not_half_honoured() {
+fn three_watched_namespaces_render_a_role_in_each_and_nothing_cluster_wide() {
     let Some(helm) = common::helm() else { return };
-    let err = try_render(
-        &helm,
-        RELEASE,
-        NS,
-        &["--set", "watchNamespaces={team-a,team-b}"],
-    )
-    .expect_err("two namespaces must be refused");
-    assert!(err.contains("watchNamespaces"), "{err}");
+    let objs = render(&helm, RELEASE, NS, &["--set", "watchNamespaces={a,b,c}"]);
+    let kinds: BTreeSet<&str> = objs.iter().map(kind).collect();
+    assert!(
+        !kinds.contains("ClusterRole") && !kinds.contains("ClusterRoleBinding"),
+        "{kinds:?}"
+    );
+    for namespace in ["a", "b", "c"] {
+        assert_role_in(&objs, namespace);
+    }
+    let count = |k: &str| {
+        objs.iter()
+            .filter(|o| kind(o) == k && helm::name(o) == "goto-operator")
+            .count()
+    };
+    assert_eq!((count("Role"), count("RoleBinding")), (3, 3));
+    // Secrets in a, b and c, nowhere else: not even the release namespace (only its Lease).
+    assert_eq!(
+        secret_grants(&objs),
+        [
+            Some("a".to_owned()),
+            Some("b".to_owned()),
+            Some("c".to_owned())
+        ]
+    );
+    assert_eq!(
+        env_value(only(&objs, "Deployment"), "GOTO_OPERATOR_NAMESPACE"),
+        Some(json!("a,b,c"))
+    );
+}
+
+/// All namespaces only when asked: the ClusterRole with the same rules, and no namespace given to
+/// the operator (which then watches them all).
+#[test]
+fn watch_all_namespaces_is_opt_in_and_renders_the_cluster_role() {
+    let Some(helm) = common::helm() else { return };
+    let objs = render(&helm, RELEASE, NS, &["--set", "watchAllNamespaces=true"]);
+    assert_eq!(only(&objs, "ClusterRole")["rules"], expected_rules());
+    let binding = only(&objs, "ClusterRoleBinding");
+    assert_eq!(
+        binding["roleRef"],
+        json!({"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+               "name": "goto-operator"})
+    );
+    assert_eq!(
+        binding["subjects"],
+        json!([{"kind": "ServiceAccount", "name": "goto-operator", "namespace": NS}])
+    );
+    assert_eq!(secret_grants(&objs), [None], "the ClusterRole only");
+    assert_eq!(
+        inventory(&objs)
+            .iter()
+            .filter(|o| o.starts_with("Role/") || o.starts_with("RoleBinding/"))
+            .collect::<Vec<_>>(),
+        [
+            "Role/goto-operator-leader-election",
+            "RoleBinding/goto-operator-leader-election"
+        ],
+        "no namespaced grant besides the Lease"
+    );
+    assert_eq!(
+        env_value(only(&objs, "Deployment"), "GOTO_OPERATOR_NAMESPACE"),
+        None,
+        "all namespaces"
+    );
+}
+
+/// Values the chart cannot honour are refused with a message naming them, never half-applied.
+#[test]
+fn contradicting_or_invalid_values_are_refused() {
+    let Some(helm) = common::helm() else { return };
+    let both = [
+        "--set",
+        "watchAllNamespaces=true",
+        "--set",
+        "watchNamespaces={team-a,team-b}",
+    ];
+    let Err(err) = try_render(&helm, RELEASE, NS, &both) else {
+        panic!("watchAllNamespaces with a list of namespaces must be refused");
+    };
+    assert!(
+        err.contains("watchAllNamespaces=true and watchNamespaces=[team-a, team-b] contradict"),
+        "{err}"
+    );
+    for (bad, key) in [
+        ("watchNamespaces={team-a,team-a}", "watchNamespaces"),
+        ("watchNamespaces={Team_A}", "watchNamespaces/0"),
+        ("watchAllNamespaces=yes", "watchAllNamespaces"),
+    ] {
+        let Err(err) = try_render(&helm, RELEASE, NS, &["--set-string", bad]) else {
+            panic!("the schema must refuse {bad}");
+        };
+        assert!(err.contains(key), "{bad}: {err}");
+    }
     let err = try_render(&helm, RELEASE, NS, &["--set", "replicaCount=two"])
         .expect_err("the schema must refuse a string");
     assert!(err.contains("replicaCount"), "{err}");

@@ -122,9 +122,14 @@ async fn every_render_passes_a_server_side_dry_run() {
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let watch = format!("watchNamespaces={{{}}}", ns.name());
-    let value_sets: [&[&str]; 3] = [
+    // Several namespaces: a Role and RoleBinding in each (`default` exists on every cluster; a dry
+    // run leaves nothing there).
+    let watch_several = format!("watchNamespaces={{{},default}}", ns.name());
+    let value_sets: [&[&str]; 5] = [
         &[],
         &["--set", &watch],
+        &["--set", &watch_several],
+        &["--set", "watchAllNamespaces=true"],
         &[
             "--set",
             "podDisruptionBudget.enabled=true",
@@ -206,36 +211,61 @@ async fn helm_install_dry_run_prints_the_notes() {
     let ns = common::TestNamespace::new(&client).await;
     let chart = helm::chart_dir();
     let chart = chart.to_string_lossy();
-    let watch = format!("watchNamespaces={{{}}}", ns.name());
-    // The CRDs are there already, installed by the tests as kubectl (or another release) would:
-    // a release that does not own them leaves them out, or Helm refuses to install.
-    let out = run(
-        &helm,
-        &[
-            "install",
-            "notes",
-            &chart,
-            "--namespace",
-            ns.name(),
-            "--dry-run=server",
-            "--set",
-            &watch,
-            "--set",
-            "crds.install=false",
-        ],
-        &[("KUBECONFIG", &kubeconfig)],
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let stdout = text(&out.stdout);
-    let notes = stdout.split("NOTES:").nth(1).expect("NOTES section");
-    assert!(
-        notes.contains(&format!("It watches namespace {} only", ns.name())),
-        "{notes}"
-    );
-    assert!(
-        notes.contains(&format!("kubectl -n {} get gotoorganizers", ns.name())),
-        "{notes}"
-    );
+    let name = ns.name();
+    let watch = format!("watchNamespaces={{{name}}}");
+    let watch_several = format!("watchNamespaces={{{name},default}}");
+    let one = format!("It watches namespace {name} only");
+    let several = format!("It watches namespaces {name}, default only (a Role in each");
+    let organizers = format!("kubectl -n {name} get gotoorganizers");
+    // The notes say which namespaces the release watches and what it may do there, in each mode.
+    let modes: [(&[&str], &[&str]); 4] = [
+        (
+            &[],
+            &[
+                &one,
+                "List other namespaces in watchNamespaces",
+                &organizers,
+            ],
+        ),
+        (&["--set", &watch], &[&one, &organizers]),
+        (&["--set", &watch_several], &[&several, &organizers]),
+        (
+            &["--set", "watchAllNamespaces=true"],
+            &[
+                "It watches ALL namespaces (watchAllNamespaces=true)",
+                "Secrets in every namespace",
+                "kubectl -n <namespace> get gotoorganizers",
+            ],
+        ),
+    ];
+    for (values, phrases) in modes {
+        // The CRDs are there already, installed by the tests as kubectl (or another release)
+        // would: a release that does not own them leaves them out, or Helm refuses to install.
+        let args = [
+            &[
+                "install",
+                "notes",
+                &chart,
+                "--namespace",
+                name,
+                "--dry-run=server",
+                "--set",
+                "crds.install=false",
+            ][..],
+            values,
+        ]
+        .concat();
+        let out = run(&helm, &args, &[("KUBECONFIG", &kubeconfig)]);
+        assert!(out.status.success(), "{values:?}: {}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        let notes = stdout.split("NOTES:").nth(1).expect("NOTES section");
+        for phrase in phrases {
+            assert!(
+                notes.contains(phrase),
+                "{values:?}: no {phrase:?} in\n{notes}"
+            );
+        }
+    }
     ns.cleanup().await;
 }
 

@@ -7,8 +7,15 @@
 //!
 //! The render uses `watchNamespaces: [<test namespace>]`, so the rules come as namespaced Roles and
 //! the operator only ever sees this test's namespace (other tests run in parallel on the same
-//! control plane). The all-namespaces ClusterRole carries the very same rules (tests/chart.rs
-//! asserts that), so this proves both.
+//! control plane). Every mode renders the very same rules (tests/chart.rs asserts that): the
+//! default's Role in the release namespace, a Role in each namespace of a `watchNamespaces` list,
+//! and `watchAllNamespaces`' ClusterRole, so this proves them all enough. A ClusterRole is never
+//! applied here (it would let the `operator` user see every parallel test's namespace).
+//!
+//! And one release for several namespaces: the chart rendered with three fresh namespaces grants
+//! a Role in each and nothing cluster-wide; one operator process, given the rendered
+//! `GOTO_OPERATOR_NAMESPACE`, brings an account and an organizer to Ready in each, while its user
+//! cannot list Secrets cluster-wide.
 
 mod common;
 mod helm;
@@ -33,13 +40,30 @@ use serde_json::{Value, json};
 const LEASE: &str = "goto-operator-leader";
 const IDENTITY: &str = "rbac-proof";
 
-/// The chart's RBAC for this namespace, bound to the user `operator` instead of the chart's
-/// ServiceAccount (the test control plane authenticates users by token, not service accounts).
-/// `drop_rule` removes every rule whose resources contain that string.
-fn rendered_rbac(namespace: &str, drop_rule: impl Fn(&Value) -> bool) -> Vec<Value> {
+/// What a render gives the operator: its RBAC objects (bound to the user `operator` instead of
+/// the chart's ServiceAccount: the test control plane authenticates users by token, not service
+/// accounts) and the Deployment's `GOTO_OPERATOR_NAMESPACE`.
+struct RenderedRbac {
+    rbac: Vec<Value>,
+    namespace_env: Option<String>,
+}
+
+/// The chart's RBAC for release `rbac-proof` in `release_namespace` with these extra values.
+/// `drop_rule` removes every rule it matches.
+fn render_rbac(
+    release_namespace: &str,
+    values: &[&str],
+    drop_rule: impl Fn(&Value) -> bool,
+) -> RenderedRbac {
     let helm_bin = common::helm().expect("checked earlier");
-    let watch = format!("watchNamespaces={{{namespace}}}");
-    let objs = helm::render(&helm_bin, "rbac-proof", namespace, &["--set", &watch]);
+    let objs = helm::render(&helm_bin, "rbac-proof", release_namespace, values);
+    let namespace_env = helm::only(&objs, "Deployment")["spec"]["template"]["spec"]["containers"]
+        [0]["env"]
+        .as_array()
+        .expect("container env")
+        .iter()
+        .find(|e| e["name"] == "GOTO_OPERATOR_NAMESPACE")
+        .map(|e| e["value"].as_str().expect("a plain value").to_owned());
     let operator_user =
         json!([{"kind": "User", "name": "operator", "apiGroup": "rbac.authorization.k8s.io"}]);
     let mut rbac = Vec::new();
@@ -58,6 +82,20 @@ fn rendered_rbac(namespace: &str, drop_rule: impl Fn(&Value) -> bool) -> Vec<Val
             _ => {}
         }
     }
+    RenderedRbac {
+        rbac,
+        namespace_env,
+    }
+}
+
+/// The chart's RBAC for a release watching its own namespace, as the single-namespace tests use it.
+fn rendered_rbac(namespace: &str, drop_rule: impl Fn(&Value) -> bool) -> Vec<Value> {
+    let watch = format!("watchNamespaces={{{namespace}}}");
+    let RenderedRbac {
+        rbac,
+        namespace_env,
+    } = render_rbac(namespace, &["--set", &watch], drop_rule);
+    assert_eq!(namespace_env.as_deref(), Some(namespace));
     assert_eq!(
         helm::inventory(&rbac),
         [
@@ -86,11 +124,15 @@ fn apply(objs: &[Value]) {
     );
 }
 
-/// `kubectl auth can-i` as the operator user.
+/// `kubectl auth can-i` as the operator user, in a namespace or (`--all-namespaces`) everywhere.
 fn operator_can(verb: &str, resource: &str, subresource: Option<&str>, namespace: &str) -> bool {
     let kubectl = common::kubectl().expect("checked earlier");
     let kubeconfig = std::env::var(common::OPERATOR_KUBECONFIG_ENV).expect("checked earlier");
-    let mut args = vec!["auth", "can-i", verb, resource, "-n", namespace];
+    let mut args = vec!["auth", "can-i", verb, resource];
+    match namespace {
+        "--all-namespaces" => args.push(namespace),
+        _ => args.extend(["-n", namespace]),
+    }
     let flag = subresource.map(|s| format!("--subresource={s}"));
     args.extend(flag.as_deref());
     let out = helm::run(&kubectl, &args, &[("KUBECONFIG", &kubeconfig)]);
@@ -98,10 +140,15 @@ fn operator_can(verb: &str, resource: &str, subresource: Option<&str>, namespace
 }
 
 /// Waits until the authorizer honours the new bindings (it learns them through an informer).
-async fn wait_for_grants(namespace: &str, rbac: &[Value]) {
-    // One permission of each Role: the first verb on the first resource of its first rule.
+async fn wait_for_grants(rbac: &[Value]) {
+    // One permission of each Role, in its namespace: the first verb on the first resource of its
+    // first rule.
     let mut probes = Vec::new();
     for role in rbac.iter().filter(|o| helm::kind(o) == "Role") {
+        let namespace = role["metadata"]["namespace"]
+            .as_str()
+            .expect("a Role's namespace")
+            .to_owned();
         let rule = &role["rules"][0];
         let group = rule["apiGroups"][0].as_str().unwrap_or_default();
         let mut resource = rule["resources"][0].as_str().expect("resource").to_owned();
@@ -118,15 +165,14 @@ async fn wait_for_grants(namespace: &str, rbac: &[Value]) {
             resource = format!("{resource}/{name}");
         }
         let verb = rule["verbs"][0].as_str().expect("verb").to_owned();
-        probes.push((verb, resource, subresource.map(|(_, s)| s)));
+        probes.push((verb, resource, subresource.map(|(_, s)| s), namespace));
     }
-    let ns = namespace.to_owned();
     common::eventually("the RoleBindings take effect", DEFAULT_TIMEOUT, || {
-        let (ns, probes) = (ns.clone(), probes.clone());
+        let probes = probes.clone();
         async move {
             match probes
                 .iter()
-                .all(|(verb, res, sub)| operator_can(verb, res, sub.as_deref(), &ns))
+                .all(|(verb, res, sub, ns)| operator_can(verb, res, sub.as_deref(), ns))
             {
                 true => Ok(()),
                 false => Err(format!("not yet: {probes:?}")),
@@ -138,6 +184,12 @@ async fn wait_for_grants(namespace: &str, rbac: &[Value]) {
 
 /// The Secret, GoToAccount and GoToOrganizer of the scenario, created as an admin would.
 async fn create_objects(admin: &Client, namespace: &str, sim: &SimHandle) {
+    create_objects_for(admin, namespace, sim, "new.hire@example.com").await;
+}
+
+/// The same with the organizer's email (one GoTo organizer has one owner: organizers of one GoTo
+/// account in several namespaces of one operator need different people).
+async fn create_objects_for(admin: &Client, namespace: &str, sim: &SimHandle, email: &str) {
     let secret: Secret = serde_json::from_value(json!({
         "metadata": {"name": "goto-oauth"},
         "stringData": {"clientId": "demo-client", "clientSecret": "demo-secret"},
@@ -161,7 +213,7 @@ async fn create_objects(admin: &Client, namespace: &str, sim: &SimHandle) {
     let organizer: GoToOrganizer = serde_json::from_value(json!({
         "apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToOrganizer",
         "metadata": {"name": "new-hire"},
-        "spec": {"accountRef": {"name": "acme"}, "email": "new.hire@example.com",
+        "spec": {"accountRef": {"name": "acme"}, "email": email,
                  "firstName": "New", "lastName": "Hire"},
     }))
     .expect("organizer");
@@ -180,17 +232,23 @@ fn is_ready<K>(
     }
 }
 
-/// The operator as the plain `operator` user, electing a leader in the test namespace.
+/// The operator as the plain `operator` user, watching `namespace` and electing a leader there.
 fn start_operator(namespace: &str) -> Operator {
+    start_operator_with(namespace, namespace, &[])
+}
+
+/// The operator as the plain `operator` user, watching `namespace` (empty: as `env` says),
+/// electing a leader in `lease_namespace`, with these environment variables.
+fn start_operator_with(namespace: &str, lease_namespace: &str, env: &[(&str, &str)]) -> Operator {
     let kubeconfig = std::env::var(common::OPERATOR_KUBECONFIG_ENV).expect("checked earlier");
-    Operator::start(
+    Operator::start_with_env(
         &kubeconfig,
         namespace,
         &[
             "--leader-election",
             "true",
             "--lease-namespace",
-            namespace,
+            lease_namespace,
             "--lease-name",
             LEASE,
             "--identity",
@@ -200,6 +258,7 @@ fn start_operator(namespace: &str) -> Operator {
             "--slow-requeue-seconds",
             "2",
         ],
+        env,
     )
 }
 
@@ -230,7 +289,7 @@ async fn the_chart_rbac_is_enough_to_run_the_operator() {
     let namespace = ns.name().to_owned();
     let rbac = rendered_rbac(&namespace, |_| false);
     apply(&rbac);
-    wait_for_grants(&namespace, &rbac).await;
+    wait_for_grants(&rbac).await;
     create_objects(&admin, &namespace, &sim).await;
     let mut operator = start_operator(&namespace);
 
@@ -325,7 +384,7 @@ async fn without_the_status_rule_the_operator_fails_visibly() {
         r["resources"].to_string().contains("/status")
     });
     apply(&rbac);
-    wait_for_grants(&namespace, &rbac).await;
+    wait_for_grants(&rbac).await;
     assert!(
         !operator_can(
             "patch",
@@ -422,7 +481,7 @@ async fn every_other_rule_is_needed_too() {
             .sum();
         assert_eq!(rules, 5, "exactly one of the six rules dropped ({what})");
         apply(&rbac);
-        wait_for_grants(&namespace, &rbac).await;
+        wait_for_grants(&rbac).await;
         create_objects(&admin, &namespace, &sim).await;
         let operator = start_operator(&namespace);
         let line = wait_for_log(&operator, phrase, resource).await;
@@ -433,4 +492,150 @@ async fn every_other_rule_is_needed_too() {
         drop(operator);
         ns.cleanup().await;
     }
+}
+
+/// One release watching three namespaces reconciles in each, with no ClusterRole on Secrets
+/// (issue 23): the chart rendered with `watchNamespaces` of three fresh namespaces (the release in
+/// a fourth) grants a Role in each of the three and nothing cluster-wide; one operator process,
+/// given the rendered `GOTO_OPERATOR_NAMESPACE` as the Deployment would give it, brings the
+/// GoToAccount and the GoToOrganizer of each namespace to Ready, without a single refused request.
+/// Its user cannot list Secrets cluster-wide, nor read them in the release namespace it does not
+/// watch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_release_watching_three_namespaces_reconciles_in_each_without_a_cluster_role() {
+    let Some(Setup {
+        admin,
+        ns: release,
+        sim,
+    }) = setup().await
+    else {
+        return;
+    };
+    let mut watched = Vec::new();
+    for _ in 0..3 {
+        watched.push(TestNamespace::new(&admin).await);
+    }
+    let names: Vec<String> = watched.iter().map(|n| n.name().to_owned()).collect();
+    let list = format!("watchNamespaces={{{}}}", names.join(","));
+    let RenderedRbac {
+        rbac,
+        namespace_env,
+    } = render_rbac(release.name(), &["--set", &list], |_| false);
+
+    // What the render grants: a Role and RoleBinding in each watched namespace, the Lease in the
+    // release namespace, nothing cluster-wide, and Secrets in the three namespaces only.
+    let mut placed: Vec<String> = rbac
+        .iter()
+        .map(|o| {
+            format!(
+                "{}/{} in {}",
+                helm::kind(o),
+                helm::name(o),
+                o["metadata"]["namespace"].as_str().unwrap_or("the cluster")
+            )
+        })
+        .collect();
+    placed.sort();
+    let mut expected: Vec<String> = names
+        .iter()
+        .flat_map(|ns| {
+            [
+                format!("Role/rbac-proof-goto-operator in {ns}"),
+                format!("RoleBinding/rbac-proof-goto-operator in {ns}"),
+            ]
+        })
+        .chain([
+            format!(
+                "Role/rbac-proof-goto-operator-leader-election in {}",
+                release.name()
+            ),
+            format!(
+                "RoleBinding/rbac-proof-goto-operator-leader-election in {}",
+                release.name()
+            ),
+        ])
+        .collect();
+    expected.sort();
+    assert_eq!(placed, expected, "no ClusterRole, a Role in each namespace");
+    assert_eq!(namespace_env.as_deref(), Some(names.join(",").as_str()));
+
+    apply(&rbac);
+    wait_for_grants(&rbac).await;
+    for ns in &names {
+        assert!(
+            operator_can("list", "secrets", None, ns),
+            "the operator user cannot list Secrets in {ns}"
+        );
+    }
+    // The negative control: no grant on Secrets beyond the three namespaces, asked of the
+    // authorizer and tried for real.
+    assert!(
+        !operator_can("list", "secrets", None, "--all-namespaces"),
+        "the operator user may list Secrets cluster-wide: a cluster-wide grant leaks in"
+    );
+    assert!(
+        !operator_can("get", "secrets", None, release.name()),
+        "the operator user may read Secrets in the release namespace, which it does not watch"
+    );
+    let operator_client = common::operator_client().await.expect("checked in setup");
+    let refused = Api::<Secret>::all(operator_client)
+        .list_metadata(&ListParams::default())
+        .await
+        .expect_err("listing Secrets cluster-wide must be refused");
+    assert!(
+        matches!(&refused, kube::Error::Api(status) if status.code == 403),
+        "{refused:?}"
+    );
+
+    for (i, ns) in names.iter().enumerate() {
+        create_objects_for(&admin, ns, &sim, &format!("hire.{i}@example.com")).await;
+    }
+    let env = namespace_env.expect("the rendered GOTO_OPERATOR_NAMESPACE");
+    let mut operator = start_operator_with(
+        "",
+        release.name(),
+        &[("GOTO_OPERATOR_NAMESPACE", env.as_str())],
+    );
+
+    let ready_account = is_ready(|a: &GoToAccount| a.status.as_ref().map(|s| s.conditions.clone()));
+    let ready_organizer =
+        is_ready(|o: &GoToOrganizer| o.status.as_ref().map(|s| s.conditions.clone()));
+    let timeout = Duration::from_secs(40);
+    let wait = async {
+        let mut ready = Vec::new();
+        for ns in &names {
+            let accounts = Api::<GoToAccount>::namespaced(admin.clone(), ns);
+            let organizers = Api::<GoToOrganizer>::namespaced(admin.clone(), ns);
+            common::await_condition(accounts, "acme", &ready_account, timeout).await;
+            let organizer =
+                common::await_condition(organizers, "new-hire", &ready_organizer, timeout).await;
+            ready.push(organizer.expect("organizer exists"));
+        }
+        ready
+    };
+    let ready = tokio::select! {
+        r = wait => r,
+        () = operator.exited() => unreachable!(),
+    };
+    for (i, (organizer, ns)) in ready.iter().zip(&names).enumerate() {
+        let key = organizer
+            .status
+            .as_ref()
+            .and_then(|s| s.organizer_key.clone())
+            .unwrap_or_else(|| panic!("{ns}: no status.organizerKey"));
+        let created = sim
+            .organizer(&key)
+            .unwrap_or_else(|| panic!("{ns}: organizer {key} is not in the simulator"));
+        assert_eq!(created.email, format!("hire.{i}@example.com"), "{ns}");
+    }
+    let log = operator.log();
+    assert!(
+        !log.to_lowercase().contains("forbidden"),
+        "a request was refused:\n{log}"
+    );
+    drop(operator);
+    for ns in watched {
+        ns.cleanup().await;
+    }
+    release.cleanup().await;
 }

@@ -17,6 +17,18 @@ impl Operator {
     /// `goto-operator run --namespace <namespace> <extra...>` (no `--namespace` when it is empty)
     /// with this kubeconfig, its metrics server on a free loopback port unless `extra` names one.
     pub fn start(kubeconfig: &str, namespace: &str, extra: &[&str]) -> Self {
+        Self::start_with_env(kubeconfig, namespace, extra, &[])
+    }
+
+    /// [`Operator::start`] with these environment variables set as well, e.g. the
+    /// `GOTO_OPERATOR_NAMESPACE` a chart render gives the container (with `namespace` empty, so
+    /// that no `--namespace` flag overrides it).
+    pub fn start_with_env(
+        kubeconfig: &str,
+        namespace: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
         let metrics: &[&str] = if extra.contains(&"--metrics-bind") {
             &[]
         } else {
@@ -42,6 +54,7 @@ impl Operator {
                 std::env::var("GOTO_TEST_OPERATOR_LOG").unwrap_or_else(|_| "info".into()),
             )
             .env_remove("GOTO_OPERATOR_NAMESPACE")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

@@ -47,15 +47,21 @@ app.kubernetes.io/component: operator
 {{- end }}
 
 {{/*
-The one namespace the operator watches, or "" for all namespaces. The binary watches one
-namespace or all of them, so more than one entry is refused here (and by values.schema.json)
-rather than silently watching only the first.
+The namespaces the operator watches, comma-joined as GOTO_OPERATOR_NAMESPACE takes them, or ""
+for all namespaces (watchAllNamespaces, the one mode with cluster-wide rights). Neither value set:
+the release namespace alone. Both set is refused rather than one silently winning: the two ask
+for different grants (a ClusterRole over every namespace, or Roles in the listed ones).
 */}}
-{{- define "goto-operator.watchNamespace" -}}
-{{- if gt (len .Values.watchNamespaces) 1 }}
-{{- fail "watchNamespaces: at most one namespace (the operator watches one namespace or all); install one release per namespace" }}
+{{- define "goto-operator.watchNamespaces" -}}
+{{- if and .Values.watchAllNamespaces .Values.watchNamespaces }}
+{{- fail (printf "watchAllNamespaces=true and watchNamespaces=[%s] contradict each other: set one of them (watchAllNamespaces grants a ClusterRole that reads and patches Secrets in every namespace; watchNamespaces grants Roles in the listed namespaces only)" (join ", " .Values.watchNamespaces)) }}
 {{- end }}
-{{- if .Values.watchNamespaces }}{{ first .Values.watchNamespaces }}{{ end }}
+{{- if .Values.watchAllNamespaces }}
+{{- else if .Values.watchNamespaces }}
+{{- uniq .Values.watchNamespaces | join "," }}
+{{- else }}
+{{- .Release.Namespace }}
+{{- end }}
 {{- end }}
 
 {{/*
