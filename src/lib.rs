@@ -20,6 +20,7 @@ pub mod probe;
 pub mod report;
 pub mod simulator;
 pub mod telemetry;
+pub mod text;
 pub mod webhook;
 
 pub use error::{Error, Result};

@@ -144,10 +144,14 @@ mod tests {
     async fn the_inventory_lists_only_an_account_never_counted() {
         use crate::goto::{GoToApi, MemoryGoTo, Op};
         let goto = MemoryGoTo::new("42");
-        goto.insert(
-            serde_json::from_value(json!({"organizerKey": "", "email": "a@example.com"}))
-                .expect("organizer"),
-        );
+        goto.insert({
+            let mut o: crate::goto::Organizer =
+                serde_json::from_value(json!({"organizerKey": "1", "email": "a@example.com"}))
+                    .expect("organizer");
+            // MemoryGoTo assigns the key.
+            o.organizer_key = crate::goto::OrganizerKey::new("");
+            o
+        });
         let acme = account("it", "acme", "42");
         assert_eq!(inventory(&acme, &goto, &[], false).await, None);
         let first = inventory(&acme, &goto, &[], true).await.expect("counted");

@@ -1,5 +1,6 @@
 //! Condition types and reasons: stable strings that Argo CD health checks and alerts key on.
 //! Every condition is built here, so no reason string is typed anywhere else.
+use crate::text::bounded;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
 /// The object is in the state its spec asks for.
@@ -110,6 +111,10 @@ pub mod event {
     ];
 }
 
+/// The longest condition message: Kubernetes allows 32 KiB, but a message can quote text from
+/// GoTo (an error body, an unknown status), and no answer may grow every status it touches.
+pub const MAX_MESSAGE: usize = 1024;
+
 /// Builds a condition stamped now; [`merge`] keeps the old transition time when nothing changed.
 pub fn new(
     type_: &str,
@@ -122,7 +127,7 @@ pub fn new(
         type_: type_.to_string(),
         status: if status { "True" } else { "False" }.to_string(),
         reason: reason.to_string(),
-        message: message.into(),
+        message: bounded(message, MAX_MESSAGE),
         observed_generation: generation,
         last_transition_time: Time(jiff::Timestamp::now()),
     }
@@ -141,7 +146,7 @@ pub fn at(
         type_: type_.to_string(),
         status: if status { "True" } else { "False" }.to_string(),
         reason: reason.to_string(),
-        message: message.into(),
+        message: bounded(message, MAX_MESSAGE),
         observed_generation: generation,
         last_transition_time: Time(at),
     }
@@ -196,6 +201,15 @@ pub fn find<'a>(conditions: &'a [Condition], type_: &str) -> Option<&'a Conditio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 21 (5): text from GoTo (an error body, a 1 MiB status word) cannot grow a status.
+    #[test]
+    fn messages_are_bounded_on_a_character_boundary() {
+        let huge = "é".repeat(1 << 20);
+        let c = not_ready("GoToUnavailable", huge, Some(1));
+        assert_eq!(c.message.chars().count(), MAX_MESSAGE);
+        assert!(c.message.ends_with('…'));
+    }
 
     #[test]
     fn merge_keeps_transition_time_when_status_is_unchanged() {

@@ -179,12 +179,16 @@ pub enum OnExternalSuspend {
 pub struct GoToOrganizerStatus {
     /// GoTo's key for this organizer (a numeric string; never a number).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 40))]
     pub organizer_key: Option<String>,
-    /// GoTo's key of the account the organizer belongs to.
+    /// GoTo's key of the account the organizer belongs to (as its GoToAccount names it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 40))]
     pub account_key: Option<String>,
-    /// The organizer's status as last observed in GoTo: `ACTIVE` or `SUSPENDED`.
+    /// The organizer's status as last observed in GoTo: `ACTIVE` or `SUSPENDED` (an unknown
+    /// word is shown as GoTo spelled it, cut to 64 characters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 64))]
     pub state: Option<String>,
     /// Largest meeting the organizer may host, from their GoTo plan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -216,6 +220,7 @@ pub struct MeetingAudit {
     pub upcoming_meeting_count: u32,
     /// The first 50 upcoming meetings.
     #[serde(default)]
+    #[schemars(length(max = 50))]
     pub upcoming_meetings: Vec<AuditedMeeting>,
 }
 
@@ -224,12 +229,15 @@ pub struct MeetingAudit {
 #[serde(rename_all = "camelCase")]
 pub struct AuditedMeeting {
     /// GoTo's meeting id (a numeric string).
+    #[schemars(length(max = 40))]
     pub meeting_id: String,
-    /// The meeting's subject.
+    /// The meeting's subject (cut to 256 characters).
     #[serde(default)]
+    #[schemars(length(max = 256))]
     pub subject: String,
     /// When the meeting starts (RFC 3339), if GoTo said.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 64))]
     pub start_time: Option<String>,
 }
 

@@ -6,13 +6,37 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// The longest key taken from GoTo (GoTo's keys are 64-bit today; 40 digits leave room).
+pub const MAX_KEY_DIGITS: usize = 40;
+/// The longest status word kept from GoTo (an unknown one is kept, cut to this).
+pub const MAX_STATUS_CHARS: usize = 64;
+
 /// Declares a key newtype that is a string on the wire and in memory.
 macro_rules! string_key {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
         #[serde(transparent)]
         pub struct $name(String);
+
+        /// Only digits, at most [`MAX_KEY_DIGITS`] of them, are taken from GoTo: a key lands
+        /// in statuses, claims and URLs.
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let key = String::deserialize(deserializer)?;
+                if key.is_empty()
+                    || key.len() > MAX_KEY_DIGITS
+                    || !key.bytes().all(|b| b.is_ascii_digit())
+                {
+                    return Err(serde::de::Error::custom(format!(
+                        "{} {:?} is not 1 to {MAX_KEY_DIGITS} digits",
+                        stringify!($name),
+                        crate::text::bounded(key, 24)
+                    )));
+                }
+                Ok(Self(key))
+            }
+        }
 
         impl $name {
             /// Wraps a key exactly as GoTo spells it.
@@ -100,7 +124,7 @@ impl<'de> Deserialize<'de> for OrganizerStatus {
         Ok(match s.as_str() {
             "ACTIVE" => OrganizerStatus::Active,
             "SUSPENDED" => OrganizerStatus::Suspended,
-            _ => OrganizerStatus::Other(s),
+            _ => OrganizerStatus::Other(crate::text::bounded(s, MAX_STATUS_CHARS)),
         })
     }
 }
@@ -304,6 +328,27 @@ fn shown_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Strin
 
 #[cfg(test)]
 mod tests {
+
+    /// Issue 21 (5): keys from GoTo are digits, bounded; an unknown status is kept, cut.
+    #[test]
+    fn keys_from_goto_are_digits_and_an_unknown_status_is_bounded() {
+        let parse = |key: &str| {
+            serde_json::from_value::<Organizer>(serde_json::json!({
+                "organizerKey": key, "email": "a@example.com", "status": "ACTIVE"}))
+        };
+        assert!(parse("18446744073709551616").is_ok(), "above 2^64 is fine");
+        for bad in ["", "12a", "-1", "1 2", "../../x", &"9".repeat(41)] {
+            let err = parse(bad).expect_err(bad).to_string();
+            assert!(err.contains("is not 1 to 40 digits"), "{bad}: {err}");
+        }
+        let hostile: Organizer = serde_json::from_value(serde_json::json!({
+            "organizerKey": "1", "email": "a@example.com", "status": "X".repeat(1 << 20)}))
+        .expect("an unknown status is kept");
+        let status = hostile.status.expect("status");
+        assert_eq!(status.as_str().chars().count(), MAX_STATUS_CHARS);
+        let account: Result<AccountKey, _> = serde_json::from_value(serde_json::json!("acme"));
+        assert!(account.is_err());
+    }
     use super::*;
 
     const ABOVE_2_128: &str = "340282366920938463463374607431768211457";

@@ -422,21 +422,21 @@ impl fmt::Display for Observed {
     }
 }
 
-/// The account an organizer belongs to: as GoTo says, else as the account object says.
+/// The account an organizer belongs to: as its GoToAccount says, else as last recorded.
 pub fn account_key_of(
     o: &Organizer,
     observed: &Observed,
     previous: &GoToOrganizerStatus,
 ) -> String {
-    o.account_key
-        .as_ref()
-        .map(ToString::to_string)
-        .or_else(|| match &observed.account {
-            AccountState::Usable { account_key } => Some(account_key.clone()),
-            _ => None,
-        })
-        .or_else(|| previous.account_key.clone())
-        .unwrap_or_default()
+    // The GoToAccount's key, never GoTo's answer (issue 21: a hostile endpoint could name any
+    // account and so claim another tenant's organizers); GoTo's only when nothing else is known.
+    match &observed.account {
+        AccountState::Usable { account_key } => Some(account_key.clone()),
+        _ => None,
+    }
+    .or_else(|| previous.account_key.clone())
+    .or_else(|| o.account_key.as_ref().map(ToString::to_string))
+    .unwrap_or_default()
 }
 
 /// The status column: `ACTIVE`, `SUSPENDED`, or GoTo's own word for a status this client does

@@ -39,6 +39,9 @@ pub fn failure(plan: &Plan, outcome: &Outcome) -> Option<Error> {
     outcome.error.clone().or_else(|| plan.failure())
 }
 
+/// The longest meeting subject kept in `status.meetingAudit` (the CRD schema's bound too).
+pub const MAX_SUBJECT: usize = 256;
+
 /// The new status and the Events of one reconcile.
 pub fn report(
     observed: &Observed,
@@ -163,7 +166,7 @@ fn meeting_audit(
             .take(AUDIT_LIST_LIMIT)
             .map(|m| AuditedMeeting {
                 meeting_id: m.meeting_id.to_string(),
-                subject: m.subject.clone(),
+                subject: crate::text::bounded(m.subject.clone(), MAX_SUBJECT),
                 start_time: m.start_time.map(|t| t.to_string()),
             })
             .collect(),

@@ -37,12 +37,16 @@ pub(super) fn spec() -> GoToOrganizerSpec {
     .expect("spec")
 }
 
+/// An organizer as GoTo answers it; an empty `key` leaves the key for `MemoryGoTo` to assign
+/// (GoTo itself always sends one: only digits are taken from it).
 pub(super) fn organizer(key: &str) -> Organizer {
-    serde_json::from_value(json!({
-        "organizerKey": key, "accountKey": ACCOUNT, "email": "jane.doe@example.com",
+    let mut o: Organizer = serde_json::from_value(json!({
+        "organizerKey": "1", "accountKey": ACCOUNT, "email": "jane.doe@example.com",
         "firstName": "Jane", "lastName": "Doe", "status": "ACTIVE", "adminRoles": [],
     }))
-    .expect("organizer")
+    .expect("organizer");
+    o.organizer_key = crate::goto::OrganizerKey::new(key);
+    o
 }
 
 pub(super) fn suspended(key: &str) -> Organizer {

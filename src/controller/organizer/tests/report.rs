@@ -546,3 +546,19 @@ fn a_failed_pass_from_a_stale_cache_keeps_the_remembered_key() {
     assert_eq!(status.organizer_key.as_deref(), Some("7"));
     assert_eq!(ready(&status).1, reason::GOTO_UNAVAILABLE);
 }
+
+/// Issue 21 (5): the account key comes from the GoToAccount, never from GoTo's answer (a hostile
+/// endpoint naming another account would otherwise claim that account's organizers).
+#[test]
+fn the_account_key_is_the_go_to_accounts_not_the_answers() {
+    let mut answer = organizer("7");
+    answer.account_key = Some(crate::goto::AccountKey::new("999"));
+    let w = recorded(answer.clone());
+    let (_, status, _) = run(
+        &w,
+        &spec(),
+        done(answer, vec![]),
+        &GoToOrganizerStatus::default(),
+    );
+    assert_eq!(status.account_key.as_deref(), Some(ACCOUNT));
+}
