@@ -8,10 +8,15 @@
 //! key is its `status.accountKey`, else the `spec.accountKey` of its GoToAccount. The same
 //! keys answer `goto-operator export`'s "is this organizer claimed" (`controller::ownership`);
 //! this module adds who, of several claimants, owns it.
+use std::sync::Arc;
+
 use kube::ResourceExt;
+use kube::runtime::reflector::{ObjectRef, Store};
 
 use crate::controller::ownership::normalize_email;
-use crate::crd::GoToOrganizer;
+use crate::controller::validate;
+use crate::crd::conditions::{self, READY};
+use crate::crd::{GoToAccount, GoToOrganizer};
 
 /// What an object claims in GoTo.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,16 +50,19 @@ impl ClaimKeys {
 ///
 /// `account_key_of` gives another object's GoTo account key (its status, else its
 /// GoToAccount's spec); objects whose account key is unknown are compared by namespace and
-/// account name, as they must then share the GoToAccount object to collide.
+/// account name, as they must then share the GoToAccount object to collide. `counts` says
+/// whether another object's claim counts at all ([`claim_counts`]).
 pub fn owner_elsewhere<'a>(
     obj: &GoToOrganizer,
     mine: &ClaimKeys,
     others: impl IntoIterator<Item = &'a GoToOrganizer>,
     account_key_of: impl Fn(&GoToOrganizer) -> Option<String>,
+    counts: impl Fn(&GoToOrganizer) -> bool,
 ) -> Option<String> {
     others
         .into_iter()
         .filter(|other| other.metadata.uid != obj.metadata.uid)
+        .filter(|other| counts(other))
         .filter(|other| match account_key_of(other) {
             Some(account) => mine.overlaps(&ClaimKeys::of(other, &account)),
             None => {
@@ -69,20 +77,54 @@ pub fn owner_elsewhere<'a>(
         .map(|(_, _, namespace, name)| format!("{namespace}/{name}"))
 }
 
-type Rank = (Option<jiff::Timestamp>, bool, String, String);
+type Rank = (bool, Option<jiff::Timestamp>, String, String);
 
-/// Older by creation time (whole seconds, so ties are common); among objects created in the same
-/// second, one that already recorded an organizer key owns it; namespace and name break the
-/// remaining ties, so exactly one of two objects is older.
+/// The object that recorded an organizer key owns it for as long as it exists, whatever its age
+/// (issue 21: an older object edited to name the same person took the seat from the object that
+/// recorded it, and that object's deletion then released the leaver's seat untouched); among
+/// objects that did not, the older by creation time (whole seconds); namespace and name break
+/// the remaining ties, so exactly one of two objects ranks first.
 fn rank(o: &GoToOrganizer) -> Rank {
     let created = o.metadata.creation_timestamp.as_ref().map(|t| t.0);
     let unrecorded = o.recorded_organizer_key().is_none();
     (
-        created,
         unrecorded,
+        created,
         o.namespace().unwrap_or_default(),
         o.name_any(),
     )
+}
+
+/// Another object's GoTo account key: its status, else its GoToAccount's spec.
+pub fn account_key_in(accounts: &Store<GoToAccount>, other: &GoToOrganizer) -> Option<String> {
+    other
+        .status
+        .as_ref()
+        .and_then(|s| s.account_key.clone())
+        .or_else(|| account_of(accounts, other).map(|a| a.spec.account_key.clone()))
+}
+
+/// Whether another object's claim counts: a recorded key always does; a claim by email or
+/// annotation only from an object whose own spec is valid and whose GoToAccount authenticated
+/// (issue 21: a GoToAccount naming someone else's account key with junk credentials, or an
+/// invalid spec, never takes a seat from its owner).
+pub fn claim_counts(accounts: &Store<GoToAccount>, other: &GoToOrganizer) -> bool {
+    if other.recorded_organizer_key().is_some() {
+        return true;
+    }
+    let authenticated = account_of(accounts, other).is_some_and(|a| {
+        a.status
+            .as_ref()
+            .and_then(|s| conditions::find(&s.conditions, READY))
+            .is_some_and(|c| c.status == "True")
+    });
+    authenticated && validate::organizer(other).is_ok()
+}
+
+fn account_of(accounts: &Store<GoToAccount>, o: &GoToOrganizer) -> Option<Arc<GoToAccount>> {
+    let reference = ObjectRef::<GoToAccount>::new(&o.spec.account_ref.name)
+        .within(&o.namespace().unwrap_or_default());
+    accounts.get(&reference)
 }
 
 fn is_older(a: &GoToOrganizer, b: &GoToOrganizer) -> bool {
@@ -123,7 +165,7 @@ mod tests {
 
     fn owner(obj: &GoToOrganizer, all: &[GoToOrganizer]) -> Option<String> {
         let mine = ClaimKeys::of(obj, &account_of(obj).unwrap_or_default());
-        owner_elsewhere(obj, &mine, all, account_of)
+        owner_elsewhere(obj, &mine, all, account_of, |_| true)
     }
 
     #[test]
@@ -185,6 +227,34 @@ mod tests {
         let all = [a.clone(), b.clone()];
         assert_eq!(owner(&b, &all), Some("it/a".into()));
         assert_eq!(owner(&a, &all), None);
+    }
+
+    /// Issue 21 (1): an older object in another namespace, edited to name the person whose key
+    /// another object recorded, does not take the seat; the recorder keeps it.
+    #[test]
+    fn the_object_that_recorded_the_key_owns_it_whatever_the_age_of_the_others() {
+        let recorder = organizer("jane", "jane@example.com", 200, Some("7"));
+        let mut intruder = organizer("old", "jane@example.com", 100, None);
+        intruder.metadata.namespace = Some("tenant-b".into());
+        intruder.metadata.uid = Some("uid-intruder".into());
+        let all = [recorder.clone(), intruder.clone()];
+        assert_eq!(owner(&recorder, &all), None, "the recorder keeps its seat");
+        assert_eq!(owner(&intruder, &all), Some("it/jane".into()));
+    }
+
+    /// Issue 21 (1): an unrecorded claim counts only if `counts` says so (its account
+    /// authenticated and its spec is valid).
+    #[test]
+    fn a_claim_that_does_not_count_is_ignored() {
+        let me = organizer("jane", "jane@example.com", 200, None);
+        let older = organizer("junk", "jane@example.com", 100, None);
+        let all = [me.clone(), older.clone()];
+        let mine = ClaimKeys::of(&me, "1");
+        assert_eq!(
+            owner_elsewhere(&me, &mine, &all, account_of, |o| o.name_any() != "junk"),
+            None
+        );
+        assert_eq!(owner(&me, &all), Some("it/junk".into()), "when it counts");
     }
 
     #[test]

@@ -307,22 +307,14 @@ fn claim(obj: &GoToOrganizer, ctx: &Context, account: Option<&GoToAccount>) -> C
         .iter()
         .filter_map(|reference| ctx.organizers.get(reference))
         .collect();
-    let owner =
-        claims::owner_elsewhere(obj, &mine, candidates.iter().map(AsRef::as_ref), |other| {
-            other
-                .status
-                .as_ref()
-                .and_then(|s| s.account_key.clone())
-                .or_else(|| {
-                    let reference = kube::runtime::reflector::ObjectRef::<GoToAccount>::new(
-                        &other.spec.account_ref.name,
-                    )
-                    .within(&other.namespace().unwrap_or_default());
-                    ctx.accounts_store
-                        .get(&reference)
-                        .map(|a| a.spec.account_key.clone())
-                })
-        });
+    let accounts = &ctx.accounts_store;
+    let owner = claims::owner_elsewhere(
+        obj,
+        &mine,
+        candidates.iter().map(AsRef::as_ref),
+        |other| claims::account_key_in(accounts, other),
+        |other| claims::claim_counts(accounts, other),
+    );
     match owner {
         Some(owner) => Claim::OwnedElsewhere { owner },
         None => Claim::Owner,
