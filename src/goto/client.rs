@@ -40,6 +40,9 @@ pub(crate) struct Inner {
     /// must not hold the operator's workers).
     pub(crate) health: EndpointHealth,
     pub(crate) write_fence: Option<WriteFence>,
+    /// The pool of seats this client draws from: the account key as reached through these
+    /// endpoints with this OAuth application (see [`GoToClient::seat_pool`]).
+    pub(crate) seat_pool: String,
 }
 
 impl fmt::Debug for GoToClient {
@@ -103,6 +106,10 @@ impl GoToClient {
             ),
             None => Arc::new(RequestBudget::new(per_second)),
         };
+        let seat_pool = format!(
+            "{} at {} via {} as {}",
+            config.account_key, config.api_base_url, config.token_url, config.credentials.client_id
+        );
         let tokens = TokenCache::new(TokenEndpoint {
             url: config.token_url,
             credentials: config.credentials,
@@ -120,8 +127,17 @@ impl GoToClient {
                 observer: config.observer,
                 health: EndpointHealth::new(),
                 write_fence: config.write_fence,
+                seat_pool,
             }),
         })
+    }
+
+    /// Which seats this client's creates compete for, as far as the operator can tell: the
+    /// account key as reached at these endpoints with this OAuth application. Objects wait for
+    /// a seat per pool (issue 21: a GoToAccount naming another tenant's account key, with its
+    /// own endpoint answering 402 forever, queued ahead of that tenant's new hires).
+    pub fn seat_pool(&self) -> &str {
+        &self.inner.seat_pool
     }
 
     /// The account this client manages.
@@ -244,6 +260,34 @@ pub(crate) fn endpoint(base: &Url, segments: &[&str]) -> Result<Url, Error> {
 mod tests {
     use super::*;
     use crate::goto::config::Credentials;
+
+    /// Issue 21 (4): a GoToAccount naming another tenant's account key through its own
+    /// endpoint (answering 402 forever) waits for seats in a pool of its own.
+    #[test]
+    fn the_seat_pool_is_the_account_as_reached_through_its_endpoints_and_application() {
+        let pool = |api: &str, client_id: &str| {
+            let mut config = ClientConfig::new(
+                AccountKey::new("42"),
+                Credentials {
+                    client_id: client_id.into(),
+                    client_secret: SecretString::from("hunter2"),
+                },
+            );
+            config.api_base_url = Url::parse(api).unwrap();
+            GoToClient::new(config).unwrap().seat_pool().to_string()
+        };
+        let victim = pool("https://api.getgo.com/G2M/rest/v2", "app");
+        assert_eq!(victim, pool("https://api.getgo.com/G2M/rest/v2", "app"));
+        assert_ne!(victim, pool("https://evil.example/G2M/rest/v2", "app"));
+        assert_ne!(
+            victim,
+            pool("https://api.getgo.com/G2M/rest/v2", "other-app")
+        );
+        assert!(
+            !victim.contains('s') || !victim.ends_with(" s"),
+            "no secret in the pool name"
+        );
+    }
 
     #[test]
     fn debug_output_redacts_the_secret() {

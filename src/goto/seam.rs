@@ -55,6 +55,12 @@ pub trait GoToApi: Send + Sync {
     /// The account this client manages.
     fn account_key(&self) -> &AccountKey;
 
+    /// Which seats this client's creates compete for (the account key as reached through its
+    /// endpoints and credentials); objects wait for a seat per pool. By default the account key.
+    fn seat_pool(&self) -> String {
+        self.account_key().to_string()
+    }
+
     /// What this dialect can do.
     fn capabilities(&self) -> Capabilities;
 

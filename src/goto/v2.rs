@@ -14,6 +14,10 @@ impl GoToApi for GoToClient {
         GoToClient::account_key(self)
     }
 
+    fn seat_pool(&self) -> String {
+        GoToClient::seat_pool(self).to_string()
+    }
+
     fn capabilities(&self) -> Capabilities {
         Capabilities::ALL
     }

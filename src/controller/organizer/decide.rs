@@ -323,7 +323,7 @@ fn annotation_mismatch(
 
 fn account_key(account: &AccountState) -> String {
     match account {
-        AccountState::Usable { account_key } => account_key.clone(),
+        AccountState::Usable { account_key, .. } => account_key.clone(),
         _ => "(unknown)".to_string(),
     }
 }

@@ -136,8 +136,9 @@ fn queue_seat(
     outcome: &Outcome,
 ) {
     let waiter = seat_queue::Waiter::of(obj);
+    // Per pool of seats, not per declared account key: see `GoToApi::seat_pool`.
     let account = match &observed.account {
-        observe::AccountState::Usable { account_key } => Some(account_key.as_str()),
+        observe::AccountState::Usable { seat_pool, .. } => Some(seat_pool.as_str()),
         _ => None,
     };
     match (seat_membership(plan, outcome), account) {

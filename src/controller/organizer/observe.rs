@@ -78,6 +78,8 @@ pub enum AccountState {
     Usable {
         /// GoTo's account key.
         account_key: String,
+        /// The pool of seats its creates compete for (`GoToApi::seat_pool`): where it waits.
+        seat_pool: String,
     },
     /// No such GoToAccount in the namespace.
     NotFound(String),
@@ -195,14 +197,14 @@ async fn connect(
             return None;
         }
     };
+    let seat_pool = goto.seat_pool();
+    if !observed.object.deleting {
+        observed.seat = ctx.seat_queue.turn(&seat_pool, &Waiter::of(obj));
+    }
     observed.account = AccountState::Usable {
         account_key: goto.account_key().to_string(),
+        seat_pool,
     };
-    if !observed.object.deleting {
-        observed.seat = ctx
-            .seat_queue
-            .turn(goto.account_key().as_str(), &Waiter::of(obj));
-    }
     Some(goto)
 }
 
@@ -423,7 +425,7 @@ pub fn account_key_of(
     // The GoToAccount's key, never GoTo's answer (issue 21: a hostile endpoint could name any
     // account and so claim another tenant's organizers); GoTo's only when nothing else is known.
     match &observed.account {
-        AccountState::Usable { account_key } => Some(account_key.clone()),
+        AccountState::Usable { account_key, .. } => Some(account_key.clone()),
         _ => None,
     }
     .or_else(|| previous.account_key.clone())

@@ -152,6 +152,7 @@ impl Desk {
         let mut observed = Observed::of(facts(&self.obj, self.books.remembered()));
         observed.account = AccountState::Usable {
             account_key: ACCOUNT.into(),
+            seat_pool: ACCOUNT.into(),
         };
         observe::read(&self.obj, &mut observed, &self.goto).await;
         let plan = decide(&observed, &self.obj.spec, now);

@@ -70,6 +70,7 @@ pub(super) fn world() -> Observed {
         },
         account: AccountState::Usable {
             account_key: ACCOUNT.into(),
+            seat_pool: ACCOUNT.into(),
         },
         claim: Claim::Owner,
         organizer: Lookup::Absent,

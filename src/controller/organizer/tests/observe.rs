@@ -16,6 +16,7 @@ async fn read(desk: &Desk, seat: SeatTurn) -> Observed {
     let mut observed = Observed::of(facts(&desk.obj, desk.books.remembered()));
     observed.account = AccountState::Usable {
         account_key: ACCOUNT.into(),
+        seat_pool: ACCOUNT.into(),
     };
     observed.seat = seat;
     observe::read(&desk.obj, &mut observed, &desk.goto).await;
