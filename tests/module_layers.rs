@@ -210,7 +210,7 @@ fn assert_documented_layers(dir: &str) {
 #[test]
 fn the_reader_finds_the_documented_layers() {
     let order = documented_layers("src/controller/organizer");
-    assert_eq!(order.first().map(String::as_str), Some("claims"));
+    assert_eq!(order.first().map(String::as_str), Some("consent"));
     assert_eq!(order.last().map(String::as_str), Some("report"));
 }
 

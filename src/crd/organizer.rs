@@ -8,6 +8,9 @@ use super::schema;
 
 /// Annotation naming an existing organizer to adopt instead of looking the email up.
 pub const ORGANIZER_KEY_ANNOTATION: &str = "goto-operator.dev/organizer-key";
+/// Annotation consenting to cancel exactly the meetings of the audit whose digest it names
+/// (`status.meetingAudit.digest`).
+pub const CANCEL_MEETINGS_ANNOTATION: &str = "goto-operator.dev/cancel-meetings";
 /// Annotation that stops the operator from acting on the object (status is kept).
 pub const PAUSED_ANNOTATION: &str = "goto-operator.dev/paused";
 /// Finalizer that lets the operator audit meetings and clean up GoTo before the object goes.
@@ -218,6 +221,12 @@ pub struct MeetingAudit {
     pub audited_at: Time,
     /// How many upcoming meetings the organizer has.
     pub upcoming_meeting_count: u32,
+    /// The audit's digest (over the sorted meeting ids and start times, all of them): what the
+    /// `goto-operator.dev/cancel-meetings` annotation names to consent to cancelling exactly
+    /// these meetings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 71))]
+    pub digest: Option<String>,
     /// The first 50 upcoming meetings.
     #[serde(default)]
     #[schemars(length(max = 50))]
@@ -245,6 +254,11 @@ impl GoToOrganizer {
     /// Whether the `goto-operator.dev/paused` annotation is set to `"true"`.
     pub fn is_paused(&self) -> bool {
         annotation(self, PAUSED_ANNOTATION).is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    }
+
+    /// The `goto-operator.dev/cancel-meetings` annotation (an audit digest), if present.
+    pub fn cancel_meetings_consent(&self) -> Option<&str> {
+        annotation(self, CANCEL_MEETINGS_ANNOTATION)
     }
 
     /// The `goto-operator.dev/organizer-key` annotation, if present.

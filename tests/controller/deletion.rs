@@ -127,6 +127,75 @@ async fn switching_to_cancel_consents_to_cancelling_meetings() {
     env.finish().await;
 }
 
+/// Issue 21 (3): a person consents to cancelling exactly the meetings they reviewed, by naming
+/// the audit's digest; a meeting booked after that is not cancelled: the block comes back with
+/// the new list and digest, and the next consent names it.
+#[tokio::test]
+async fn consent_naming_the_audit_digest_cancels_exactly_those_meetings() {
+    let Some(env) = Env::start(SimConfig::default()).await else {
+        return;
+    };
+    env.apply_organizer("mover", json!({}))
+        .await
+        .expect("apply");
+    let key = organizer_key(&env.wait_ready("mover", "True", "Reconciled").await);
+    let first = env.sim.add_meeting(&key, upcoming("Handover", 2));
+    env.delete_organizer("mover").await;
+    let blocked = env.wait_ready("mover", "False", "DeletionBlocked").await;
+    let digest = |o: &goto_operator::crd::GoToOrganizer| {
+        o.status
+            .as_ref()
+            .and_then(|s| s.meeting_audit.as_ref())
+            .and_then(|a| a.digest.clone())
+            .expect("status.meetingAudit.digest")
+    };
+    let reviewed = digest(&blocked);
+    let (_, _, message) = crate::harness::condition(&blocked, "Ready").expect("Ready");
+    assert!(
+        message.contains(&format!("goto-operator.dev/cancel-meetings={reviewed}")),
+        "the block says how to consent: {message}"
+    );
+
+    // Someone books another meeting before the person's consent lands: it names the old audit.
+    let second = env.sim.add_meeting(&key, upcoming("Booked later", 4));
+    env.patch_organizer(
+        "mover",
+        json!({"metadata": {"annotations": {"goto-operator.dev/cancel-meetings": reviewed}}}),
+    )
+    .await;
+    let renewed = env
+        .wait_for("mover", "the audit of both meetings", |o| {
+            o.status
+                .as_ref()
+                .and_then(|s| s.meeting_audit.as_ref())
+                .is_some_and(|a| a.upcoming_meeting_count == 2)
+        })
+        .await;
+    assert!(env.sim.cancelled_meetings().is_empty(), "nothing cancelled");
+    assert!(env.sim.organizer(&key).is_some(), "nothing deleted");
+    let both = digest(&renewed);
+    assert_ne!(both, reviewed);
+
+    // Consent to the new audit: exactly these two go.
+    env.patch_organizer(
+        "mover",
+        json!({"metadata": {"annotations": {"goto-operator.dev/cancel-meetings": both}}}),
+    )
+    .await;
+    env.wait_gone("mover").await;
+    let mut cancelled: Vec<String> = env
+        .sim
+        .cancelled_meetings()
+        .into_iter()
+        .map(|m| m.meeting_id)
+        .collect();
+    cancelled.sort();
+    let mut want = vec![first, second];
+    want.sort();
+    assert_eq!(cancelled, want);
+    env.finish().await;
+}
+
 #[tokio::test]
 async fn deletion_policy_suspend_keeps_the_organizer_suspended() {
     let Some(env) = Env::start(SimConfig::default()).await else {

@@ -1,7 +1,7 @@
 //! Act: the only code that writes to GoTo. It carries out one [`Plan`] and says what happened
 //! ([`Outcome`]); it decides nothing a table test could not see, except through the same pure
 //! functions `decide` uses (the follow-up writes after a create are planned from GoTo's answer
-//! with `diff::changes`; the second audit before a DELETE is judged by `delete_allowed`).
+//! with `diff::changes`; the second audit before a DELETE is judged by `consent::allows`).
 //!
 //! Crash safety lives here: after a create that more writes follow, the organizer key is written
 //! to status at once, so a crash from then on resumes from that key; a crash between the create
@@ -11,6 +11,7 @@ use futures::future::BoxFuture;
 use jiff::Timestamp;
 use kube::ResourceExt;
 
+use super::consent;
 use super::decide;
 use super::diff::{self, Changes};
 use super::observe::Observed;
@@ -107,7 +108,12 @@ pub async fn act(
     let Some(goto) = goto.filter(|_| plan.writes()) else {
         return out;
     };
-    let writer = Writer { obj, ledger, goto };
+    let writer = Writer {
+        obj,
+        ledger,
+        goto,
+        consent: observed.object.consent.as_deref(),
+    };
     let result = match plan {
         Plan::Create { new, .. } => writer.create(new, None, observed, &mut out, now).await,
         Plan::Recreate { previous, new } => {
@@ -145,6 +151,8 @@ struct Writer<'a> {
     obj: &'a GoToOrganizer,
     ledger: &'a dyn Ledger,
     goto: &'a dyn GoToApi,
+    /// The cancel-meetings consent the deciding pass read.
+    consent: Option<&'a str>,
 }
 
 impl Writer<'_> {
@@ -271,7 +279,8 @@ impl Writer<'_> {
             .await
             .map_err(|e| decide::audit_failure(key, &e))?;
         out.reaudit = Some(meetings.clone());
-        if !decide::delete_allowed(&self.obj.spec, &meetings) {
+        // Judged with the spec and consent of the pass that decided (`observed`).
+        if !consent::allows(&self.obj.spec, self.consent, &meetings) {
             return Err(plan::blocked(key, &meetings));
         }
         self.delete(key, meetings.len(), out).await

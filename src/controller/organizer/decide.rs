@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
+use super::consent;
 use super::diff::{self, Seat};
 use super::observe::{AccountState, Audit, Claim, Lookup, Observed};
 use super::plan::{Plan, Via};
@@ -12,9 +13,9 @@ use super::seat_queue::SeatTurn;
 use crate::controller::error::Error;
 use crate::crd::{
     AdoptionPolicy, DeletionPolicy, GoToOrganizerSpec, ManagementPolicy, OnExternalDelete,
-    OnExternalSuspend, OnUpcomingMeetings,
+    OnExternalSuspend,
 };
-use crate::goto::{self, Meeting, NewOrganizer, Organizer, OrganizerStatus};
+use crate::goto::{self, NewOrganizer, Organizer, OrganizerStatus};
 
 /// Decides what one reconcile does. Pure and total.
 pub fn decide(observed: &Observed, spec: &GoToOrganizerSpec, now: Timestamp) -> Plan {
@@ -247,7 +248,7 @@ fn cleanup(observed: &Observed, spec: &GoToOrganizerSpec) -> Plan {
             )));
         }
     };
-    if !delete_allowed(spec, &meetings) {
+    if !consent::allows(spec, observed.object.consent.as_deref(), &meetings) {
         return Plan::Block { key, meetings };
     }
     if organizer.status == Some(OrganizerStatus::Suspended) {
@@ -255,11 +256,6 @@ fn cleanup(observed: &Observed, spec: &GoToOrganizerSpec) -> Plan {
     } else {
         Plan::SuspendBeforeDelete { key, meetings }
     }
-}
-
-/// Whether an audit allows the DELETE: no upcoming meeting, or consent to cancel them.
-pub fn delete_allowed(spec: &GoToOrganizerSpec, meetings: &[Meeting]) -> bool {
-    meetings.is_empty() || spec.on_upcoming_meetings == OnUpcomingMeetings::Cancel
 }
 
 /// The failure of an audit that could not be read completely: `AuditFailed`, except for

@@ -18,7 +18,8 @@
 //!   keeps the queue from the plan and its outcome (joins, leaves, a freed seat triggers the next).
 //!
 //! Layers, bottom up, each importing only layers before it (tests/module_layers.rs checks):
-//! `claims`, `claim_index`, `seat_queue`, `diff`, `observe`, `plan`, `decide`, `act`, `report`.
+//! `consent`, `claims`, `claim_index`, `seat_queue`, `diff`, `observe`, `plan`, `decide`, `act`,
+//! `report`.
 //!
 //! `finalizer()` stays the only top-level action: `Apply` and `Cleanup` run the same pipeline
 //! (the plan knows whether the object is being deleted); a cleanup that returns `Ok` releases the
@@ -26,6 +27,7 @@
 pub mod act;
 pub mod claim_index;
 pub mod claims;
+pub mod consent;
 pub mod decide;
 pub mod diff;
 pub mod observe;

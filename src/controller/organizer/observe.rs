@@ -54,6 +54,8 @@ pub struct ObjectFacts {
     pub remembered_key: Option<String>,
     /// The organizer-key annotation.
     pub annotation_key: Option<String>,
+    /// The cancel-meetings consent annotation: the digest of the audit a person reviewed.
+    pub consent: Option<String>,
     /// Why the spec cannot be acted on, if it cannot.
     pub invalid: Option<String>,
     /// The last status says the operator itself left the organizer suspended (it recorded
@@ -235,6 +237,7 @@ pub fn facts(obj: &GoToOrganizer, remembered: Option<String>) -> ObjectFacts {
         recorded_key: obj.recorded_organizer_key().map(str::to_string),
         remembered_key: remembered,
         annotation_key: obj.organizer_key_annotation().map(str::to_string),
+        consent: obj.cancel_meetings_consent().map(str::to_string),
         invalid: validate::organizer(obj).err(),
         suspended_by_operator: status.state.as_deref() == Some("SUSPENDED") && !externally,
     }

@@ -161,6 +161,7 @@ fn meeting_audit(
     let mut audit = MeetingAudit {
         audited_at: Time(now),
         upcoming_meeting_count: u32::try_from(meetings.len()).unwrap_or(u32::MAX),
+        digest: Some(super::consent::digest(meetings)),
         upcoming_meetings: meetings
             .iter()
             .take(AUDIT_LIST_LIMIT)
@@ -173,6 +174,7 @@ fn meeting_audit(
     };
     if let Some(p) = previous
         && p.upcoming_meeting_count == audit.upcoming_meeting_count
+        && p.digest == audit.digest
         && p.upcoming_meetings == audit.upcoming_meetings
     {
         audit.audited_at = p.audited_at.clone();

@@ -3,6 +3,7 @@ use std::fmt;
 
 use super::{Plan, Via};
 use crate::controller::error::Error;
+use crate::controller::organizer::consent;
 use crate::controller::organizer::diff::{self, Changes};
 use crate::goto::Meeting;
 
@@ -88,21 +89,25 @@ impl Plan {
             }
             Plan::Block { key, meetings } => write!(
                 f,
-                "block: organizer {key} has {} upcoming meeting(s){}",
+                "block: organizer {key} has {} upcoming meeting(s){} (audit digest {}: the {} annotation naming it consents to cancelling exactly these)",
                 meetings.len(),
-                subjects(meetings)
+                subjects(meetings),
+                consent::digest(meetings),
+                consent::ANNOTATION
             ),
             Plan::SuspendBeforeDelete { key, meetings } => write!(
                 f,
-                "suspend organizer {key}, audit again, then delete it (cancelling {} meeting(s){})",
+                "suspend organizer {key}, audit again, then delete it (cancelling {} meeting(s){}; audit digest {})",
                 meetings.len(),
-                subjects(meetings)
+                subjects(meetings),
+                consent::digest(meetings)
             ),
             Plan::Delete { key, meetings } => write!(
                 f,
-                "delete organizer {key} (cancelling {} meeting(s){})",
+                "delete organizer {key} (cancelling {} meeting(s){}; audit digest {})",
                 meetings.len(),
-                subjects(meetings)
+                subjects(meetings),
+                consent::digest(meetings)
             ),
             _ => write!(f, "nothing"),
         }
@@ -112,9 +117,11 @@ impl Plan {
 /// The failure of a deletion that waits for meetings.
 pub fn blocked(key: &str, meetings: &[Meeting]) -> Error {
     Error::DeletionBlocked(format!(
-        "organizer {key} still has {} upcoming meeting(s){}; reassign them, or set onUpcomingMeetings: Cancel to delete anyway (GoTo cancels them without notice)",
+        "organizer {key} still has {} upcoming meeting(s){}; reassign them, or consent to cancelling exactly these with the annotation {}={} (GoTo cancels them without notice)",
         meetings.len(),
-        subjects(meetings)
+        subjects(meetings),
+        consent::ANNOTATION,
+        consent::digest(meetings)
     ))
 }
 

@@ -1,6 +1,7 @@
 //! Deletion against the in-memory GoTo: the two audits, the suspend between them, 404 as done.
 use super::desk::Desk;
 use super::*;
+use crate::controller::organizer::consent;
 use crate::crd::{DeletionPolicy, OnUpcomingMeetings};
 use crate::goto::{Op, OrganizerKey};
 
@@ -207,4 +208,67 @@ async fn an_object_that_recorded_nothing_touches_nothing_when_deleted() {
     assert_eq!(kind(&pass.plan), "Release");
     assert!(desk.goto.calls().is_empty());
     assert!(desk.held("7").is_some());
+}
+
+/// Issue 21 (3): consent names the audit a person reviewed (`status.meetingAudit.digest`):
+/// the blocked deletion then cancels exactly those meetings.
+#[tokio::test]
+async fn consent_naming_the_audit_deletes_and_cancels_exactly_those_meetings() {
+    let mut desk = Desk::recorded(keep, organizer("7"));
+    desk.goto.book(&seven(), meeting("1"));
+    desk.delete();
+    let blocked = desk.pass().await;
+    assert_eq!(kind(&blocked.plan), "Block");
+    let digest = desk
+        .obj
+        .status
+        .as_ref()
+        .and_then(|s| s.meeting_audit.as_ref())
+        .and_then(|a| a.digest.clone())
+        .expect("the block writes the audit's digest");
+    desk.obj.metadata.annotations = Some(
+        [(consent::ANNOTATION.to_string(), digest)]
+            .into_iter()
+            .collect(),
+    );
+    let pass = desk.pass().await;
+    assert!(pass.failure().is_none(), "{:?}", pass.failure());
+    assert_eq!(desk.goto.cancelled().len(), 1);
+    assert_eq!(
+        pass.outcome.steps.last(),
+        Some(&Step::Deleted {
+            cancelled: 1,
+            already_gone: false
+        })
+    );
+}
+
+/// Issue 21 (3): a meeting booked after the person consented (here: after the suspend) changes
+/// the digest: nothing is deleted, and the block is written again with the new list and digest.
+#[tokio::test]
+async fn consent_to_an_older_audit_deletes_nothing_and_blocks_with_the_new_digest() {
+    let mut desk = Desk::recorded(keep, organizer("7"));
+    desk.goto.book(&seven(), meeting("1"));
+    let reviewed = consent::digest(&[meeting("1")]);
+    desk.obj.metadata.annotations = Some(
+        [(consent::ANNOTATION.to_string(), reviewed.clone())]
+            .into_iter()
+            .collect(),
+    );
+    desk.delete();
+    desk.goto
+        .after_next(Op::Suspend, |a| a.book(&seven(), meeting("555")));
+    let pass = desk.pass().await;
+    assert_eq!(kind(&pass.plan), "SuspendBeforeDelete");
+    assert!(matches!(pass.failure(), Some(Error::DeletionBlocked(_))));
+    assert_eq!(desk.goto.count(Op::Delete), 0, "nothing deleted");
+    assert!(desk.goto.cancelled().is_empty());
+    let audit = desk
+        .obj
+        .status
+        .as_ref()
+        .and_then(|s| s.meeting_audit.clone())
+        .expect("audit");
+    assert_eq!(audit.upcoming_meeting_count, 2);
+    assert_ne!(audit.digest.as_deref(), Some(reviewed.as_str()));
 }

@@ -149,8 +149,18 @@ fn the_plan_makes_its_own_events_and_messages() {
         message.contains("\"m1\" at 2030-01-01T10:00:00Z"),
         "{message}"
     );
+    let Plan::Block { meetings, .. } = &blocked else {
+        panic!("{blocked:?}")
+    };
+    let digest = crate::controller::organizer::consent::digest(meetings);
     assert_eq!(
         blocked.describe(),
-        "block: organizer 7 has 1 upcoming meeting(s): \"m1\" at 2030-01-01T10:00:00Z"
+        format!(
+            "block: organizer 7 has 1 upcoming meeting(s): \"m1\" at 2030-01-01T10:00:00Z (audit digest {digest}: the goto-operator.dev/cancel-meetings annotation naming it consents to cancelling exactly these)"
+        )
+    );
+    assert!(
+        message.contains(&format!("goto-operator.dev/cancel-meetings={digest}")),
+        "the block says how to consent: {message}"
     );
 }
