@@ -137,7 +137,11 @@ pub async fn act(
                 Err(e) => Err(e.into()),
             }
         }
-        Plan::SuspendBeforeDelete { key, .. } => writer.suspend_then_delete(key, &mut out).await,
+        Plan::SuspendBeforeDelete { key, meetings } => {
+            writer
+                .suspend_then_delete(key, meetings.len(), &mut out)
+                .await
+        }
         Plan::Delete { key, meetings } => writer.delete(key, meetings.len(), &mut out).await,
         _ => Ok(()),
     };
@@ -260,17 +264,30 @@ impl Writer<'_> {
     }
 
     /// Suspends, audits again, and deletes only if that audit still allows it.
-    async fn suspend_then_delete(&self, key: &str, out: &mut Outcome) -> Result<(), Error> {
+    async fn suspend_then_delete(
+        &self,
+        key: &str,
+        audited: usize,
+        out: &mut Outcome,
+    ) -> Result<(), Error> {
         let organizer_key = OrganizerKey::new(key);
         match self.suspend(&organizer_key).await {
             Ok(()) => out.steps.push(Step::Suspended),
-            Err(goto::Error::NotFound) => {
-                out.steps.push(Step::Deleted {
-                    cancelled: 0,
-                    already_gone: true,
-                });
-                return Ok(());
-            }
+            // A 404 right after the read found it is not proof it is gone: read again.
+            Err(goto::Error::NotFound) => match self.goto.read(&organizer_key).await? {
+                None => {
+                    out.steps.push(Step::Deleted {
+                        cancelled: audited,
+                        already_gone: true,
+                    });
+                    return Ok(());
+                }
+                Some(_) => {
+                    return Err(Error::GoTo(goto::Error::Transient(format!(
+                        "the suspend of organizer {key} answered 404, yet it exists; nothing deleted, retrying"
+                    ))));
+                }
+            },
             Err(e) => return Err(e.into()),
         }
         let meetings = self
@@ -291,8 +308,10 @@ impl Writer<'_> {
         self.log(key, "delete", result.is_ok());
         let already_gone = result? == DeleteOutcome::AlreadyGone;
         self.ledger.wrote("delete");
+        // Gone already (a DELETE whose answer was lost, retried into a 404; or someone else):
+        // up to the audited meetings may have been cancelled, which the Event says.
         out.steps.push(Step::Deleted {
-            cancelled: if already_gone { 0 } else { cancelling },
+            cancelled: cancelling,
             already_gone,
         });
         Ok(())

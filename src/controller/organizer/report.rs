@@ -89,6 +89,15 @@ pub fn report(
 
     notes.extend(plan.event().map(|(reason, note)| normal(reason, note)));
     notes.extend(step_notes(plan, outcome, previous, generation));
+    if let (Plan::Gone { key }, true) = (plan, observed.object.deleting) {
+        // Found gone while deleting: a DELETE of ours whose answer was lost (a timeout that
+        // succeeded), or someone else's. Either way the person is offboarded: say so.
+        let audited = previous
+            .meeting_audit
+            .as_ref()
+            .map_or(0, |a| a.upcoming_meeting_count as usize);
+        notes.push(normal(event::DELETED, gone_message(key, audited)));
+    }
 
     let conditions = match failure(plan, outcome) {
         Some(err) => failed(&err, previous, generation, now).map(|(ready, note)| {
@@ -182,6 +191,20 @@ fn meeting_audit(
     audit
 }
 
+/// What a `Deleted` Event says of an organizer found gone when it was to be deleted, given how
+/// many upcoming meetings the last audit found.
+fn gone_message(key: &str, audited: usize) -> String {
+    if audited == 0 {
+        format!(
+            "organizer {key} was already gone from GoTo; the last audit found no upcoming meeting"
+        )
+    } else {
+        format!(
+            "organizer {key} was already gone from GoTo (a DELETE whose answer was lost, or someone else's); up to {audited} upcoming meeting(s) of the last audit were cancelled"
+        )
+    }
+}
+
 /// Events of the writes that happened.
 fn step_notes(
     plan: &Plan,
@@ -242,11 +265,9 @@ fn step_notes(
             Step::Resumed => normal(event::RESUMED, format!("resumed organizer {key}")),
             Step::Suspended => normal(event::SUSPENDED, plan.suspended_message(&key)),
             Step::Deleted {
-                already_gone: true, ..
-            } => normal(
-                event::DELETED,
-                format!("organizer {key} was already gone from GoTo; 0 meetings cancelled"),
-            ),
+                already_gone: true,
+                cancelled,
+            } => normal(event::DELETED, gone_message(&key, *cancelled)),
             Step::Deleted { cancelled: 0, .. } => normal(
                 event::DELETED,
                 format!("deleted organizer {key}; it had no upcoming meetings, 0 cancelled"),
@@ -254,7 +275,7 @@ fn step_notes(
             Step::Deleted { cancelled, .. } => normal(
                 event::DELETED,
                 format!(
-                    "deleted organizer {key}; GoTo cancelled its {cancelled} upcoming meeting(s) (onUpcomingMeetings: Cancel)"
+                    "deleted organizer {key}; GoTo cancelled its {cancelled} upcoming meeting(s) (consented: onUpcomingMeetings: Cancel, or the cancel-meetings annotation naming the audit)"
                 ),
             ),
         })

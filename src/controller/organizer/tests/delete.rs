@@ -272,3 +272,92 @@ async fn consent_to_an_older_audit_deletes_nothing_and_blocks_with_the_new_diges
     assert_eq!(audit.upcoming_meeting_count, 2);
     assert_ne!(audit.digest.as_deref(), Some(reviewed.as_str()));
 }
+
+/// Issue 21 (8): a DELETE retried into a 404 (its first answer lost after GoTo acted) may well
+/// have cancelled the audited meetings: the Event says "up to N", not "0 cancelled".
+#[tokio::test]
+async fn a_delete_retried_into_a_404_reports_up_to_the_audited_meetings() {
+    let mut desk = Desk::recorded(
+        |s| s.on_upcoming_meetings = OnUpcomingMeetings::Cancel,
+        suspended("7"),
+    );
+    desk.goto.book(&seven(), meeting("1"));
+    desk.goto.book(&seven(), meeting("2"));
+    desk.delete();
+    // The second audit (after the plan) still finds both; then the organizer is gone when the
+    // DELETE arrives, as when an earlier DELETE's answer was lost.
+    desk.goto.after_next(Op::UpcomingMeetings, |a| {
+        a.organizers.remove(&seven());
+    });
+    let pass = desk.pass().await;
+    assert!(pass.failure().is_none(), "{:?}", pass.failure());
+    assert_eq!(
+        pass.outcome.steps,
+        [Step::Deleted {
+            cancelled: 2,
+            already_gone: true
+        }]
+    );
+    let note = pass
+        .notes
+        .iter()
+        .find(|n| n.reason == event::DELETED)
+        .expect("Deleted");
+    assert!(note.note.contains("up to 2"), "{}", note.note);
+}
+
+/// Issue 21 (8): a 404 on the suspend right after the organizer was read is not taken as
+/// "already gone": it is read again, and while it exists nothing is deleted.
+#[tokio::test]
+async fn a_404_on_the_suspend_of_an_organizer_that_exists_deletes_nothing() {
+    let mut desk = Desk::recorded(keep, organizer("7"));
+    desk.delete();
+    desk.goto
+        .fail_next(Op::Suspend, crate::goto::Error::NotFound);
+    let pass = desk.pass().await;
+    assert!(
+        matches!(pass.failure(), Some(Error::GoTo(e)) if e.is_transient()),
+        "{:?}",
+        pass.failure()
+    );
+    assert_eq!(desk.goto.count(Op::Delete), 0);
+    assert!(desk.held("7").is_some(), "the organizer is still there");
+    assert!(
+        !pass
+            .outcome
+            .steps
+            .iter()
+            .any(|s| matches!(s, Step::Deleted { .. }))
+    );
+}
+
+/// Issue 21 (8): a DELETE that timed out but succeeded leaves the next pass finding the
+/// organizer gone: it still announces the deletion (`Deleted`), with the last audit's count.
+#[tokio::test]
+async fn an_organizer_found_gone_while_deleting_is_announced_as_deleted() {
+    let mut desk = Desk::recorded(
+        |s| s.on_upcoming_meetings = OnUpcomingMeetings::Cancel,
+        organizer("7"),
+    );
+    desk.goto.book(&seven(), meeting("1"));
+    desk.delete();
+    desk.goto.fail_after(
+        Op::Delete,
+        0,
+        crate::goto::Error::Transient("timed out".into()),
+    );
+    let first = desk.pass().await;
+    assert!(first.failure().is_some(), "the DELETE's answer was lost");
+    // GoTo had acted: the organizer is gone.
+    desk.goto.edit(|a| {
+        a.organizers.remove(&seven());
+    });
+    let second = desk.pass().await;
+    assert_eq!(kind(&second.plan), "Gone");
+    let note = second
+        .notes
+        .iter()
+        .find(|n| n.reason == event::DELETED)
+        .expect("a Deleted Event");
+    assert!(note.note.contains("up to 1"), "{}", note.note);
+}
