@@ -406,6 +406,60 @@ mod tests {
         assert!(guard.page(10, None).is_ok());
     }
 
+    /// Issue 21 (2): a listing keeps at most its bound of items, counted as they are parsed.
+    #[test]
+    fn the_item_past_the_bound_ends_the_listing() {
+        let body = br#"{"organizers":[{"a":1},{"a":2},{"a":3}],"nextPageToken":"n"}"#;
+        let page: Page<serde_json::Value> = decode_page_bounded(body, "organizers", 3).unwrap();
+        assert_eq!(page.items.len(), 3);
+        let result: Result<Page<serde_json::Value>, _> = decode_page_bounded(body, "organizers", 2);
+        let Err(Error::Decode(message)) = result else {
+            panic!("{result:?}")
+        };
+        assert!(message.contains("more than 2 more organizers"), "{message}");
+        // Across pages: the guard hands each page what is left.
+        let mut guard = ListingGuard::new("list_organizers", MAX_PAGES);
+        guard.kept(MAX_LISTING_ENTRIES - 2);
+        assert_eq!(guard.items_left(), 2);
+        assert!(
+            decode_page_bounded::<serde_json::Value>(body, "organizers", guard.items_left())
+                .is_err()
+        );
+        // Items that are not an array, or appear twice, are decode errors as before.
+        for bad in [
+            &br#"{"organizers":null}"#[..],
+            br#"{"organizers":{}}"#,
+            br#"{"organizers":[],"organizers":[]}"#,
+            br#"{"organizers":[]} trailing"#,
+        ] {
+            let result: Result<Page<serde_json::Value>, _> = decode_page(bad, "organizers");
+            assert!(matches!(result, Err(Error::Decode(_))), "{result:?}");
+        }
+    }
+
+    /// Issue 21 (2): a listed organizer keeps key, email and status, nothing else; an email
+    /// longer than any real one is refused.
+    #[test]
+    fn listed_organizers_skip_unknown_fields_and_refuse_huge_emails() {
+        use crate::goto::models::{ListedOrganizer, MAX_EMAIL_BYTES};
+        let page: Page<ListedOrganizer> = decode_page(
+            br#"{"organizers":[{"organizerKey":"7","email":"a@b.c","status":"SUSPENDED",
+                "firstName":"A","flags":{"deep":[1,2,3]}}]}"#,
+            "organizers",
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::to_value(&page.items[0]).unwrap(),
+            serde_json::json!({"organizerKey":"7","email":"a@b.c","status":"SUSPENDED"})
+        );
+        let huge = format!(
+            r#"{{"organizers":[{{"organizerKey":"7","email":"{}"}}]}}"#,
+            "a".repeat(MAX_EMAIL_BYTES + 1)
+        );
+        let result: Result<Page<ListedOrganizer>, _> = decode_page(huge.as_bytes(), "organizers");
+        assert!(matches!(result, Err(Error::Decode(_))), "{result:?}");
+    }
+
     #[test]
     fn page_urls_carry_limit_and_token() {
         let base = Url::parse("http://h/G2M/rest/v2/organizers/1/meetings?status=HISTORY").unwrap();
