@@ -991,6 +991,42 @@ fn network_policy_is_off_by_default_and_limits_egress_when_on() {
         egress[2]["to"],
         json!([{"ipBlock": {"cidr": "172.18.0.2/32"}}])
     );
+    // Without CIDRs, the API server's ports reach public addresses only (issue 21, 8): not the
+    // pod network, not a metadata endpoint; opening them to any address is an explicit choice.
+    let api_rule = |extra: &[&str]| -> Value {
+        let mut args = vec!["--set", "networkPolicy.enabled=true"];
+        args.extend_from_slice(extra);
+        let objs = render(&helm, RELEASE, NS, &args);
+        only(&objs, "NetworkPolicy")["spec"]["egress"][2].clone()
+    };
+    let default = api_rule(&[]);
+    assert_eq!(ports(&default), [("TCP".into(), 443), ("TCP".into(), 6443)]);
+    let block = &default["to"][0]["ipBlock"];
+    assert_eq!(block["cidr"], "0.0.0.0/0", "{default}");
+    for private in [
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "169.254.0.0/16",
+        "100.64.0.0/10",
+    ] {
+        assert!(
+            block["except"]
+                .as_array()
+                .expect("except")
+                .contains(&json!(private)),
+            "{private} must be excluded from the API server rule: {default}"
+        );
+    }
+    let open = api_rule(&["--set", "networkPolicy.apiServer.allowPrivateRanges=true"]);
+    assert!(open.get("to").is_none(), "opted in: any address: {open}");
+    let listed = api_rule(&[
+        "--set",
+        "networkPolicy.apiServer.allowPrivateRanges=true",
+        "--set",
+        "networkPolicy.apiServer.cidrs={10.96.0.1/32}",
+    ]);
+    assert_eq!(listed["to"], json!([{"ipBlock": {"cidr": "10.96.0.1/32"}}]));
     // Inbound: the metrics port only.
     assert_eq!(
         policy["spec"]["ingress"],

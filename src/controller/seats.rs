@@ -30,7 +30,7 @@ pub async fn inventory(
     let snapshot = match goto.known_organizers() {
         Some(snapshot) => snapshot,
         None if first => match goto.list().await {
-            Ok(listed) => DirectorySnapshot::of(&listed, std::time::Duration::ZERO),
+            Ok(listed) => DirectorySnapshot::of(listed, std::time::Duration::ZERO),
             Err(e) => {
                 tracing::info!(account = %account.name_any(), error = %e, "seat inventory: GoTo could not be listed");
                 return None;

@@ -31,7 +31,7 @@ use crate::cli::ExportArgs;
 use crate::controller::clients::AccountClients;
 use crate::controller::ownership;
 use crate::crd::{GoToAccount, GoToOrganizer, ManagementPolicy};
-use crate::goto::{GoToClient, Observer, Organizer};
+use crate::goto::{GoToClient, ListedOrganizer, Observer};
 
 /// Upper bound of one HTTP exchange with GoTo during an export.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -100,7 +100,7 @@ pub async fn collect(
         .collect();
 
     let account_key = account.spec.account_key.as_str();
-    let mut listed: Vec<Organizer> = goto.list_organizers().try_collect().await?;
+    let mut listed: Vec<ListedOrganizer> = goto.list_organizers().try_collect().await?;
     listed.sort_by(|a, b| {
         (
             ownership::normalize_email(&a.email),
@@ -118,7 +118,8 @@ pub async fn collect(
             export.claimed += 1;
             continue;
         }
-        let organizer = complete(goto, organizer).await?;
+        // The listing holds key, email and status only: the manifest restates the full record.
+        let organizer = goto.get_organizer(&organizer.organizer_key).await?;
         let name = manifest::object_name(&organizer, &taken);
         match manifest::manifest(&namespace, &account.name_any(), &name, &organizer, policy) {
             Ok(obj) => {
@@ -129,15 +130,6 @@ pub async fn collect(
         }
     }
     Ok(export)
-}
-
-/// GoTo's list may carry only the key and email: fetch the whole organizer when names are
-/// missing, so the manifest restates GoTo rather than blanking it.
-async fn complete(goto: &GoToClient, listed: Organizer) -> crate::Result<Organizer> {
-    if listed.first_name.trim().is_empty() || listed.last_name.trim().is_empty() {
-        return Ok(goto.get_organizer(&listed.organizer_key).await?);
-    }
-    Ok(listed)
 }
 
 async fn list_all<K>(kube: &Client) -> crate::Result<Vec<K>>

@@ -2,7 +2,10 @@
 //!
 //! GoTo has no filter by email, so a lookup means listing the whole account
 //! (⌈organizers/100⌉ pages). Done per organizer, onboarding N people costs O(N²) calls. The
-//! directory lists once and indexes the result by normalised email (trimmed, lowercased):
+//! directory lists once and indexes the result by normalised email (trimmed, lowercased),
+//! holding per organizer only its key, email and status ([`ListedOrganizer`]: the listing
+//! skips every other field while it parses, so what an account's index costs is bounded by
+//! its number of organizers, not by what GoTo sends with each):
 //!
 //! - **single flight**: concurrent lookups that find the index missing or stale queue on one
 //!   lock; the first lists, the others find its fresh index (or share its failure) when they
@@ -24,7 +27,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::error::Error;
-use super::models::{Organizer, OrganizerKey, OrganizerStatus};
+use super::models::{ListedOrganizer, OrganizerKey, OrganizerStatus};
 
 /// GoTo matches login ids case-insensitively.
 pub(crate) fn normalize_email(email: &str) -> String {
@@ -44,29 +47,14 @@ pub struct DirectorySnapshot {
     pub entries: Vec<DirectoryEntry>,
 }
 
-/// One organizer in a [`DirectorySnapshot`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DirectoryEntry {
-    /// The organizer's key.
-    pub organizer_key: OrganizerKey,
-    /// The email as GoTo holds it.
-    pub email: String,
-    /// Its status, when GoTo said.
-    pub status: Option<OrganizerStatus>,
-}
+/// One organizer in a [`DirectorySnapshot`]: the listing's own slim type (key, email, status).
+pub type DirectoryEntry = ListedOrganizer;
 
 impl DirectorySnapshot {
     /// The snapshot of these organizers, from a listing that started `age` ago: ordered by key,
     /// counted.
-    pub fn of<'a>(organizers: impl IntoIterator<Item = &'a Organizer>, age: Duration) -> Self {
-        let mut entries: Vec<DirectoryEntry> = organizers
-            .into_iter()
-            .map(|o| DirectoryEntry {
-                organizer_key: o.organizer_key.clone(),
-                email: o.email.clone(),
-                status: o.status.clone(),
-            })
-            .collect();
+    pub fn of(organizers: impl IntoIterator<Item = ListedOrganizer>, age: Duration) -> Self {
+        let mut entries: Vec<DirectoryEntry> = organizers.into_iter().collect();
         entries.sort_by(|a, b| {
             let (a, b) = (a.organizer_key.as_str(), b.organizer_key.as_str());
             (a.len(), a).cmp(&(b.len(), b))
@@ -88,7 +76,7 @@ impl DirectorySnapshot {
 #[derive(Clone, Debug)]
 pub(crate) enum Change {
     /// The organizer exists with these fields (an empty email keeps the known one).
-    Upsert(Organizer),
+    Upsert(ListedOrganizer),
     /// The organizer's status is now this.
     Status(OrganizerKey, OrganizerStatus),
     /// The organizer is gone.
@@ -97,12 +85,12 @@ pub(crate) enum Change {
 
 #[derive(Debug, Default)]
 struct Index {
-    by_key: HashMap<OrganizerKey, Organizer>,
+    by_key: HashMap<OrganizerKey, ListedOrganizer>,
     by_email: HashMap<String, OrganizerKey>,
 }
 
 impl Index {
-    fn from_listing(organizers: Vec<Organizer>) -> Self {
+    fn from_listing(organizers: Vec<ListedOrganizer>) -> Self {
         let mut index = Index::default();
         for organizer in organizers {
             // GoTo keeps emails unique; should a listing repeat one, the first listed wins,
@@ -118,7 +106,7 @@ impl Index {
         index
     }
 
-    fn find(&self, email: &str) -> Option<Organizer> {
+    fn find(&self, email: &str) -> Option<ListedOrganizer> {
         let key = self.by_email.get(email)?;
         self.by_key.get(key).cloned()
     }
@@ -203,10 +191,10 @@ impl Directory {
         email: &str,
         fresh_since: Instant,
         list: F,
-    ) -> Result<Option<Organizer>, Error>
+    ) -> Result<Option<ListedOrganizer>, Error>
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<Vec<Organizer>, Error>>,
+        Fut: Future<Output = Result<Vec<ListedOrganizer>, Error>>,
     {
         let wanted = normalize_email(email);
         self.ensure(fresh_since, list).await?;
@@ -221,7 +209,7 @@ impl Directory {
     ) -> Result<DirectorySnapshot, Error>
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<Vec<Organizer>, Error>>,
+        Fut: Future<Output = Result<Vec<ListedOrganizer>, Error>>,
     {
         self.ensure(fresh_since, list).await?;
         self.cached_snapshot()
@@ -233,7 +221,7 @@ impl Directory {
         let state = self.lock();
         let index = state.index.as_ref()?;
         let age = state.listed_at.map_or(Duration::ZERO, |at| at.elapsed());
-        Some(DirectorySnapshot::of(index.by_key.values(), age))
+        Some(DirectorySnapshot::of(index.by_key.values().cloned(), age))
     }
 
     /// Records a change the client made (or learned) in GoTo.
@@ -251,7 +239,7 @@ impl Directory {
     async fn ensure<F, Fut>(&self, fresh_since: Instant, list: F) -> Result<(), Error>
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<Vec<Organizer>, Error>>,
+        Fut: Future<Output = Result<Vec<ListedOrganizer>, Error>>,
     {
         if self.fresh(fresh_since) {
             return Ok(());

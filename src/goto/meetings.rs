@@ -2,7 +2,7 @@
 use super::client::{ApiRequest, GoToClient};
 use super::error::Error;
 use super::models::{Attendee, Meeting, MeetingInstanceKey, MeetingQuery, OrganizerKey};
-use super::paging::{ListingGuard, decode_page, page_url, paginate};
+use super::paging::{ListingGuard, decode_page_bounded, page_url, paginate};
 use futures::stream::BoxStream;
 use reqwest::Method;
 use url::Url;
@@ -45,7 +45,8 @@ impl GoToClient {
             };
             let raw = self.call(&request).await?;
             require_array(&raw.body, "meetings")?;
-            let page = decode_page::<Meeting>(&raw.body, "meetings")?;
+            let page = decode_page_bounded::<Meeting>(&raw.body, "meetings", guard.items_left())?;
+            guard.kept(page.items.len());
             guard.page(raw.body.len(), page.next.as_deref())?;
             meetings.extend(page.items);
             match page.next {

@@ -17,7 +17,8 @@ use futures::future::BoxFuture;
 use super::directory::{DirectorySnapshot, normalize_email};
 use super::error::Error;
 use super::models::{
-    AccountKey, Meeting, NewOrganizer, Organizer, OrganizerKey, OrganizerStatus, OrganizerUpdate,
+    AccountKey, ListedOrganizer, Meeting, NewOrganizer, Organizer, OrganizerKey, OrganizerStatus,
+    OrganizerUpdate,
 };
 use super::seam::{Capabilities, DeleteOutcome, GoToApi};
 
@@ -345,10 +346,14 @@ impl GoToApi for MemoryGoTo {
         })
     }
 
-    fn list(&self) -> BoxFuture<'_, Result<Vec<Organizer>, Error>> {
+    fn list(&self) -> BoxFuture<'_, Result<Vec<ListedOrganizer>, Error>> {
         // As with v2, a listing does not fill what `known_organizers` answers from.
         self.answer(Op::List, "", |s| {
-            Ok(s.account.organizers.values().cloned().collect())
+            Ok(s.account
+                .organizers
+                .values()
+                .map(ListedOrganizer::from)
+                .collect())
         })
     }
 
@@ -357,7 +362,7 @@ impl GoToApi for MemoryGoTo {
         let organizers = state.account.organizers.values();
         state
             .listed
-            .then(|| DirectorySnapshot::of(organizers, Duration::ZERO))
+            .then(|| DirectorySnapshot::of(organizers.map(ListedOrganizer::from), Duration::ZERO))
     }
 
     fn create<'a>(&'a self, new: &'a NewOrganizer) -> BoxFuture<'a, Result<Organizer, Error>> {

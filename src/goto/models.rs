@@ -168,6 +168,70 @@ pub struct Organizer {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+/// The longest email kept from a listing (RFC 5321 allows 254 characters in a path; 320 leaves
+/// room): a listing holds every email of the account, so a longer one is a decode error.
+pub const MAX_EMAIL_BYTES: usize = 320;
+
+/// An organizer as a listing needs it: key, email and status, nothing else.
+///
+/// A directory listing is read whole (up to `MAX_LISTING_BYTES` over all its pages) and kept
+/// as the account's index, so it must hold only what its users need: the email lookups, the
+/// seat inventory, `report` and `export`. Every other field GoTo sends is skipped while the
+/// page is parsed (no unknown-field map, unlike [`Organizer`]): what a full PUT must restate
+/// comes from the full record, read with `GET /organizers/{key}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListedOrganizer {
+    /// GoTo's key for this organizer.
+    pub organizer_key: OrganizerKey,
+    /// Login id; GoTo matches it case-insensitively. At most [`MAX_EMAIL_BYTES`] bytes.
+    #[serde(default, deserialize_with = "listed_email")]
+    pub email: String,
+    /// Active or suspended, when GoTo said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<OrganizerStatus>,
+}
+
+impl From<&Organizer> for ListedOrganizer {
+    fn from(organizer: &Organizer) -> Self {
+        Self {
+            organizer_key: organizer.organizer_key.clone(),
+            email: organizer.email.clone(),
+            status: organizer.status.clone(),
+        }
+    }
+}
+
+impl ListedOrganizer {
+    /// The organizer as far as the listing knows it: names and every other field empty. Fit
+    /// to name or compare it, never to plan a full PUT from (read the full record for that).
+    pub fn partial(&self) -> Organizer {
+        Organizer {
+            organizer_key: self.organizer_key.clone(),
+            account_key: None,
+            email: self.email.clone(),
+            first_name: String::new(),
+            last_name: String::new(),
+            status: self.status.clone(),
+            locale: None,
+            time_zone: None,
+            max_participants: None,
+            admin_roles: Vec::new(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
+fn listed_email<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let email = String::deserialize(deserializer)?;
+    if email.len() > MAX_EMAIL_BYTES {
+        return Err(serde::de::Error::custom(format!(
+            "an email is longer than {MAX_EMAIL_BYTES} bytes"
+        )));
+    }
+    Ok(email)
+}
+
 /// The body of a create: GoTo assigns the key and the status.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

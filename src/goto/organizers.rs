@@ -2,7 +2,9 @@
 use super::client::{ApiRequest, GoToClient};
 use super::directory::{Change, DirectorySnapshot};
 use super::error::Error;
-use super::models::{NewOrganizer, Organizer, OrganizerKey, OrganizerStatus, OrganizerUpdate};
+use super::models::{
+    ListedOrganizer, NewOrganizer, Organizer, OrganizerKey, OrganizerStatus, OrganizerUpdate,
+};
 use super::paging::paginate;
 use super::retry::with_retries;
 use super::seam::DeleteOutcome;
@@ -26,7 +28,7 @@ impl GoToClient {
             .and_then(|raw| raw.json::<Organizer>("get_organizer"))
         {
             Ok(organizer) => {
-                self.learned(Change::Upsert(organizer.clone()));
+                self.learned(Change::Upsert(ListedOrganizer::from(&organizer)));
                 Ok(organizer)
             }
             Err(Error::NotFound) => {
@@ -37,8 +39,10 @@ impl GoToClient {
         }
     }
 
-    /// Every organizer of the account, 100 a page.
-    pub fn list_organizers(&self) -> BoxStream<'static, Result<Organizer, Error>> {
+    /// Every organizer of the account, 100 a page: key, email and status only (the rest of
+    /// each entry is skipped as it is parsed; read the full record with
+    /// [`GoToClient::get_organizer`]). At most `MAX_LISTING_ENTRIES` organizers.
+    pub fn list_organizers(&self) -> BoxStream<'static, Result<ListedOrganizer, Error>> {
         let url = self.endpoint(&["accounts", self.account_key().as_str(), "organizers"]);
         paginate(self.clone(), "list_organizers", url, "organizers")
     }
@@ -47,7 +51,12 @@ impl GoToClient {
     ///
     /// Answered from the account directory: one listing of the account serves every lookup
     /// until it is older than the client's `directory_max_age` (see `directory`).
-    pub async fn find_organizer_by_email(&self, email: &str) -> Result<Option<Organizer>, Error> {
+    /// The listing carries key, email and status only: read the full record before planning
+    /// a write from it.
+    pub async fn find_organizer_by_email(
+        &self,
+        email: &str,
+    ) -> Result<Option<ListedOrganizer>, Error> {
         let directory = &self.inner.directory;
         directory
             .lookup(email, directory.fresh_enough(), || self.list_all())
@@ -56,7 +65,10 @@ impl GoToClient {
 
     /// Like [`GoToClient::find_organizer_by_email`], from a listing that started after this
     /// call: for answers a stale directory must not give (after a 409 or an ambiguous create).
-    async fn find_organizer_by_email_fresh(&self, email: &str) -> Result<Option<Organizer>, Error> {
+    async fn find_organizer_by_email_fresh(
+        &self,
+        email: &str,
+    ) -> Result<Option<ListedOrganizer>, Error> {
         let since = Instant::now();
         self.inner
             .directory
@@ -78,7 +90,7 @@ impl GoToClient {
         self.inner.directory.cached_snapshot()
     }
 
-    async fn list_all(&self) -> Result<Vec<Organizer>, Error> {
+    async fn list_all(&self) -> Result<Vec<ListedOrganizer>, Error> {
         self.list_organizers().try_collect().await
     }
 
@@ -121,7 +133,7 @@ impl GoToClient {
         match raw.status.as_u16() {
             200..=299 => match raw.json::<Organizer>("create_organizer") {
                 Ok(organizer) => {
-                    let mut indexed = organizer.clone();
+                    let mut indexed = ListedOrganizer::from(&organizer);
                     if indexed.email.is_empty() {
                         indexed.email = new.email.clone();
                     }
@@ -132,9 +144,10 @@ impl GoToClient {
                 Err(error) => self.resolve_ambiguous_create(new, error).await,
             },
             402 => Err(Error::SeatUnavailable { status: 402 }),
+            // The listed fields only: whoever adopts it reads the full record.
             409 => match self.find_organizer_by_email_fresh(&new.email).await? {
-                Some(organizer) => Err(Error::AlreadyExists {
-                    organizer: Box::new(organizer),
+                Some(listed) => Err(Error::AlreadyExists {
+                    organizer: Box::new(listed.partial()),
                 }),
                 None => Err(Error::SeatUnavailable { status: 409 }),
             },
@@ -146,16 +159,17 @@ impl GoToClient {
         }
     }
 
-    /// GoTo may or may not have created the organizer: the email decides.
+    /// GoTo may or may not have created the organizer: the email decides, and the full record
+    /// is then read (a write planned from the listing alone would reset what it lacks).
     async fn resolve_ambiguous_create(
         &self,
         new: &NewOrganizer,
         error: Error,
     ) -> Result<Organizer, Error> {
         match self.find_organizer_by_email_fresh(&new.email).await {
-            Ok(Some(organizer)) => {
-                tracing::debug!(organizer_key = %organizer.organizer_key, "ambiguous create had succeeded");
-                Ok(organizer)
+            Ok(Some(listed)) => {
+                tracing::debug!(organizer_key = %listed.organizer_key, "ambiguous create had succeeded");
+                self.get_organizer(&listed.organizer_key).await
             }
             Ok(None) => Err(error),
             Err(lookup) => {
@@ -237,7 +251,7 @@ impl GoToClient {
             return self.get_organizer(key).await;
         }
         let organizer: Organizer = raw.json(operation)?;
-        self.learned(Change::Upsert(organizer.clone()));
+        self.learned(Change::Upsert(ListedOrganizer::from(&organizer)));
         Ok(organizer)
     }
 }

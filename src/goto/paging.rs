@@ -6,16 +6,22 @@
 //! tokens forever (at most [`MAX_PAGES`] pages, a million items at 100 a page), sends more
 //! than [`MAX_LISTING_BYTES`] in all (what a listing holds in memory must stay bounded, and
 //! an endpoint chosen by a tenant could otherwise send 10,000 pages of 1 MiB), or sends a
-//! token longer than [`MAX_PAGE_TOKEN_LEN`]. Tokens already seen are remembered by hash, so
+//! token longer than [`MAX_PAGE_TOKEN_LEN`], or more than [`MAX_LISTING_ENTRIES`] items (each
+//! page is parsed item by item into the caller's slim type, and the item past the bound stops
+//! it). Tokens already seen are remembered by hash, so
 //! an endless listing costs a few bytes a page, not the tokens themselves. [`ListingGuard`]
 //! holds these rules for every paginated read.
 use super::client::{ApiRequest, GoToClient};
 use super::error::Error;
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use reqwest::Method;
-use serde::de::DeserializeOwned;
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor,
+};
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
+use std::marker::PhantomData;
 use url::Url;
 
 /// Largest page GoTo serves; above it answers 400.
@@ -30,6 +36,12 @@ pub(crate) const MAX_PAGES: usize = 10_000;
 pub(crate) const MAX_PAGE_TOKEN_LEN: usize = 2048;
 /// Most bytes one listing reads over all its pages (some 60,000 organizers).
 pub(crate) const MAX_LISTING_BYTES: usize = 32 * 1024 * 1024;
+/// Most items one listing keeps over all its pages: an account's organizers (GoTo's largest
+/// accounts hold a few thousand seats), or one organizer's meetings. Together with
+/// [`MAX_LISTING_BYTES`] and the slim item types (`ListedOrganizer`), this bounds what a
+/// listing from a hostile endpoint can make the operator hold: each item is counted as it
+/// is parsed, and the one past the bound ends the listing with [`Error::Decode`].
+pub(crate) const MAX_LISTING_ENTRIES: usize = 100_000;
 
 /// What one listing has read so far: it ends with an error once it loops, passes its page
 /// limit or [`MAX_LISTING_BYTES`].
@@ -38,6 +50,8 @@ pub(crate) struct ListingGuard {
     max_pages: usize,
     pages: usize,
     bytes: usize,
+    /// Items kept so far.
+    items: usize,
     /// Hashes of the tokens followed so far.
     seen: HashSet<u64>,
 }
@@ -49,8 +63,19 @@ impl ListingGuard {
             max_pages,
             pages: 0,
             bytes: 0,
+            items: 0,
             seen: HashSet::new(),
         }
+    }
+
+    /// How many more items the listing may keep.
+    pub(crate) fn items_left(&self) -> usize {
+        MAX_LISTING_ENTRIES.saturating_sub(self.items)
+    }
+
+    /// Counts `items` kept from a page (at most [`ListingGuard::items_left`]).
+    pub(crate) fn kept(&mut self, items: usize) {
+        self.items = self.items.saturating_add(items);
     }
 
     /// Counts one page of `bytes` whose next page is `next`: an error when following it
@@ -88,16 +113,42 @@ pub(crate) struct Page<T> {
     pub(crate) next: Option<String>,
 }
 
-/// Decodes a page whose items sit under `field` (e.g. `organizers`).
+/// Decodes a page whose items sit under `field` (e.g. `organizers`), at most
+/// [`MAX_LISTING_ENTRIES`] of them (see [`decode_page_bounded`]).
+#[cfg(test)]
 pub(crate) fn decode_page<T: DeserializeOwned>(body: &[u8], field: &str) -> Result<Page<T>, Error> {
+    decode_page_bounded(body, field, MAX_LISTING_ENTRIES)
+}
+
+/// Decodes a page straight into its items, as a stream over the body: each item is parsed
+/// into `T` on its own (fields `T` does not name are skipped without being kept), and the
+/// page ends with an error at its `max_items + 1`th item, before that item is kept. Other
+/// fields of the page are skipped; the token is read as before.
+pub(crate) fn decode_page_bounded<T: DeserializeOwned>(
+    body: &[u8],
+    field: &str,
+    max_items: usize,
+) -> Result<Page<T>, Error> {
     let what = format!("{field} page");
-    let mut page: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(body).map_err(|e| Error::decode(&what, &e))?;
-    let items = match page.remove(field) {
-        Some(value) => serde_json::from_value(value).map_err(|e| Error::decode(&what, &e))?,
-        None => Vec::new(),
+    let overflowed = Cell::new(false);
+    let seed = PageSeed {
+        field,
+        max_items,
+        overflowed: &overflowed,
+        marker: PhantomData,
     };
-    let next = match page.remove(NEXT_PAGE_TOKEN_FIELD) {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let decoded = seed
+        .deserialize(&mut deserializer)
+        .and_then(|page| deserializer.end().map(|()| page));
+    if overflowed.get() {
+        return Err(Error::Decode(format!(
+            "{field} page: the listing has more than {max_items} more {field}; stopping \
+             (at most {MAX_LISTING_ENTRIES} a listing)"
+        )));
+    }
+    let (items, token) = decoded.map_err(|e| Error::decode(&what, &e))?;
+    let next = match token {
         None | Some(serde_json::Value::Null) => None,
         Some(serde_json::Value::String(token)) if token.is_empty() => None,
         Some(serde_json::Value::String(token)) if token.len() > MAX_PAGE_TOKEN_LEN => {
@@ -112,7 +163,98 @@ pub(crate) fn decode_page<T: DeserializeOwned>(body: &[u8], field: &str) -> Resu
             )));
         }
     };
-    Ok(Page { items, next })
+    Ok(Page {
+        items: items.unwrap_or_default(),
+        next,
+    })
+}
+
+/// Reads one page object: the items under `field`, the token, and skips everything else.
+struct PageSeed<'a, T> {
+    field: &'a str,
+    max_items: usize,
+    overflowed: &'a Cell<bool>,
+    marker: PhantomData<T>,
+}
+
+type PageParts<T> = (Option<Vec<T>>, Option<serde_json::Value>);
+
+impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for PageSeed<'_, T> {
+    type Value = PageParts<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de, T: DeserializeOwned> Visitor<'de> for PageSeed<'_, T> {
+    type Value = PageParts<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "a page object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (mut items, mut token) = (None, None);
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if key == self.field {
+                if items.is_some() {
+                    return Err(de::Error::custom("the items appear twice"));
+                }
+                items = Some(map.next_value_seed(ItemsSeed {
+                    max_items: self.max_items,
+                    overflowed: self.overflowed,
+                    marker: PhantomData,
+                })?);
+            } else if key == NEXT_PAGE_TOKEN_FIELD {
+                token = Some(map.next_value::<serde_json::Value>()?);
+            } else {
+                map.next_value::<de::IgnoredAny>()?;
+            }
+        }
+        Ok((items, token))
+    }
+}
+
+/// Reads the items array one item at a time, refusing the `max_items + 1`th.
+struct ItemsSeed<'a, T> {
+    max_items: usize,
+    overflowed: &'a Cell<bool>,
+    marker: PhantomData<T>,
+}
+
+impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for ItemsSeed<'_, T> {
+    type Value = Vec<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de, T: DeserializeOwned> Visitor<'de> for ItemsSeed<'_, T> {
+    type Value = Vec<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "an array of items")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        loop {
+            if items.len() == self.max_items {
+                // One more item (rather than the end of the array) is one too many.
+                if seq.next_element::<de::IgnoredAny>()?.is_some() {
+                    self.overflowed.set(true);
+                    return Err(de::Error::custom("too many items"));
+                }
+                return Ok(items);
+            }
+            match seq.next_element::<T>()? {
+                Some(item) => items.push(item),
+                None => return Ok(items),
+            }
+        }
+    }
 }
 
 /// The URL of one page: `base` plus the limit and, after the first page, the token.
@@ -180,7 +322,8 @@ where
                 body: None,
             };
             let raw = state.client.call(&request).await?;
-            let page: Page<T> = decode_page(&raw.body, field)?;
+            let page: Page<T> = decode_page_bounded(&raw.body, field, state.guard.items_left())?;
+            state.guard.kept(page.items.len());
             state.guard.page(raw.body.len(), page.next.as_deref())?;
             if let Some(next) = page.next {
                 state.cursor = Cursor::Next(next);
@@ -261,6 +404,60 @@ mod tests {
         // The last page may be the limit's last page.
         let mut guard = ListingGuard::new("list_organizers", 1);
         assert!(guard.page(10, None).is_ok());
+    }
+
+    /// Issue 21 (2): a listing keeps at most its bound of items, counted as they are parsed.
+    #[test]
+    fn the_item_past_the_bound_ends_the_listing() {
+        let body = br#"{"organizers":[{"a":1},{"a":2},{"a":3}],"nextPageToken":"n"}"#;
+        let page: Page<serde_json::Value> = decode_page_bounded(body, "organizers", 3).unwrap();
+        assert_eq!(page.items.len(), 3);
+        let result: Result<Page<serde_json::Value>, _> = decode_page_bounded(body, "organizers", 2);
+        let Err(Error::Decode(message)) = result else {
+            panic!("{result:?}")
+        };
+        assert!(message.contains("more than 2 more organizers"), "{message}");
+        // Across pages: the guard hands each page what is left.
+        let mut guard = ListingGuard::new("list_organizers", MAX_PAGES);
+        guard.kept(MAX_LISTING_ENTRIES - 2);
+        assert_eq!(guard.items_left(), 2);
+        assert!(
+            decode_page_bounded::<serde_json::Value>(body, "organizers", guard.items_left())
+                .is_err()
+        );
+        // Items that are not an array, or appear twice, are decode errors as before.
+        for bad in [
+            &br#"{"organizers":null}"#[..],
+            br#"{"organizers":{}}"#,
+            br#"{"organizers":[],"organizers":[]}"#,
+            br#"{"organizers":[]} trailing"#,
+        ] {
+            let result: Result<Page<serde_json::Value>, _> = decode_page(bad, "organizers");
+            assert!(matches!(result, Err(Error::Decode(_))), "{result:?}");
+        }
+    }
+
+    /// Issue 21 (2): a listed organizer keeps key, email and status, nothing else; an email
+    /// longer than any real one is refused.
+    #[test]
+    fn listed_organizers_skip_unknown_fields_and_refuse_huge_emails() {
+        use crate::goto::models::{ListedOrganizer, MAX_EMAIL_BYTES};
+        let page: Page<ListedOrganizer> = decode_page(
+            br#"{"organizers":[{"organizerKey":"7","email":"a@b.c","status":"SUSPENDED",
+                "firstName":"A","flags":{"deep":[1,2,3]}}]}"#,
+            "organizers",
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::to_value(&page.items[0]).unwrap(),
+            serde_json::json!({"organizerKey":"7","email":"a@b.c","status":"SUSPENDED"})
+        );
+        let huge = format!(
+            r#"{{"organizers":[{{"organizerKey":"7","email":"{}"}}]}}"#,
+            "a".repeat(MAX_EMAIL_BYTES + 1)
+        );
+        let result: Result<Page<ListedOrganizer>, _> = decode_page(huge.as_bytes(), "organizers");
+        assert!(matches!(result, Err(Error::Decode(_))), "{result:?}");
     }
 
     #[test]

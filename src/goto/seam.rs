@@ -23,7 +23,9 @@ use futures::future::BoxFuture;
 
 use super::directory::DirectorySnapshot;
 use super::error::Error;
-use super::models::{AccountKey, Meeting, NewOrganizer, Organizer, OrganizerKey, OrganizerUpdate};
+use super::models::{
+    AccountKey, ListedOrganizer, Meeting, NewOrganizer, Organizer, OrganizerKey, OrganizerUpdate,
+};
 
 /// What a delete found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,9 +80,9 @@ pub trait GoToApi: Send + Sync {
         email: &'a str,
     ) -> BoxFuture<'a, Result<Option<Organizer>, Error>>;
 
-    /// Every organizer of the account (a dialect's listing may carry only keys, emails and
-    /// states).
-    fn list(&self) -> BoxFuture<'_, Result<Vec<Organizer>, Error>>;
+    /// Every organizer of the account: keys, emails and states only (a listing is held whole,
+    /// so it keeps nothing else; [`GoToApi::read`] gives the full record).
+    fn list(&self) -> BoxFuture<'_, Result<Vec<ListedOrganizer>, Error>>;
 
     /// What the client already knows of the account's organizers, without a request; `None`
     /// before it listed the account.

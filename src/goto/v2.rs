@@ -6,7 +6,9 @@ use futures::future::BoxFuture;
 use super::client::GoToClient;
 use super::directory::DirectorySnapshot;
 use super::error::Error;
-use super::models::{AccountKey, Meeting, NewOrganizer, Organizer, OrganizerKey, OrganizerUpdate};
+use super::models::{
+    AccountKey, ListedOrganizer, Meeting, NewOrganizer, Organizer, OrganizerKey, OrganizerUpdate,
+};
 use super::seam::{Capabilities, DeleteOutcome, GoToApi};
 
 impl GoToApi for GoToClient {
@@ -53,7 +55,7 @@ impl GoToApi for GoToClient {
         })
     }
 
-    fn list(&self) -> BoxFuture<'_, Result<Vec<Organizer>, Error>> {
+    fn list(&self) -> BoxFuture<'_, Result<Vec<ListedOrganizer>, Error>> {
         Box::pin(self.list_organizers().try_collect())
     }
 

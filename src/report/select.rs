@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use futures::TryStreamExt;
 
 use super::rows::{OrganizerRef, key_cmp};
-use crate::goto::{self, GoToClient, Organizer, OrganizerKey};
+use crate::goto::{self, GoToClient, ListedOrganizer, OrganizerKey};
 
 /// The organizers asked for on the command line; both empty means all of them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -51,9 +51,9 @@ pub async fn resolve(
     client: &GoToClient,
     selection: &OrganizerSelection,
 ) -> crate::Result<Vec<OrganizerRef>> {
-    let mut chosen: Vec<Organizer> = Vec::new();
+    let mut chosen: Vec<ListedOrganizer> = Vec::new();
     if selection.is_all() || !selection.emails.is_empty() {
-        let all: Vec<Organizer> = client.list_organizers().try_collect().await?;
+        let all: Vec<ListedOrganizer> = client.list_organizers().try_collect().await?;
         if selection.is_all() {
             chosen = all;
         } else {
@@ -74,7 +74,7 @@ pub async fn resolve(
     }
     for key in &selection.keys {
         match client.get_organizer(key).await {
-            Ok(organizer) => chosen.push(organizer),
+            Ok(organizer) => chosen.push(ListedOrganizer::from(&organizer)),
             Err(goto::Error::NotFound) => {
                 return Err(crate::Error::Invalid(format!(
                     "no organizer with key {key} in GoTo"
@@ -87,7 +87,7 @@ pub async fn resolve(
 }
 
 /// One entry per organizer key, in numeric key order.
-fn dedupe_sorted(organizers: Vec<Organizer>) -> Vec<OrganizerRef> {
+fn dedupe_sorted(organizers: Vec<ListedOrganizer>) -> Vec<OrganizerRef> {
     let mut seen = HashSet::new();
     let mut refs: Vec<OrganizerRef> = organizers
         .into_iter()
@@ -110,7 +110,7 @@ fn same_email(a: &str, b: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn organizer(key: &str, email: &str) -> Organizer {
+    fn organizer(key: &str, email: &str) -> ListedOrganizer {
         serde_json::from_value(serde_json::json!({"organizerKey": key, "email": email})).unwrap()
     }
 
