@@ -11,6 +11,7 @@ mod desk;
 mod observe;
 mod plan;
 mod report;
+mod report_deletion;
 mod seat_membership;
 use jiff::{Timestamp, ToSpan};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
