@@ -7,65 +7,14 @@
 //! Before listings kept only key, email and status, each organizer's unknown fields were kept
 //! in a map (`Organizer::extra`), some 15 times the bytes they took on the wire: this listing
 //! then held hundreds of MiB.
-use axum::Router;
-use axum::extract::Query;
-use axum::http::header;
-use axum::response::IntoResponse;
-use axum::routing::{get, post};
+#[path = "common/hostile.rs"]
+mod hostile;
+
 use futures::TryStreamExt;
 use goto_operator::goto::{AccountKey, ClientConfig, Credentials, GoToClient};
 use secrecy::SecretString;
-use std::collections::HashMap;
-use std::fmt::Write;
 use std::num::NonZeroU32;
 use std::time::Duration;
-
-/// Pages served; each is just under the client's 1 MiB body bound.
-const PAGES: usize = 30;
-const PAGE_BYTES: usize = 1_000_000;
-/// Unknown fields per organizer.
-const PADDING_FIELDS: usize = 200;
-/// The whole test process may peak at this (the operator's container limit is 256 MiB).
-const PEAK_LIMIT_KIB: u64 = 128 * 1024;
-
-/// One page of the hostile listing: organizers with hundreds of unknown fields each.
-fn page(number: usize) -> String {
-    let mut body = String::with_capacity(PAGE_BYTES + 4096);
-    body.push_str(r#"{"organizers":["#);
-    let mut i = 0;
-    while body.len() < PAGE_BYTES - 4096 {
-        if i > 0 {
-            body.push(',');
-        }
-        let key = number * 100_000 + i;
-        write!(
-            body,
-            r#"{{"organizerKey":"{key}","email":"user{key}@example.com","status":"ACTIVE""#
-        )
-        .unwrap();
-        for f in 0..PADDING_FIELDS {
-            write!(body, r#","f{f}":{f}"#).unwrap();
-        }
-        body.push('}');
-        i += 1;
-    }
-    body.push(']');
-    if number + 1 < PAGES {
-        write!(body, r#","nextPageToken":"p{}""#, number + 1).unwrap();
-    }
-    body.push('}');
-    assert!(
-        body.len() < 1024 * 1024,
-        "a page stays under the body bound"
-    );
-    body
-}
-
-fn entries_served() -> usize {
-    (0..PAGES)
-        .map(|n| page(n).matches("organizerKey").count())
-        .sum()
-}
 
 /// `VmHWM` (peak) and `VmRSS` of this process, in KiB; `None` where /proc is not Linux's.
 fn memory_kib() -> Option<(u64, u64)> {
@@ -87,31 +36,9 @@ async fn a_30_mib_hostile_directory_keeps_memory_bounded() {
         eprintln!("skipped: no /proc/self/status to measure memory with");
         return;
     };
-    let entries = entries_served();
-    let app = Router::new()
-        .route(
-            "/oauth/token",
-            post(|| async {
-                (
-                    [(header::CONTENT_TYPE, "application/json")],
-                    r#"{"access_token":"t","token_type":"Bearer","expires_in":3600}"#,
-                )
-            }),
-        )
-        .route(
-            "/G2M/rest/v2/accounts/{account}/organizers",
-            get(|Query(query): Query<HashMap<String, String>>| async move {
-                let number = query
-                    .get("pageToken")
-                    .and_then(|t| t.strip_prefix('p'))
-                    .and_then(|n| n.parse().ok())
-                    .unwrap_or(0);
-                ([(header::CONTENT_TYPE, "application/json")], page(number)).into_response()
-            }),
-        );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let entries = hostile::entries_served();
+    let server = hostile::Hostile::start().await;
+    let addr = server.addr;
 
     let mut config = ClientConfig::new(
         AccountKey::new("1"),
@@ -133,9 +60,9 @@ async fn a_30_mib_hostile_directory_keeps_memory_bounded() {
     let listed: Vec<_> = client.list_organizers().try_collect().await.unwrap();
     assert_eq!(listed.len(), entries);
     let (peak_after, rss_after) = memory_kib().expect("/proc/self/status");
-    server.abort();
+    drop(server);
 
-    let served_kib = (PAGES * PAGE_BYTES / 1024) as u64;
+    let served_kib = (hostile::PAGES * hostile::PAGE_BYTES / 1024) as u64;
     eprintln!(
         "served {served_kib} KiB in {} organizers; VmHWM {peak_before} -> {peak_after} KiB, \
          VmRSS {rss_before} -> {rss_after} KiB (growth {} KiB)",
@@ -143,7 +70,7 @@ async fn a_30_mib_hostile_directory_keeps_memory_bounded() {
         rss_after.saturating_sub(rss_before)
     );
     assert!(
-        peak_after < PEAK_LIMIT_KIB,
+        peak_after < hostile::PEAK_LIMIT_KIB,
         "the process peaked at {peak_after} KiB listing a {served_kib} KiB directory"
     );
     assert!(

@@ -10,6 +10,7 @@ mod operator;
 mod bad_input;
 mod deletion;
 mod export;
+mod hostile_directory;
 mod isolation;
 mod leader;
 mod lifecycle;
