@@ -13,6 +13,7 @@ use super::error::{Error, RequeuePolicy, Retry};
 use super::events::Events;
 use super::organizer::claim_index::ClaimIndex;
 use super::organizer::seat_queue::SeatQueue;
+use super::organizer::spread::FirstReads;
 use crate::crd::{GoToAccount, GoToOrganizer};
 use crate::metrics::Metrics;
 
@@ -41,6 +42,8 @@ pub struct Context {
     pub accounts_store: Store<GoToAccount>,
     /// Per GoTo account, the organizers waiting for a paid seat.
     pub seat_queue: SeatQueue,
+    /// Which organizers this process has read once (first reads after a restart are spread).
+    pub first_reads: Arc<FirstReads>,
     failures: Mutex<HashMap<String, u32>>,
     blocked: Mutex<HashSet<String>>,
     /// Organizer keys recorded by this process, by object uid: `observe::facts` reads them as
@@ -70,6 +73,7 @@ impl Context {
             claim_index: ClaimIndex::default(),
             accounts_store,
             seat_queue: SeatQueue::default(),
+            first_reads: Arc::new(FirstReads::default()),
             failures: Mutex::new(HashMap::new()),
             blocked: Mutex::new(HashSet::new()),
             keys: Mutex::new(HashMap::new()),

@@ -83,9 +83,14 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
 
     let (organizers, organizer_writer) = reflector::store();
     let (accounts, account_writer) = reflector::store();
+    // Which organizers this process has read once: shared with the webhook, whose
+    // notifications are read at once even right after a restart.
+    let first_reads = Arc::new(organizer::spread::FirstReads::default());
     // Push notifications re-read the organizers they name, through the organizer controller.
     let notified = match &webhooks {
-        Some((hooks, _)) => hooks.activate(organizers.clone()).boxed(),
+        Some((hooks, _)) => hooks
+            .activate(organizers.clone(), first_reads.clone())
+            .boxed(),
         None => futures::stream::empty().boxed(),
     };
     let mut ctx = Context::new(
@@ -100,6 +105,7 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         organizers,
         accounts,
     );
+    ctx.first_reads = first_reads;
     ctx.accounts.set_write_fence(fence.as_write_fence());
     ctx.accounts
         .set_request_timeout(Duration::from_secs(args.request_timeout_seconds.max(1)));

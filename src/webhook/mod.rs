@@ -47,6 +47,7 @@ use kube::{Api, Client, ResourceExt};
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
+use crate::controller::organizer::spread::FirstReads;
 use crate::crd::{GoToAccount, GoToOrganizer};
 use crate::metrics::Metrics;
 
@@ -83,6 +84,8 @@ type RememberedKey = (Option<Vec<u8>>, Instant);
 /// Where accepted notifications go once this replica leads.
 struct Target {
     organizers: Store<GoToOrganizer>,
+    /// A named organizer is read at once, even right after a restart.
+    first_reads: Arc<FirstReads>,
     trigger: mpsc::Sender<ObjectRef<GoToOrganizer>>,
 }
 
@@ -114,10 +117,12 @@ impl Webhooks {
     pub fn activate(
         &self,
         organizers: Store<GoToOrganizer>,
+        first_reads: Arc<FirstReads>,
     ) -> impl Stream<Item = ObjectRef<GoToOrganizer>> + Send + 'static {
         let (trigger, receiver) = mpsc::channel(QUEUE);
         let _ = self.target.set(Target {
             organizers,
+            first_reads,
             trigger,
         });
         futures::stream::unfold(receiver, |mut rx| async move {
@@ -187,6 +192,9 @@ impl Webhooks {
         }
         for obj in named {
             tracing::info!(organizer = %obj, "push notification: re-reading the organizer");
+            target
+                .first_reads
+                .read_now(obj.namespace.as_deref().unwrap_or_default(), &obj.name);
             // A full queue drops the hint: the periodic resync re-reads the organizer anyway.
             let _ = target.trigger.try_send(obj);
         }

@@ -75,3 +75,73 @@ async fn fifty_new_hires_at_five_requests_a_second_without_429_waste() {
     assert!(elapsed >= minimum.mul_f64(0.9), "{elapsed:?} < {minimum:?}");
     env.finish().await;
 }
+
+/// Issue 22 (2): no thundering herd after a restart. Settled organizers are read at their place
+/// in the resync period, not all at once, so a new hire applied right after the restart is not
+/// queued behind their drift reads; nothing is written to GoTo.
+#[tokio::test]
+async fn after_a_restart_settled_organizers_are_read_over_the_period_and_a_new_hire_goes_first() {
+    const SETTLED: usize = 30;
+    let options = crate::harness::OperatorOptions {
+        resync_seconds: 120,
+        ..crate::harness::OperatorOptions::default()
+    };
+    let config = SimConfig {
+        rate_limit: Some(RATE),
+        ..SimConfig::default()
+    };
+    let Some(mut env) = Env::start_with(config, options).await else {
+        return;
+    };
+    env.apply_account(
+        crate::harness::ACCOUNT,
+        json!({"requestsPerSecond": RATE as u32}),
+    )
+    .await;
+    let names: Vec<String> = (0..SETTLED).map(|i| format!("settled-{i:02}")).collect();
+    for name in &names {
+        env.apply_organizer(name, json!({})).await.expect("apply");
+    }
+    for name in &names {
+        env.wait_synced(name, "True", "InSync").await;
+    }
+    let keys: Vec<String> = futures::future::join_all(names.iter().map(|n| env.get(n)))
+        .await
+        .iter()
+        .map(crate::harness::organizer_key)
+        .collect();
+
+    env.kill_operator().await;
+    env.sim.clear_requests();
+    env.start_operator().await;
+    let restarted = Instant::now();
+    env.apply_organizer("new-hire", json!({}))
+        .await
+        .expect("apply");
+    env.wait_ready("new-hire", "True", "Reconciled").await;
+    let took = restarted.elapsed();
+    let requests = env.sim.requests();
+    let settled_reads = requests
+        .iter()
+        .filter(|r| r.method == "GET" && keys.iter().any(|k| r.path.ends_with(k.as_str())))
+        .count();
+    assert!(
+        took < Duration::from_secs(10),
+        "the new hire took {took:?} after the restart"
+    );
+    // At 5 requests a second, reading all 30 at once would take 6 s, ahead of the new hire.
+    // Spread over 120 s, about 30 * took / 120 are due by now.
+    let due = (SETTLED as f64 * took.as_secs_f64() / 120.0).ceil() as usize + 3;
+    assert!(
+        settled_reads <= due,
+        "{settled_reads} of {SETTLED} settled organizers were read in the {took:?} after the restart (at most {due} were due)"
+    );
+    assert!(
+        env.goto_writes()
+            .iter()
+            .all(|w| w.contains("new-hire") || !keys.iter().any(|k| w.contains(k.as_str()))),
+        "a settled organizer was written to after the restart: {:?}",
+        env.goto_writes()
+    );
+    env.finish().await;
+}

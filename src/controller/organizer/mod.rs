@@ -18,8 +18,8 @@
 //!   keeps the queue from the plan and its outcome (joins, leaves, a freed seat triggers the next).
 //!
 //! Layers, bottom up, each importing only layers before it (tests/module_layers.rs checks):
-//! `consent`, `claims`, `claim_index`, `seat_queue`, `diff`, `observe`, `plan`, `decide`, `act`,
-//! `report`.
+//! `consent`, `spread`, `claims`, `claim_index`, `seat_queue`, `diff`, `observe`, `plan`,
+//! `decide`, `act`, `report`.
 //!
 //! `finalizer()` stays the only top-level action: `Apply` and `Cleanup` run the same pipeline
 //! (the plan knows whether the object is being deleted); a cleanup that returns `Ok` releases the
@@ -34,6 +34,7 @@ pub mod observe;
 pub mod plan;
 pub mod report;
 pub mod seat_queue;
+pub mod spread;
 #[cfg(test)]
 mod tests;
 
@@ -65,6 +66,13 @@ const PASS_DEADLINE: std::time::Duration = std::time::Duration::from_secs(120);
 /// Reconciles one GoToOrganizer.
 pub async fn reconcile(obj: Arc<GoToOrganizer>, ctx: Arc<Context>) -> Result<Action, Error> {
     let started = Instant::now();
+    // After a restart, settled objects are read at their place in the resync period, not all
+    // at once (see `spread`).
+    if let Some(delay) = ctx.first_reads.defer(&obj, ctx.resync) {
+        ctx.metrics
+            .reconciled(CONTROLLER, "deferred", started.elapsed());
+        return Ok(Action::requeue(delay));
+    }
     let api = api(&ctx, &obj);
     let finalized = finalizer::finalizer(&api, FINALIZER, obj.clone(), |event| async {
         let (Finalizer::Apply(o) | Finalizer::Cleanup(o)) = event;
@@ -120,6 +128,8 @@ async fn pass(obj: &GoToOrganizer, ctx: &Context) -> Result<Action, Error> {
     written?;
     if observed.object.deleting {
         ctx.forget_key(obj);
+        ctx.first_reads
+            .forget(&obj.namespace().unwrap_or_default(), &obj.name_any());
         return Ok(Action::await_change());
     }
     Ok(Action::requeue(decide::next_look(
