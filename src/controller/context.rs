@@ -1,6 +1,6 @@
 //! What every reconcile shares: the Kubernetes client, the per-account GoTo clients, metrics,
 //! the event recorder, timing policy, and per-object failure counts for backoff.
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -11,6 +11,7 @@ use kube::{Client, Resource, ResourceExt};
 use super::clients::AccountClients;
 use super::error::{Error, RequeuePolicy, Retry};
 use super::events::Events;
+use super::offboarding::{Change, Offboarding};
 use super::organizer::claim_index::ClaimIndex;
 use super::organizer::seat_queue::SeatQueue;
 use crate::crd::{GoToAccount, GoToOrganizer};
@@ -41,8 +42,9 @@ pub struct Context {
     pub accounts_store: Store<GoToAccount>,
     /// Per GoTo account, the organizers waiting for a paid seat.
     pub seat_queue: SeatQueue,
+    /// Per GoToAccount, the organizers whose deletion waits for a person.
+    pub offboarding: Offboarding,
     failures: Mutex<HashMap<String, u32>>,
-    blocked: Mutex<HashSet<String>>,
     /// Organizer keys recorded by this process, by object uid (see `locate::for_apply`).
     keys: Mutex<HashMap<String, String>>,
 }
@@ -69,8 +71,8 @@ impl Context {
             claim_index: ClaimIndex::default(),
             accounts_store,
             seat_queue: SeatQueue::default(),
+            offboarding: Offboarding::default(),
             failures: Mutex::new(HashMap::new()),
-            blocked: Mutex::new(HashSet::new()),
             keys: Mutex::new(HashMap::new()),
         }
     }
@@ -156,16 +158,19 @@ impl Context {
         }
     }
 
-    /// Tracks which organizers have a blocked deletion, for the gauge.
-    pub fn set_blocked(&self, key: &str, blocked: bool) {
-        let mut set = lock(&self.blocked);
-        let changed = if blocked {
-            set.insert(key.to_string())
-        } else {
-            set.remove(key)
-        };
-        if changed {
-            self.metrics.deletion_blocked(if blocked { 1 } else { -1 });
+    /// Records whether the organizer's deletion waits for a person (`Some(upcoming meetings)`),
+    /// for the gauge and for its GoToAccount's `OffboardingBlocked`.
+    pub fn set_blocked(&self, obj: &GoToOrganizer, upcoming_meetings: Option<u32>) {
+        let change = self.offboarding.set(
+            obj.meta().namespace.as_deref().unwrap_or_default(),
+            obj.meta().name.as_deref().unwrap_or_default(),
+            &obj.spec.account_ref.name,
+            upcoming_meetings,
+        );
+        match change {
+            Change::Blocked => self.metrics.deletion_blocked(1),
+            Change::Released => self.metrics.deletion_blocked(-1),
+            Change::Same => {}
         }
     }
 }

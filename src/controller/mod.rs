@@ -8,6 +8,7 @@ mod events;
 pub mod gauges;
 mod leader;
 pub mod liveness;
+pub mod offboarding;
 pub mod organizer;
 pub mod ownership;
 pub mod seats;
@@ -105,6 +106,9 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
     // The seat queue triggers the organizers whose turn for a seat came.
     let (seat_turns, seat_turns_rx) = futures::channel::mpsc::unbounded();
     ctx.seat_queue.set_trigger(seat_turns);
+    // A change in which organizers' deletion is blocked triggers their GoToAccount.
+    let (offboarding, offboarding_rx) = futures::channel::mpsc::unbounded();
+    ctx.offboarding.set_trigger(offboarding);
     // The liveness guard triggers the organizers it finds stalled.
     let (stalled, stalled_rx) = futures::channel::mpsc::unbounded();
     let notified =
@@ -131,7 +135,7 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
             Scope::of(&args),
             shutdown.clone(),
         ),
-        account_controller(ctx, Scope::of(&args), shutdown.clone()),
+        account_controller(ctx, offboarding_rx, Scope::of(&args), shutdown.clone()),
     );
     let lease_lost = {
         let lost = async {
@@ -284,6 +288,7 @@ async fn organizer_controller(
     let accounts: Api<GoToAccount> = scoped(&ctx.kube, namespace);
     let reader = ctx.organizers.clone();
     let index = ctx.claim_index.clone();
+    let gone = ctx.clone();
     let trigger = watcher(organizers, watched(labels))
         .default_backoff()
         .modify(slim)
@@ -291,6 +296,10 @@ async fn organizer_controller(
         .inspect(move |event| {
             if let Ok(event) = event {
                 index.apply(event);
+                // Its last reconcile released it; this covers a finalizer removed by hand.
+                if let watcher::Event::Delete(o) = event {
+                    gone.set_blocked(o, None);
+                }
             }
         });
     let trigger = consistent_applies(trigger, reader.clone())
@@ -328,7 +337,12 @@ fn organizers_of(
         .collect()
 }
 
-async fn account_controller(ctx: Arc<Context>, scope: Scope<'_>, shutdown: Shutdown) {
+async fn account_controller(
+    ctx: Arc<Context>,
+    offboarding: futures::channel::mpsc::UnboundedReceiver<ObjectRef<GoToAccount>>,
+    scope: Scope<'_>,
+    shutdown: Shutdown,
+) {
     let Scope {
         namespace,
         labels,
@@ -367,6 +381,7 @@ async fn account_controller(ctx: Arc<Context>, scope: Scope<'_>, shutdown: Shutd
                 .map(|a| ObjectRef::from_obj(a.as_ref()))
                 .collect::<Vec<_>>()
         })
+        .reconcile_on(offboarding)
         .with_config(Config::default().concurrency(concurrency))
         .graceful_shutdown_on(shutdown)
         .run(account::reconcile, account::error_policy, ctx)

@@ -6,8 +6,8 @@ pub mod organizer;
 pub mod schema;
 
 pub use account::{
-    CredentialsSecretRef, GoToAccount, GoToAccountSpec, GoToAccountStatus, SeatInventory,
-    SecretKeyRef, Webhook,
+    BlockedDeletion, BlockedDeletions, CredentialsSecretRef, GoToAccount, GoToAccountSpec,
+    GoToAccountStatus, SeatInventory, SecretKeyRef, Webhook,
 };
 pub use organizer::{
     AccountRef, AdoptionPolicy, AuditedMeeting, DeletionPolicy, GoToOrganizer, GoToOrganizerSpec,

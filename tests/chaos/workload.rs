@@ -92,7 +92,7 @@ pub async fn drive(env: Arc<Env>, book: Book, profile: Profile) -> usize {
             Step::Create(name) => {
                 book.lock()
                     .entry(name.clone())
-                    .or_insert_with(Desired::default)
+                    .or_default()
                     .last_name = "Gen0".into();
                 errors += retry(&format!("create {name}"), || {
                     env.apply_organizer(&name, json!({"lastName": "Gen0"}))
