@@ -90,10 +90,7 @@ pub async fn drive(env: Arc<Env>, book: Book, profile: Profile) -> usize {
         tokio::time::sleep_until(started + at).await;
         match step {
             Step::Create(name) => {
-                book.lock()
-                    .entry(name.clone())
-                    .or_default()
-                    .last_name = "Gen0".into();
+                book.lock().entry(name.clone()).or_default().last_name = "Gen0".into();
                 errors += retry(&format!("create {name}"), || {
                     env.apply_organizer(&name, json!({"lastName": "Gen0"}))
                 })
