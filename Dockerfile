@@ -18,6 +18,8 @@ RUN mkdir src && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
     && cargo build --release --locked --bin goto-operator \
     && rm -rf src
 COPY src ./src
+# The commit goto_operator_build_info names: --build-arg GOTO_GIT_COMMIT=$(git rev-parse HEAD).
+ARG GOTO_GIT_COMMIT=unknown
 # touch: COPY may keep timestamps older than the stub's build, and cargo would skip the rebuild.
 RUN touch src/main.rs src/lib.rs \
     && cargo build --release --locked --bin goto-operator \

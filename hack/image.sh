@@ -3,7 +3,8 @@
 # without pulling anything: the release binary plus what it needs at run time, staged from this
 # machine into target/image/rootfs.
 #
-#   GOTO_IMAGE   the tag (default localhost/goto-operator:dev)
+#   GOTO_IMAGE        the tag (default localhost/goto-operator:dev)
+#   GOTO_GIT_COMMIT   the commit goto_operator_build_info names (default: git rev-parse HEAD)
 #
 # Prints the image's tag on stdout; progress goes to stderr.
 set -euo pipefail
@@ -22,7 +23,10 @@ die() {
 start=$SECONDS
 hack/podman.sh --version >&2 # installs podman (and CA certificates) first when missing
 
-say "cargo build --release (the first release build takes several minutes)"
+# goto_operator_build_info names the commit the binary was built from.
+GOTO_GIT_COMMIT="${GOTO_GIT_COMMIT:-$(git rev-parse HEAD 2>/dev/null || echo unknown)}"
+export GOTO_GIT_COMMIT
+say "cargo build --release at commit $GOTO_GIT_COMMIT (the first release build takes several minutes)"
 ${CARGO:-cargo} build --release --locked --bin goto-operator >&2
 
 say "staging $STAGE/rootfs"

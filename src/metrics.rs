@@ -5,6 +5,11 @@
 //! `goto_operator_rate_limit_wait_seconds`, `goto_operator_rate_limited`,
 //! `goto_operator_effective_requests_per_second`), bounded by the GoToAccounts that exist,
 //! and the condition `reason`, one of the operator's own stable strings.
+//!
+//! Beside them: `goto_operator_build_info` (the version and git commit this binary was built
+//! from) and the standard `process_*` metrics ([`process`]), for memory and restart alerts.
+pub mod process;
+
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
@@ -77,8 +82,27 @@ struct ActionLabels {
     action: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    version: &'static str,
+    git_commit: &'static str,
+}
+
+/// The version this binary was built as (Cargo.toml).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The git commit this binary was built from: `GOTO_GIT_COMMIT` at build time
+/// (hack/image.sh and the Dockerfile's build argument set it), else `unknown`.
+pub fn git_commit() -> &'static str {
+    match option_env!("GOTO_GIT_COMMIT") {
+        Some(commit) if !commit.trim().is_empty() => commit.trim_ascii(),
+        _ => "unknown",
+    }
+}
+
 /// The operator's metrics and the registry that exposes them on /metrics.
 pub struct Metrics {
+    /// The root: `goto_operator_*` in a sub-registry, `process_*` in another.
     registry: Registry,
     reconciliations: Family<ReconcileLabels, Counter>,
     reconcile_duration: Family<ControllerLabels, Histogram>,
@@ -108,7 +132,20 @@ fn wait_histogram() -> Histogram {
 
 impl Default for Metrics {
     fn default() -> Self {
-        let mut registry = Registry::with_prefix("goto_operator");
+        let mut root = Registry::default();
+        let registry = root.sub_registry_with_prefix("goto_operator");
+        let build_info = Family::<BuildLabels, Gauge>::default();
+        build_info
+            .get_or_create(&BuildLabels {
+                version: VERSION,
+                git_commit: git_commit(),
+            })
+            .set(1);
+        registry.register(
+            "build_info",
+            "Always 1; the labels say which version and git commit the operator was built from",
+            build_info,
+        );
         let reconciliations = Family::<ReconcileLabels, Counter>::default();
         registry.register(
             "reconciliations",
@@ -205,8 +242,10 @@ impl Default for Metrics {
             "Seat inventory of each GoToAccount (kind: in_goto, managed, unmanaged, suspended, waiting_for_seat)",
             seats.clone(),
         );
+        root.sub_registry_with_prefix("process")
+            .register_collector(Box::new(process::ProcessCollector));
         Self {
-            registry,
+            registry: root,
             reconciliations,
             reconcile_duration,
             goto_requests,

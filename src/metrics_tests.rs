@@ -58,9 +58,46 @@ fn exposition_names_every_family() {
         "goto_operator_organizers{namespace=\"it\",account=\"acme\",ready=\"True\",reason=\"Reconciled\"} 3",
         "goto_operator_time_to_ready_seconds_count 1",
         "goto_operator_seats{namespace=\"it\",account=\"acme\",kind=\"in_goto\"} 7",
+        "goto_operator_build_info{version=\"0.1.0\",git_commit=\"",
     ] {
         assert!(text.contains(name), "missing {name} in\n{text}");
     }
     m.forget_account("team-a", "acme");
     assert!(!m.encode().contains("namespace=\"team-a\""));
+}
+
+#[test]
+fn build_info_names_the_version_and_commit() {
+    let text = Metrics::default().encode();
+    let line = format!(
+        "goto_operator_build_info{{version=\"{VERSION}\",git_commit=\"{}\"}} 1",
+        git_commit()
+    );
+    assert!(text.contains(&line), "missing {line} in\n{text}");
+    assert!(!git_commit().is_empty());
+}
+
+/// The standard names, so the usual alerts and dashboards work; off Linux none.
+#[test]
+fn process_metrics_have_the_standard_names() {
+    let text = Metrics::default().encode();
+    let families = [
+        "# TYPE process_cpu_seconds counter",
+        "# TYPE process_resident_memory_bytes gauge",
+        "# TYPE process_virtual_memory_bytes gauge",
+        "# TYPE process_open_fds gauge",
+        "# TYPE process_max_fds gauge",
+        "# TYPE process_start_time_seconds gauge",
+        "# TYPE process_threads gauge",
+        "\nprocess_cpu_seconds_total ",
+        "\nprocess_resident_memory_bytes ",
+    ];
+    for family in families {
+        assert_eq!(
+            text.contains(family),
+            cfg!(target_os = "linux"),
+            "{family} in\n{text}"
+        );
+    }
+    assert!(!text.contains("goto_operator_process"), "{text}");
 }

@@ -3,77 +3,76 @@
 //! The image holds nothing but the binary (no shell, no curl), so this is how a check from inside
 //! the container reaches the operator's own `/healthz` and `/readyz`
 //! (`podman exec CONTAINER /goto-operator probe http://127.0.0.1:8080/readyz`); `make demo` waits
-//! for the operator with it too. Only `http://` URLs: the probes are served without TLS.
+//! for the operator with it too. It uses the HTTP client the binary already links (reqwest), with
+//! no proxy and no redirects: the answer must come from the address named. Only `http://` URLs:
+//! the probes are served without TLS.
 use std::time::Duration;
-
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 use crate::{Error, Result};
 
 /// As the Helm chart's probes (`timeoutSeconds: 3`).
 const TIMEOUT: Duration = Duration::from_secs(3);
-/// The probe endpoints answer a few bytes; a larger answer is cut here.
-const MAX_RESPONSE: u64 = 64 * 1024;
 
 /// GETs `url` and returns the status line (e.g. `HTTP/1.1 200 OK`) when the status is 2xx.
 pub async fn probe(url: &str) -> Result<String> {
-    let (authority, path) = split_url(url)?;
-    let exchange = async {
-        let mut stream = TcpStream::connect(authority)
-            .await
-            .map_err(|e| Error::io(format!("connect to {authority}"), e))?;
-        let request =
-            format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
-        stream
-            .write_all(request.as_bytes())
-            .await
-            .map_err(|e| Error::io(format!("send to {authority}"), e))?;
-        let mut response = Vec::new();
-        stream
-            .take(MAX_RESPONSE)
-            .read_to_end(&mut response)
-            .await
-            .map_err(|e| Error::io(format!("read from {authority}"), e))?;
-        Ok::<_, Error>(response)
-    };
-    let response = tokio::time::timeout(TIMEOUT, exchange)
-        .await
-        .map_err(|_| Error::Invalid(format!("{url}: no answer within {TIMEOUT:?}")))??;
-    check_status(url, &response)
-}
-
-/// `http://host:port/path` into (`host:port`, `/path`).
-fn split_url(url: &str) -> Result<(&str, &str)> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| Error::Invalid(format!("{url}: only http:// URLs can be probed")))?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => rest.split_at(i),
-        None => (rest, "/"),
-    };
-    if !authority.contains(':') {
-        return Err(Error::Invalid(format!(
-            "{url}: give the port (host:port), as the metrics address has one"
-        )));
-    }
-    Ok((authority, path))
-}
-
-fn check_status(url: &str, response: &[u8]) -> Result<String> {
-    let text = String::from_utf8_lossy(response);
-    let status_line = text.lines().next().unwrap_or_default().trim().to_owned();
-    let code = status_line.split_whitespace().nth(1).unwrap_or_default();
-    if status_line.starts_with("HTTP/") && code.len() == 3 && code.starts_with('2') {
+    let parsed = check_url(url)?;
+    // reqwest is built without a default crypto provider; an error means one is installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::builder()
+        .timeout(TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        // The operator's own port: an HTTP_PROXY meant for egress must not answer for it.
+        .no_proxy()
+        .user_agent(concat!("goto-operator-probe/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| Error::Invalid(format!("building the HTTP client: {e}")))?;
+    let response = client.get(parsed).send().await.map_err(|e| {
+        if e.is_timeout() {
+            Error::Invalid(format!("{url}: no answer within {TIMEOUT:?}"))
+        } else {
+            Error::Invalid(format!("{url}: {}", error_chain(&e)))
+        }
+    })?;
+    let status_line = format!("{:?} {}", response.version(), response.status());
+    if response.status().is_success() {
         Ok(status_line)
     } else {
         Err(Error::Invalid(format!("{url}: {status_line:?}")))
     }
 }
 
+/// The URL, if it is one the probe can reach: `http://` with a host.
+fn check_url(url: &str) -> Result<url::Url> {
+    let parsed =
+        url::Url::parse(url).map_err(|e| Error::Invalid(format!("{url}: not a URL ({e})")))?;
+    if parsed.scheme() != "http" {
+        return Err(Error::Invalid(format!(
+            "{url}: only http:// URLs can be probed"
+        )));
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(Error::Invalid(format!("{url}: no host")));
+    }
+    Ok(parsed)
+}
+
+/// An error with its causes ("error sending request: ... Connection refused"): reqwest's own
+/// message alone does not say why.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
 
     /// A one-shot server answering `response` to the first connection.
@@ -98,9 +97,21 @@ mod tests {
 
     #[tokio::test]
     async fn a_503_fails_with_the_status() {
-        let url = serve_once("HTTP/1.1 503 Service Unavailable\r\n\r\nnot ready").await;
+        let url =
+            serve_once("HTTP/1.1 503 Service Unavailable\r\ncontent-length: 9\r\n\r\nnot ready")
+                .await;
         let err = probe(&url).await.expect_err("503 must fail").to_string();
         assert!(err.contains("503"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_redirect_is_not_followed() {
+        let url = serve_once(
+            "HTTP/1.1 302 Found\r\nlocation: http://127.0.0.1:1/\r\ncontent-length: 0\r\n\r\n",
+        )
+        .await;
+        let err = probe(&url).await.expect_err("302 must fail").to_string();
+        assert!(err.contains("302"), "{err}");
     }
 
     #[tokio::test]
@@ -108,22 +119,25 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         drop(listener);
-        assert!(probe(&format!("http://{addr}/healthz")).await.is_err());
+        let err = probe(&format!("http://{addr}/healthz"))
+            .await
+            .expect_err("refused")
+            .to_string();
+        assert!(err.contains(&addr.to_string()), "{err}");
+    }
+
+    #[tokio::test]
+    async fn garbage_is_not_an_answer() {
+        let url = serve_once("garbage\r\n\r\n").await;
+        assert!(probe(&url).await.is_err());
     }
 
     #[test]
-    fn urls_are_split_and_checked() {
-        assert_eq!(
-            split_url("http://127.0.0.1:8080/healthz").expect("ok"),
-            ("127.0.0.1:8080", "/healthz")
-        );
-        assert_eq!(
-            split_url("http://127.0.0.1:8080").expect("ok"),
-            ("127.0.0.1:8080", "/")
-        );
-        assert!(split_url("https://127.0.0.1:8080/healthz").is_err());
-        assert!(split_url("http://localhost/healthz").is_err());
-        assert!(check_status("u", b"garbage").is_err());
-        assert!(check_status("u", b"HTTP/1.1 2000 weird\r\n").is_err());
+    fn only_http_urls_with_a_host_are_probed() {
+        assert!(check_url("http://127.0.0.1:8080/healthz").is_ok());
+        assert!(check_url("http://localhost/healthz").is_ok());
+        assert!(check_url("https://127.0.0.1:8080/healthz").is_err());
+        assert!(check_url("127.0.0.1:8080/healthz").is_err());
+        assert!(check_url("file:///etc/passwd").is_err());
     }
 }

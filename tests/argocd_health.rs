@@ -1,58 +1,25 @@
 //! The Argo CD health check (deploy/argocd/health.lua) run the way Argo CD runs it, on sample
 //! objects built from the operator's own types. tests/argocd_sync.rs checks the other half of
-//! Argo CD's view: no perpetual OutOfSync.
+//! Argo CD's view: no perpetual OutOfSync; tests/controller/argocd_health.rs the live objects of a
+//! blocked offboarding.
 //!
-//! The interpreter is `argocd-lua` (hack/envtest/lua, built by hack/tools.sh): gopher-lua, the
-//! Lua 5.1 that Argo CD embeds, with Argo CD's sandbox (no string or math library unless
-//! useOpenLibs). So a construct of a later Lua, or a library call the sandbox lacks, fails here
-//! as it would fail in Argo CD, instead of passing in a desktop Lua.
+//! The harness (tests/argocd) behaves as Argo CD: an object being deleted never reaches the
+//! script ("Progressing: Pending deletion"), and the script runs in `argocd-lua`
+//! (hack/envtest/lua, built by hack/tools.sh): gopher-lua, the Lua 5.1 that Argo CD embeds, with
+//! Argo CD's sandbox (no string or math library unless useOpenLibs). So a construct of a later
+//! Lua, or a library call the sandbox lacks, fails here as it would fail in Argo CD, instead of
+//! passing in a desktop Lua.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
+mod argocd;
 
+use argocd::{PENDING_DELETION, health, health_lua, repo, run_script};
 use goto_operator::crd::conditions::{self, reason};
 use goto_operator::crd::{
-    AccountRef, CredentialsSecretRef, GoToAccount, GoToAccountSpec, GoToAccountStatus,
-    GoToOrganizer, GoToOrganizerSpec, GoToOrganizerStatus,
+    AccountRef, BlockedDeletion, BlockedDeletions, CredentialsSecretRef, GoToAccount,
+    GoToAccountSpec, GoToAccountStatus, GoToOrganizer, GoToOrganizerSpec, GoToOrganizerStatus,
 };
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use serde_json::Value;
-
-/// The runner: `GOTO_TEST_LUA` (hack/test.sh exports it), else the one hack/tools.sh builds and
-/// caches. Any replacement takes the same arguments: `SCRIPT OBJECT.json`, result as JSON.
-fn lua() -> &'static Path {
-    static LUA: OnceLock<PathBuf> = OnceLock::new();
-    LUA.get_or_init(|| {
-        if let Some(path) = std::env::var_os("GOTO_TEST_LUA").filter(|p| !p.is_empty()) {
-            return PathBuf::from(path);
-        }
-        let out = Command::new(repo().join("hack/tools.sh"))
-            .args(["--env", "argocd-lua"])
-            .output()
-            .expect("run hack/tools.sh");
-        assert!(
-            out.status.success(),
-            "hack/tools.sh argocd-lua failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let env = String::from_utf8_lossy(&out.stdout);
-        env.lines()
-            .find_map(|l| l.strip_prefix("GOTO_TEST_LUA="))
-            .map(PathBuf::from)
-            .unwrap_or_else(|| panic!("no GOTO_TEST_LUA in hack/tools.sh --env:\n{env}"))
-    })
-}
-
-/// The health statuses Argo CD accepts; anything else it shows as Unknown.
-const ARGO_CD_STATUSES: [&str; 6] = [
-    "Healthy",
-    "Progressing",
-    "Degraded",
-    "Suspended",
-    "Missing",
-    "Unknown",
-];
 
 /// The reasons a person must act on: Degraded in Argo CD. Everything else the operator retries.
 const DEGRADED: [&str; 8] = [
@@ -67,43 +34,6 @@ const DEGRADED: [&str; 8] = [
     "AlreadyExists",
     "DeletedExternally",
 ];
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn health_lua() -> PathBuf {
-    repo().join("deploy/argocd/health.lua")
-}
-
-/// Runs `script` on `obj` as Argo CD would: Ok((status, message)), or Err(the runner's error).
-fn run_script(script: &Path, obj: &Value) -> Result<(String, String), String> {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let object = dir.path().join("obj.json");
-    std::fs::write(&object, obj.to_string()).expect("write the object");
-    let out = Command::new(lua())
-        .arg(script)
-        .arg(&object)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {} ({e})", lua().display()));
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-    }
-    let result: Value = serde_json::from_slice(&out.stdout).expect("the runner prints JSON");
-    let field = |name: &str| result[name].as_str().unwrap_or_default().to_owned();
-    Ok((field("status"), field("message")))
-}
-
-/// Runs health.lua on `obj` and returns (status, message); the status must be one Argo CD knows.
-fn health(obj: &Value) -> (String, String) {
-    let (status, message) = run_script(&health_lua(), obj)
-        .unwrap_or_else(|e| panic!("health.lua failed in Argo CD's Lua on {obj}:\n{e}"));
-    assert!(
-        ARGO_CD_STATUSES.contains(&status.as_str()),
-        "Argo CD would show {status:?} as Unknown"
-    );
-    (status, message)
-}
 
 fn organizer(generation: i64, conditions: Vec<Condition>) -> GoToOrganizer {
     let mut o = GoToOrganizer::new(
@@ -237,8 +167,10 @@ fn every_reason_maps_to_the_documented_health() {
     }
 }
 
+/// Argo CD never runs the health check on an object being deleted: a blocked deletion shows as
+/// "Pending deletion" on the organizer, whatever its status says. The account carries the signal.
 #[test]
-fn deletion_blocked_is_degraded_with_the_message() {
+fn an_organizer_being_deleted_is_pending_deletion_whatever_its_status() {
     let mut obj = organizer(
         2,
         vec![conditions::not_ready(
@@ -247,14 +179,57 @@ fn deletion_blocked_is_degraded_with_the_message() {
             Some(2),
         )],
     );
-    obj.metadata.deletion_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
-        jiff::Timestamp::UNIX_EPOCH,
-    ));
+    obj.metadata.deletion_timestamp = Some(Time(jiff::Timestamp::UNIX_EPOCH));
+    assert_eq!(
+        health(&json(&obj)),
+        (PENDING_DELETION.0.into(), PENDING_DELETION.1.into())
+    );
+    // The same status without the deletion timestamp would be Degraded: the script is not what
+    // hides it.
+    obj.metadata.deletion_timestamp = None;
+    assert_eq!(health(&json(&obj)).0, "Degraded");
+}
+
+#[test]
+fn an_account_whose_organizers_deletion_is_blocked_is_degraded_naming_them() {
+    let (offboarding, listed) = goto_operator::controller::offboarding::status(
+        &[
+            BlockedDeletion {
+                namespace: "it".into(),
+                name: "leaver".into(),
+                upcoming_meetings: 2,
+            },
+            BlockedDeletion {
+                namespace: "it".into(),
+                name: "sam-taylor".into(),
+                upcoming_meetings: 1,
+            },
+        ],
+        Some(1),
+    );
+    let mut obj = account(vec![authenticated(), offboarding]);
+    obj.status.as_mut().expect("status").blocked_deletions = Some(listed);
     let (status, message) = health(&json(&obj));
     assert_eq!(status, "Degraded");
-    assert!(
-        message.starts_with("DeletionBlocked: 2 upcoming meetings"),
-        "{message}"
+    assert!(message.starts_with("DeletionsBlocked: "), "{message}");
+    for named in [
+        "it/leaver (2 upcoming meetings)",
+        "it/sam-taylor (1 upcoming meeting)",
+    ] {
+        assert!(message.contains(named), "{named} not in {message}");
+    }
+
+    // Nothing blocked (the consent was given, or the meetings reassigned): Healthy again.
+    let (offboarding, listed) = goto_operator::controller::offboarding::status(&[], Some(1));
+    let mut obj = account(vec![authenticated(), offboarding]);
+    obj.status.as_mut().expect("status").blocked_deletions = Some(listed);
+    assert_eq!(
+        health(&json(&obj)),
+        ("Healthy".into(), "Authenticated: token obtained".into())
+    );
+    assert_eq!(
+        obj.status.and_then(|s| s.blocked_deletions),
+        Some(BlockedDeletions::default())
     );
 }
 
@@ -284,15 +259,19 @@ fn drift_in_observe_mode_keeps_a_ready_organizer_healthy() {
     assert_eq!(health(&json(&obj)).0, "Healthy");
 }
 
-#[test]
-fn accounts_use_the_same_rules() {
-    let ok = account(vec![conditions::new(
+fn authenticated() -> Condition {
+    conditions::new(
         conditions::READY,
         true,
         reason::AUTHENTICATED,
         "token obtained",
         Some(1),
-    )]);
+    )
+}
+
+#[test]
+fn accounts_use_the_same_rules() {
+    let ok = account(vec![authenticated()]);
     assert_eq!(
         health(&json(&ok)),
         ("Healthy".into(), "Authenticated: token obtained".into())

@@ -120,8 +120,14 @@ fn every_metric_named_is_exported() {
         .filter_map(|l| l.strip_prefix("# TYPE "))
         .filter_map(|l| l.split_whitespace().next())
         .collect();
-    let named = words_starting(&readme(), "goto_operator_", &[]);
+    let mut named = words_starting(&readme(), "goto_operator_", &[]);
     assert!(named.len() >= 7, "{named:?}");
+    // The standard process metrics, read from /proc: exported on Linux only.
+    let process = words_starting(&readme(), "process_", &[]);
+    assert!(process.len() >= 5, "{process:?}");
+    if cfg!(target_os = "linux") {
+        named.extend(process);
+    }
     for name in &named {
         let family = ["_total", "_bucket", "_sum", "_count"]
             .iter()
@@ -142,8 +148,9 @@ fn every_metric_named_is_exported() {
 
 /// Flags of other tools that the README uses, so that every other `--flag` must be the
 /// operator's own.
-const OTHER_TOOLS_FLAGS: [&str; 8] = [
+const OTHER_TOOLS_FLAGS: [&str; 9] = [
     "--server-side",      // kubectl apply
+    "--build-arg",        // docker build
     "--create-namespace", // helm install
     "--set",              // helm
     "--from-literal",     // kubectl create secret

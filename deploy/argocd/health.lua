@@ -10,6 +10,10 @@
 -- (hack/envtest/lua) on sample objects.
 --
 --   Healthy      Ready=True for the current generation
+--   Degraded     a GoToAccount with OffboardingBlocked=True: the deletion of one or more of its
+--                organizers waits for a person (the message names them and their meetings).
+--                Argo CD never runs this script on an object being deleted ("Pending deletion"),
+--                so a stuck offboarding shows on the account, not on the organizer
 --   Degraded     Ready=False, reason DeletionBlocked, SeatUnavailable, InvalidSpec,
 --                CredentialsInvalid, AuditFailed, OwnedElsewhere, AlreadyExists or
 --                DeletedExternally: a person must act (the message says what to do)
@@ -63,11 +67,14 @@ local function health(obj)
   local status = obj.status or {}
   local ready = nil
   local synced = nil
+  local offboarding = nil
   for _, condition in ipairs(status.conditions or {}) do
     if condition.type == "Ready" then
       ready = condition
     elseif condition.type == "Synced" then
       synced = condition
+    elseif condition.type == "OffboardingBlocked" then
+      offboarding = condition
     end
   end
   if ready == nil then
@@ -82,6 +89,11 @@ local function health(obj)
       status = "Progressing",
       message = "Waiting for the operator to reconcile generation " .. tostring(generation),
     }
+  end
+
+  -- GoToAccount: organizers whose deletion waits for a person (upcoming meetings).
+  if offboarding ~= nil and offboarding.status == "True" then
+    return { status = "Degraded", message = describe(offboarding) }
   end
 
   if ready.status == "True" then

@@ -1,6 +1,6 @@
 //! What every reconcile shares: the Kubernetes client, the per-account GoTo clients, metrics,
 //! the event recorder, timing policy, and per-object failure counts for backoff.
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -11,6 +11,7 @@ use kube::{Client, Resource, ResourceExt};
 use super::clients::AccountClients;
 use super::error::{Error, RequeuePolicy, Retry};
 use super::events::Events;
+use super::offboarding::{Change, Offboarding};
 use super::organizer::claim_index::ClaimIndex;
 use super::organizer::seat_queue::SeatQueue;
 use super::organizer::spread::FirstReads;
@@ -44,8 +45,9 @@ pub struct Context {
     pub seat_queue: SeatQueue,
     /// Which organizers this process has read once (first reads after a restart are spread).
     pub first_reads: Arc<FirstReads>,
+    /// Per GoToAccount, the organizers whose deletion waits for a person.
+    pub offboarding: Offboarding,
     failures: Mutex<HashMap<String, u32>>,
-    blocked: Mutex<HashSet<String>>,
     /// Organizer keys recorded by this process, by object uid: `observe::facts` reads them as
     /// the remembered key, which the watch cache may not show yet (see `act::Ledger`).
     keys: Mutex<HashMap<String, String>>,
@@ -74,8 +76,8 @@ impl Context {
             accounts_store,
             seat_queue: SeatQueue::default(),
             first_reads: Arc::new(FirstReads::default()),
+            offboarding: Offboarding::default(),
             failures: Mutex::new(HashMap::new()),
-            blocked: Mutex::new(HashSet::new()),
             keys: Mutex::new(HashMap::new()),
         }
     }
@@ -161,16 +163,19 @@ impl Context {
         }
     }
 
-    /// Tracks which organizers have a blocked deletion, for the gauge.
-    pub fn set_blocked(&self, key: &str, blocked: bool) {
-        let mut set = lock(&self.blocked);
-        let changed = if blocked {
-            set.insert(key.to_string())
-        } else {
-            set.remove(key)
-        };
-        if changed {
-            self.metrics.deletion_blocked(if blocked { 1 } else { -1 });
+    /// Records whether the organizer's deletion waits for a person (`Some(upcoming meetings)`),
+    /// for the gauge and for its GoToAccount's `OffboardingBlocked`.
+    pub fn set_blocked(&self, obj: &GoToOrganizer, upcoming_meetings: Option<u32>) {
+        let change = self.offboarding.set(
+            obj.meta().namespace.as_deref().unwrap_or_default(),
+            obj.meta().name.as_deref().unwrap_or_default(),
+            &obj.spec.account_ref.name,
+            upcoming_meetings,
+        );
+        match change {
+            Change::Blocked => self.metrics.deletion_blocked(1),
+            Change::Released => self.metrics.deletion_blocked(-1),
+            Change::Same => {}
         }
     }
 }

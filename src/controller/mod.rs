@@ -9,6 +9,7 @@ pub mod gauges;
 mod leader;
 pub mod liveness;
 mod namespaces;
+pub mod offboarding;
 pub mod organizer;
 pub mod ownership;
 pub mod seats;
@@ -112,6 +113,9 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
     // The seat queue triggers the organizers whose turn for a seat came.
     let (seat_turns, seat_turns_rx) = futures::channel::mpsc::unbounded();
     ctx.seat_queue.set_trigger(seat_turns);
+    // A change in which organizers' deletion is blocked triggers their GoToAccount.
+    let (offboarding, offboarding_rx) = futures::channel::mpsc::unbounded();
+    ctx.offboarding.set_trigger(offboarding);
     // The liveness guard triggers the organizers it finds stalled.
     let (stalled, stalled_rx) = futures::channel::mpsc::unbounded();
     let notified =
@@ -138,7 +142,7 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
             Scope::of(&args),
             shutdown.clone(),
         ),
-        account_controller(ctx, Scope::of(&args), shutdown.clone()),
+        account_controller(ctx, offboarding_rx, Scope::of(&args), shutdown.clone()),
     );
     let lease_lost = {
         let lost = async {
@@ -296,12 +300,17 @@ async fn organizer_controller(
     let accounts = scoped::<GoToAccount>(&ctx.kube, watched_namespaces);
     let reader = ctx.organizers.clone();
     let index = ctx.claim_index.clone();
+    let gone = ctx.clone();
     let trigger = namespaces::watch(organizers, &watched(labels), reader.clone())
         .modify(slim)
         .reflect(writer)
         .inspect(move |event| {
             if let Ok(event) = event {
                 index.apply(event);
+                // Its last reconcile released it; this covers a finalizer removed by hand.
+                if let watcher::Event::Delete(o) = event {
+                    gone.set_blocked(o, None);
+                }
             }
         });
     let trigger = consistent_applies(trigger, reader.clone())
@@ -338,7 +347,12 @@ fn organizers_of(
         .collect()
 }
 
-async fn account_controller(ctx: Arc<Context>, scope: Scope<'_>, shutdown: Shutdown) {
+async fn account_controller(
+    ctx: Arc<Context>,
+    offboarding: futures::channel::mpsc::UnboundedReceiver<ObjectRef<GoToAccount>>,
+    scope: Scope<'_>,
+    shutdown: Shutdown,
+) {
     let Scope {
         namespaces: watched_namespaces,
         labels,
@@ -376,6 +390,7 @@ async fn account_controller(ctx: Arc<Context>, scope: Scope<'_>, shutdown: Shutd
                 .map(|a| ObjectRef::from_obj(a.as_ref()))
                 .collect::<Vec<_>>()
         })
+        .reconcile_on(offboarding)
         .with_config(Config::default().concurrency(concurrency))
         .graceful_shutdown_on(shutdown)
         .run(account::reconcile, account::error_policy, ctx)

@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::goto::{DEFAULT_API_BASE_URL, DEFAULT_TOKEN_URL};
 
+/// How many objects `status.blockedDeletions.objects` lists at most.
+pub const BLOCKED_LIST_LIMIT: usize = 20;
+
 /// How to reach one GoTo account: its key, OAuth client credentials, and endpoints.
 #[derive(CustomResource, Deserialize, Serialize, Clone, Debug, PartialEq, JsonSchema)]
 #[kube(
@@ -14,11 +17,16 @@ use crate::goto::{DEFAULT_API_BASE_URL, DEFAULT_TOKEN_URL};
     kind = "GoToAccount",
     plural = "gotoaccounts",
     shortname = "gta",
+    category = "goto",
     namespaced,
     status = "GoToAccountStatus",
+    doc = "One GoTo account and how to reach it: its account key, the Secret with the OAuth client credentials of an admin application, the endpoints, and the request budget every organizer of the account shares. Its status says whether the credentials work, the seat inventory, and which organizers' deletion waits for a person (`OffboardingBlocked`).",
     printcolumn = r#"{"name":"Account Key","type":"string","jsonPath":".spec.accountKey"}"#,
     printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
     printcolumn = r#"{"name":"Reason","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].reason"}"#,
+    printcolumn = r#"{"name":"Seats In Use","type":"integer","description":"Organizers in the GoTo account","jsonPath":".status.seats.inGoTo"}"#,
+    printcolumn = r#"{"name":"Waiting","type":"integer","description":"GoToOrganizers waiting for a paid seat","jsonPath":".status.seats.waitingForSeat"}"#,
+    printcolumn = r#"{"name":"Blocked","type":"integer","description":"GoToOrganizers whose deletion waits for a person","jsonPath":".status.blockedDeletions.count"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
 #[serde(rename_all = "camelCase")]
@@ -105,10 +113,16 @@ pub struct GoToAccountStatus {
     /// The `metadata.generation` this status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
-    /// `Ready`, with a stable reason.
+    /// `Ready` (the credentials work) and `OffboardingBlocked` (True while the deletion of any
+    /// of the account's organizers waits for a person), with stable reasons.
     #[serde(default)]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
     pub conditions: Vec<Condition>,
+    /// The organizers of this account whose deletion waits for a person (upcoming meetings and
+    /// `onUpcomingMeetings: Block`). Argo CD shows an object being deleted only as "Pending
+    /// deletion", so this is where a stuck offboarding shows, on the account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked_deletions: Option<BlockedDeletions>,
     /// The rate the request budget lets requests out at, as of the last account reconcile:
     /// `requestsPerSecond`, or less while it recovers from 429s (halved on a 429, then 10% of
     /// `requestsPerSecond` back per second without one).
@@ -137,6 +151,30 @@ pub struct SeatInventory {
     pub suspended: u32,
     /// GoToOrganizers of this account waiting for a paid seat (`SeatUnavailable`).
     pub waiting_for_seat: u32,
+}
+
+/// The organizers of one account whose deletion is blocked.
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BlockedDeletions {
+    /// How many organizers' deletion is blocked.
+    pub count: u32,
+    /// The first 20 of them, by namespace and name.
+    #[serde(default)]
+    #[schemars(length(max = 20))]
+    pub objects: Vec<BlockedDeletion>,
+}
+
+/// One GoToOrganizer whose deletion waits for a person.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BlockedDeletion {
+    /// The GoToOrganizer's namespace.
+    pub namespace: String,
+    /// The GoToOrganizer's name.
+    pub name: String,
+    /// How many upcoming meetings its last audit found (`status.meetingAudit` lists them).
+    pub upcoming_meetings: u32,
 }
 
 fn default_api_base_url() -> String {

@@ -7,6 +7,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 pub const READY: &str = "Ready";
 /// GoTo matches the spec (only meaningful once the organizer exists).
 pub const SYNCED: &str = "Synced";
+/// GoToAccount: True while the deletion of any of its organizers waits for a person. Argo CD
+/// never runs a health check on an object being deleted, so the account carries the signal.
+pub const OFFBOARDING_BLOCKED: &str = "OffboardingBlocked";
 
 /// The stable reasons, one constant each.
 pub mod reason {
@@ -52,6 +55,11 @@ pub mod reason {
     pub const AUTHENTICATED: &str = "Authenticated";
     /// GoToAccount Ready=False: the Secret or one of its keys is missing.
     pub const SECRET_NOT_FOUND: &str = "SecretNotFound";
+    /// GoToAccount OffboardingBlocked=True: the deletion of one or more of its organizers waits
+    /// for a person (the message names them).
+    pub const DELETIONS_BLOCKED: &str = "DeletionsBlocked";
+    /// GoToAccount OffboardingBlocked=False: no deletion waits.
+    pub const NONE: &str = "None";
 }
 
 /// The Event reasons, one constant each (API.md "Events"). Event `action`s are the same
@@ -170,6 +178,21 @@ pub fn synced(in_sync: bool, message: impl Into<String>, generation: Option<i64>
         reason::DRIFTED
     };
     new(SYNCED, in_sync, reason, message, generation)
+}
+
+/// A GoToAccount's OffboardingBlocked: True (`DeletionsBlocked`) while any of its organizers'
+/// deletion waits for a person, False (`None`) otherwise.
+pub fn offboarding_blocked(
+    blocked: bool,
+    message: impl Into<String>,
+    generation: Option<i64>,
+) -> Condition {
+    let reason = if blocked {
+        reason::DELETIONS_BLOCKED
+    } else {
+        reason::NONE
+    };
+    new(OFFBOARDING_BLOCKED, blocked, reason, message, generation)
 }
 
 /// Replaces conditions of the same type in `current` by `updates`, keeping each condition's

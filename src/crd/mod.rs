@@ -6,8 +6,8 @@ pub mod organizer;
 pub mod schema;
 
 pub use account::{
-    CredentialsSecretRef, GoToAccount, GoToAccountSpec, GoToAccountStatus, SeatInventory,
-    SecretKeyRef, Webhook,
+    BlockedDeletion, BlockedDeletions, CredentialsSecretRef, GoToAccount, GoToAccountSpec,
+    GoToAccountStatus, SeatInventory, SecretKeyRef, Webhook,
 };
 pub use organizer::{
     AccountRef, AdoptionPolicy, AuditedMeeting, DeletionPolicy, GoToOrganizer, GoToOrganizerSpec,
@@ -29,4 +29,89 @@ pub fn all_yaml() -> String {
         out.push_str(&yaml);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn crd<K: CustomResourceExt>() -> Value {
+        serde_json::to_value(K::crd()).expect("CRD as JSON")
+    }
+
+    fn columns(crd: &Value) -> Vec<(String, Option<i64>)> {
+        crd["spec"]["versions"][0]["additionalPrinterColumns"]
+            .as_array()
+            .expect("printer columns")
+            .iter()
+            .map(|c| {
+                (
+                    c["name"].as_str().unwrap_or_default().to_owned(),
+                    c["priority"].as_i64(),
+                )
+            })
+            .collect()
+    }
+
+    /// `kubectl get goto` lists both kinds, and `kubectl explain` shows what each kind is.
+    #[test]
+    fn both_kinds_are_in_the_goto_category_with_their_own_description() {
+        for crd in [crd::<GoToAccount>(), crd::<GoToOrganizer>()] {
+            assert_eq!(
+                crd["spec"]["names"]["categories"],
+                serde_json::json!(["goto"])
+            );
+            let description =
+                crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["description"]
+                    .as_str()
+                    .expect("description");
+            assert!(!description.contains("Auto-generated"), "{description}");
+            assert!(description.len() > 80, "{description}");
+        }
+    }
+
+    #[test]
+    fn kubectl_get_shows_the_columns_a_person_looks_for() {
+        let names = |crd: &Value, wide: bool| -> Vec<String> {
+            columns(crd)
+                .into_iter()
+                .filter(|(_, priority)| wide || priority.unwrap_or(0) == 0)
+                .map(|(name, _)| name)
+                .collect()
+        };
+        let account = crd::<GoToAccount>();
+        assert_eq!(
+            names(&account, false),
+            [
+                "Account Key",
+                "Ready",
+                "Reason",
+                "Seats In Use",
+                "Waiting",
+                "Blocked",
+                "Age"
+            ]
+        );
+        let organizer = crd::<GoToOrganizer>();
+        assert_eq!(
+            names(&organizer, false),
+            [
+                "Email",
+                "Account",
+                "Organizer Key",
+                "State",
+                "Ready",
+                "Synced",
+                "Age"
+            ]
+        );
+        assert!(names(&organizer, true).contains(&"Reason".to_owned()));
+        let state = &organizer["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["status"]
+            ["properties"]["state"];
+        assert_eq!(
+            state["enum"],
+            serde_json::json!(["ACTIVE", "SUSPENDED", "UNKNOWN"])
+        );
+    }
 }

@@ -26,12 +26,16 @@ pub const AUDIT_LIST_LIMIT: usize = 50;
     kind = "GoToOrganizer",
     plural = "gotoorganizers",
     shortname = "gto",
+    category = "goto",
     namespaced,
     status = "GoToOrganizerStatus",
+    doc = "One person's GoTo Meeting organizer seat in a GoToAccount of the same namespace: who they are, whether the seat is suspended, and what deleting this object does in GoTo (the meeting audit before a Delete, and the consent to cancel meetings). Its status records the GoTo organizer it manages, `Ready` and `Synced`, and the meeting audit.",
     printcolumn = r#"{"name":"Email","type":"string","jsonPath":".spec.email"}"#,
+    printcolumn = r#"{"name":"Account","type":"string","jsonPath":".spec.accountRef.name"}"#,
     printcolumn = r#"{"name":"Organizer Key","type":"string","jsonPath":".status.organizerKey"}"#,
     printcolumn = r#"{"name":"State","type":"string","jsonPath":".status.state"}"#,
     printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
+    printcolumn = r#"{"name":"Synced","type":"string","jsonPath":".status.conditions[?(@.type==\"Synced\")].status"}"#,
     printcolumn = r#"{"name":"Reason","type":"string","priority":1,"jsonPath":".status.conditions[?(@.type==\"Ready\")].reason"}"#,
     printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
@@ -188,10 +192,10 @@ pub struct GoToOrganizerStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 40))]
     pub account_key: Option<String>,
-    /// The organizer's status as last observed in GoTo: `ACTIVE` or `SUSPENDED` (an unknown
-    /// word is shown as GoTo spelled it, cut to 64 characters).
+    /// The organizer's status as last observed in GoTo: `ACTIVE` or `SUSPENDED`, or `UNKNOWN`
+    /// when GoTo gave none or one the operator does not know.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 64))]
+    #[schemars(extend("enum" = ["ACTIVE", "SUSPENDED", "UNKNOWN"]))]
     pub state: Option<String>,
     /// Largest meeting the organizer may host, from their GoTo plan.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -156,3 +156,41 @@ async fn a_deletion_pending_too_long_is_counted_stalled_logged_once_and_leaves_t
     .await;
     env.finish().await;
 }
+
+/// The running binary serves its build and the standard process metrics beside its own: the
+/// memory and restart alerts of the README read these.
+#[tokio::test]
+async fn the_binary_serves_build_info_and_process_metrics() {
+    let port = free_port();
+    let options = OperatorOptions {
+        extra_args: vec!["--metrics-bind".into(), format!("127.0.0.1:{port}")],
+        ..OperatorOptions::default()
+    };
+    let Some(env) = Env::start_with(SimConfig::default(), options).await else {
+        return;
+    };
+    let text = metrics(port).await;
+    let build = format!(
+        "goto_operator_build_info{{version=\"{}\",git_commit=\"",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(text.contains(&build), "{build} not in\n{text}");
+    if cfg!(target_os = "linux") {
+        let rss = value(&text, "process_resident_memory_bytes ").expect("resident memory");
+        assert!(rss > 1_000_000.0, "{rss}");
+        let started = value(&text, "process_start_time_seconds ").expect("start time");
+        let now = jiff::Timestamp::now().as_second() as f64;
+        assert!(
+            now - started < 600.0 && started <= now + 1.0,
+            "{started} vs {now}"
+        );
+        for series in [
+            "process_cpu_seconds_total ",
+            "process_open_fds ",
+            "process_threads ",
+        ] {
+            assert!(value(&text, series).is_some(), "{series} not in\n{text}");
+        }
+    }
+    env.finish().await;
+}

@@ -1,4 +1,6 @@
-//! The GoToAccount reconciler: reads the Secret, authenticates, and reports `Ready`. Its finalizer
+//! The GoToAccount reconciler: reads the Secret, authenticates, and reports `Ready`, the seat
+//! inventory, and `OffboardingBlocked` from the organizers whose deletion waits for a person
+//! ([`offboarding`](super::offboarding), which also triggers it when they change). Its finalizer
 //! keeps the account (and so the credentials) while organizers still reference it, so that
 //! their own cleanup can reach GoTo; `credentials.rs` keeps the Secret for the same reason.
 use std::sync::Arc;
@@ -14,6 +16,7 @@ use super::clients::Problem;
 use super::context::{Context, object_key};
 use super::credentials;
 use super::error::{Error, jitter};
+use super::offboarding;
 use super::seats;
 use super::status;
 use crate::crd::conditions::{self, READY, reason};
@@ -194,9 +197,15 @@ async fn write_condition(
         condition.message.clone(),
         condition.status == "True",
     );
+    let namespace = account.namespace().unwrap_or_default();
+    let (offboarding, blocked_deletions) = offboarding::status(
+        &ctx.offboarding.of_account(&namespace, &account.name_any()),
+        account.metadata.generation,
+    );
     let next = GoToAccountStatus {
         observed_generation: account.metadata.generation,
-        conditions: conditions::merge(&current.conditions, vec![condition]),
+        conditions: conditions::merge(&current.conditions, vec![condition, offboarding]),
+        blocked_deletions: Some(blocked_deletions),
         // Rounded so that float noise never causes a status write.
         effective_requests_per_second: ctx
             .accounts

@@ -74,10 +74,15 @@ pub async fn reconcile(obj: Arc<GoToOrganizer>, ctx: Arc<Context>) -> Result<Act
         return Ok(Action::requeue(delay));
     }
     let api = api(&ctx, &obj);
-    let finalized = finalizer::finalizer(&api, FINALIZER, obj.clone(), |event| async {
-        let (Finalizer::Apply(o) | Finalizer::Cleanup(o)) = event;
-        pass(&o, &ctx).await
-    });
+    // The upcoming meetings the pass's status records, for a blocked deletion's account.
+    let mut audited = None;
+    let finalized = {
+        let (ctx, audited) = (&ctx, &mut audited);
+        finalizer::finalizer(&api, FINALIZER, obj.clone(), move |event| async move {
+            let (Finalizer::Apply(o) | Finalizer::Cleanup(o)) = event;
+            pass(&o, ctx, audited).await
+        })
+    };
     // Every call in a pass is bounded on its own; the deadline makes sure that no combination of
     // waits can hold an object (and a worker) forever. A pass cut short is as safe as a crash.
     let result = match tokio::time::timeout(PASS_DEADLINE, finalized).await {
@@ -95,14 +100,20 @@ pub async fn reconcile(obj: Arc<GoToOrganizer>, ctx: Arc<Context>) -> Result<Act
         Err(err) if err.is_expected() => tracing::info!(organizer = %key, "{err}"),
         Err(err) => tracing::warn!(organizer = %key, error = %err, "reconcile failed"),
     }
-    ctx.set_blocked(&key, matches!(result, Err(Error::DeletionBlocked(_))));
+    let blocked = matches!(result, Err(Error::DeletionBlocked(_)));
+    ctx.set_blocked(&obj, blocked.then(|| audited.unwrap_or(0)));
     let label = result.as_ref().map_or_else(Error::metric_label, |_| "ok");
     ctx.metrics.reconciled(CONTROLLER, label, started.elapsed());
     result
 }
 
 /// One pass: observe, decide, act, report; then the single status write and the Events.
-async fn pass(obj: &GoToOrganizer, ctx: &Context) -> Result<Action, Error> {
+/// `audited` gets the upcoming-meeting count of the meeting audit in the status it leaves.
+async fn pass(
+    obj: &GoToOrganizer,
+    ctx: &Context,
+    audited: &mut Option<u32>,
+) -> Result<Action, Error> {
     let observation = observe::observe(obj, ctx).await;
     let observed = &observation.observed;
     let now = jiff::Timestamp::now();
@@ -113,6 +124,10 @@ async fn pass(obj: &GoToOrganizer, ctx: &Context) -> Result<Action, Error> {
     let previous = obj.status.clone().unwrap_or_default();
     queue_seat(obj, ctx, observed, &plan, &outcome);
     let (next, notes) = report::report(observed, &obj.spec, &plan, &outcome, &previous, now);
+    *audited = next
+        .meeting_audit
+        .as_ref()
+        .map(|a| a.upcoming_meeting_count);
     let written = if report::same_but_timestamps(&next, &previous) {
         Ok(false)
     } else {

@@ -436,11 +436,11 @@ pub fn account_key_of(
     .unwrap_or_default()
 }
 
-/// The status column: `ACTIVE`, `SUSPENDED`, or GoTo's own word for a status this client does
-/// not know.
+/// The status column: `ACTIVE`, `SUSPENDED`, or `UNKNOWN` (the CRD's enum) for none or a status
+/// this client does not know.
 pub fn state(o: &Organizer) -> &str {
     match &o.status {
-        Some(s) => s.as_str(),
-        None => "UNKNOWN",
+        Some(s @ (goto::OrganizerStatus::Active | goto::OrganizerStatus::Suspended)) => s.as_str(),
+        _ => "UNKNOWN",
     }
 }
