@@ -17,7 +17,9 @@ use super::diff::{self, Changes};
 use super::observe::Observed;
 use super::plan::{self, Plan};
 use crate::controller::error::Error;
-use crate::crd::{AdoptionPolicy, GoToOrganizer, GoToOrganizerStatus};
+use crate::crd::{
+    AdoptionPolicy, DeletionPolicy, GoToOrganizer, GoToOrganizerStatus, ManagementPolicy,
+};
 use crate::goto::{
     self, DeleteOutcome, GoToApi, Meeting, NewOrganizer, Organizer, OrganizerKey, OrganizerStatus,
 };
@@ -40,6 +42,12 @@ pub trait Ledger: Sync {
 
     /// Counts one GoTo write that succeeded (`create`, `update`, `resume`, `suspend`, `delete`).
     fn wrote(&self, action: &'static str);
+
+    /// The object as the Kubernetes API has it now (`None`: gone), read right before a DELETE.
+    fn current<'a>(
+        &'a self,
+        obj: &'a GoToOrganizer,
+    ) -> BoxFuture<'a, Result<Option<GoToOrganizer>, Error>>;
 }
 
 /// One write that happened.
@@ -142,7 +150,7 @@ pub async fn act(
                 .suspend_then_delete(key, meetings.len(), &mut out)
                 .await
         }
-        Plan::Delete { key, meetings } => writer.delete(key, meetings.len(), &mut out).await,
+        Plan::Delete { key, meetings } => writer.delete(key, meetings, &mut out).await,
         _ => Ok(()),
     };
     if let Err(e) = result {
@@ -300,10 +308,43 @@ impl Writer<'_> {
         if !consent::allows(&self.obj.spec, self.consent, &meetings) {
             return Err(plan::blocked(key, &meetings));
         }
-        self.delete(key, meetings.len(), out).await
+        self.delete(key, &meetings, out).await
     }
 
-    async fn delete(&self, key: &str, cancelling: usize, out: &mut Outcome) -> Result<(), Error> {
+    /// Re-reads the object right before the DELETE: it must still be deleted with
+    /// `deletionPolicy: Delete`, and what it consents to must still allow cancelling `meetings`
+    /// (a person may have removed the consent, or changed the policy, since this pass decided).
+    async fn still_decided(&self, key: &str, meetings: &[Meeting]) -> Result<(), Error> {
+        let Some(now) = self.ledger.current(self.obj).await? else {
+            return Err(Error::Internal(
+                "the object is gone since this pass decided; nothing deleted".into(),
+            ));
+        };
+        let spec = &now.spec;
+        if now.metadata.deletion_timestamp.is_none()
+            || spec.deletion_policy != DeletionPolicy::Delete
+            || spec.management_policy != ManagementPolicy::Manage
+            || now.is_paused()
+        {
+            return Err(Error::Internal(
+                "the object changed since this pass decided; deciding again, nothing deleted"
+                    .into(),
+            ));
+        }
+        if !consent::allows(spec, now.cancel_meetings_consent(), meetings) {
+            return Err(plan::blocked(key, meetings));
+        }
+        Ok(())
+    }
+
+    async fn delete(
+        &self,
+        key: &str,
+        meetings: &[Meeting],
+        out: &mut Outcome,
+    ) -> Result<(), Error> {
+        self.still_decided(key, meetings).await?;
+        let cancelling = meetings.len();
         let result = self.goto.delete(&OrganizerKey::new(key)).await;
         self.log(key, "delete", result.is_ok());
         let already_gone = result? == DeleteOutcome::AlreadyGone;

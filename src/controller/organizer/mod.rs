@@ -239,6 +239,13 @@ impl act::Ledger for Context {
     fn wrote(&self, action: &'static str) {
         self.metrics.goto_write(action);
     }
+
+    fn current<'a>(
+        &'a self,
+        obj: &'a GoToOrganizer,
+    ) -> BoxFuture<'a, Result<Option<GoToOrganizer>, Error>> {
+        Box::pin(async move { Ok(api(self, obj).get_opt(&obj.name_any()).await?) })
+    }
 }
 
 fn api(ctx: &Context, obj: &GoToOrganizer) -> Api<GoToOrganizer> {

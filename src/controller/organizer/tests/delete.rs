@@ -361,3 +361,41 @@ async fn an_organizer_found_gone_while_deleting_is_announced_as_deleted() {
         .expect("a Deleted Event");
     assert!(note.note.contains("up to 1"), "{}", note.note);
 }
+
+/// Issue 21 (3): the object is read again right before the DELETE: a consent withdrawn (or a
+/// policy changed) since the pass decided stops it.
+#[tokio::test]
+async fn a_consent_withdrawn_before_the_delete_stops_it() {
+    let mut desk = Desk::recorded(keep, organizer("7"));
+    desk.goto.book(&seven(), meeting("1"));
+    let consent = consent::digest(&[meeting("1")]);
+    desk.obj.metadata.annotations = Some(
+        [(consent::ANNOTATION.to_string(), consent)]
+            .into_iter()
+            .collect(),
+    );
+    desk.delete();
+    let mut withdrawn = desk.obj.clone();
+    withdrawn.metadata.annotations = None;
+    *desk.books.changed.lock().expect("lock") = Some(withdrawn);
+    let pass = desk.pass().await;
+    assert_eq!(kind(&pass.plan), "SuspendBeforeDelete");
+    assert!(
+        matches!(pass.failure(), Some(Error::DeletionBlocked(_))),
+        "{:?}",
+        pass.failure()
+    );
+    assert_eq!(desk.goto.count(Op::Delete), 0, "nothing deleted");
+    assert!(desk.goto.cancelled().is_empty());
+
+    let mut orphaned = desk.obj.clone();
+    orphaned.spec.deletion_policy = DeletionPolicy::Orphan;
+    *desk.books.changed.lock().expect("lock") = Some(orphaned);
+    let again = desk.pass().await;
+    assert!(
+        matches!(again.failure(), Some(Error::Internal(m)) if m.contains("changed")),
+        "{:?}",
+        again.failure()
+    );
+    assert_eq!(desk.goto.count(Op::Delete), 0, "nothing deleted");
+}

@@ -21,6 +21,9 @@ pub(super) struct Books {
     wrote: Mutex<Vec<&'static str>>,
     /// Status writes fail (the Kubernetes API is unreachable).
     pub(super) api_down: bool,
+    /// What a re-read of the object answers, when a person changed it meanwhile (else the
+    /// object as the pass saw it).
+    pub(super) changed: Mutex<Option<GoToOrganizer>>,
 }
 
 impl Books {
@@ -63,6 +66,19 @@ impl Ledger for Books {
 
     fn wrote(&self, action: &'static str) {
         self.wrote.lock().expect("lock").push(action);
+    }
+
+    fn current<'a>(
+        &'a self,
+        obj: &'a GoToOrganizer,
+    ) -> BoxFuture<'a, Result<Option<GoToOrganizer>, Error>> {
+        Box::pin(async move {
+            if self.api_down {
+                return Err(Error::Kube("the API server is unreachable".into()));
+            }
+            let changed = self.changed.lock().expect("lock").clone();
+            Ok(Some(changed.unwrap_or_else(|| obj.clone())))
+        })
     }
 }
 
