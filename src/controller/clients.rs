@@ -16,7 +16,8 @@ use kube::{Api, Client, ResourceExt};
 
 use crate::crd::GoToAccount;
 use crate::goto::{
-    AccountKey, Budgets, ClientConfig, Credentials, GoToClient, Observer, WriteFence,
+    AccountKey, Budgets, ClientConfig, Credentials, Dialect, GoToApi, GoToClient, Observer,
+    V1Client, WriteFence,
 };
 use crate::metrics::Metrics;
 
@@ -46,7 +47,24 @@ impl std::fmt::Display for Problem {
 
 struct Cached {
     fingerprint: u64,
+    /// The request pipeline (budget, token, retries) the dialect speaks through.
     client: GoToClient,
+    /// The account's GoTo, in the dialect its `api` names.
+    api: Arc<dyn GoToApi>,
+}
+
+/// The account's GoTo in the dialect its `spec.api` names, over `client`'s pipeline.
+fn speaking(dialect: Dialect, client: GoToClient) -> Arc<dyn GoToApi> {
+    match dialect {
+        Dialect::V2 => Arc::new(client),
+        Dialect::V1 => Arc::new(V1Client::new(client)),
+    }
+}
+
+/// A cached client, cloned out of the cache.
+struct CachedClient {
+    client: GoToClient,
+    api: Arc<dyn GoToApi>,
 }
 
 /// The per-account client cache.
@@ -85,7 +103,7 @@ impl AccountClients {
     /// The effective request rate of the account's client, if one was built.
     pub fn effective_rate(&self, namespace: &str, name: &str) -> Option<f64> {
         self.cached(namespace, name)
-            .map(|client| client.effective_requests_per_second())
+            .map(|cached| cached.client.effective_requests_per_second())
     }
 
     /// Makes every client built from now on check `fence` before each GoTo write (the leader
@@ -110,7 +128,42 @@ impl AccountClients {
         namespace: &str,
         name: &str,
         allow_cached: bool,
+    ) -> Result<(GoToAccount, Arc<dyn GoToApi>), Problem> {
+        let account = self.account(kube, namespace, name).await?;
+        let client = self.client_with(kube, &account, allow_cached).await?;
+        Ok((account, client))
+    }
+
+    /// Like [`AccountClients::resolve`], with the request pipeline of the seed's v2 dialect
+    /// (`report attendance` reads v2's meeting history through it): an account with `api: v1`
+    /// is refused with a message saying so.
+    pub async fn resolve_v2(
+        &self,
+        kube: &Client,
+        namespace: &str,
+        name: &str,
     ) -> Result<(GoToAccount, GoToClient), Problem> {
+        let account = self.account(kube, namespace, name).await?;
+        if account.spec.api != Dialect::V2 {
+            return Err(Problem::BadEndpoint(format!(
+                "GoToAccount {name:?} speaks api {}; this command reads through v2 (use --api {})",
+                account.spec.api, account.spec.api
+            )));
+        }
+        self.client_for(kube, &account).await?;
+        let client = self
+            .cached(namespace, name)
+            .map(|c| c.client)
+            .ok_or_else(|| Problem::Kube(format!("the client of GoToAccount {name:?} is gone")))?;
+        Ok((account, client))
+    }
+
+    async fn account(
+        &self,
+        kube: &Client,
+        namespace: &str,
+        name: &str,
+    ) -> Result<GoToAccount, Problem> {
         let accounts: Api<GoToAccount> = Api::namespaced(kube.clone(), namespace);
         let account = accounts
             .get_opt(name)
@@ -121,8 +174,7 @@ impl AccountClients {
                     "GoToAccount {name:?} not found in namespace {namespace}"
                 ))
             })?;
-        let client = self.client_with(kube, &account, allow_cached).await?;
-        Ok((account, client))
+        Ok(account)
     }
 
     /// The client of an account already read (from a cache, say). `allow_cached` as in
@@ -132,19 +184,19 @@ impl AccountClients {
         kube: &Client,
         account: &GoToAccount,
         allow_cached: bool,
-    ) -> Result<GoToClient, Problem> {
+    ) -> Result<Arc<dyn GoToApi>, Problem> {
         let namespace = account.namespace().unwrap_or_default();
         let name = account.name_any();
         match self.client_for(kube, account).await {
             Err(Problem::SecretNotFound(msg)) if allow_cached => {
                 match self.cached(&namespace, &name) {
-                    Some(client) => {
+                    Some(cached) => {
                         tracing::warn!(
                             namespace,
                             account = name,
                             "{msg}; using the client built before"
                         );
-                        Ok(client)
+                        Ok(cached.api)
                     }
                     None => Err(Problem::SecretNotFound(msg)),
                 }
@@ -159,7 +211,7 @@ impl AccountClients {
         &self,
         kube: &Client,
         account: &GoToAccount,
-    ) -> Result<GoToClient, Problem> {
+    ) -> Result<Arc<dyn GoToApi>, Problem> {
         let namespace = account.namespace().unwrap_or_default();
         let secret_ref = &account.spec.credentials_secret_ref;
         let secrets: Api<Secret> = Api::namespaced(kube.clone(), &namespace);
@@ -178,21 +230,23 @@ impl AccountClients {
         if let Some(cached) = self.lock().get(&key)
             && cached.fingerprint == fingerprint
         {
-            return Ok(cached.client.clone());
+            return Ok(cached.api.clone());
         }
         let client_id = secret_value(&secret, &secret_ref.client_id_key)?;
         let client_secret = secret_value(&secret, &secret_ref.client_secret_key)?;
         let config = self.config(account, client_id, client_secret)?;
         let client = GoToClient::new_in(config, &self.budgets)
             .map_err(|e| Problem::BadEndpoint(e.to_string()))?;
+        let api = speaking(account.spec.api, client.clone());
         self.lock().insert(
             key,
             Cached {
                 fingerprint,
-                client: client.clone(),
+                client,
+                api: api.clone(),
             },
         );
-        Ok(client)
+        Ok(api)
     }
 
     /// Drops the cached client of a deleted account.
@@ -204,10 +258,13 @@ impl AccountClients {
         }
     }
 
-    fn cached(&self, namespace: &str, name: &str) -> Option<GoToClient> {
+    fn cached(&self, namespace: &str, name: &str) -> Option<CachedClient> {
         self.lock()
             .get(&(namespace.to_string(), name.to_string()))
-            .map(|c| c.client.clone())
+            .map(|c| CachedClient {
+                client: c.client.clone(),
+                api: c.api.clone(),
+            })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Cached>> {
@@ -235,7 +292,7 @@ impl AccountClients {
                 client_secret: client_secret.into(),
             },
         );
-        config.api_base_url = parse("apiBaseUrl", &spec.api_base_url)?;
+        config.api_base_url = parse("apiBaseUrl", spec.base_url())?;
         config.token_url = parse("tokenUrl", &spec.token_url)?;
         config.requests_per_second =
             NonZeroU32::new(spec.requests_per_second).unwrap_or(NonZeroU32::MIN);
@@ -285,7 +342,8 @@ fn fingerprint(account: &GoToAccount, secret: &Secret) -> u64 {
     let spec = &account.spec;
     (
         &spec.account_key,
-        &spec.api_base_url,
+        spec.api,
+        spec.base_url(),
         &spec.token_url,
         spec.requests_per_second,
         &spec.credentials_secret_ref,

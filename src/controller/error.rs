@@ -189,7 +189,7 @@ fn goto_reason(e: &goto::Error) -> &'static str {
         goto::Error::Unauthorized | goto::Error::Forbidden => reason::CREDENTIALS_INVALID,
         goto::Error::RateLimited { .. } => reason::RATE_LIMITED,
         goto::Error::BadRequest(_) => reason::INVALID_SPEC,
-        goto::Error::Config(_) => reason::ACCOUNT_NOT_READY,
+        goto::Error::Config(_) | goto::Error::WrongApi(_) => reason::ACCOUNT_NOT_READY,
         goto::Error::AlreadyExists { .. }
         | goto::Error::NotFound
         | goto::Error::Transient(_)

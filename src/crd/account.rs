@@ -4,7 +4,7 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::goto::{DEFAULT_API_BASE_URL, DEFAULT_TOKEN_URL};
+use crate::goto::{DEFAULT_TOKEN_URL, Dialect};
 
 /// How many objects `status.blockedDeletions.objects` lists at most.
 pub const BLOCKED_LIST_LIMIT: usize = 20;
@@ -22,6 +22,7 @@ pub const BLOCKED_LIST_LIMIT: usize = 20;
     status = "GoToAccountStatus",
     doc = "One GoTo account and how to reach it: its account key, the Secret with the OAuth client credentials of an admin application, the endpoints, and the request budget every organizer of the account shares. Its status says whether the credentials work, the seat inventory, and which organizers' deletion waits for a person (`OffboardingBlocked`).",
     printcolumn = r#"{"name":"Account Key","type":"string","jsonPath":".spec.accountKey"}"#,
+    printcolumn = r#"{"name":"API","type":"string","description":"The dialect of GoTo's API spoken (v1: as GoTo publishes it; v2: the seed guide's)","jsonPath":".spec.api"}"#,
     printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
     printcolumn = r#"{"name":"Reason","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].reason"}"#,
     printcolumn = r#"{"name":"Seats In Use","type":"integer","description":"Organizers in the GoTo account","jsonPath":".status.seats.inGoTo"}"#,
@@ -37,11 +38,19 @@ pub struct GoToAccountSpec {
     /// The Secret, in this namespace, holding the OAuth client id and secret of an admin
     /// (client-credentials) application.
     pub credentials_secret_ref: CredentialsSecretRef,
+    /// Which dialect of GoTo's admin API the endpoint speaks: `v2` (the seed guide's
+    /// `/G2M/rest/v2`, the default) or `v1` (GoTo Meeting REST v1, as GoTo publishes it; it
+    /// cannot change names, locale, time zone or roles, which are then reported as
+    /// `NotSupportedByApi`).
+    #[serde(default)]
+    pub api: Dialect,
     /// GoTo Meeting REST base URL: https, or plain http only to a loopback host (127.0.0.0/8,
-    /// ::1, localhost), checked at admission and again before any request.
-    #[serde(default = "default_api_base_url")]
+    /// ::1, localhost), checked at admission and again before any request. Unset: GoTo's own,
+    /// per `api` (`https://api.getgo.com/G2M/rest/v2` for v2, `https://api.getgo.com/G2M/rest`
+    /// for v1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 2048), pattern(r"^(https://[^\s]+|http://(localhost|127(\.[0-9]{1,3}){3}|\[::1\])(:[0-9]{1,5})?([/?#][^\s]*)?)$"))]
-    pub api_base_url: String,
+    pub api_base_url: Option<String>,
     /// OAuth token URL. GoTo's issuer is the unified LogMeIn one; a wrong issuer is the most
     /// common integration failure. The same rule as `apiBaseUrl`: https, or plain http only to a
     /// loopback host.
@@ -177,9 +186,15 @@ pub struct BlockedDeletion {
     pub upcoming_meetings: u32,
 }
 
-fn default_api_base_url() -> String {
-    DEFAULT_API_BASE_URL.to_string()
+impl GoToAccountSpec {
+    /// The base URL requests go to: `apiBaseUrl`, or GoTo's own for the dialect.
+    pub fn base_url(&self) -> &str {
+        self.api_base_url
+            .as_deref()
+            .unwrap_or(self.api.default_base_url())
+    }
 }
+
 fn default_token_url() -> String {
     DEFAULT_TOKEN_URL.to_string()
 }

@@ -55,6 +55,12 @@ pub mod reason {
     pub const AUTHENTICATED: &str = "Authenticated";
     /// GoToAccount Ready=False: the Secret or one of its keys is missing.
     pub const SECRET_NOT_FOUND: &str = "SecretNotFound";
+    /// Account: the endpoint answers like the other dialect of GoTo's API (the message names
+    /// the `api` to set).
+    pub const WRONG_API: &str = "WrongApi";
+    /// Synced: the spec asks for something the account's API dialect cannot change (GoTo's v1:
+    /// names after the create, locale, time zone, roles); not sent, the fields named.
+    pub const NOT_SUPPORTED_BY_API: &str = "NotSupportedByApi";
     /// GoToAccount OffboardingBlocked=True: the deletion of one or more of its organizers waits
     /// for a person (the message names them).
     pub const DELETIONS_BLOCKED: &str = "DeletionsBlocked";

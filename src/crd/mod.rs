@@ -85,6 +85,7 @@ mod tests {
             names(&account, false),
             [
                 "Account Key",
+                "API",
                 "Ready",
                 "Reason",
                 "Seats In Use",

@@ -23,7 +23,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::TryStreamExt;
 use kube::api::ListParams;
 use kube::{Api, Client, ResourceExt};
 
@@ -31,7 +30,7 @@ use crate::cli::ExportArgs;
 use crate::controller::clients::AccountClients;
 use crate::controller::ownership;
 use crate::crd::{GoToAccount, GoToOrganizer, ManagementPolicy};
-use crate::goto::{GoToClient, ListedOrganizer, Observer};
+use crate::goto::{GoToApi, ListedOrganizer, Observer};
 
 /// Upper bound of one HTTP exchange with GoTo during an export.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -64,7 +63,7 @@ pub async fn run(args: ExportArgs) -> crate::Result<()> {
     } else {
         ManagementPolicy::Observe
     };
-    let export = collect(&kube, &account, &goto, policy).await?;
+    let export = collect(&kube, &account, goto.as_ref(), policy).await?;
     for why in &export.skipped {
         eprintln!("warning: skipped {why}");
     }
@@ -86,7 +85,7 @@ pub async fn run(args: ExportArgs) -> crate::Result<()> {
 pub async fn collect(
     kube: &Client,
     account: &GoToAccount,
-    goto: &GoToClient,
+    goto: &dyn GoToApi,
     policy: ManagementPolicy,
 ) -> crate::Result<Export> {
     let namespace = account.namespace().unwrap_or_default();
@@ -100,7 +99,7 @@ pub async fn collect(
         .collect();
 
     let account_key = account.spec.account_key.as_str();
-    let mut listed: Vec<ListedOrganizer> = goto.list_organizers().try_collect().await?;
+    let mut listed: Vec<ListedOrganizer> = goto.list().await?;
     listed.sort_by(|a, b| {
         (
             ownership::normalize_email(&a.email),
@@ -119,7 +118,10 @@ pub async fn collect(
             continue;
         }
         // The listing holds key, email and status only: the manifest restates the full record.
-        let organizer = goto.get_organizer(&organizer.organizer_key).await?;
+        let Some(organizer) = goto.read(&organizer.organizer_key).await? else {
+            // Deleted between the listing and this read: nothing left to export.
+            continue;
+        };
         let name = manifest::object_name(&organizer, &taken);
         match manifest::manifest(&namespace, &account.name_any(), &name, &organizer, policy) {
             Ok(obj) => {

@@ -43,6 +43,8 @@ pub(crate) struct Inner {
     /// The pool of seats this client draws from: the account key as reached through these
     /// endpoints with this OAuth application (see [`GoToClient::seat_pool`]).
     pub(crate) seat_pool: String,
+    /// Whether the endpoint's dialect was checked (see `dialect`).
+    pub(crate) dialect_checked: std::sync::atomic::AtomicBool,
 }
 
 impl fmt::Debug for GoToClient {
@@ -128,6 +130,7 @@ impl GoToClient {
                 health: EndpointHealth::new(),
                 write_fence: config.write_fence,
                 seat_pool,
+                dialect_checked: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }

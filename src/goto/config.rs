@@ -12,8 +12,69 @@ use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
-/// Default REST base URL of the GoTo Meeting API v2.
+/// Default REST base URL of the GoTo Meeting API v2 (the seed guide's dialect).
 pub const DEFAULT_API_BASE_URL: &str = "https://api.getgo.com/G2M/rest/v2";
+/// Default REST base URL of GoTo Meeting REST v1, the API GoTo publishes.
+pub const DEFAULT_V1_API_BASE_URL: &str = "https://api.getgo.com/G2M/rest";
+
+/// Which dialect of the GoTo Meeting admin API an account's endpoint speaks.
+///
+/// `v2` is the seed guide's `/G2M/rest/v2`; `v1` is GoTo Meeting REST v1 exactly as GoTo
+/// publishes it (OpenAPI 1.0.0), which cannot change names, locale, time zone or roles.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+pub enum Dialect {
+    /// GoTo Meeting REST v1 at `https://api.getgo.com/G2M/rest`, as GoTo publishes it.
+    #[serde(rename = "v1")]
+    V1,
+    /// The seed guide's `/G2M/rest/v2` (the default, so manifests written before `api` existed
+    /// keep their meaning).
+    #[default]
+    #[serde(rename = "v2")]
+    V2,
+}
+
+impl Dialect {
+    /// The value of `spec.api` that names this dialect.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::V1 => "v1",
+            Dialect::V2 => "v2",
+        }
+    }
+
+    /// GoTo's own base URL for this dialect.
+    pub fn default_base_url(self) -> &'static str {
+        match self {
+            Dialect::V1 => DEFAULT_V1_API_BASE_URL,
+            Dialect::V2 => DEFAULT_API_BASE_URL,
+        }
+    }
+
+    /// The other dialect.
+    pub fn other(self) -> Dialect {
+        match self {
+            Dialect::V1 => Dialect::V2,
+            Dialect::V2 => Dialect::V1,
+        }
+    }
+}
+
+impl fmt::Display for Dialect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 /// Default OAuth token URL: the unified LogMeIn/GoTo issuer.
 pub const DEFAULT_TOKEN_URL: &str = "https://authentication.logmeininc.com/oauth/token";
 
@@ -169,5 +230,20 @@ mod tests {
         assert_eq!(config.token_url.as_str(), DEFAULT_TOKEN_URL);
         assert_eq!(config.requests_per_second.get(), 10);
         assert_eq!(config.request_timeout, Duration::from_secs(30));
+        for dialect in [Dialect::V1, Dialect::V2] {
+            Url::parse(dialect.default_base_url()).expect("default base URL");
+            assert_eq!(dialect.other().other(), dialect);
+        }
+    }
+
+    #[test]
+    fn dialects_are_spelt_as_the_crd_spells_them() {
+        assert_eq!(serde_json::to_string(&Dialect::V1).unwrap(), "\"v1\"");
+        assert_eq!(
+            serde_json::from_str::<Dialect>("\"v2\"").unwrap(),
+            Dialect::V2
+        );
+        assert_eq!(Dialect::default(), Dialect::V2);
+        assert!(serde_json::from_str::<Dialect>("\"V1\"").is_err());
     }
 }

@@ -69,6 +69,9 @@ pub enum Error {
     /// The client is configured wrongly (URL, TLS).
     #[error("GoTo client configuration: {0}")]
     Config(String),
+    /// The endpoint answers like the other dialect of the API; the message says what to set.
+    #[error("{0}")]
+    WrongApi(String),
 }
 
 fn retry_after_text(retry_after: &Option<Duration>) -> String {
@@ -92,6 +95,7 @@ impl Error {
             Error::BadRequest(_) => "bad_request",
             Error::Decode(_) => "decode",
             Error::Config(_) => "config",
+            Error::WrongApi(_) => "wrong_api",
         }
     }
 

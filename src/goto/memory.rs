@@ -374,7 +374,15 @@ impl GoToApi for MemoryGoTo {
         key: &'a OrganizerKey,
         update: &'a OrganizerUpdate,
     ) -> BoxFuture<'a, Result<Organizer, Error>> {
-        self.answer(Op::Update, key.as_str(), |s| s.put(key, update))
+        let writable = self.capabilities.profile_updates;
+        self.answer(Op::Update, key.as_str(), move |s| {
+            if !writable {
+                return Err(Error::BadRequest(
+                    "this dialect cannot change names, locale, time zone or roles".into(),
+                ));
+            }
+            s.put(key, update)
+        })
     }
 
     fn suspend<'a>(&'a self, key: &'a OrganizerKey) -> BoxFuture<'a, Result<(), Error>> {
@@ -390,7 +398,14 @@ impl GoToApi for MemoryGoTo {
         key: &'a OrganizerKey,
         update: &'a OrganizerUpdate,
     ) -> BoxFuture<'a, Result<Organizer, Error>> {
-        self.answer(Op::Resume, key.as_str(), |s| {
+        let writable = self.capabilities.profile_updates;
+        self.answer(Op::Resume, key.as_str(), move |s| {
+            if !writable {
+                // As v1 does: the product is assigned again, nothing else changes.
+                let organizer = s.account.organizers.get_mut(key).ok_or(Error::NotFound)?;
+                organizer.status = Some(OrganizerStatus::Active);
+                return Ok(organizer.clone());
+            }
             let active = OrganizerUpdate {
                 status: Some(OrganizerStatus::Active),
                 ..update.clone()

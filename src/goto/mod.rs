@@ -9,13 +9,15 @@
 //! not one per request), `budget` (the OAuth application's paced request budget, shared through
 //! a registry), `transport` (one HTTP exchange), `retry` (backoff), `auth` (token cache),
 //! `directory` (one account listing serving every email lookup), `seam` (the trait, and what
-//! its answers are), `client` (the request pipeline), `paging` (token pagination), the
-//! operations in `organizers` and `meetings`, and the seam's implementations: `v2` (this client)
-//! and `memory` (an in-memory GoTo, for tests without HTTP).
+//! its answers are), `client` (the request pipeline), `paging` (token pagination), `dialect`
+//! (which dialect an endpoint speaks), the operations in `organizers` and `meetings`, and the
+//! seam's implementations: `v2` (this client), `v1_wire` and `v1` (GoTo Meeting REST v1 as
+//! GoTo publishes it) and `memory` (an in-memory GoTo, for tests without HTTP).
 mod auth;
 mod budget;
 mod client;
 mod config;
+mod dialect;
 mod directory;
 mod endpoint;
 mod error;
@@ -28,16 +30,19 @@ mod paging;
 mod retry;
 mod seam;
 mod transport;
+mod v1;
+mod v1_wire;
 mod v2;
 
 pub use budget::Budgets;
 pub use client::GoToClient;
 pub use config::{
-    ClientConfig, Credentials, DEFAULT_API_BASE_URL, DEFAULT_TOKEN_URL, Observer, RetryPolicy,
-    WriteFence,
+    ClientConfig, Credentials, DEFAULT_API_BASE_URL, DEFAULT_TOKEN_URL, DEFAULT_V1_API_BASE_URL,
+    Dialect, Observer, RetryPolicy, WriteFence,
 };
 pub use directory::{DirectoryEntry, DirectorySnapshot};
 pub use error::Error;
 pub use memory::{Account, Call, MemoryGoTo, Op};
 pub use models::*;
 pub use seam::{Capabilities, DeleteOutcome, GoToApi};
+pub use v1::V1Client;

@@ -383,11 +383,15 @@ pub const MAX_SUBJECT_CHARS: usize = 200;
 /// [`MAX_SUBJECT_CHARS`] characters.
 fn shown_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
     let text = String::deserialize(deserializer)?;
-    Ok(text
-        .chars()
+    Ok(shown(&text))
+}
+
+/// `text` as it may be shown: control characters dropped, cut to [`MAX_SUBJECT_CHARS`].
+pub(crate) fn shown(text: &str) -> String {
+    text.chars()
         .filter(|c| !c.is_control())
         .take(MAX_SUBJECT_CHARS)
-        .collect())
+        .collect()
 }
 
 #[cfg(test)]

@@ -169,6 +169,31 @@ pub(crate) fn decode_page_bounded<T: DeserializeOwned>(
     })
 }
 
+/// Decodes a body that is a bare JSON array (v1's listings), as a stream over the body like
+/// [`decode_page_bounded`]: each item parsed on its own, an error at the `max_items + 1`th.
+pub(crate) fn decode_array_bounded<T: DeserializeOwned>(
+    body: &[u8],
+    what: &str,
+    max_items: usize,
+) -> Result<Vec<T>, Error> {
+    let overflowed = Cell::new(false);
+    let seed = ItemsSeed {
+        max_items,
+        overflowed: &overflowed,
+        marker: PhantomData,
+    };
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let decoded = seed
+        .deserialize(&mut deserializer)
+        .and_then(|items| deserializer.end().map(|()| items));
+    if overflowed.get() {
+        return Err(Error::Decode(format!(
+            "{what}: more than {max_items} entries; stopping"
+        )));
+    }
+    decoded.map_err(|e| Error::decode(what, &e))
+}
+
 /// Reads one page object: the items under `field`, the token, and skips everything else.
 struct PageSeed<'a, T> {
     field: &'a str,

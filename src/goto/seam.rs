@@ -1,10 +1,10 @@
 //! The seam: everything the controller asks of GoTo, as one trait ([`GoToApi`]) in the
 //! operator's own terms, after Crossplane's `ExternalClient`. The reconciler never sees HTTP.
 //!
-//! Implementations: [`GoToClient`](super::GoToClient), the seed's v2 dialect (`v2.rs`), and
-//! [`MemoryGoTo`](super::MemoryGoTo), an in-memory GoTo that makes `observe` and `act`
-//! testable without a network. GoTo's published REST v1 comes as one more implementation
-//! beside them, with its wire shapes private to its own module.
+//! Implementations: [`GoToClient`](super::GoToClient), the seed's v2 dialect (`v2.rs`),
+//! [`V1Client`](super::V1Client), GoTo Meeting REST v1 as GoTo publishes it (`v1.rs`, its wire
+//! shapes private to `v1_wire.rs`), and [`MemoryGoTo`](super::MemoryGoTo), an in-memory GoTo
+//! that makes `observe` and `act` testable without a network.
 //!
 //! In the seam, keys are string newtypes ([`OrganizerKey`], [`AccountKey`]: GoTo's keys exceed
 //! 2^64), an organizer's state is [`OrganizerStatus`], and answers are values: a key nobody has
@@ -21,6 +21,7 @@
 //! the controller's runtime needs. An implementation writes `Box::pin(async move { .. })`.
 use futures::future::BoxFuture;
 
+use super::config::Dialect;
 use super::directory::DirectorySnapshot;
 use super::error::Error;
 use super::models::{
@@ -66,8 +67,19 @@ pub trait GoToApi: Send + Sync {
     /// What this dialect can do.
     fn capabilities(&self) -> Capabilities;
 
+    /// Which dialect of GoTo's API this client speaks.
+    fn dialect(&self) -> Dialect {
+        Dialect::V2
+    }
+
     /// Makes sure a valid token is held: proves the credentials work.
     fn authenticate(&self) -> BoxFuture<'_, Result<(), Error>>;
+
+    /// Makes sure the endpoint speaks this client's dialect (asked of GoTo once per client):
+    /// [`Error::WrongApi`] when it answers like the other one.
+    fn verify_dialect(&self) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(async { Ok(()) })
+    }
 
     /// The full record of one organizer; `None` when GoTo has no such key.
     fn read<'a>(&'a self, key: &'a OrganizerKey)

@@ -111,12 +111,20 @@ pub(crate) const TOKEN_BODY_LIMIT: usize = 64 * 1024;
 /// Longest wait a `Retry-After` can ask for; a longer (or absurd) one is cut to this.
 pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 
-/// The body limit of an operation: the token endpoint's is smaller.
+/// Largest answer of a whole-account listing in one body (v1's `GET /organizers`, which has no
+/// pages): the bound every listing has over all its pages.
+pub(crate) const LISTING_BODY_LIMIT: usize = 32 * 1024 * 1024;
+
+/// The operation name of v1's one-call account listing, which alone may be that large.
+pub(crate) const LIST_ACCOUNT: &str = "list_account";
+
+/// The body limit of an operation: the token endpoint's is smaller, a whole-account listing's
+/// larger.
 fn body_limit(operation: &str) -> usize {
-    if operation == "token" {
-        TOKEN_BODY_LIMIT
-    } else {
-        API_BODY_LIMIT
+    match operation {
+        "token" => TOKEN_BODY_LIMIT,
+        LIST_ACCOUNT => LISTING_BODY_LIMIT,
+        _ => API_BODY_LIMIT,
     }
 }
 

@@ -4,6 +4,7 @@ use futures::TryStreamExt;
 use futures::future::BoxFuture;
 
 use super::client::GoToClient;
+use super::config::Dialect;
 use super::directory::DirectorySnapshot;
 use super::error::Error;
 use super::models::{
@@ -26,6 +27,10 @@ impl GoToApi for GoToClient {
 
     fn authenticate(&self) -> BoxFuture<'_, Result<(), Error>> {
         Box::pin(GoToClient::authenticate(self))
+    }
+
+    fn verify_dialect(&self) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(super::dialect::verify(self, Dialect::V2))
     }
 
     fn read<'a>(

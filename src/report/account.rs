@@ -133,7 +133,7 @@ async fn kubernetes_client(namespace: &str, name: &str) -> crate::Result<GoToCli
     })?;
     let clients = AccountClients::new(Arc::new(Unobserved), REQUEST_TIMEOUT);
     let (_, client) = clients
-        .resolve(&kube, namespace, name, false)
+        .resolve_v2(&kube, namespace, name)
         .await
         .map_err(|problem| crate::Error::Invalid(problem.to_string()))?;
     Ok(client)

@@ -82,7 +82,10 @@ async fn apply(
     }
     let client = ctx.accounts.client_for(&ctx.kube, account).await;
     let outcome = match &client {
-        Ok(client) => client.authenticate().await.map_err(Error::GoTo),
+        Ok(client) => match client.authenticate().await {
+            Ok(()) => client.verify_dialect().await.map_err(Error::GoTo),
+            Err(e) => Err(Error::GoTo(e)),
+        },
         Err(Problem::SecretNotFound(m)) => Err(Error::AccountNotReady(m.clone())),
         Err(Problem::BadEndpoint(m)) => Err(Error::GoTo(goto::Error::Config(m.clone()))),
         // A failed read from the Kubernetes API says nothing about the account: retry, no condition.
@@ -94,7 +97,7 @@ async fn apply(
     let seats = match (&outcome, &client) {
         (Ok(()), Ok(client)) => {
             let first = account.status.as_ref().is_none_or(|s| s.seats.is_none());
-            seats::inventory(account, client, &ctx.organizers.state(), first).await
+            seats::inventory(account, client.as_ref(), &ctx.organizers.state(), first).await
         }
         _ => None,
     };
@@ -136,10 +139,12 @@ async fn apply(
     outcome.map(|()| Action::requeue(jitter(next)))
 }
 
-/// GoToAccount reasons: Authenticated, SecretNotFound, CredentialsInvalid, GoToUnavailable.
+/// GoToAccount reasons: Authenticated, SecretNotFound, CredentialsInvalid, GoToUnavailable,
+/// WrongApi.
 fn account_reason(e: &Error) -> &'static str {
     match e {
         Error::AccountNotReady(_) => reason::SECRET_NOT_FOUND,
+        Error::GoTo(goto::Error::WrongApi(_)) => reason::WRONG_API,
         Error::GoTo(goto::Error::Unauthorized | goto::Error::Forbidden) => {
             reason::CREDENTIALS_INVALID
         }

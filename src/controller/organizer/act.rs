@@ -218,7 +218,8 @@ impl Writer<'_> {
             .remember_key(self.obj, organizer.organizer_key.as_str());
         out.organizer = Some(organizer.clone());
         let seat = decide::seat(&self.obj.spec, &observed.object, Some(&organizer), now);
-        let changes = diff::changes(&self.obj.spec, &organizer, seat);
+        let changes =
+            diff::changes(&self.obj.spec, &organizer, seat).within(self.goto.capabilities());
         if changes.is_empty() {
             return Ok(());
         }
@@ -244,15 +245,24 @@ impl Writer<'_> {
             self.log(key.as_str(), action, result.is_ok());
             let response = result?;
             self.ledger.wrote(action);
-            // GoTo's PUT response may be partial: what we sent is the new truth.
-            organizer.email = update.email.clone();
-            organizer.first_name = update.first_name.clone();
-            organizer.last_name = update.last_name.clone();
-            organizer.locale = update.locale.clone();
-            organizer.time_zone = update.time_zone.clone();
-            organizer.admin_roles = update.admin_roles.clone();
-            organizer.status = update.status.clone().or(organizer.status);
-            organizer.max_participants = response.max_participants.or(organizer.max_participants);
+            organizer = if self.goto.capabilities().profile_updates {
+                // GoTo's PUT response may be partial: what we sent is the new truth.
+                Organizer {
+                    email: update.email.clone(),
+                    first_name: update.first_name.clone(),
+                    last_name: update.last_name.clone(),
+                    locale: update.locale.clone(),
+                    time_zone: update.time_zone.clone(),
+                    admin_roles: update.admin_roles.clone(),
+                    status: update.status.clone().or(organizer.status),
+                    max_participants: response.max_participants.or(organizer.max_participants),
+                    ..organizer
+                }
+            } else {
+                // Only the status was written (v1's resume): the organizer read back is the
+                // truth, with the fields the dialect cannot change.
+                response
+            };
             out.organizer = Some(organizer.clone());
             let fields = changes.field_names();
             if !fields.is_empty() {

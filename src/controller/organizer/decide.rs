@@ -111,13 +111,16 @@ fn apply(observed: &Observed, spec: &GoToOrganizerSpec, now: Timestamp) -> Plan 
         }
         Lookup::Absent => {
             let mut then = Vec::new();
-            if spec.locale.is_some() {
+            // What the create cannot carry is written after it, where the dialect can; where
+            // it cannot (v1), the next pass reports it as NotSupportedByApi.
+            let writable = capabilities(&observed.account).profile_updates;
+            if writable && spec.locale.is_some() {
                 then.push("locale");
             }
-            if spec.time_zone.is_some() {
+            if writable && spec.time_zone.is_some() {
                 then.push("timeZone");
             }
-            if spec.admin_roles.as_ref().is_some_and(|r| !r.is_empty()) {
+            if writable && spec.admin_roles.as_ref().is_some_and(|r| !r.is_empty()) {
                 then.push("adminRoles");
             }
             Plan::Create {
@@ -150,7 +153,8 @@ fn converge(
     found: Option<Via>,
     now: Timestamp,
 ) -> Plan {
-    let changes = diff::changes(spec, o, seat(spec, &observed.object, Some(o), now));
+    let changes = diff::changes(spec, o, seat(spec, &observed.object, Some(o), now))
+        .within(capabilities(&observed.account));
     if spec.management_policy == ManagementPolicy::Observe {
         return Plan::Observe {
             organizer: o.clone(),
@@ -315,6 +319,14 @@ fn annotation_mismatch(
         ));
     }
     None
+}
+
+/// What the account's dialect can write; everything when the account was not read.
+fn capabilities(account: &AccountState) -> goto::Capabilities {
+    match account {
+        AccountState::Usable { capabilities, .. } => *capabilities,
+        _ => goto::Capabilities::ALL,
+    }
 }
 
 fn account_key(account: &AccountState) -> String {

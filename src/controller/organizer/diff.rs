@@ -7,7 +7,7 @@
 use std::fmt;
 
 use crate::crd::GoToOrganizerSpec;
-use crate::goto::{Organizer, OrganizerStatus, OrganizerUpdate};
+use crate::goto::{Capabilities, Organizer, OrganizerStatus, OrganizerUpdate};
 
 /// What the spec (with `suspendAt` and `onExternalSuspend` applied) wants for the seat's status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,6 +56,9 @@ pub struct Changes {
     pub scheduled: bool,
     /// The organizer is suspended outside the operator and that is kept.
     pub kept_outside_suspension: bool,
+    /// Differences the account's API dialect cannot write (GoTo's v1: every field but the
+    /// status): never sent, reported as `NotSupportedByApi`.
+    pub unsupported: Vec<FieldChange>,
 }
 
 impl Changes {
@@ -67,6 +70,24 @@ impl Changes {
     /// Wire names of the differing fields (`status` included).
     pub fn names(&self) -> Vec<&'static str> {
         self.fields.iter().map(|c| c.field).collect()
+    }
+
+    /// What of these changes the account's dialect can write: with `capabilities` lacking
+    /// profile updates (v1), every field but `status` moves to [`Changes::unsupported`], and
+    /// the PUT is kept only to resume (v1 resumes by re-assigning the product; the fields it
+    /// carries are not sent).
+    pub fn within(mut self, capabilities: Capabilities) -> Changes {
+        if capabilities.profile_updates {
+            return self;
+        }
+        let (status, fields): (Vec<_>, Vec<_>) =
+            self.fields.into_iter().partition(|c| c.field == "status");
+        self.fields = status;
+        self.unsupported = fields;
+        if !self.resume {
+            self.put = None;
+        }
+        self
     }
 
     /// Wire names of the differing fields other than `status`.
@@ -173,6 +194,7 @@ pub fn changes(spec: &GoToOrganizerSpec, observed: &Organizer, seat: Seat) -> Ch
         suspend,
         scheduled: matches!(seat, Seat::Suspended { scheduled: true }),
         kept_outside_suspension: seat == Seat::KeepOutsideSuspension && suspended_now,
+        unsupported: Vec::new(),
     }
 }
 

@@ -82,6 +82,8 @@ pub enum AccountState {
         account_key: String,
         /// The pool of seats its creates compete for (`GoToApi::seat_pool`): where it waits.
         seat_pool: String,
+        /// What the account's API dialect can change.
+        capabilities: goto::Capabilities,
     },
     /// No such GoToAccount in the namespace.
     NotFound(String),
@@ -206,6 +208,7 @@ async fn connect(
     observed.account = AccountState::Usable {
         account_key: goto.account_key().to_string(),
         seat_pool,
+        capabilities: goto.capabilities(),
     };
     Some(goto)
 }
@@ -354,7 +357,15 @@ async fn client(
     // A held token costs nothing; a failing token endpoint is the account's outage, not this
     // object's, and is told apart here so it does not grow the object's backoff.
     goto.authenticate().await.map_err(AccountState::Token)?;
-    Ok(Arc::new(goto))
+    // Once per client: an endpoint of the other dialect is the account's problem, said once,
+    // not a 404 per organizer.
+    goto.verify_dialect().await.map_err(|e| match e {
+        crate::goto::Error::WrongApi(m) => {
+            AccountState::NotReady(format!("GoToAccount {name:?} cannot be used: {m}"))
+        }
+        other => AccountState::Token(other),
+    })?;
+    Ok(goto)
 }
 
 /// Finds the organizer `obj` stands for: by the key it recorded (or this process remembers), by

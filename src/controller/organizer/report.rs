@@ -12,6 +12,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::runtime::events::EventType;
 
 use super::act::{Outcome, Step};
+use super::diff;
 use super::observe::{Observed, account_key_of, state};
 use super::plan::{self, Plan};
 use crate::controller::error::Error;
@@ -316,7 +317,8 @@ fn success_conditions(
                         "organizer {key} was suspended in GoTo outside the operator; kept (onExternalSuspend: Respect)"
                     ),
                 )
-            });
+            })
+            .or_else(|| plan.changes().and_then(not_supported));
         let mut ready = format!("organizer {key} is {}", state(o));
         if let Some(at) = pending_suspend_at(spec, o, now) {
             ready.push_str(&format!("; it will be suspended at {at} (suspendAt)"));
@@ -338,6 +340,27 @@ fn success_conditions(
     };
     let ready = conditions::at(READY, true, reason::RECONCILED, ready, generation, now);
     Some(vec![ready, synced])
+}
+
+/// Synced=False `NotSupportedByApi` when the spec differs from GoTo in fields the account's
+/// dialect cannot change (GoTo's v1).
+fn not_supported(changes: &diff::Changes) -> Option<(&'static str, String)> {
+    if changes.unsupported.is_empty() {
+        return None;
+    }
+    let fields: Vec<String> = changes
+        .unsupported
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    Some((
+        reason::NOT_SUPPORTED_BY_API,
+        format!(
+            "the account's API (v1) cannot change {}; not sent. Change them in GoTo's admin \
+             center, or use an endpoint of the v2 API",
+            fields.join(", ")
+        ),
+    ))
 }
 
 /// The `suspendAt` still to come, for the Ready message.

@@ -64,6 +64,9 @@ impl Plan {
             Plan::Nothing { changes, .. } if changes.kept_outside_suspension => {
                 write!(f, "nothing (suspended outside the operator; kept)")
             }
+            Plan::Nothing { changes, .. } if !changes.unsupported.is_empty() => {
+                write!(f, "nothing to send; {}", changes_text(changes))
+            }
             Plan::Observe {
                 organizer, drift, ..
             } if drift.fields.is_empty() => {
@@ -152,6 +155,12 @@ fn changes_text(changes: &Changes) -> String {
         } else {
             "suspend".to_string()
         });
+    }
+    if !changes.unsupported.is_empty() {
+        parts.push(format!(
+            "report what the API (v1) cannot change: {}",
+            join(&changes.unsupported)
+        ));
     }
     if parts.is_empty() {
         "nothing".to_string()

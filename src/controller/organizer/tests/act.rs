@@ -301,3 +301,86 @@ async fn a_failed_write_is_the_outcome_error_and_changes_nothing() {
     assert_eq!(desk.held("7").expect("held").first_name, "Janet");
     assert!(desk.books.wrote().is_empty());
 }
+
+/// A desk whose account speaks GoTo's v1, which cannot change names, locale, time zone or
+/// roles.
+fn v1(desk: Desk) -> Desk {
+    Desk {
+        goto: desk.goto.with_capabilities(crate::goto::Capabilities {
+            profile_updates: false,
+        }),
+        ..desk
+    }
+}
+
+/// Issue 20 (2): what v1 cannot change is never sent; Synced=False NotSupportedByApi names the
+/// fields, Ready stays True.
+#[tokio::test]
+async fn through_v1_a_name_change_is_reported_not_sent() {
+    let mut desk = v1(Desk::recorded(
+        |s| {
+            s.first_name = "Janet".into();
+            s.locale = Some("de_DE".into());
+        },
+        organizer("7"),
+    ));
+    let pass = desk.pass().await;
+    assert_eq!(kind(&pass.plan), "Nothing", "{}", pass.plan);
+    assert!(desk.goto.writes().is_empty(), "{:?}", desk.goto.writes());
+    let synced = desk.condition(SYNCED);
+    assert_eq!(synced.status, "False");
+    assert_eq!(synced.reason, reason::NOT_SUPPORTED_BY_API);
+    assert!(synced.message.contains("firstName"), "{}", synced.message);
+    assert!(synced.message.contains("locale"), "{}", synced.message);
+    assert_eq!(desk.condition(READY).status, "True");
+    assert!(
+        pass.plan.to_string().contains("cannot change"),
+        "plan says so: {}",
+        pass.plan
+    );
+}
+
+/// Through v1 a resume re-assigns the product and writes nothing else, even with names that
+/// differ; a suspend is the one status write.
+#[tokio::test]
+async fn through_v1_suspend_and_resume_write_the_status_only() {
+    let mut desk = v1(Desk::recorded(
+        |s| {
+            s.suspended = true;
+            s.last_name = "Other".into();
+        },
+        organizer("7"),
+    ));
+    let pass = desk.pass().await;
+    assert_eq!(pass.outcome.steps, [Step::Suspended]);
+    desk.obj.spec.suspended = false;
+    let pass = desk.pass().await;
+    assert_eq!(pass.outcome.steps, [Step::Resumed]);
+    assert_eq!(
+        desk.goto.writes(),
+        [call(Op::Suspend, "7"), call(Op::Resume, "7")]
+    );
+    let held = desk.held("7").expect("held");
+    assert_eq!(held.status, Some(OrganizerStatus::Active));
+    assert_ne!(held.last_name, "Other", "the name was not sent");
+    assert_eq!(desk.condition(SYNCED).reason, reason::NOT_SUPPORTED_BY_API);
+}
+
+/// A create through v1 carries the names; locale and time zone, which v1 cannot write after
+/// it, are reported on the next pass rather than attempted.
+#[tokio::test]
+async fn through_v1_a_create_writes_nothing_after_it() {
+    let mut desk = v1(Desk::new(localized));
+    let pass = desk.pass().await;
+    assert_eq!(kind(&pass.plan), "Create");
+    assert_eq!(
+        desk.goto.writes(),
+        [call(Op::Create, "jane.doe@example.com")]
+    );
+    let pass = desk.pass().await;
+    assert_eq!(kind(&pass.plan), "Nothing");
+    assert_eq!(desk.goto.writes().len(), 1);
+    let synced = desk.condition(SYNCED);
+    assert_eq!(synced.reason, reason::NOT_SUPPORTED_BY_API);
+    assert!(synced.message.contains("timeZone"), "{}", synced.message);
+}

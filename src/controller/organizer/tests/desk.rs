@@ -169,6 +169,7 @@ impl Desk {
         observed.account = AccountState::Usable {
             account_key: ACCOUNT.into(),
             seat_pool: ACCOUNT.into(),
+            capabilities: crate::goto::GoToApi::capabilities(&self.goto),
         };
         observe::read(&self.obj, &mut observed, &self.goto).await;
         let plan = decide(&observed, &self.obj.spec, now);

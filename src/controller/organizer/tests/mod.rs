@@ -73,6 +73,7 @@ pub(super) fn world() -> Observed {
         account: AccountState::Usable {
             account_key: ACCOUNT.into(),
             seat_pool: ACCOUNT.into(),
+            capabilities: crate::goto::Capabilities::ALL,
         },
         claim: Claim::Owner,
         organizer: Lookup::Absent,

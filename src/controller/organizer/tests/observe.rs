@@ -17,6 +17,7 @@ async fn read(desk: &Desk, seat: SeatTurn) -> Observed {
     observed.account = AccountState::Usable {
         account_key: ACCOUNT.into(),
         seat_pool: ACCOUNT.into(),
+        capabilities: crate::goto::GoToApi::capabilities(&desk.goto),
     };
     observed.seat = seat;
     observe::read(&desk.obj, &mut observed, &desk.goto).await;

@@ -1,0 +1,83 @@
+//! Which dialect an endpoint speaks, asked once per client: an account whose endpoint answers
+//! like the other dialect gets one clear error ([`Error::WrongApi`], naming the `api` to set)
+//! instead of a stream of 404s from every organizer.
+//!
+//! The probe reads the account's organizer listing the way the configured dialect does (v2:
+//! one page of one; v1: `GET /organizers`). Only when that answers 404 is the other dialect's
+//! listing tried at the same base URL; a success there is the proof. Anything else (the other
+//! listing failing too, a 5xx, a refused token) is not a verdict on the dialect: transient
+//! failures come back as errors and are asked again next time, a 404 on both is left to the
+//! operations themselves.
+use std::sync::atomic::Ordering;
+
+use reqwest::Method;
+
+use super::client::{ApiRequest, GoToClient};
+use super::config::Dialect;
+use super::error::Error;
+use super::transport::LIST_ACCOUNT;
+
+/// Checks, once per client, that the endpoint speaks `dialect`.
+pub(crate) async fn verify(client: &GoToClient, dialect: Dialect) -> Result<(), Error> {
+    if client.inner.dialect_checked.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    let verdict = match listing(client, dialect).await {
+        Ok(()) => Ok(()),
+        Err(Error::NotFound) => match listing(client, dialect.other()).await {
+            Ok(()) => Err(wrong(client, dialect)),
+            Err(_) => Ok(()),
+        },
+        Err(error) => return Err(error),
+    };
+    client.inner.dialect_checked.store(true, Ordering::Relaxed);
+    verdict
+}
+
+/// The message that says what to set.
+fn wrong(client: &GoToClient, dialect: Dialect) -> Error {
+    let other = dialect.other();
+    Error::WrongApi(format!(
+        "the endpoint {} answers like GoTo's {other} API, not {dialect}: set spec.api: {other} \
+         (GoTo's {other} base URL is {})",
+        client.inner.api_base_url,
+        other.default_base_url()
+    ))
+}
+
+/// One read of the account's organizer listing as `dialect` spells it; `Ok` only for a
+/// success whose body has that dialect's shape.
+async fn listing(client: &GoToClient, dialect: Dialect) -> Result<(), Error> {
+    let (operation, url) = match dialect {
+        Dialect::V2 => {
+            let mut url =
+                client.endpoint(&["accounts", client.account_key().as_str(), "organizers"])?;
+            url.query_pairs_mut().append_pair("limit", "1");
+            ("list_organizers", url)
+        }
+        Dialect::V1 => (LIST_ACCOUNT, client.endpoint(&["organizers"])?),
+    };
+    let request = ApiRequest {
+        operation,
+        method: Method::GET,
+        url,
+        body: None,
+    };
+    let raw = client.call(&request).await?;
+    let shaped = match dialect {
+        // One page of one: small enough to read whole.
+        Dialect::V2 => raw
+            .json::<serde_json::Value>(operation)?
+            .get("organizers")
+            .is_some_and(serde_json::Value::is_array),
+        // The whole account: only its first byte is looked at here.
+        Dialect::V1 => raw.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'['),
+    };
+    if shaped {
+        Ok(())
+    } else {
+        Err(Error::Decode(format!(
+            "{operation}: the answer does not have {dialect}'s shape"
+        )))
+    }
+}

@@ -1,0 +1,384 @@
+//! GoTo Meeting REST v1, the API GoTo publishes, behind the seam: [`V1Client`] as a
+//! [`GoToApi`]. It shares the request pipeline (budget, token, retries, bounded bodies, write
+//! fence) with the v2 client it wraps; only paths and shapes differ (`v1_wire`).
+//!
+//! | job | v1 |
+//! |---|---|
+//! | read one | `GET /organizers/{key}` (an array of one) |
+//! | find by email | the account directory, filled by `GET /organizers` (the whole account in one call); after a 409 or an ambiguous create, `GET /organizers?email=` (404 = nobody) |
+//! | create | `POST /organizers` `{organizerEmail, firstName, lastName, productType: G2M}`; 403 = no seat; 409 = the email exists, or no seat when nobody has it |
+//! | suspend / resume | `PUT /organizers/{key}` `{"status":"suspended"}` / `{"productType":"G2M"}` |
+//! | delete | `DELETE /organizers/{key}` |
+//! | audit | `GET /organizers/{key}/upcomingMeetings` (no pages) |
+//!
+//! What v1 cannot do (names after the create, locale, time zone, roles) is said by
+//! [`Capabilities`]: the controller never asks, and reports the difference instead.
+use futures::future::BoxFuture;
+use reqwest::{Method, StatusCode};
+
+use super::client::{ApiRequest, GoToClient};
+use super::config::Dialect;
+use super::directory::{Change, DirectorySnapshot, normalize_email};
+use super::error::Error;
+use super::models::{
+    AccountKey, ListedOrganizer, Meeting, NewOrganizer, Organizer, OrganizerKey, OrganizerStatus,
+    OrganizerUpdate,
+};
+use super::paging::{MAX_LISTING_ENTRIES, decode_array_bounded};
+use super::retry::with_retries;
+use super::seam::{Capabilities, DeleteOutcome, GoToApi};
+use super::transport::{LIST_ACCOUNT, Raw};
+use super::v1_wire::{V1Created, V1Listed, V1NewOrganizer, V1Organizer, V1StatusChange};
+
+/// Most meetings the audit reads from one answer (v1 does not paginate).
+const AUDIT_MAX_MEETINGS: usize = 100_000;
+
+/// One GoTo account through REST v1. Clones share everything, as [`GoToClient`]'s do.
+#[derive(Clone, Debug)]
+pub struct V1Client {
+    client: GoToClient,
+}
+
+impl V1Client {
+    /// The v1 dialect over `client`'s request pipeline (its base URL is v1's, e.g.
+    /// `https://api.getgo.com/G2M/rest`).
+    pub fn new(client: GoToClient) -> Self {
+        Self { client }
+    }
+
+    /// The request pipeline, for what does not depend on the dialect (the budget's rate).
+    pub fn pipeline(&self) -> &GoToClient {
+        &self.client
+    }
+
+    async fn get(&self, operation: &'static str, url: url::Url) -> Result<Raw, Error> {
+        let request = ApiRequest {
+            operation,
+            method: Method::GET,
+            url,
+            body: None,
+        };
+        self.client.call(&request).await
+    }
+
+    /// `GET /organizers/{key}`: an array of one.
+    async fn read_one(&self, key: &OrganizerKey) -> Result<Option<Organizer>, Error> {
+        let url = self.client.endpoint(&["organizers", key.as_str()])?;
+        match self.get("get_organizer", url).await {
+            Ok(raw) => {
+                let organizer =
+                    Organizer::from(only(raw.json::<Vec<V1Organizer>>("get_organizer")?)?);
+                if organizer.organizer_key != *key {
+                    return Err(Error::Decode(
+                        "get_organizer: the answer names another organizer".into(),
+                    ));
+                }
+                self.learned(Change::Upsert(ListedOrganizer::from(&organizer)));
+                Ok(Some(organizer))
+            }
+            Err(Error::NotFound) => {
+                self.learned(Change::Remove(key.clone()));
+                Ok(None)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// `GET /organizers?email=E`, asked of GoTo now (never the directory): 404 or `[]` is
+    /// nobody.
+    async fn by_email_now(&self, email: &str) -> Result<Option<Organizer>, Error> {
+        let mut url = self.client.endpoint(&["organizers"])?;
+        url.query_pairs_mut().append_pair("email", email.trim());
+        let organizers = match self.get("find_organizer", url).await {
+            Ok(raw) => raw.json::<Vec<V1Organizer>>("find_organizer")?,
+            Err(Error::NotFound) => Vec::new(),
+            Err(error) => return Err(error),
+        };
+        let wanted = normalize_email(email);
+        let found = organizers
+            .into_iter()
+            .map(Organizer::from)
+            .find(|o| normalize_email(&o.email) == wanted);
+        if let Some(organizer) = &found {
+            self.learned(Change::Upsert(ListedOrganizer::from(organizer)));
+        }
+        Ok(found)
+    }
+
+    /// `GET /organizers`: the whole account in one answer, kept slim.
+    async fn list_all(&self) -> Result<Vec<ListedOrganizer>, Error> {
+        let url = self.client.endpoint(&["organizers"])?;
+        let raw = self.get(LIST_ACCOUNT, url).await?;
+        decode_array_bounded::<V1Listed>(&raw.body, "organizers", MAX_LISTING_ENTRIES)?
+            .into_iter()
+            .map(|o| {
+                ListedOrganizer::try_from(o).map_err(|e| Error::Decode(format!("organizers: {e}")))
+            })
+            .collect()
+    }
+
+    fn learned(&self, change: Change) {
+        self.client.inner.directory.record(change);
+    }
+
+    async fn set_status(
+        &self,
+        key: &OrganizerKey,
+        change: V1StatusChange,
+        operation: &'static str,
+    ) -> Result<(), Error> {
+        let request = ApiRequest {
+            operation,
+            method: Method::PUT,
+            url: self.client.endpoint(&["organizers", key.as_str()])?,
+            body: Some(to_body(&change)?),
+        };
+        self.client.call(&request).await.map(drop)
+    }
+
+    async fn create_v1(&self, new: &NewOrganizer) -> Result<Organizer, Error> {
+        let request = ApiRequest {
+            operation: "create_organizer",
+            method: Method::POST,
+            url: self.client.endpoint(&["organizers"])?,
+            body: Some(to_body(&V1NewOrganizer::from(new))?),
+        };
+        // A POST is resent only when GoTo proved it did not act (429; the token renewal).
+        let answer = with_retries(&self.client.inner.retry, is_rate_limited, || async {
+            let raw = self.client.attempt(&request).await?;
+            match raw.status {
+                StatusCode::TOO_MANY_REQUESTS => Err(Error::RateLimited {
+                    retry_after: raw.retry_after,
+                }),
+                _ => Ok(raw),
+            }
+        })
+        .await;
+        let raw = match answer {
+            Ok(raw) => raw,
+            Err(error @ Error::Transient(_)) => return self.settle(new, error).await,
+            Err(error) => return Err(error),
+        };
+        match raw.status.as_u16() {
+            200..=299 => match raw
+                .json::<Vec<V1Created>>("create_organizer")
+                .and_then(only)
+            {
+                Ok(created) => {
+                    let organizer = Organizer {
+                        status: Some(OrganizerStatus::Active),
+                        ..ListedOrganizer {
+                            organizer_key: OrganizerKey::new(created.key.0),
+                            email: if created.email.is_empty() {
+                                new.email.clone()
+                            } else {
+                                created.email
+                            },
+                            status: None,
+                        }
+                        .partial()
+                    };
+                    let organizer = Organizer {
+                        first_name: new.first_name.clone(),
+                        last_name: new.last_name.clone(),
+                        ..organizer
+                    };
+                    self.learned(Change::Upsert(ListedOrganizer::from(&organizer)));
+                    Ok(organizer)
+                }
+                // Created, but the answer did not say as what: the email tells.
+                Err(error) => self.settle(new, error).await,
+            },
+            // Published for "no seat left" (and by us for nothing else on a create).
+            403 => Err(Error::SeatUnavailable { status: 403 }),
+            // The email exists, or (GoTo's 409 may mean either) no seat is left.
+            409 => match self.by_email_now(&new.email).await? {
+                Some(existing) => Err(Error::AlreadyExists {
+                    organizer: Box::new(existing),
+                }),
+                None => Err(Error::SeatUnavailable { status: 409 }),
+            },
+            _ => match raw.success() {
+                Err(error @ Error::Transient(_)) => self.settle(new, error).await,
+                Err(error) => Err(error),
+                Ok(_) => Err(Error::Decode("create_organizer: unexpected status".into())),
+            },
+        }
+    }
+
+    /// After an answer that leaves the create unknown: GoTo's own answer for the email decides.
+    async fn settle(&self, new: &NewOrganizer, error: Error) -> Result<Organizer, Error> {
+        match self.by_email_now(&new.email).await {
+            Ok(Some(organizer)) => Ok(organizer),
+            Ok(None) => Err(error),
+            Err(lookup) => {
+                tracing::debug!(error = %lookup, "lookup after an ambiguous create failed");
+                Err(error)
+            }
+        }
+    }
+}
+
+/// The one element of an array answer.
+fn only<T>(items: Vec<T>) -> Result<T, Error> {
+    let mut items = items.into_iter();
+    match (items.next(), items.next()) {
+        (Some(item), None) => Ok(item),
+        (None, _) => Err(Error::Decode("the answer is an empty array".into())),
+        (Some(_), Some(_)) => Err(Error::Decode(
+            "the answer holds more than the one organizer asked for".into(),
+        )),
+    }
+}
+
+fn is_rate_limited(error: &Error) -> bool {
+    matches!(error, Error::RateLimited { .. })
+}
+
+fn to_body<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, Error> {
+    serde_json::to_value(value).map_err(|e| Error::Decode(format!("encoding the request: {e}")))
+}
+
+impl GoToApi for V1Client {
+    fn account_key(&self) -> &AccountKey {
+        self.client.account_key()
+    }
+
+    fn seat_pool(&self) -> String {
+        self.client.seat_pool().to_string()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            profile_updates: false,
+        }
+    }
+
+    fn dialect(&self) -> Dialect {
+        Dialect::V1
+    }
+
+    fn authenticate(&self) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(self.client.authenticate())
+    }
+
+    fn verify_dialect(&self) -> BoxFuture<'_, Result<(), Error>> {
+        Box::pin(super::dialect::verify(&self.client, Dialect::V1))
+    }
+
+    fn read<'a>(
+        &'a self,
+        key: &'a OrganizerKey,
+    ) -> BoxFuture<'a, Result<Option<Organizer>, Error>> {
+        Box::pin(self.read_one(key))
+    }
+
+    fn find_by_email<'a>(
+        &'a self,
+        email: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Organizer>, Error>> {
+        Box::pin(async move {
+            let directory = &self.client.inner.directory;
+            let listed = directory
+                .lookup(email, directory.fresh_enough(), || self.list_all())
+                .await?;
+            match listed {
+                Some(listed) => self.read_one(&listed.organizer_key).await,
+                None => Ok(None),
+            }
+        })
+    }
+
+    fn list(&self) -> BoxFuture<'_, Result<Vec<ListedOrganizer>, Error>> {
+        Box::pin(self.list_all())
+    }
+
+    fn known_organizers(&self) -> Option<DirectorySnapshot> {
+        self.client.cached_directory()
+    }
+
+    fn create<'a>(&'a self, new: &'a NewOrganizer) -> BoxFuture<'a, Result<Organizer, Error>> {
+        Box::pin(self.create_v1(new))
+    }
+
+    fn update<'a>(
+        &'a self,
+        _key: &'a OrganizerKey,
+        _update: &'a OrganizerUpdate,
+    ) -> BoxFuture<'a, Result<Organizer, Error>> {
+        // Capabilities say so before anyone asks; a caller that asks anyway learns it here,
+        // and nothing is sent.
+        Box::pin(async {
+            Err(Error::BadRequest(
+                "GoTo's v1 API cannot change names, locale, time zone or roles; nothing sent"
+                    .into(),
+            ))
+        })
+    }
+
+    fn suspend<'a>(&'a self, key: &'a OrganizerKey) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            self.set_status(key, V1StatusChange::SUSPEND, "suspend_organizer")
+                .await?;
+            self.learned(Change::Status(key.clone(), OrganizerStatus::Suspended));
+            Ok(())
+        })
+    }
+
+    fn resume<'a>(
+        &'a self,
+        key: &'a OrganizerKey,
+        _update: &'a OrganizerUpdate,
+    ) -> BoxFuture<'a, Result<Organizer, Error>> {
+        // v1 re-activates by assigning the product again; the fields of `update` cannot be
+        // written (see `capabilities`). The organizer is read back: 204 carries nothing.
+        Box::pin(async move {
+            self.set_status(key, V1StatusChange::RESUME, "update_organizer")
+                .await?;
+            self.learned(Change::Status(key.clone(), OrganizerStatus::Active));
+            self.read_one(key).await?.ok_or(Error::NotFound)
+        })
+    }
+
+    fn delete<'a>(&'a self, key: &'a OrganizerKey) -> BoxFuture<'a, Result<DeleteOutcome, Error>> {
+        Box::pin(async move {
+            let request = ApiRequest {
+                operation: "delete_organizer",
+                method: Method::DELETE,
+                url: self.client.endpoint(&["organizers", key.as_str()])?,
+                body: None,
+            };
+            let outcome = match self.client.call(&request).await {
+                Ok(_) => DeleteOutcome::Deleted,
+                Err(Error::NotFound) => DeleteOutcome::AlreadyGone,
+                Err(error) => return Err(error),
+            };
+            self.learned(Change::Remove(key.clone()));
+            Ok(outcome)
+        })
+    }
+
+    fn upcoming_meetings<'a>(
+        &'a self,
+        key: &'a OrganizerKey,
+    ) -> BoxFuture<'a, Result<Vec<Meeting>, Error>> {
+        // Strict, as the audit before a DELETE must be: the answer must be an array, every
+        // entry readable; a 404 is an error, never "no meetings".
+        Box::pin(async move {
+            let url = self
+                .client
+                .endpoint(&["organizers", key.as_str(), "upcomingMeetings"])?;
+            let raw = self.get("list_meetings", url).await?;
+            let meetings = decode_array_bounded::<super::v1_wire::V1UpcomingMeeting>(
+                &raw.body,
+                "upcomingMeetings",
+                AUDIT_MAX_MEETINGS,
+            )?;
+            Ok(meetings.into_iter().map(Meeting::from).collect())
+        })
+    }
+}
+
+#[cfg(test)]
+#[path = "v1_tests.rs"]
+mod tests;
