@@ -55,7 +55,13 @@ async fn start(config: SimConfig) -> Env {
 
 impl Env {
     /// One v1 call; returns the status.
-    async fn call(&self, method: Method, path: &str, query: &[(&str, &str)], body: Option<Value>) -> u16 {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> u16 {
         let mut req = self
             .http
             .request(method, format!("{}{path}", self.sim.v1_base_url()))
@@ -105,7 +111,11 @@ fn seed(sim: &SimHandle) -> (String, String) {
             end_time: start + hours(1),
             attendees: vec![
                 attendee("alex.kim@example.com", start, Some(start + hours(1))),
-                attendee("sam@example.com", start + SignedDuration::from_mins(5), None),
+                attendee(
+                    "sam@example.com",
+                    start + SignedDuration::from_mins(5),
+                    None,
+                ),
             ],
             ..SeedSession::default()
         },
@@ -144,26 +154,97 @@ async fn every_v1_route_of_the_simulator_keeps_the_published_document() {
     ];
     let expected: Vec<(u16, u16)> = vec![
         (e.get("/organizers", &[]).await, 200),
-        (e.get("/organizers", &[("email", "JORDAN.LEE@example.com")]).await, 200),
-        (e.get("/organizers", &[("email", "nobody@example.com")]).await, 404),
+        (
+            e.get("/organizers", &[("email", "JORDAN.LEE@example.com")])
+                .await,
+            200,
+        ),
+        (
+            e.get("/organizers", &[("email", "nobody@example.com")])
+                .await,
+            404,
+        ),
         (e.get(&org, &[]).await, 200),
         (e.get(nobody, &[]).await, 404),
-        (e.call(Method::POST, "/organizers", &[], Some(create_body("sam@example.com"))).await, 201),
-        (e.call(Method::POST, "/organizers", &[], Some(create_body("SAM@example.com"))).await, 409),
-        (e.call(Method::POST, "/organizers", &[], Some(create_body("kai@example.com"))).await, 201),
-        (e.call(Method::POST, "/organizers", &[], Some(create_body("lee@example.com"))).await, 403),
-        (e.call(Method::PUT, &org, &[], Some(json!({"status": "suspended"}))).await, 204),
+        (
+            e.call(
+                Method::POST,
+                "/organizers",
+                &[],
+                Some(create_body("sam@example.com")),
+            )
+            .await,
+            201,
+        ),
+        (
+            e.call(
+                Method::POST,
+                "/organizers",
+                &[],
+                Some(create_body("SAM@example.com")),
+            )
+            .await,
+            409,
+        ),
+        (
+            e.call(
+                Method::POST,
+                "/organizers",
+                &[],
+                Some(create_body("kai@example.com")),
+            )
+            .await,
+            201,
+        ),
+        (
+            e.call(
+                Method::POST,
+                "/organizers",
+                &[],
+                Some(create_body("lee@example.com")),
+            )
+            .await,
+            403,
+        ),
+        (
+            e.call(Method::PUT, &org, &[], Some(json!({"status": "suspended"})))
+                .await,
+            204,
+        ),
         (e.get(&org, &[]).await, 200),
-        (e.call(Method::PUT, &org, &[], Some(json!({"productType": "G2M"}))).await, 204),
-        (e.call(Method::PUT, nobody, &[], Some(json!({"status": "suspended"}))).await, 404),
+        (
+            e.call(Method::PUT, &org, &[], Some(json!({"productType": "G2M"})))
+                .await,
+            204,
+        ),
+        (
+            e.call(
+                Method::PUT,
+                nobody,
+                &[],
+                Some(json!({"status": "suspended"})),
+            )
+            .await,
+            404,
+        ),
         (e.get(&format!("{org}/upcomingMeetings"), &[]).await, 200),
         (e.get(&format!("{nobody}/upcomingMeetings"), &[]).await, 404),
-        (e.get(&format!("{org}/historicalMeetings"), &range).await, 200),
-        (e.get(&format!("{nobody}/historicalMeetings"), &range).await, 404),
+        (
+            e.get(&format!("{org}/historicalMeetings"), &range).await,
+            200,
+        ),
+        (
+            e.get(&format!("{nobody}/historicalMeetings"), &range).await,
+            404,
+        ),
         (e.get(&format!("{org}/attendees"), &range).await, 200),
         (e.get(&format!("{org}/attendees"), &backwards).await, 400),
         (e.get(&format!("{nobody}/attendees"), &range).await, 404),
-        (e.get(&format!("/meetings/{meeting_id}/attendees"), &[]).await, 200),
+        (
+            e.get(&format!("/meetings/{meeting_id}/attendees"), &[])
+                .await,
+            200,
+        ),
         (e.get("/meetings/999999/attendees", &[]).await, 404),
         (e.call(Method::DELETE, &org, &[], None).await, 204),
         (e.call(Method::DELETE, &org, &[], None).await, 404),
@@ -192,15 +273,21 @@ async fn the_judge_fails_a_request_with_a_wrong_field_name() {
     let e = start(SimConfig::default()).await;
     // v2's field name; v1 calls it organizerEmail.
     let body = json!({"email": "sam@example.com", "firstName": "Sam", "lastName": "T", "productType": "G2M"});
-    assert_eq!(e.call(Method::POST, "/organizers", &[], Some(body)).await, 400);
+    assert_eq!(
+        e.call(Method::POST, "/organizers", &[], Some(body)).await,
+        400
+    );
     let found = violations(&Document::published_v1(), &e.sim.exchanges());
     let text = judge::report(&found);
     assert!(
-        found.iter().any(|v| v.side == Side::Request && v.message.contains("\"organizerEmail\" is a required property")),
+        found.iter().any(|v| v.side == Side::Request
+            && v.message
+                .contains("\"organizerEmail\" is a required property")),
         "{text}"
     );
     assert!(
-        found.iter().any(|v| v.side == Side::Request && v.message.contains("email")
+        found.iter().any(|v| v.side == Side::Request
+            && v.message.contains("email")
             && v.message.contains("not allowed")),
         "the undocumented field is named too: {text}"
     );
@@ -217,7 +304,12 @@ async fn the_judge_fails_an_undocumented_status() {
         ..Faults::default()
     });
     let status = e
-        .call(Method::POST, "/organizers", &[], Some(create_body("sam@example.com")))
+        .call(
+            Method::POST,
+            "/organizers",
+            &[],
+            Some(create_body("sam@example.com")),
+        )
         .await;
     assert_eq!(status, 402);
     let doc = Document::published_v1();
@@ -225,7 +317,11 @@ async fn the_judge_fails_an_undocumented_status() {
     let found = violations(&doc, &exchanges);
     assert_eq!(found.len(), 1, "{}", judge::report(&found));
     assert_eq!(found[0].side, Side::Response);
-    assert!(found[0].message.contains("status 402 is not documented"), "{}", found[0]);
+    assert!(
+        found[0].message.contains("status 402 is not documented"),
+        "{}",
+        found[0]
+    );
     // A caller that injected faults on purpose may tolerate their statuses.
     assert!(violations_with(&doc, &exchanges, &Options::tolerating(&[402])).is_empty());
 }
@@ -253,7 +349,12 @@ fn the_judge_fails_fabricated_answers_and_requests() {
         "groupId": 1000000, "groupName": "G", "status": "active", "products": ["G2M"],
         "maxNumAttendeesAllowed": 250
     });
-    let ok = fabricated("GET", "/G2M/rest/organizers/1000001", 200, Some(json!([organizer])));
+    let ok = fabricated(
+        "GET",
+        "/G2M/rest/organizers/1000001",
+        200,
+        Some(json!([organizer])),
+    );
     assert!(violations(&doc, &[ok]).is_empty());
     let mut key_as_string = organizer.clone();
     key_as_string["organizerKey"] = json!("1000001");
@@ -264,32 +365,114 @@ fn the_judge_fails_fabricated_answers_and_requests() {
     let mut beyond_int64 = organizer.clone();
     beyond_int64["organizerKey"] = json!(9_223_372_036_854_775_808_u64);
     let cases = [
-        (fabricated("GET", "/G2M/rest/organizers/1000001", 200, Some(organizer.clone())), "array"),
-        (fabricated("GET", "/G2M/rest/organizers/1000001", 200, Some(json!([key_as_string]))), "integer"),
-        (fabricated("GET", "/G2M/rest/organizers/1000001", 200, Some(json!([upper_status]))), "ACTIVE"),
-        (fabricated("GET", "/G2M/rest/organizers/1000001", 200, Some(json!([extra]))), "accountKey"),
-        (fabricated("GET", "/G2M/rest/organizers/1000001", 200, Some(json!([beyond_int64]))), "maximum"),
-        (fabricated("GET", "/G2M/rest/organizers/1000001", 200, None), "missing"),
-        (fabricated("DELETE", "/G2M/rest/organizers/1000001", 200, None), "status 200"),
-        (fabricated("DELETE", "/G2M/rest/organizers/abc", 204, None), "organizerKey"),
-        (fabricated("PATCH", "/G2M/rest/organizers/1000001", 204, None), "documents no PATCH"),
-        (fabricated("GET", "/G2M/rest/v2/organizers/1000001", 200, None), "no path"),
-        (fabricated("GET", "/G2M/rest/organizers/1000001/attendees", 200, Some(json!([]))), "startDate"),
+        (
+            fabricated(
+                "GET",
+                "/G2M/rest/organizers/1000001",
+                200,
+                Some(organizer.clone()),
+            ),
+            "array",
+        ),
+        (
+            fabricated(
+                "GET",
+                "/G2M/rest/organizers/1000001",
+                200,
+                Some(json!([key_as_string])),
+            ),
+            "integer",
+        ),
+        (
+            fabricated(
+                "GET",
+                "/G2M/rest/organizers/1000001",
+                200,
+                Some(json!([upper_status])),
+            ),
+            "ACTIVE",
+        ),
+        (
+            fabricated(
+                "GET",
+                "/G2M/rest/organizers/1000001",
+                200,
+                Some(json!([extra])),
+            ),
+            "accountKey",
+        ),
+        (
+            fabricated(
+                "GET",
+                "/G2M/rest/organizers/1000001",
+                200,
+                Some(json!([beyond_int64])),
+            ),
+            "maximum",
+        ),
+        (
+            fabricated("GET", "/G2M/rest/organizers/1000001", 200, None),
+            "missing",
+        ),
+        (
+            fabricated("DELETE", "/G2M/rest/organizers/1000001", 200, None),
+            "status 200",
+        ),
+        (
+            fabricated("DELETE", "/G2M/rest/organizers/abc", 204, None),
+            "organizerKey",
+        ),
+        (
+            fabricated("PATCH", "/G2M/rest/organizers/1000001", 204, None),
+            "documents no PATCH",
+        ),
+        (
+            fabricated("GET", "/G2M/rest/v2/organizers/1000001", 200, None),
+            "no path",
+        ),
+        (
+            fabricated(
+                "GET",
+                "/G2M/rest/organizers/1000001/attendees",
+                200,
+                Some(json!([])),
+            ),
+            "startDate",
+        ),
     ];
     for (exchange, expected) in cases {
         let found = violations(&doc, std::slice::from_ref(&exchange));
         let text = judge::report(&found);
-        assert!(text.contains(expected), "{} {}: expected {expected:?} in: {text}", exchange.method, exchange.path);
+        assert!(
+            text.contains(expected),
+            "{} {}: expected {expected:?} in: {text}",
+            exchange.method,
+            exchange.path
+        );
     }
-    let mut bad_date = fabricated("GET", "/G2M/rest/organizers/1000001/attendees", 200, Some(json!([])));
+    let mut bad_date = fabricated(
+        "GET",
+        "/G2M/rest/organizers/1000001/attendees",
+        200,
+        Some(json!([])),
+    );
     bad_date.query = Some("startDate=2026-03-01&endDate=2026-04-01T00:00:00Z&limit=5".into());
     let text = judge::report(&violations(&doc, &[bad_date]));
-    assert!(text.contains("startDate") && text.contains("date-time"), "{text}");
-    assert!(text.contains("query parameter limit is not documented"), "{text}");
+    assert!(
+        text.contains("startDate") && text.contains("date-time"),
+        "{text}"
+    );
+    assert!(
+        text.contains("query parameter limit is not documented"),
+        "{text}"
+    );
     let mut anonymous = fabricated("GET", "/G2M/rest/organizers", 200, Some(json!([])));
     anonymous.request_headers.clear();
     let text = judge::report(&violations(&doc, &[anonymous]));
-    assert!(text.contains("required header Authorization is missing"), "{text}");
+    assert!(
+        text.contains("required header Authorization is missing"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -78,6 +78,7 @@ pub(crate) fn state_json(sim: &Sim) -> Value {
     sessions.sort_by_key(|s| (s.start_time, key_order(&s.meeting_instance_key)));
     json!({
         "accountKey": dir.account_key,
+        "groupKey": dir.group_key,
         "seats": dir.seats,
         "seatsUsed": dir.organizers.len(),
         "rateLimit": world.limiter.rate(),
@@ -88,6 +89,8 @@ pub(crate) fn state_json(sim: &Sim) -> Value {
         "rateLimitedCount": world.limiter.limited,
         "retryAfterViolations": world.limiter.violations,
         "requestCount": world.log.len(),
+        "recordingExchanges": world.recording,
+        "exchangeCount": world.exchanges.len(),
         "faults": world.faults,
     })
 }

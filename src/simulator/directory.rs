@@ -195,7 +195,11 @@ impl Directory {
     }
 
     /// Suspends or re-activates an organizer (404 when absent). Meetings and data are kept.
-    pub(crate) fn set_status(&mut self, key: &str, status: OrganizerStatus) -> Result<(), ApiError> {
+    pub(crate) fn set_status(
+        &mut self,
+        key: &str,
+        status: OrganizerStatus,
+    ) -> Result<(), ApiError> {
         self.organizer(key)?;
         if let Some(o) = self.organizers.get_mut(key) {
             o.status = status;

@@ -82,12 +82,16 @@ pub(crate) async fn gate(State(sim): State<Arc<Sim>>, req: Request, next: Next) 
         .extensions()
         .get::<ConnectInfo<ConnKill>>()
         .map(|c| c.0.clone());
-    let mut exchange = (class == Class::Api && is_v1(&record.path) && sim.world().recording)
-        .then(|| Exchange {
+    let mut exchange =
+        (class == Class::Api && is_v1(&record.path) && sim.world().recording).then(|| Exchange {
             method: record.method.clone(),
             path: record.path.clone(),
             query: record.query.clone(),
-            request_headers: req.headers().keys().map(|k| k.to_string()).collect(),
+            request_headers: req
+                .headers()
+                .keys()
+                .map(|k| k.as_str().to_string())
+                .collect(),
             request_body: None,
             status: 0,
             response_content_type: None,

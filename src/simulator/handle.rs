@@ -13,8 +13,8 @@ use super::faults::Faults;
 use super::gate::{API_PREFIX, TOKEN_PATH, is_v1};
 use super::keys::key_order;
 use super::model::{
-    CancelledMeeting, CancelledVia, Exchange, RecordedRequest, SeedMeeting, SeedOrganizer, SeedSession,
-    SimMeeting, SimOrganizer,
+    CancelledMeeting, CancelledVia, Exchange, RecordedRequest, SeedMeeting, SeedOrganizer,
+    SeedSession, SimMeeting, SimOrganizer,
 };
 use super::world::Sim;
 

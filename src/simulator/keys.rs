@@ -158,7 +158,10 @@ mod tests {
     #[test]
     fn keys_as_json_numbers_are_verbatim() {
         let text = |k: &str| json_number(k).map(|raw| raw.get().to_string());
-        assert_eq!(text("9007199254740993").as_deref(), Some("9007199254740993"));
+        assert_eq!(
+            text("9007199254740993").as_deref(),
+            Some("9007199254740993")
+        );
         let big = "340282366920938463463374607431768211456999";
         assert_eq!(text(&big[..40]).as_deref(), Some(&big[..40]));
         assert_eq!(text("0042").as_deref(), Some("42"));

@@ -231,7 +231,10 @@ pub async fn serve(args: SimulateArgs) -> crate::Result<()> {
         handle.base_url(),
         handle.token_url()
     );
-    println!("goto simulator v1 (published API): api={}", handle.v1_base_url());
+    println!(
+        "goto simulator v1 (published API): api={}",
+        handle.v1_base_url()
+    );
     tokio::signal::ctrl_c()
         .await
         .map_err(|e| crate::Error::io("waiting for Ctrl-C", e))?;

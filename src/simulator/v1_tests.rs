@@ -122,12 +122,19 @@ async fn get_organizers_lists_every_organizer_in_full_without_paging() {
     assert_eq!(all.status, 200, "{}", all.text);
     let items = all.json();
     let items = items.as_array().unwrap();
-    assert_eq!(items.len(), 12, "v2 pages by 10; v1 answers everything at once");
+    assert_eq!(
+        items.len(),
+        12,
+        "v2 pages by 10; v1 answers everything at once"
+    );
     for item in items {
         for field in ORGANIZER_FIELDS {
             assert!(item.get(field).is_some(), "{field} missing in {item}");
         }
-        assert!(item["organizerKey"].is_u64() && item["groupId"].is_u64(), "{item}");
+        assert!(
+            item["organizerKey"].is_u64() && item["groupId"].is_u64(),
+            "{item}"
+        );
         assert_eq!(item["status"], "active");
         assert_eq!(item["products"], json!(["G2M"]));
         assert_eq!(item["maxNumAttendeesAllowed"], 250);
@@ -146,33 +153,53 @@ async fn get_organizers_lists_every_organizer_in_full_without_paging() {
 #[tokio::test]
 async fn get_organizers_by_email_answers_one_or_404() {
     let e = start(v1_config()).await;
-    let key = e
-        .sim
-        .insert_organizer(SeedOrganizer::new("jordan.lee@example.com", "Jordan", "Lee"));
+    let key = e.sim.insert_organizer(SeedOrganizer::new(
+        "jordan.lee@example.com",
+        "Jordan",
+        "Lee",
+    ));
     let found = e.get("/organizers?email=JORDAN.LEE%40example.com").await;
     assert_eq!(found.status, 200);
     let found = found.json();
     assert_eq!(found.as_array().unwrap().len(), 1);
     assert_eq!(found[0]["organizerKey"].to_string(), key);
     assert_eq!(found[0]["email"], "jordan.lee@example.com");
-    assert_eq!(e.get("/organizers?email=nobody%40example.com").await.status, 404);
+    assert_eq!(
+        e.get("/organizers?email=nobody%40example.com").await.status,
+        404
+    );
     assert_eq!(e.get("/organizers?email=").await.status, 404);
-    assert_eq!(e.get("/organizers?mail=jordan.lee%40example.com").await.status, 400);
+    assert_eq!(
+        e.get("/organizers?mail=jordan.lee%40example.com")
+            .await
+            .status,
+        400
+    );
 }
 
 #[tokio::test]
 async fn get_organizer_answers_an_array_of_one() {
     let e = start(v1_config()).await;
-    let key = e
-        .sim
-        .insert_organizer(SeedOrganizer::new("jordan.lee@example.com", "Jordan", "Lee"));
+    let key = e.sim.insert_organizer(SeedOrganizer::new(
+        "jordan.lee@example.com",
+        "Jordan",
+        "Lee",
+    ));
     let one = e.get(&format!("/organizers/{key}")).await;
     assert_eq!(one.status, 200);
-    assert!(one.text.starts_with(&format!(r#"[{{"organizerKey":{key},"#)), "{}", one.text);
+    assert!(
+        one.text
+            .starts_with(&format!(r#"[{{"organizerKey":{key},"#)),
+        "{}",
+        one.text
+    );
     assert_eq!(one.json()[0]["firstName"], "Jordan");
     assert_eq!(e.get("/organizers/9007199254749999").await.status, 404);
     assert_eq!(e.get("/organizers/9.007199254740993e15").await.status, 400);
-    assert_eq!(e.get(&format!("/organizers/{key}?fields=all")).await.status, 400);
+    assert_eq!(
+        e.get(&format!("/organizers/{key}?fields=all")).await.status,
+        400
+    );
 }
 
 #[tokio::test]
@@ -185,7 +212,10 @@ async fn create_answers_key_and_email_and_refuses_bad_bodies() {
         r#"[{"key":9007199254740993,"email":"sam.taylor@example.com"}]"#
     );
     let o = e.sim.organizer("9007199254740993").unwrap();
-    assert_eq!((o.first_name.as_str(), o.status), ("New", OrganizerStatus::Active));
+    assert_eq!(
+        (o.first_name.as_str(), o.status),
+        ("New", OrganizerStatus::Active)
+    );
     // The same world answers v2.
     let v2 = e
         .http
@@ -197,12 +227,16 @@ async fn create_answers_key_and_email_and_refuses_bad_bodies() {
     assert_eq!(v2.status(), 200);
     assert_eq!(e.create("SAM.TAYLOR@example.com").await.status, 409);
     let body = |b: Value| e.call(Method::POST, "/organizers", Some(b));
-    let v2_field = json!({"email": "a@b.co", "firstName": "A", "lastName": "B", "productType": "G2M"});
-    assert_eq!(body(v2_field).await.status, 400, "v1 names it organizerEmail");
+    let v2_field =
+        json!({"email": "a@b.co", "firstName": "A", "lastName": "B", "productType": "G2M"});
+    assert_eq!(
+        body(v2_field).await.status,
+        400,
+        "v1 names it organizerEmail"
+    );
     let no_product = json!({"organizerEmail": "a@b.co", "firstName": "A", "lastName": "B"});
     assert_eq!(body(no_product).await.status, 400);
-    let bad_product =
-        json!({"organizerEmail": "a@b.co", "firstName": "A", "lastName": "B", "productType": "g2m"});
+    let bad_product = json!({"organizerEmail": "a@b.co", "firstName": "A", "lastName": "B", "productType": "g2m"});
     assert_eq!(body(bad_product).await.status, 400);
     let no_name = json!({"organizerEmail": "a@b.co", "firstName": "A", "productType": "G2W"});
     assert_eq!(body(no_name).await.status, 400);
@@ -232,18 +266,26 @@ async fn no_seat_left_is_403_or_409_as_v2_is_set() {
 #[tokio::test]
 async fn put_suspends_and_a_product_reactivates() {
     let e = start(v1_config()).await;
-    let key = e
-        .sim
-        .insert_organizer(SeedOrganizer::new("jordan.lee@example.com", "Jordan", "Lee"));
+    let key = e.sim.insert_organizer(SeedOrganizer::new(
+        "jordan.lee@example.com",
+        "Jordan",
+        "Lee",
+    ));
     let suspended = e.put(&key, json!({"status": "suspended"})).await;
     assert_eq!((suspended.status, suspended.text.as_str()), (204, ""));
     let read = e.get(&format!("/organizers/{key}")).await.json();
     assert_eq!(read[0]["status"], "suspended");
     assert_eq!(read[0]["products"], json!([]));
-    assert_eq!(e.sim.organizer(&key).unwrap().status, OrganizerStatus::Suspended);
+    assert_eq!(
+        e.sim.organizer(&key).unwrap().status,
+        OrganizerStatus::Suspended
+    );
     assert_eq!(e.put(&key, json!({"productType": "G2M"})).await.status, 204);
     let read = e.get(&format!("/organizers/{key}")).await.json();
-    assert_eq!((read[0]["status"].as_str(), read[0]["products"].clone()), (Some("active"), json!(["G2M"])));
+    assert_eq!(
+        (read[0]["status"].as_str(), read[0]["products"].clone()),
+        (Some("active"), json!(["G2M"]))
+    );
     for bad in [
         json!({"status": "active"}),
         json!({"status": "SUSPENDED"}),
@@ -254,7 +296,9 @@ async fn put_suspends_and_a_product_reactivates() {
     ] {
         assert_eq!(e.put(&key, bad.clone()).await.status, 400, "{bad}");
     }
-    let missing = e.put("9007199254749999", json!({"status": "suspended"})).await;
+    let missing = e
+        .put("9007199254749999", json!({"status": "suspended"}))
+        .await;
     assert_eq!(missing.status, 404);
 }
 
@@ -268,14 +312,18 @@ async fn delete_cancels_future_meetings_as_v2_does() {
         SeedMeeting::new("standup", now + hours(24), now + hours(25)),
     ];
     let key = e.sim.insert_organizer(seed);
-    let deleted = e.call(Method::DELETE, &format!("/organizers/{key}"), None).await;
+    let deleted = e
+        .call(Method::DELETE, &format!("/organizers/{key}"), None)
+        .await;
     assert_eq!((deleted.status, deleted.text.as_str()), (204, ""));
     let cancelled = e.sim.cancelled_meetings();
     assert_eq!(cancelled.len(), 1, "only the meeting that had not started");
     assert_eq!(cancelled[0].subject, "standup");
     assert_eq!(cancelled[0].via, CancelledVia::Api);
     assert!(e.sim.meetings().is_empty());
-    let again = e.call(Method::DELETE, &format!("/organizers/{key}"), None).await;
+    let again = e
+        .call(Method::DELETE, &format!("/organizers/{key}"), None)
+        .await;
     assert_eq!(again.status, 404);
     assert_eq!(e.get(&format!("/organizers/{key}")).await.status, 404);
 }
@@ -291,19 +339,39 @@ async fn upcoming_meetings_have_every_required_field() {
         SeedMeeting::new("running", now - hours(1), now + hours(1)),
     ];
     let key = e.sim.insert_organizer(seed);
-    e.sim.add_meeting(&key, SeedMeeting::new("over", now - hours(3), now - hours(2)));
+    e.sim.add_meeting(
+        &key,
+        SeedMeeting::new("over", now - hours(3), now - hours(2)),
+    );
     let answer = e.get(&format!("/organizers/{key}/upcomingMeetings")).await;
     assert_eq!(answer.status, 200);
     let items = answer.json();
     let items = items.as_array().unwrap().clone();
     assert_eq!(items.len(), 2, "{items:?}");
-    assert_eq!((items[0]["subject"].as_str(), items[0]["status"].as_str()), (Some("running"), Some("ACTIVE")));
-    assert_eq!((items[1]["subject"].as_str(), items[1]["status"].as_str()), (Some("later"), Some("INACTIVE")));
+    assert_eq!(
+        (items[0]["subject"].as_str(), items[0]["status"].as_str()),
+        (Some("running"), Some("ACTIVE"))
+    );
+    assert_eq!(
+        (items[1]["subject"].as_str(), items[1]["status"].as_str()),
+        (Some("later"), Some("INACTIVE"))
+    );
     for item in &items {
         for field in [
-            "startTime", "endTime", "lastName", "firstName", "email", "accountKey",
-            "passwordRequired", "status", "subject", "locale", "organizerKey", "meetingId",
-            "meetingType", "conferenceCallInfo",
+            "startTime",
+            "endTime",
+            "lastName",
+            "firstName",
+            "email",
+            "accountKey",
+            "passwordRequired",
+            "status",
+            "subject",
+            "locale",
+            "organizerKey",
+            "meetingId",
+            "meetingType",
+            "conferenceCallInfo",
         ] {
             assert!(item.get(field).is_some(), "{field} missing in {item}");
         }
@@ -311,23 +379,34 @@ async fn upcoming_meetings_have_every_required_field() {
         assert!(item["meetingId"].is_string() && item["organizerKey"].is_string());
         assert_eq!(item["locale"], "de_DE");
     }
-    assert_eq!(e.get("/organizers/9007199254749999/upcomingMeetings").await.status, 404);
+    assert_eq!(
+        e.get("/organizers/9007199254749999/upcomingMeetings")
+            .await
+            .status,
+        404
+    );
 }
 
 /// An organizer with an ended session in March (two attendees, one without a leave time), a
 /// session running now, and one in May.
 fn with_history(e: &V1) -> (String, String) {
     let now = Timestamp::now();
-    let key = e
-        .sim
-        .insert_organizer(SeedOrganizer::new("jordan.lee@example.com", "Jordan", "Lee"));
+    let key = e.sim.insert_organizer(SeedOrganizer::new(
+        "jordan.lee@example.com",
+        "Jordan",
+        "Lee",
+    ));
     let march = SeedSession {
         subject: "Quarterly review".into(),
         start_time: at("2026-03-10T10:00:00Z"),
         end_time: at("2026-03-10T11:00:00Z"),
         attendees: vec![
             attendee("late@example.com", at("2026-03-10T10:20:00Z"), None),
-            attendee("alex.kim@example.com", at("2026-03-10T10:01:00Z"), Some(at("2026-03-10T10:46:30Z"))),
+            attendee(
+                "alex.kim@example.com",
+                at("2026-03-10T10:01:00Z"),
+                Some(at("2026-03-10T10:46:30Z")),
+            ),
         ],
         ..SeedSession::default()
     };
@@ -356,26 +435,60 @@ async fn attendees_by_organizer_cover_every_ended_session_in_the_window() {
     let (key, march) = with_history(&e);
     let path = |q: &str| format!("/organizers/{key}/attendees{q}");
     let answer = e
-        .get(&path("?startDate=2026-03-01T00:00:00Z&endDate=2026-04-01T00:00:00Z"))
+        .get(&path(
+            "?startDate=2026-03-01T00:00:00Z&endDate=2026-04-01T00:00:00Z",
+        ))
         .await;
     assert_eq!(answer.status, 200, "{}", answer.text);
     let rows = answer.json();
     let rows = rows.as_array().unwrap().clone();
     assert_eq!(rows.len(), 2);
-    assert_eq!(rows[0]["attendeeEmail"], "alex.kim@example.com", "join order");
+    assert_eq!(
+        rows[0]["attendeeEmail"], "alex.kim@example.com",
+        "join order"
+    );
     assert_eq!(rows[0]["duration"], 45);
-    assert_eq!(rows[1]["leaveTime"], "2026-03-10T11:00:00Z", "stayed to the end");
-    assert!(answer.text.contains(&format!(r#""meetingInstanceKey":{march},"#)), "{}", answer.text);
+    assert_eq!(
+        rows[1]["leaveTime"], "2026-03-10T11:00:00Z",
+        "stayed to the end"
+    );
+    assert!(
+        answer
+            .text
+            .contains(&format!(r#""meetingInstanceKey":{march},"#)),
+        "{}",
+        answer.text
+    );
     assert!(answer.text.contains(&format!(r#""organizerkey":{key},"#)));
     for row in &rows {
         assert!(row["meetingId"].is_u64() && row["meetingInstanceKey"].is_u64());
-        assert_eq!((row["numAttendees"].as_u64(), row["name"].as_str()), (Some(2), Some("Jordan Lee")));
-        for field in ["newMeetingId", "groupName", "conferenceCallInfo", "meetingType", "subject", "startTime", "endTime", "joinTime", "attendeeName", "email", "firstName", "lastName"] {
+        assert_eq!(
+            (row["numAttendees"].as_u64(), row["name"].as_str()),
+            (Some(2), Some("Jordan Lee"))
+        );
+        for field in [
+            "newMeetingId",
+            "groupName",
+            "conferenceCallInfo",
+            "meetingType",
+            "subject",
+            "startTime",
+            "endTime",
+            "joinTime",
+            "attendeeName",
+            "email",
+            "firstName",
+            "lastName",
+        ] {
             assert!(row.get(field).is_some(), "{field} missing in {row}");
         }
     }
     // Until 2099: March's two rows (nobody attended in May); the running session is not there.
-    let year = e.get(&path("?startDate=2026-01-01T00:00:00Z&endDate=2099-01-01T00:00:00Z")).await;
+    let year = e
+        .get(&path(
+            "?startDate=2026-01-01T00:00:00Z&endDate=2099-01-01T00:00:00Z",
+        ))
+        .await;
     assert_eq!(year.json().as_array().map(Vec::len), Some(2));
     for bad in [
         "",
@@ -406,9 +519,20 @@ async fn historical_meetings_list_ended_sessions_in_the_window() {
     let items = items.as_array().unwrap().clone();
     assert_eq!(items.len(), 2, "the running session is not history yet");
     assert_eq!(items[0]["sessionId"], march.as_str());
-    assert_eq!((items[0]["duration"].as_str(), items[0]["numAttendees"].as_str()), (Some("60"), Some("2")));
+    assert_eq!(
+        (
+            items[0]["duration"].as_str(),
+            items[0]["numAttendees"].as_str()
+        ),
+        (Some("60"), Some("2"))
+    );
     assert!(items[0]["organizerKey"].is_string() && items[0]["meetingId"].is_string());
-    assert_eq!(e.get(&format!("/organizers/{key}/historicalMeetings")).await.status, 400);
+    assert_eq!(
+        e.get(&format!("/organizers/{key}/historicalMeetings"))
+            .await
+            .status,
+        400
+    );
 }
 
 #[tokio::test]
@@ -430,8 +554,14 @@ async fn attendees_by_meeting_id_and_not_by_instance_key() {
     assert_eq!(rows.as_array().map(Vec::len), Some(2));
     assert_eq!(rows[0]["name"], "Alex Kim", "the attendee's name here");
     assert!(rows[0].get("newMeetingId").is_none());
-    assert_eq!(e.get(&format!("/meetings/{march}/attendees")).await.status, 404);
-    assert_eq!(e.get("/meetings/9007199254749999/attendees").await.status, 404);
+    assert_eq!(
+        e.get(&format!("/meetings/{march}/attendees")).await.status,
+        404
+    );
+    assert_eq!(
+        e.get("/meetings/9007199254749999/attendees").await.status,
+        404
+    );
     assert_eq!(e.get("/meetings/abc/attendees").await.status, 400);
 }
 
@@ -446,9 +576,16 @@ async fn keys_above_2_pow_63_are_served_verbatim() {
             ..SimConfig::default()
         })
         .await;
-        assert_eq!(e.create("big@example.com").await.text, format!(r#"[{{"key":{key},"email":"big@example.com"}}]"#));
+        assert_eq!(
+            e.create("big@example.com").await.text,
+            format!(r#"[{{"key":{key},"email":"big@example.com"}}]"#)
+        );
         let one = e.get(&format!("/organizers/{key}")).await;
-        assert!(one.text.contains(&format!(r#""organizerKey":{key},"#)), "{}", one.text);
+        assert!(
+            one.text.contains(&format!(r#""organizerKey":{key},"#)),
+            "{}",
+            one.text
+        );
     }
     let refused = Simulator::start(SimConfig {
         first_key: 0,
@@ -478,10 +615,19 @@ async fn v1_passes_the_same_gate_token_rate_limit_and_faults() {
     // Unknown v1 paths are 404 (after the token check).
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     assert_eq!(e.get("/groups").await.status, 404);
-    assert!(e.sim.v1_requests().iter().all(|r| r.path.starts_with("/G2M/rest/")));
+    assert!(
+        e.sim
+            .v1_requests()
+            .iter()
+            .all(|r| r.path.starts_with("/G2M/rest/"))
+    );
     let writes_before = e.sim.writes().len();
     e.create("w@example.com").await;
-    assert_eq!(e.sim.writes().len(), writes_before + 1, "v1 writes count as writes");
+    assert_eq!(
+        e.sim.writes().len(),
+        writes_before + 1,
+        "v1 writes count as writes"
+    );
 }
 
 #[tokio::test]
@@ -503,11 +649,25 @@ async fn the_recorder_keeps_whole_v1_exchanges_only_when_asked() {
     let all = e.sim.exchanges();
     assert_eq!(all.len(), 3, "{all:#?}");
     let post = &all[0];
-    assert_eq!((post.method.as_str(), post.path.as_str(), post.status), ("POST", "/G2M/rest/organizers", 201));
-    assert_eq!(post.request_body.as_ref().unwrap()["organizerEmail"], "on@example.com");
+    assert_eq!(
+        (post.method.as_str(), post.path.as_str(), post.status),
+        ("POST", "/G2M/rest/organizers", 201)
+    );
+    assert_eq!(
+        post.request_body.as_ref().unwrap()["organizerEmail"],
+        "on@example.com"
+    );
     assert_eq!(post.response_text, created.text);
-    assert_eq!(post.response_body.as_ref().unwrap()[0]["email"], "on@example.com");
-    assert!(post.response_content_type.as_deref().unwrap().starts_with("application/json"));
+    assert_eq!(
+        post.response_body.as_ref().unwrap()[0]["email"],
+        "on@example.com"
+    );
+    assert!(
+        post.response_content_type
+            .as_deref()
+            .unwrap()
+            .starts_with("application/json")
+    );
     assert!(post.request_headers.iter().any(|h| h == "authorization"));
     assert_eq!(all[1].query.as_deref(), Some("email=on%40example.com"));
     assert_eq!(all[2].status, 404);

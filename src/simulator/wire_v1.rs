@@ -234,7 +234,12 @@ impl Directory {
     }
 
     /// An organizer's sessions that started in `window` and have ended, by start time.
-    fn ended_sessions(&self, organizer_key: &str, window: Window, now: Timestamp) -> Vec<&SimSession> {
+    fn ended_sessions(
+        &self,
+        organizer_key: &str,
+        window: Window,
+        now: Timestamp,
+    ) -> Vec<&SimSession> {
         let mut sessions: Vec<_> = self
             .sessions
             .values()

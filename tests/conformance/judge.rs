@@ -95,6 +95,9 @@ impl Options {
     }
 }
 
+/// Path parameters of a matched path: (name, decoded value).
+type PathParams = Vec<(String, String)>;
+
 /// A compiled schema.
 struct Schema {
     source: Value,
@@ -175,7 +178,9 @@ impl Document {
             .path()
             .trim_end_matches('/')
             .to_string();
-        let paths = doc["paths"].as_object().ok_or("the document has no paths")?;
+        let paths = doc["paths"]
+            .as_object()
+            .ok_or("the document has no paths")?;
         let mut operations = Vec::new();
         for (template, item) in paths {
             let item = item.as_object().ok_or("a path item is not an object")?;
@@ -200,9 +205,9 @@ impl Document {
     /// The operation for a method and a path relative to the base path; the template with the
     /// most literal segments wins. Err: the path is not the document's, or the method is not
     /// documented for it.
-    fn find(&self, method: &str, path: &str) -> Result<(&Operation, Vec<(String, String)>), String> {
+    fn find(&self, method: &str, path: &str) -> Result<(&Operation, PathParams), String> {
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-        let mut best: Option<(usize, &str, Vec<(String, String)>)> = None;
+        let mut best: Option<(usize, &str, PathParams)> = None;
         for template in self.operations.iter().map(|o| o.template.as_str()) {
             let Some((literals, params)) = match_template(template, &segments) else {
                 continue;
@@ -223,7 +228,7 @@ impl Document {
 }
 
 /// How many literal segments of `template` match, and the path parameters, when it matches.
-fn match_template(template: &str, segments: &[&str]) -> Option<(usize, Vec<(String, String)>)> {
+fn match_template(template: &str, segments: &[&str]) -> Option<(usize, PathParams)> {
     let parts: Vec<&str> = template.trim_start_matches('/').split('/').collect();
     if parts.len() != segments.len() {
         return None;
@@ -328,7 +333,7 @@ fn compile(doc: &Value, schema: &Value) -> Result<Schema, String> {
 }
 
 /// The application/json schema of a content map, if any.
-fn json_content<'a>(content: Option<&'a Value>) -> Option<&'a Value> {
+fn json_content(content: Option<&Value>) -> Option<&Value> {
     let content = content?.as_object()?;
     content
         .iter()
@@ -400,10 +405,18 @@ pub fn violations(doc: &Document, exchanges: &[Exchange]) -> Vec<Violation> {
 }
 
 /// Every violation of the document by `exchanges`, forgiving what `options` says.
-pub fn violations_with(doc: &Document, exchanges: &[Exchange], options: &Options) -> Vec<Violation> {
+pub fn violations_with(
+    doc: &Document,
+    exchanges: &[Exchange],
+    options: &Options,
+) -> Vec<Violation> {
     let mut found = Vec::new();
     for (i, ex) in exchanges.iter().enumerate() {
-        let query = ex.query.as_deref().map(|q| format!("?{q}")).unwrap_or_default();
+        let query = ex
+            .query
+            .as_deref()
+            .map(|q| format!("?{q}"))
+            .unwrap_or_default();
         let what = format!("{} {}{query} -> {}", ex.method, ex.path, ex.status);
         let mut add = |side, message: String| {
             found.push(Violation {
@@ -424,7 +437,10 @@ fn judge(doc: &Document, ex: &Exchange, options: &Options, add: &mut impl FnMut(
         .strip_prefix(&doc.base_path)
         .filter(|r| r.starts_with('/'))
     else {
-        add(Side::Request, format!("the path is not under {}", doc.base_path));
+        add(
+            Side::Request,
+            format!("the path is not under {}", doc.base_path),
+        );
         return;
     };
     let (op, path_params) = match doc.find(&ex.method, relative) {
@@ -457,10 +473,16 @@ fn judge_request(
         match by("path").into_iter().find(|p| &p.name == name) {
             Some(p) => {
                 for e in p.schema.errors(&typed(&p.schema, value)) {
-                    add(Side::Request, format!("path parameter {name}={value:?} {e}"));
+                    add(
+                        Side::Request,
+                        format!("path parameter {name}={value:?} {e}"),
+                    );
                 }
             }
-            None => add(Side::Request, format!("path parameter {name} is not documented")),
+            None => add(
+                Side::Request,
+                format!("path parameter {name} is not documented"),
+            ),
         }
     }
     let mut given: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -475,21 +497,33 @@ fn judge_request(
     let query_params = by("query");
     for (name, values) in &given {
         let Some(p) = query_params.iter().find(|p| &p.name == name) else {
-            add(Side::Request, format!("query parameter {name} is not documented"));
+            add(
+                Side::Request,
+                format!("query parameter {name} is not documented"),
+            );
             continue;
         };
         if values.len() > 1 {
-            add(Side::Request, format!("query parameter {name} is given {} times", values.len()));
+            add(
+                Side::Request,
+                format!("query parameter {name} is given {} times", values.len()),
+            );
         }
         for value in values {
             for e in p.schema.errors(&typed(&p.schema, value)) {
-                add(Side::Request, format!("query parameter {name}={value:?} {e}"));
+                add(
+                    Side::Request,
+                    format!("query parameter {name}={value:?} {e}"),
+                );
             }
         }
     }
     for p in query_params.iter().filter(|p| p.required) {
         if !given.contains_key(&p.name) {
-            add(Side::Request, format!("required query parameter {} is missing", p.name));
+            add(
+                Side::Request,
+                format!("required query parameter {} is missing", p.name),
+            );
         }
     }
     for p in by("header").into_iter().filter(|p| p.required) {
@@ -498,7 +532,10 @@ fn judge_request(
             .iter()
             .any(|h| h.eq_ignore_ascii_case(&p.name));
         if !present {
-            add(Side::Request, format!("required header {} is missing", p.name));
+            add(
+                Side::Request,
+                format!("required header {} is missing", p.name),
+            );
         }
     }
     match (&op.request_body, &ex.request_body) {
@@ -527,14 +564,19 @@ fn judge_response(
     let documented = op
         .responses
         .get(&status)
-        .or_else(|| op.responses.get(&format!("{}XX", status.chars().next().unwrap_or('0'))))
+        .or_else(|| {
+            op.responses
+                .get(&format!("{}XX", status.chars().next().unwrap_or('0')))
+        })
         .or_else(|| op.responses.get("default"));
     let Some(schema) = documented else {
         if !options.tolerated_statuses.contains(&ex.status) {
             let listed: Vec<&String> = op.responses.keys().collect();
             add(
                 Side::Response,
-                format!("status {status} is not documented for this operation (documented: {listed:?})"),
+                format!(
+                    "status {status} is not documented for this operation (documented: {listed:?})"
+                ),
             );
         }
         return;

@@ -134,7 +134,11 @@ pub fn assert_subset(copy: &Value, published: &Value, at: &str) {
             }
         }
         (Value::Array(c), Value::Array(p)) => {
-            assert_eq!(c.len(), p.len(), "{at} differs in length from the published document");
+            assert_eq!(
+                c.len(),
+                p.len(),
+                "{at} differs in length from the published document"
+            );
             for (i, (c, p)) in c.iter().zip(p).enumerate() {
                 assert_subset(c, p, &format!("{at}/{i}"));
             }
