@@ -676,3 +676,81 @@ async fn the_recorder_keeps_whole_v1_exchanges_only_when_asked() {
     e.get("/organizers").await;
     assert!(e.sim.exchanges().is_empty());
 }
+
+#[tokio::test]
+async fn the_recorder_is_reachable_from_outside_the_process() {
+    let e = start(v1_config()).await;
+    let control = |path: &str| format!("http://{}/_sim{path}", e.sim.addr());
+    let on = e
+        .http
+        .put(control("/recording"))
+        .json(&json!({"on": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(on.status(), 200);
+    e.create("sam@example.com").await;
+    let state = e.sim.state_json();
+    assert_eq!(
+        (&state["recordingExchanges"], &state["exchangeCount"]),
+        (&json!(true), &json!(1))
+    );
+    assert_eq!(state["groupKey"], "9007199254740992");
+    let recorded: Value = e
+        .http
+        .get(control("/exchanges"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(recorded[0]["path"], "/G2M/rest/organizers");
+    assert_eq!(recorded[0]["status"], 201);
+    assert_eq!(
+        recorded[0]["requestBody"]["organizerEmail"],
+        "sam@example.com"
+    );
+    assert_eq!(recorded[0]["responseBody"][0]["key"], 9007199254740993_u64);
+    let cleared = e.http.delete(control("/exchanges")).send().await.unwrap();
+    assert_eq!(cleared.status(), 204);
+    assert!(e.sim.exchanges().is_empty());
+    let bad = e
+        .http
+        .put(control("/recording"))
+        .json(&json!({"enabled": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+}
+
+#[test]
+fn simulate_takes_the_first_key_and_recording_flags() {
+    use clap::Parser;
+    let cli = crate::cli::Cli::try_parse_from([
+        "goto-operator",
+        "simulate",
+        "--first-key",
+        "9007199254740993",
+        "--record-exchanges",
+    ])
+    .unwrap();
+    let crate::cli::Command::Simulate(args) = cli.command else {
+        panic!("not simulate: {cli:?}");
+    };
+    let config = SimConfig::from_args(&args).unwrap();
+    assert_eq!(
+        (config.first_key, config.record_exchanges),
+        (V1_FIRST_KEY, true)
+    );
+    let cli = crate::cli::Cli::try_parse_from(["goto-operator", "simulate"]).unwrap();
+    let crate::cli::Command::Simulate(args) = cli.command else {
+        panic!("not simulate");
+    };
+    let config = SimConfig::from_args(&args).unwrap();
+    assert_eq!(
+        (config.first_key, config.record_exchanges),
+        (super::FIRST_KEY, false)
+    );
+}
