@@ -192,6 +192,14 @@ pub struct SimulateArgs {
     /// Added latency per request, in milliseconds.
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
+    /// The first key handed out (default 2^64 + 1, which catches v2 clients that parse keys as
+    /// numbers). GoTo's v1 sends keys as JSON int64 numbers: use e.g. 9007199254740993 (2^53 + 1)
+    /// for a world served through v1.
+    #[arg(long)]
+    pub first_key: Option<u128>,
+    /// Keep every v1 request and answer whole, for `GET /_sim/exchanges` (conformance checks).
+    #[arg(long)]
+    pub record_exchanges: bool,
 }
 
 #[derive(Debug, Subcommand)]

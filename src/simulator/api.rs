@@ -62,15 +62,15 @@ struct MeetingsQuery {
     page_token: Option<String>,
 }
 
-fn path_err(r: PathRejection) -> ApiError {
+pub(crate) fn path_err(r: PathRejection) -> ApiError {
     ApiError::bad_request(r.body_text())
 }
 
-fn query_err(r: QueryRejection) -> ApiError {
+pub(crate) fn query_err(r: QueryRejection) -> ApiError {
     ApiError::bad_request(format!("bad query: {}", r.body_text()))
 }
 
-fn json_err(r: JsonRejection) -> ApiError {
+pub(crate) fn json_err(r: JsonRejection) -> ApiError {
     match r {
         JsonRejection::MissingJsonContentType(_) => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -5,6 +5,8 @@
 //! |---|---|
 //! | `GET /_sim/state` | organizers, meetings, sessions, cancelled meetings, seats, counters, faults |
 //! | `GET /_sim/requests`, `DELETE /_sim/requests` | the request log (token endpoint and API) |
+//! | `GET /_sim/exchanges`, `DELETE /_sim/exchanges` | whole v1 exchanges, when recording (`--record-exchanges`) |
+//! | `PUT /_sim/recording` | `{"on": true}` starts keeping v1 exchanges, `{"on": false}` stops |
 //! | `GET /_sim/faults`, `PUT /_sim/faults` | fault settings ([`Faults`] as JSON; 400 when out of range) |
 //! | `POST /_sim/organizers` | add an organizer (seed form, checked) → 201 `{"organizerKey"}` |
 //! | `PATCH /_sim/organizers/{key}` | change fields behind the operator's back (drift) |
@@ -41,6 +43,8 @@ pub(crate) fn routes() -> Router<Arc<Sim>> {
     Router::new()
         .route("/state", get(state))
         .route("/requests", get(requests).delete(clear_requests))
+        .route("/exchanges", get(exchanges).delete(clear_exchanges))
+        .route("/recording", put(put_recording))
         .route("/faults", get(get_faults).put(put_faults))
         .route("/organizers", post(add_organizer))
         .route(
@@ -74,6 +78,7 @@ pub(crate) fn state_json(sim: &Sim) -> Value {
     sessions.sort_by_key(|s| (s.start_time, key_order(&s.meeting_instance_key)));
     json!({
         "accountKey": dir.account_key,
+        "groupKey": dir.group_key,
         "seats": dir.seats,
         "seatsUsed": dir.organizers.len(),
         "rateLimit": world.limiter.rate(),
@@ -84,6 +89,8 @@ pub(crate) fn state_json(sim: &Sim) -> Value {
         "rateLimitedCount": world.limiter.limited,
         "retryAfterViolations": world.limiter.violations,
         "requestCount": world.log.len(),
+        "recordingExchanges": world.recording,
+        "exchangeCount": world.exchanges.len(),
         "faults": world.faults,
     })
 }
@@ -100,6 +107,31 @@ async fn requests(State(sim): State<Arc<Sim>>) -> Response {
 async fn clear_requests(State(sim): State<Arc<Sim>>) -> StatusCode {
     sim.world().log.clear();
     StatusCode::NO_CONTENT
+}
+
+async fn exchanges(State(sim): State<Arc<Sim>>) -> Response {
+    let world = sim.world();
+    Json(&world.exchanges).into_response()
+}
+
+async fn clear_exchanges(State(sim): State<Arc<Sim>>) -> StatusCode {
+    sim.world().exchanges.clear();
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecordingBody {
+    on: bool,
+}
+
+async fn put_recording(
+    State(sim): State<Arc<Sim>>,
+    on: Result<Json<RecordingBody>, JsonRejection>,
+) -> Reply {
+    let on = body(on)?.on;
+    sim.world().recording = on;
+    Ok(Json(json!({ "on": on })).into_response())
 }
 
 async fn get_faults(State(sim): State<Arc<Sim>>) -> Response {

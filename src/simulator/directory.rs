@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use jiff::Timestamp;
 use serde::Deserialize;
 
-use super::keys::{KeyGen, is_email, is_key, is_locale, is_time_zone, key_order};
+use super::keys::{FIRST_KEY, KeyGen, is_email, is_key, is_locale, is_time_zone, key_order};
 use super::model::{
     CancelledMeeting, CancelledVia, OrganizerStatus, SeedOrganizer, SimMeeting, SimOrganizer,
     SimSession,
@@ -46,11 +46,28 @@ pub(crate) struct UpdateBody {
     admin_roles: Option<Vec<String>>,
 }
 
+/// A new organizer, its fields checked for shape, as either dialect's create gives it.
+#[derive(Debug, Default)]
+pub(crate) struct NewOrganizer {
+    pub(crate) email: String,
+    pub(crate) first_name: String,
+    pub(crate) last_name: String,
+    pub(crate) locale: String,
+    pub(crate) time_zone: String,
+    pub(crate) admin_roles: Vec<String>,
+}
+
+/// The name of the one group every organizer belongs to (v1 shows `groupId` and `groupName`).
+pub(crate) const DEFAULT_GROUP_NAME: &str = "Default group";
+
 /// All the simulator's GoTo data.
 #[derive(Debug)]
 pub(crate) struct Directory {
     pub(crate) account_key: String,
     pub(crate) keys: KeyGen,
+    /// The key of the default group: the one just below the first key, so it lies in the same
+    /// range as every other key of the world.
+    pub(crate) group_key: String,
     pub(crate) organizers: HashMap<String, SimOrganizer>,
     /// Upcoming meetings by meetingId.
     pub(crate) meetings: HashMap<String, SimMeeting>,
@@ -65,7 +82,8 @@ impl Directory {
     pub(crate) fn new(account_key: String, seats: Option<u32>, seat_error: StatusCode) -> Self {
         Directory {
             account_key,
-            keys: KeyGen::default(),
+            keys: KeyGen::starting_at(FIRST_KEY),
+            group_key: (FIRST_KEY - 1).to_string(),
             organizers: HashMap::new(),
             meetings: HashMap::new(),
             sessions: HashMap::new(),
@@ -73,6 +91,16 @@ impl Directory {
             seats,
             seat_error,
         }
+    }
+
+    /// Hands out keys from `first` on (at least 1: the default group takes the key below it).
+    pub(crate) fn start_keys_at(&mut self, first: u128) -> Result<(), String> {
+        let group = first
+            .checked_sub(1)
+            .ok_or("the first key must be at least 1 (the default group's key is below it)")?;
+        self.keys = KeyGen::starting_at(first);
+        self.group_key = group.to_string();
+        Ok(())
     }
 
     /// 400 for a malformed account key, 404 for another account.
@@ -108,23 +136,36 @@ impl Directory {
     }
 
     pub(crate) fn create(&mut self, body: CreateBody) -> Result<SimOrganizer, ApiError> {
-        let email = required("email", body.email)?;
-        let first_name = required("firstName", body.first_name)?;
-        let last_name = required("lastName", body.last_name)?;
-        check_email(&email)?;
-        let locale = optional_locale(body.locale)?;
-        let time_zone = optional_time_zone(body.time_zone)?;
-        let admin_roles = roles(body.admin_roles)?;
-        if self.email_taken(&email, None) {
+        let new = NewOrganizer {
+            email: required("email", body.email)?,
+            first_name: required("firstName", body.first_name)?,
+            last_name: required("lastName", body.last_name)?,
+            locale: optional_locale(body.locale)?,
+            time_zone: optional_time_zone(body.time_zone)?,
+            admin_roles: roles(body.admin_roles)?,
+        };
+        self.add_new(new, self.seat_error)
+    }
+
+    /// Adds an organizer created through either dialect: 400 for a malformed email, 409 when
+    /// the email is taken (case-insensitively), `seat_error` when every paid seat is in use.
+    pub(crate) fn add_new(
+        &mut self,
+        new: NewOrganizer,
+        seat_error: StatusCode,
+    ) -> Result<SimOrganizer, ApiError> {
+        check_email(&new.email)?;
+        if self.email_taken(&new.email, None) {
             return Err(ApiError::conflict(format!(
-                "an organizer with email {email} already exists"
+                "an organizer with email {} already exists",
+                new.email
             )));
         }
         if let Some(seats) = self.seats
             && self.organizers.len() >= seats as usize
         {
             return Err(ApiError::new(
-                self.seat_error,
+                seat_error,
                 "NoSeatAvailable",
                 format!("all {seats} paid organizer seats are in use"),
             ));
@@ -132,18 +173,38 @@ impl Directory {
         let organizer = SimOrganizer {
             organizer_key: self.keys.next_key(),
             account_key: self.account_key.clone(),
-            email,
-            first_name,
-            last_name,
+            email: new.email,
+            first_name: new.first_name,
+            last_name: new.last_name,
             status: OrganizerStatus::Active,
-            locale,
-            time_zone,
+            locale: new.locale,
+            time_zone: new.time_zone,
             max_participants: MAX_PARTICIPANTS,
-            admin_roles,
+            admin_roles: new.admin_roles,
         };
         self.organizers
             .insert(organizer.organizer_key.clone(), organizer.clone());
         Ok(organizer)
+    }
+
+    /// The organizer with this email, compared case-insensitively as GoTo does.
+    pub(crate) fn by_email(&self, email: &str) -> Option<&SimOrganizer> {
+        self.organizers
+            .values()
+            .find(|o| o.email.eq_ignore_ascii_case(email))
+    }
+
+    /// Suspends or re-activates an organizer (404 when absent). Meetings and data are kept.
+    pub(crate) fn set_status(
+        &mut self,
+        key: &str,
+        status: OrganizerStatus,
+    ) -> Result<(), ApiError> {
+        self.organizer(key)?;
+        if let Some(o) = self.organizers.get_mut(key) {
+            o.status = status;
+        }
+        Ok(())
     }
 
     /// Full PUT: every updatable field missing from the body is reset to empty.
@@ -183,11 +244,7 @@ impl Directory {
 
     pub(crate) fn suspend(&mut self, account_key: &str, key: &str) -> Result<(), ApiError> {
         self.check_account(account_key)?;
-        self.organizer(key)?;
-        if let Some(o) = self.organizers.get_mut(key) {
-            o.status = OrganizerStatus::Suspended;
-        }
-        Ok(())
+        self.set_status(key, OrganizerStatus::Suspended)
     }
 
     /// Deletes an organizer and cancels (and records) every meeting of it that has not started.
@@ -315,7 +372,7 @@ pub(crate) fn check_key(name: &str, value: &str) -> Result<(), ApiError> {
     }
 }
 
-fn required(name: &str, value: Option<String>) -> Result<String, ApiError> {
+pub(crate) fn required(name: &str, value: Option<String>) -> Result<String, ApiError> {
     match value {
         Some(v) if !v.trim().is_empty() => Ok(v),
         _ => Err(ApiError::bad_request(format!("{name} is required"))),

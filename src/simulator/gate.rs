@@ -1,27 +1,30 @@
 //! The middleware every request passes: it logs the request, adds latency, applies injected
 //! faults (before or after the handler), checks the bearer token and the account's request
-//! budget. `/_sim/` requests pass straight through, unlogged.
+//! budget, for v2 (`/G2M/rest/v2/...`) and v1 (`/G2M/rest/...`) alike. When recording is on it
+//! also keeps every v1 exchange whole, request and answer, for the conformance judge.
+//! `/_sim/` requests pass straight through, unlogged.
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{Method, StatusCode};
+use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use rand::RngExt;
 use serde_json::Value;
 use tokio::time::Instant;
 
+use super::api_v1::V1_PREFIX;
 use super::auth::bearer;
 use super::conn::ConnKill;
 use super::faults::Verdict;
 use super::limits::Admission;
-use super::model::RecordedRequest;
+use super::model::{Exchange, RecordedRequest};
 use super::reply::{ApiError, fault_response, invalid_token, rate_limited};
 use super::world::Sim;
 
-/// The API's path prefix.
+/// The v2 API's path prefix.
 pub(crate) const API_PREFIX: &str = "/G2M/rest/v2";
 /// The token endpoint's path.
 pub(crate) const TOKEN_PATH: &str = "/oauth/token";
@@ -36,8 +39,19 @@ enum Class {
     Other,
 }
 
+fn under(path: &str, prefix: &str) -> bool {
+    path.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// A v1 path: under `/G2M/rest` but not under v2's `/G2M/rest/v2`.
+pub(crate) fn is_v1(path: &str) -> bool {
+    under(path, V1_PREFIX) && !under(path, API_PREFIX)
+}
+
 fn classify(path: &str) -> Class {
-    if path == API_PREFIX || path.starts_with(&format!("{API_PREFIX}/")) {
+    // v2's prefix lies under v1's: both dialects are the API.
+    if under(path, V1_PREFIX) {
         Class::Api
     } else if path == TOKEN_PATH {
         Class::Token
@@ -68,7 +82,27 @@ pub(crate) async fn gate(State(sim): State<Arc<Sim>>, req: Request, next: Next) 
         .extensions()
         .get::<ConnectInfo<ConnKill>>()
         .map(|c| c.0.clone());
+    let mut exchange =
+        (class == Class::Api && is_v1(&record.path) && sim.world().recording).then(|| Exchange {
+            method: record.method.clone(),
+            path: record.path.clone(),
+            query: record.query.clone(),
+            request_headers: req
+                .headers()
+                .keys()
+                .map(|k| k.as_str().to_string())
+                .collect(),
+            request_body: None,
+            status: 0,
+            response_content_type: None,
+            response_body: None,
+            response_text: String::new(),
+            dropped: false,
+        });
     let (req, body, too_large) = buffer(req).await;
+    if let Some(exchange) = &mut exchange {
+        exchange.request_body = body.clone();
+    }
     // The token endpoint's body holds the client secret: it is never kept.
     if class == Class::Api && record.method != Method::GET.as_str() {
         record.body = body;
@@ -128,8 +162,41 @@ pub(crate) async fn gate(State(sim): State<Arc<Sim>>, req: Request, next: Next) 
     if !record.dropped {
         record.status = response.status().as_u16();
     }
+    let response = match exchange {
+        Some(exchange) => keep_exchange(&sim, exchange, &record, response).await,
+        None => response,
+    };
     log(&sim, record);
     response
+}
+
+/// Completes a v1 exchange with the answer (read whole, then rebuilt) and keeps it.
+async fn keep_exchange(
+    sim: &Sim,
+    mut exchange: Exchange,
+    record: &RecordedRequest,
+    response: Response,
+) -> Response {
+    exchange.dropped = record.dropped;
+    exchange.status = record.status;
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    if !record.dropped {
+        exchange.response_content_type = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        exchange.response_text = String::from_utf8_lossy(&bytes).into_owned();
+        exchange.response_body = (!bytes.is_empty()).then(|| {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(exchange.response_text.clone()))
+        });
+    }
+    sim.world().record_exchange(exchange);
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// Reads the whole body (so it can be logged) and rebuilds the request around it. Returns the
@@ -239,7 +306,12 @@ mod tests {
     fn classes() {
         assert_eq!(classify("/G2M/rest/v2/organizers/1"), Class::Api);
         assert_eq!(classify("/G2M/rest/v2"), Class::Api);
-        assert_eq!(classify("/G2M/rest/v20"), Class::Other);
+        // v1 lives under /G2M/rest: an unknown path there is still the API (token, 404).
+        assert_eq!(classify("/G2M/rest/v20"), Class::Api);
+        assert_eq!(classify("/G2M/rest/organizers"), Class::Api);
+        assert_eq!(classify("/G2M/restful"), Class::Other);
+        assert!(is_v1("/G2M/rest/organizers/1") && is_v1("/G2M/rest/v20"));
+        assert!(!is_v1("/G2M/rest/v2/organizers/1") && !is_v1("/G2M/rest/v2"));
         assert_eq!(classify("/oauth/token"), Class::Token);
         assert_eq!(classify("/_sim/state"), Class::Control);
         assert_eq!(classify("/"), Class::Other);

@@ -8,12 +8,13 @@ use jiff::Timestamp;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use super::api_v1::V1_PREFIX;
 use super::faults::Faults;
-use super::gate::{API_PREFIX, TOKEN_PATH};
+use super::gate::{API_PREFIX, TOKEN_PATH, is_v1};
 use super::keys::key_order;
 use super::model::{
-    CancelledMeeting, CancelledVia, RecordedRequest, SeedMeeting, SeedOrganizer, SeedSession,
-    SimMeeting, SimOrganizer,
+    CancelledMeeting, CancelledVia, Exchange, RecordedRequest, SeedMeeting, SeedOrganizer,
+    SeedSession, SimMeeting, SimOrganizer,
 };
 use super::world::Sim;
 
@@ -52,6 +53,12 @@ impl SimHandle {
     /// The REST base URL, e.g. `http://127.0.0.1:PORT/G2M/rest/v2`.
     pub fn base_url(&self) -> String {
         format!("http://{}{API_PREFIX}", self.inner.addr)
+    }
+
+    /// The base URL of GoTo's published v1 API, e.g. `http://127.0.0.1:PORT/G2M/rest`, served
+    /// from the same world as [`SimHandle::base_url`].
+    pub fn v1_base_url(&self) -> String {
+        format!("http://{}{V1_PREFIX}", self.inner.addr)
     }
 
     /// Sends a signed push notification (see `notify.rs`); returns the receiver's HTTP status.
@@ -166,13 +173,41 @@ impl SimHandle {
         self.sim().world().log.clear();
     }
 
-    /// The API requests that were not GETs (the token endpoint excluded).
+    /// The API requests (v2 and v1) that were not GETs (the token endpoint excluded).
     pub fn writes(&self) -> Vec<RecordedRequest> {
         let world = self.sim().world();
         world
             .log
             .iter()
-            .filter(|r| r.method != "GET" && r.path.starts_with(API_PREFIX))
+            .filter(|r| r.method != "GET" && r.path.starts_with(&format!("{V1_PREFIX}/")))
+            .cloned()
+            .collect()
+    }
+
+    /// Starts (true) or stops keeping whole v1 exchanges (see [`SimHandle::exchanges`]).
+    pub fn set_recording(&self, on: bool) {
+        self.sim().world().recording = on;
+    }
+
+    /// Every v1 exchange (request and answer) since recording started, oldest first: the input
+    /// of the conformance judge (`tests/conformance/judge.rs`, `judge::violations`). Recording
+    /// is off unless [`SimConfig::record_exchanges`](super::SimConfig) or
+    /// [`SimHandle::set_recording`] turned it on.
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        self.sim().world().exchanges.iter().cloned().collect()
+    }
+
+    pub fn clear_exchanges(&self) {
+        self.sim().world().exchanges.clear();
+    }
+
+    /// The logged requests that went to v1 (`/G2M/rest/...`, not `/G2M/rest/v2/...`).
+    pub fn v1_requests(&self) -> Vec<RecordedRequest> {
+        let world = self.sim().world();
+        world
+            .log
+            .iter()
+            .filter(|r| is_v1(&r.path))
             .cloned()
             .collect()
     }

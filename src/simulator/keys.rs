@@ -1,11 +1,18 @@
-//! Keys and input checks. Keys are allocated above 2^64 so that a client that parses them as
-//! numbers (f64, u64) corrupts them and is caught.
+//! Keys and input checks. Keys are allocated above 2^64 by default so that a client that parses
+//! them as numbers (f64, u64) corrupts them and is caught. GoTo's published v1 API sends keys as
+//! JSON numbers (int64), so a world served through v1 starts its keys between 2^53 and 2^63
+//! instead ([`V1_FIRST_KEY`]): above what an f64 keeps exactly, below what an i64 holds.
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jiff::Timestamp;
 
-/// The first key the simulator hands out: 2^64 + 1.
-pub(crate) const FIRST_KEY: u128 = (u64::MAX as u128) + 2;
+/// The first key the simulator hands out by default: 2^64 + 1.
+pub const FIRST_KEY: u128 = (u64::MAX as u128) + 2;
+
+/// The first key of a world served through v1 in tests: 2^53 + 1, the first integer an f64
+/// cannot hold, so a client that parses v1's JSON-number keys through f64 is caught, while every
+/// key stays a valid int64 as the published document says.
+pub const V1_FIRST_KEY: u128 = (1 << 53) + 1;
 
 /// Allocates increasing numeric keys, shared by organizers, meetings and sessions so that a
 /// client mixing up a meetingId with a meetingInstanceKey gets a 404, never someone else's data.
@@ -16,11 +23,16 @@ pub(crate) struct KeyGen {
 
 impl Default for KeyGen {
     fn default() -> Self {
-        KeyGen { next: FIRST_KEY }
+        KeyGen::starting_at(FIRST_KEY)
     }
 }
 
 impl KeyGen {
+    /// Keys from `first` on.
+    pub(crate) fn starting_at(first: u128) -> Self {
+        KeyGen { next: first }
+    }
+
     /// The next free key.
     pub(crate) fn next_key(&mut self) -> String {
         let key = self.next;
@@ -41,6 +53,18 @@ impl KeyGen {
 /// A key is a non-empty string of ASCII digits (any length: never a number).
 pub(crate) fn is_key(s: &str) -> bool {
     !s.is_empty() && s.len() <= 40 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A key written as a JSON number: its digits verbatim, leading zeros dropped (JSON numbers have
+/// none). Never goes through a Rust number type, so keys above 2^63 or 2^64 are served exactly
+/// as the world holds them. None when `key` is not a key.
+pub(crate) fn json_number(key: &str) -> Option<Box<serde_json::value::RawValue>> {
+    if !is_key(key) {
+        return None;
+    }
+    let digits = key.trim_start_matches('0');
+    let digits = if digits.is_empty() { "0" } else { digits };
+    serde_json::value::RawValue::from_string(digits.to_string()).ok()
 }
 
 /// A string that sorts like the number a key spells (keys are compared as digits, never parsed).
@@ -122,6 +146,28 @@ mod tests {
         assert_eq!(keys.next_key(), "18446744073709551701");
         keys.reserve("5");
         assert_eq!(keys.next_key(), "18446744073709551702");
+    }
+
+    #[test]
+    fn keys_can_start_anywhere() {
+        let mut keys = KeyGen::starting_at(V1_FIRST_KEY);
+        assert_eq!(keys.next_key(), "9007199254740993");
+        assert_eq!(keys.next_key(), "9007199254740994");
+    }
+
+    #[test]
+    fn keys_as_json_numbers_are_verbatim() {
+        let text = |k: &str| json_number(k).map(|raw| raw.get().to_string());
+        assert_eq!(
+            text("9007199254740993").as_deref(),
+            Some("9007199254740993")
+        );
+        let big = "340282366920938463463374607431768211456999";
+        assert_eq!(text(&big[..40]).as_deref(), Some(&big[..40]));
+        assert_eq!(text("0042").as_deref(), Some("42"));
+        assert_eq!(text("000").as_deref(), Some("0"));
+        assert_eq!(text("1e5"), None);
+        assert_eq!(text(""), None);
     }
 
     #[test]

@@ -3,9 +3,10 @@
 //! PUT, asks for 101 items, ignores `nextPageToken` or `Retry-After`, or parses keys as numbers
 //! gets caught here rather than in production.
 //!
-//! One port serves the token endpoint (`/oauth/token`), the API (`/G2M/rest/v2/...`) and the
-//! control endpoints (`/_sim/...`). Tests start it in-process with [`Simulator::start`]; users
-//! and the demo run `goto-operator simulate`.
+//! One port serves the token endpoint (`/oauth/token`), the API in both dialects, the seed's v2
+//! (`/G2M/rest/v2/...`) and the v1 GoTo publishes (`/G2M/rest/...`, see `api_v1`), answering
+//! from one world, and the control endpoints (`/_sim/...`). Tests start it in-process with
+//! [`Simulator::start`]; users and the demo run `goto-operator simulate`.
 //!
 //! It is written independently of `crate::goto` on purpose: sharing the wire types would let a
 //! mistake hide on both sides.
@@ -13,6 +14,7 @@
 //! ```text
 //! $ goto-operator simulate --bind 127.0.0.1:8089 --seed examples/simulator/seed.yaml
 //! goto simulator listening: api=http://127.0.0.1:8089/G2M/rest/v2 token=http://127.0.0.1:8089/oauth/token
+//! goto simulator v1 (published API): api=http://127.0.0.1:8089/G2M/rest
 //! $ curl -s -u demo-client:demo-secret -d grant_type=client_credentials http://127.0.0.1:8089/oauth/token
 //! $ curl -s -H "Authorization: Bearer $TOKEN" \
 //!     http://127.0.0.1:8089/G2M/rest/v2/accounts/4200000000000000001/organizers
@@ -20,7 +22,8 @@
 //!     http://127.0.0.1:8089/_sim/faults
 //! ```
 //!
-//! What it enforces, beyond the happy path: keys are numeric strings above 2^64; `limit` is
+//! What it enforces, beyond the happy path: keys are numeric strings above 2^64 (v1 writes them
+//! as JSON numbers; [`SimConfig::first_key`] moves them, e.g. to [`V1_FIRST_KEY`]); `limit` is
 //! 1..=100 (default 10) and unknown query parameters or body fields are a 400; a PUT resets
 //! every updatable field it omits; creates answer 402 (or 409) without a free seat and 409 on a
 //! duplicate email; DELETE cancels the organizer's future meetings and records them; attendees
@@ -31,9 +34,10 @@
 //! `model` (its data types), `keys` (keys and input checks), `reply` (error answers), `conn`
 //! (connections a handler can drop), `faults` (injected faults), `limits` (the rate limit),
 //! `notify` (push notifications), `tokens` (live tokens), `directory` (the organizers and their
-//! rules), `paging`, `meetings`, `world` (the shared state, behind one mutex), `auth` (the token
-//! endpoint), `api` (the REST routes), `control` (`/_sim/`), `gate` (the middleware every request
-//! passes) and `handle` (what a test holds).
+//! rules), `paging`, `meetings`, `wire_v1` (v1's shapes of the same data), `world` (the shared
+//! state, behind one mutex), `auth` (the token endpoint), `api` (the v2 routes), `api_v1` (the v1
+//! routes), `control` (`/_sim/`), `gate` (the middleware every request passes, and the v1
+//! exchange recorder) and `handle` (what a test holds).
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,6 +48,7 @@ use tokio::sync::watch;
 use crate::cli::SimulateArgs;
 
 mod api;
+mod api_v1;
 mod auth;
 mod conn;
 mod control;
@@ -59,15 +64,19 @@ mod notify;
 mod paging;
 mod reply;
 mod tokens;
+mod wire_v1;
 mod world;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod v1_tests;
 
 pub use faults::{FaultAction, FaultRule, Faults};
 pub use handle::SimHandle;
+pub use keys::{FIRST_KEY, V1_FIRST_KEY};
 pub use model::{
-    CancelledMeeting, CancelledVia, OrganizerStatus, RecordedRequest, Seed, SeedMeeting,
+    CancelledMeeting, CancelledVia, Exchange, OrganizerStatus, RecordedRequest, Seed, SeedMeeting,
     SeedOrganizer, SeedSession, SimAttendee, SimMeeting, SimOrganizer, SimSession,
 };
 pub use notify::NotifyRequest;
@@ -95,6 +104,14 @@ pub struct SimConfig {
     pub fault_5xx_rate: f64,
     /// Latency added to every request.
     pub latency: Duration,
+    /// The first key handed out to organizers, meetings and sessions; the default group takes
+    /// the key below it. Default [`FIRST_KEY`] (2^64 + 1) catches v2 clients that parse keys as
+    /// numbers; v1 sends keys as JSON int64 numbers, so a v1 world starts at [`V1_FIRST_KEY`]
+    /// (2^53 + 1), or above 2^63 - 1 to check that a client refuses such keys clearly.
+    pub first_key: u128,
+    /// Keep every v1 exchange whole (request and answer) for `SimHandle::exchanges`, the input
+    /// of the conformance judge (`tests/conformance/judge.rs`). Also `SimHandle::set_recording`.
+    pub record_exchanges: bool,
 }
 
 impl Default for SimConfig {
@@ -111,6 +128,8 @@ impl Default for SimConfig {
             seed: None,
             fault_5xx_rate: 0.0,
             latency: Duration::ZERO,
+            first_key: FIRST_KEY,
+            record_exchanges: false,
         }
     }
 }
@@ -132,6 +151,8 @@ impl std::fmt::Debug for SimConfig {
             )
             .field("fault_5xx_rate", &self.fault_5xx_rate)
             .field("latency", &self.latency)
+            .field("first_key", &self.first_key)
+            .field("record_exchanges", &self.record_exchanges)
             .finish()
     }
 }
@@ -151,6 +172,8 @@ impl SimConfig {
             seed,
             fault_5xx_rate: args.fault_5xx_rate,
             latency: Duration::from_millis(args.latency_ms),
+            first_key: args.first_key.unwrap_or(FIRST_KEY),
+            record_exchanges: args.record_exchanges,
             ..SimConfig::default()
         })
     }
@@ -172,6 +195,7 @@ impl Simulator {
             .map_err(|e| crate::Error::io("reading the simulator's address", e))?;
         let app = axum::Router::new()
             .nest("/G2M/rest/v2", api::routes())
+            .merge(api_v1::routes())
             .route("/oauth/token", axum::routing::post(auth::token))
             .nest("/_sim", control::routes())
             .fallback(|| async { reply::ApiError::not_found("not a GoTo API path") })
@@ -206,6 +230,10 @@ pub async fn serve(args: SimulateArgs) -> crate::Result<()> {
         "goto simulator listening: api={} token={}",
         handle.base_url(),
         handle.token_url()
+    );
+    println!(
+        "goto simulator v1 (published API): api={}",
+        handle.v1_base_url()
     );
     tokio::signal::ctrl_c()
         .await

@@ -111,6 +111,41 @@ pub struct RecordedRequest {
     pub dropped: bool,
 }
 
+/// One whole exchange with the v1 API (`/G2M/rest/...`), as the recorder keeps it when asked
+/// ([`SimConfig::record_exchanges`](super::SimConfig), `SimHandle::set_recording`): what the
+/// client sent and what it got back, so a judge can hold both sides against GoTo's published
+/// document. The Authorization header's value and the token endpoint never land here.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Exchange {
+    pub method: String,
+    /// The full path as received, e.g. `/G2M/rest/organizers/9007199254740993`.
+    pub path: String,
+    /// The raw query string, percent-encoding kept (secret-looking parameters redacted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    /// Names of the request's headers, lower case (values are not kept).
+    #[serde(default)]
+    pub request_headers: Vec<String>,
+    /// The request body: JSON, or a JSON string holding the text when it was not JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_body: Option<Value>,
+    /// The status the client saw; 0 when the connection was dropped without an answer.
+    pub status: u16,
+    /// The response's Content-Type, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_content_type: Option<String>,
+    /// The response body (None when empty), like `request_body`. Numbers above 2^64 lose
+    /// precision here (serde_json's `Value`); `response_text` has the exact bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_body: Option<Value>,
+    /// The response body exactly as sent.
+    #[serde(default)]
+    pub response_text: String,
+    #[serde(default)]
+    pub dropped: bool,
+}
+
 /// The seed file: the account's organizers with their meetings and past sessions.
 ///
 /// Keys are optional (the simulator allocates keys above 2^64). When given they are strings: a

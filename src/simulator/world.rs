@@ -12,7 +12,7 @@ use super::SimConfig;
 use super::directory::Directory;
 use super::faults::Faults;
 use super::limits::RateLimiter;
-use super::model::RecordedRequest;
+use super::model::{Exchange, RecordedRequest};
 use super::paging::PageTokens;
 use super::tokens::TokenStore;
 
@@ -37,6 +37,9 @@ pub(crate) struct World {
     pub(crate) faults: Faults,
     pub(crate) limiter: RateLimiter,
     pub(crate) log: VecDeque<RecordedRequest>,
+    /// Whether whole v1 exchanges are kept in `exchanges` (the conformance judge reads them).
+    pub(crate) recording: bool,
+    pub(crate) exchanges: VecDeque<Exchange>,
 }
 
 impl Sim {
@@ -72,6 +75,8 @@ impl Sim {
         };
         faults.validate().map_err(crate::Error::Invalid)?;
         let mut dir = Directory::new(config.account_key.clone(), config.seats, seat_error);
+        dir.start_keys_at(config.first_key)
+            .map_err(|e| crate::Error::Invalid(e.to_string()))?;
         if let Some(seed) = &config.seed {
             for organizer in seed.organizers.clone() {
                 dir.insert_checked(organizer)
@@ -85,6 +90,8 @@ impl Sim {
             faults,
             limiter: RateLimiter::new(config.rate_limit, Instant::now()),
             log: VecDeque::new(),
+            recording: config.record_exchanges,
+            exchanges: VecDeque::new(),
         };
         Ok(Sim {
             account_key: config.account_key.clone(),
@@ -111,5 +118,13 @@ impl World {
             self.log.pop_front();
         }
         self.log.push_back(request);
+    }
+
+    /// Keeps one v1 exchange (the oldest are dropped first, like the request log).
+    pub(crate) fn record_exchange(&mut self, exchange: Exchange) {
+        if self.exchanges.len() >= LOG_CAPACITY {
+            self.exchanges.pop_front();
+        }
+        self.exchanges.push_back(exchange);
     }
 }
