@@ -4,10 +4,10 @@
 //!
 //! The probe reads the account's organizer listing the way the configured dialect does (v2:
 //! one page of one; v1: `GET /organizers`). Only when that answers 404 is the other dialect's
-//! listing tried at the same base URL; a success there is the proof. Anything else (the other
-//! listing failing too, a 5xx, a refused token) is not a verdict on the dialect: transient
-//! failures come back as errors and are asked again next time, a 404 on both is left to the
-//! operations themselves.
+//! listing tried at the same base URL; a success there is the proof. Anything else is no
+//! verdict and never an error of its own: a transient failure (5xx, timeout, 429) is asked
+//! again next time; any other answer (403, 404 on both, a body of another shape) is left to the
+//! operations, which report it in their own terms.
 use std::sync::atomic::Ordering;
 
 use reqwest::Method;
@@ -26,9 +26,14 @@ pub(crate) async fn verify(client: &GoToClient, dialect: Dialect) -> Result<(), 
         Ok(()) => Ok(()),
         Err(Error::NotFound) => match listing(client, dialect.other()).await {
             Ok(()) => Err(wrong(client, dialect)),
+            Err(error) if error.is_transient() => return Ok(()),
             Err(_) => Ok(()),
         },
-        Err(error) => return Err(error),
+        // No verdict: asked again next time. Meanwhile the operations say what is wrong.
+        Err(error) if error.is_transient() => return Ok(()),
+        // Any other answer (403, a body of another shape) is not the other dialect's proof;
+        // the operations report it in their own terms.
+        Err(_) => Ok(()),
     };
     client.inner.dialect_checked.store(true, Ordering::Relaxed);
     verdict

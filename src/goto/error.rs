@@ -18,6 +18,10 @@ pub(crate) const TIMED_OUT: &str = "timed out";
 /// Start of the message of a request not sent because its endpoint is in a cool-off.
 pub(crate) const NOT_ASKED: &str = "not asked again";
 
+/// How every refusal of a key by the wire types begins; `decode` keeps such a message (it is
+/// ours, constant) while it never keeps serde's own, which may quote the body.
+pub(crate) const KEY_REFUSAL: &str = "a key ";
+
 /// Longest error code kept from an error body.
 pub(crate) const MAX_ERROR_CODE_LEN: usize = 64;
 /// Longest piece of GoTo data (an email, a key) shown in a message.
@@ -153,6 +157,12 @@ impl Error {
             .strip_prefix("missing field `")
             .and_then(|rest| rest.split_once('`'))
             .map(|(field, _)| format!(", missing field {}", clean(field)))
+            .or_else(|| {
+                // Our own refusals of a key (`v1_wire`): constant text, never the body's.
+                text.starts_with(KEY_REFUSAL)
+                    .then(|| text.split(" at line ").next().unwrap_or_default())
+                    .map(|why| format!(": {}", clean(why)))
+            })
             .unwrap_or_default();
         Error::Decode(format!(
             "{what}: the answer is {shape} (line {}, column {}){missing}",
