@@ -798,9 +798,98 @@ fn the_webhook_endpoint_renders_a_port_a_service_and_the_flag_when_enabled() {
     let service = named(&objs, "Service", "goto-operator-webhook");
     assert_eq!(service["spec"]["ports"][0]["port"], 9443);
     assert_eq!(service["spec"]["ports"][0]["targetPort"], "webhook");
+}
+
+/// With leader election, the webhook Service reaches the leader alone: it selects the label the
+/// leader puts on its own Pod (named through the downward API), for which the leader-election
+/// Role grants patch on pods and nothing more. The metrics Service still reaches every replica.
+/// Without the webhook, or without leader election (one replica, always the leader), none of it.
+#[test]
+fn the_webhook_service_selects_the_leaders_pod_alone() {
+    let Some(helm) = common::helm() else { return };
+    let objs = render(&helm, RELEASE, NS, &["--set", "webhook.enabled=true"]);
+    let deployment = only(&objs, "Deployment");
+    let pod_labels = &deployment["spec"]["selector"]["matchLabels"];
+    let mut leader_only = pod_labels.clone();
+    leader_only[goto_operator::controller::leader_label::LEADER_LABEL] =
+        json!(goto_operator::controller::leader_label::LEADER_VALUE);
     assert_eq!(
-        &service["spec"]["selector"],
-        &deployment["spec"]["selector"]["matchLabels"]
+        named(&objs, "Service", "goto-operator-webhook")["spec"]["selector"],
+        leader_only
+    );
+    assert_eq!(
+        &named(&objs, "Service", "goto-operator-metrics")["spec"]["selector"],
+        pod_labels,
+        "the metrics Service reaches every replica"
+    );
+    assert_eq!(
+        env_value(deployment, "GOTO_OPERATOR_POD_NAME"),
+        Some(json!({"fieldRef": {"fieldPath": "metadata.name"}}))
+    );
+    assert_eq!(
+        env_value(deployment, "GOTO_OPERATOR_POD_NAMESPACE"),
+        Some(json!({"fieldRef": {"fieldPath": "metadata.namespace"}}))
+    );
+    let lease_role = named(&objs, "Role", "goto-operator-leader-election");
+    assert_eq!(lease_role["metadata"]["namespace"], NS);
+    assert_eq!(
+        lease_role["rules"],
+        json!([
+            {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create"]},
+            {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"],
+             "resourceNames": ["goto-operator-leader"], "verbs": ["get", "patch"]},
+            {"apiGroups": [""], "resources": ["pods"], "verbs": ["patch"]},
+        ]),
+        "patch on pods, nothing else on them"
+    );
+    // Pods appear in no other rule of any render mode.
+    for o in objs
+        .iter()
+        .filter(|o| kind(o) == "Role" || kind(o) == "ClusterRole")
+        .filter(|o| helm::name(o) != "goto-operator-leader-election")
+    {
+        assert!(!o["rules"].to_string().contains("pods"), "{o}");
+    }
+
+    let off = render(&helm, RELEASE, NS, &[]);
+    assert_eq!(
+        env_value(only(&off, "Deployment"), "GOTO_OPERATOR_POD_NAME"),
+        None
+    );
+    assert!(
+        !named(&off, "Role", "goto-operator-leader-election")["rules"]
+            .to_string()
+            .contains("pods"),
+        "no webhook, no right on pods"
+    );
+
+    let single = render(
+        &helm,
+        RELEASE,
+        NS,
+        &[
+            "--set",
+            "webhook.enabled=true",
+            "--set",
+            "replicaCount=1",
+            "--set",
+            "operator.leaderElection=false",
+        ],
+    );
+    assert_eq!(
+        &named(&single, "Service", "goto-operator-webhook")["spec"]["selector"],
+        &only(&single, "Deployment")["spec"]["selector"]["matchLabels"],
+        "without election the one replica always leads"
+    );
+    assert_eq!(
+        env_value(only(&single, "Deployment"), "GOTO_OPERATOR_POD_NAME"),
+        None
+    );
+    assert!(
+        !single
+            .iter()
+            .any(|o| o["rules"].to_string().contains("pods")),
+        "no right on pods"
     );
 }
 
