@@ -156,6 +156,16 @@ pub struct RunArgs {
     /// Identity of this replica in the Lease (default: the pod name from HOSTNAME).
     #[arg(long, env = "GOTO_OPERATOR_IDENTITY")]
     pub identity: Option<String>,
+    /// This replica's own Pod. While this replica leads, the Pod carries the label
+    /// `goto-operator.dev/leader: "true"`, so that a Service can route to the leader alone (the
+    /// chart's webhook Service does); the label is removed at startup and before the Lease is
+    /// given up. Needs `patch` on pods; a failure is logged and retried, never fatal. Unset: no
+    /// label.
+    #[arg(long, env = "GOTO_OPERATOR_POD_NAME")]
+    pub pod_name: Option<String>,
+    /// Namespace of that Pod (default: the pod's namespace, else `default`).
+    #[arg(long, env = "GOTO_OPERATOR_POD_NAMESPACE")]
+    pub pod_namespace: Option<String>,
 }
 
 /// Flags of `goto-operator simulate`.

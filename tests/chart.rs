@@ -536,7 +536,8 @@ fn label_selector_and_request_timeout_are_values() {
 }
 
 /// The README's "Alerts worth having", all of them and only them, as an opt-in PrometheusRule
-/// scoped to this release's metrics job.
+/// scoped to this release's metrics job: the operator's own alerts and the process's (memory near
+/// the container's limit, restarts).
 #[test]
 fn the_prometheus_rule_carries_the_readme_alerts() {
     let Some(helm) = common::helm() else { return };
@@ -566,8 +567,11 @@ fn the_prometheus_rule_carries_the_readme_alerts() {
     let mut alerted = BTreeSet::new();
     for r in rules {
         let expr = r["expr"].as_str().expect("expr");
+        // Every selector of the expression, not just one of them, is scoped to the release.
+        let selectors = expr.matches('{').count();
+        let scoped = expr.matches(r#"job="goto-operator-metrics""#).count();
         assert!(
-            expr.contains(r#"job="goto-operator-metrics""#),
+            selectors > 0 && scoped == selectors,
             "{}: not scoped to the release's job: {expr}",
             r["alert"]
         );
@@ -585,12 +589,28 @@ fn the_prometheus_rule_carries_the_readme_alerts() {
     }
     let readme = std::fs::read_to_string(helm::repo().join("README.md")).expect("README.md");
     let paragraph = readme
-        .split("Alerts worth having:")
+        .split("Alerts worth having")
         .nth(1)
         .and_then(|rest| rest.split("\n\n").next())
-        .expect("the README's \"Alerts worth having:\" paragraph");
+        .expect("the README's \"Alerts worth having\" paragraph");
+    assert!(
+        paragraph.contains("PrometheusRule") && !paragraph.contains("not in the"),
+        "the README says the rule carries every alert: {paragraph}"
+    );
     let advised = metric_names(paragraph);
     assert!(advised.len() >= 5, "{advised:?}");
+    // The process alerts (issue 23 item 5): memory near the limit, restarts, and the build that
+    // restarts.
+    for process in [
+        "process_resident_memory_bytes",
+        "process_start_time_seconds",
+        "goto_operator_build_info",
+    ] {
+        assert!(
+            advised.contains(process),
+            "the README's alerts lost {process}"
+        );
+    }
     assert_eq!(
         alerted, advised,
         "the PrometheusRule (templates/prometheusrule.yaml) and the README's alerts must name the \
@@ -612,9 +632,103 @@ fn the_prometheus_rule_carries_the_readme_alerts() {
     assert!(err.contains("metrics.service.enabled"), "{err}");
 }
 
-/// Every `goto_operator_*` name in a text.
+/// The alert of the given name in a render with the PrometheusRule on and these extra values.
+fn alert(helm: &std::path::Path, values: &[&str], name: &str) -> Option<Value> {
+    let args = [
+        &["--set", "metrics.prometheusRule.enabled=true"][..],
+        values,
+    ]
+    .concat();
+    let objs = render(helm, RELEASE, NS, &args);
+    only(&objs, "PrometheusRule")["spec"]["groups"][0]["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .find(|r| r["alert"] == name)
+        .cloned()
+}
+
+/// The memory alert compares resident memory with the container's limit in bytes, whatever unit
+/// `resources.limits.memory` is written in; without a limit it is left out; a limit it cannot
+/// read is refused by name. The restart alert counts new start times in an hour and names the
+/// build.
+#[test]
+fn the_process_alerts_follow_the_memory_limit_and_count_restarts() {
+    let Some(helm) = common::helm() else { return };
+    let job = r#"job="goto-operator-metrics""#;
+    for (limit, bytes) in [
+        (None, "268435456"), // the default, 256Mi
+        (Some("1Gi"), "1073741824"),
+        (Some("500M"), "500000000"),
+        (Some("1.5Gi"), "1610612736"),
+        (Some("268435456"), "268435456"),
+    ] {
+        let set = limit.map(|l| format!("resources.limits.memory={l}"));
+        let values: Vec<&str> = match &set {
+            Some(s) => vec!["--set-string", s],
+            None => vec![],
+        };
+        let memory = alert(&helm, &values, "GoToOperatorMemoryNearLimit")
+            .unwrap_or_else(|| panic!("no memory alert for limit {limit:?}"));
+        assert_eq!(
+            memory["expr"],
+            format!("process_resident_memory_bytes{{{job}}} / {bytes} > 0.9"),
+            "limit {limit:?}"
+        );
+    }
+    // A limit written as a YAML number (helm reads it as a float).
+    let memory = alert(
+        &helm,
+        &["--set", "resources.limits.memory=268435456"],
+        "GoToOperatorMemoryNearLimit",
+    )
+    .expect("memory alert");
+    assert_eq!(
+        memory["expr"],
+        format!("process_resident_memory_bytes{{{job}}} / 268435456 > 0.9")
+    );
+    assert_eq!(
+        alert(
+            &helm,
+            &["--set", "resources.limits=null"],
+            "GoToOperatorMemoryNearLimit"
+        ),
+        None,
+        "no limit, nothing to be near"
+    );
+    let err = try_render(
+        &helm,
+        RELEASE,
+        NS,
+        &[
+            "--set",
+            "metrics.prometheusRule.enabled=true",
+            "--set",
+            "resources.limits.memory=lots",
+        ],
+    )
+    .expect_err("an unreadable limit must be refused");
+    assert!(err.contains("resources.limits.memory"), "{err}");
+
+    let restarts = alert(&helm, &[], "GoToOperatorRestarting").expect("restart alert");
+    let expr = restarts["expr"].as_str().expect("expr");
+    assert!(
+        expr.starts_with(&format!(
+            "(changes(process_start_time_seconds{{{job}}}[1h]) > 2)"
+        )),
+        "{expr}"
+    );
+    assert!(
+        expr.contains("group_left (version, git_commit) goto_operator_build_info"),
+        "{expr}"
+    );
+}
+
+/// Every `goto_operator_*` and `process_*` metric name in a text.
 fn metric_names(text: &str) -> BTreeSet<String> {
-    text.match_indices("goto_operator_")
+    ["goto_operator_", "process_"]
+        .iter()
+        .flat_map(|prefix| text.match_indices(prefix))
         .map(|(i, _)| {
             text[i..]
                 .chars()
@@ -684,9 +798,98 @@ fn the_webhook_endpoint_renders_a_port_a_service_and_the_flag_when_enabled() {
     let service = named(&objs, "Service", "goto-operator-webhook");
     assert_eq!(service["spec"]["ports"][0]["port"], 9443);
     assert_eq!(service["spec"]["ports"][0]["targetPort"], "webhook");
+}
+
+/// With leader election, the webhook Service reaches the leader alone: it selects the label the
+/// leader puts on its own Pod (named through the downward API), for which the leader-election
+/// Role grants patch on pods and nothing more. The metrics Service still reaches every replica.
+/// Without the webhook, or without leader election (one replica, always the leader), none of it.
+#[test]
+fn the_webhook_service_selects_the_leaders_pod_alone() {
+    let Some(helm) = common::helm() else { return };
+    let objs = render(&helm, RELEASE, NS, &["--set", "webhook.enabled=true"]);
+    let deployment = only(&objs, "Deployment");
+    let pod_labels = &deployment["spec"]["selector"]["matchLabels"];
+    let mut leader_only = pod_labels.clone();
+    leader_only[goto_operator::controller::leader_label::LEADER_LABEL] =
+        json!(goto_operator::controller::leader_label::LEADER_VALUE);
     assert_eq!(
-        &service["spec"]["selector"],
-        &deployment["spec"]["selector"]["matchLabels"]
+        named(&objs, "Service", "goto-operator-webhook")["spec"]["selector"],
+        leader_only
+    );
+    assert_eq!(
+        &named(&objs, "Service", "goto-operator-metrics")["spec"]["selector"],
+        pod_labels,
+        "the metrics Service reaches every replica"
+    );
+    assert_eq!(
+        env_value(deployment, "GOTO_OPERATOR_POD_NAME"),
+        Some(json!({"fieldRef": {"fieldPath": "metadata.name"}}))
+    );
+    assert_eq!(
+        env_value(deployment, "GOTO_OPERATOR_POD_NAMESPACE"),
+        Some(json!({"fieldRef": {"fieldPath": "metadata.namespace"}}))
+    );
+    let lease_role = named(&objs, "Role", "goto-operator-leader-election");
+    assert_eq!(lease_role["metadata"]["namespace"], NS);
+    assert_eq!(
+        lease_role["rules"],
+        json!([
+            {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create"]},
+            {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"],
+             "resourceNames": ["goto-operator-leader"], "verbs": ["get", "patch"]},
+            {"apiGroups": [""], "resources": ["pods"], "verbs": ["patch"]},
+        ]),
+        "patch on pods, nothing else on them"
+    );
+    // Pods appear in no other rule of any render mode.
+    for o in objs
+        .iter()
+        .filter(|o| kind(o) == "Role" || kind(o) == "ClusterRole")
+        .filter(|o| helm::name(o) != "goto-operator-leader-election")
+    {
+        assert!(!o["rules"].to_string().contains("pods"), "{o}");
+    }
+
+    let off = render(&helm, RELEASE, NS, &[]);
+    assert_eq!(
+        env_value(only(&off, "Deployment"), "GOTO_OPERATOR_POD_NAME"),
+        None
+    );
+    assert!(
+        !named(&off, "Role", "goto-operator-leader-election")["rules"]
+            .to_string()
+            .contains("pods"),
+        "no webhook, no right on pods"
+    );
+
+    let single = render(
+        &helm,
+        RELEASE,
+        NS,
+        &[
+            "--set",
+            "webhook.enabled=true",
+            "--set",
+            "replicaCount=1",
+            "--set",
+            "operator.leaderElection=false",
+        ],
+    );
+    assert_eq!(
+        &named(&single, "Service", "goto-operator-webhook")["spec"]["selector"],
+        &only(&single, "Deployment")["spec"]["selector"]["matchLabels"],
+        "without election the one replica always leads"
+    );
+    assert_eq!(
+        env_value(only(&single, "Deployment"), "GOTO_OPERATOR_POD_NAME"),
+        None
+    );
+    assert!(
+        !single
+            .iter()
+            .any(|o| o["rules"].to_string().contains("pods")),
+        "no right on pods"
     );
 }
 

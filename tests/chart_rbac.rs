@@ -12,6 +12,9 @@
 //! and `watchAllNamespaces`' ClusterRole, so this proves them all enough. A ClusterRole is never
 //! applied here (it would let the `operator` user see every parallel test's namespace).
 //!
+//! With the webhook on, one more rule (patch on pods, for the leader's label on its own Pod) is
+//! shown to be enough and needed the same way.
+//!
 //! And one release for several namespaces: the chart rendered with three fresh namespaces grants
 //! a Role in each and nothing cluster-wide; one operator process, given the rendered
 //! `GOTO_OPERATOR_NAMESPACE`, brings an account and an organizer to Ready in each, while its user
@@ -489,6 +492,121 @@ async fn every_other_rule_is_needed_too() {
             line.contains("403") || line.contains("Forbidden"),
             "without {what}: {line}"
         );
+        drop(operator);
+        ns.cleanup().await;
+    }
+}
+
+/// With the webhook on, the chart adds one rule, patch on pods in the release namespace, so that
+/// the leader can label its own Pod for the webhook Service (and nothing else on pods: not even
+/// get). With it the leader's Pod gets the label and nothing is refused; without it the operator
+/// logs the 403 and works on, unlabelled: labelling is never fatal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_webhook_the_pods_rule_lets_the_leader_label_its_pod_and_is_needed() {
+    use goto_operator::controller::leader_label::{LEADER_LABEL, LEADER_VALUE};
+    use k8s_openapi::api::core::v1::Pod;
+
+    const POD: &str = "rbac-proof-0";
+    for with_rule in [true, false] {
+        let Some(Setup { admin, ns, sim }) = setup().await else {
+            return;
+        };
+        let namespace = ns.name().to_owned();
+        let watch = format!("watchNamespaces={{{namespace}}}");
+        let RenderedRbac { rbac, .. } = render_rbac(
+            &namespace,
+            &["--set", &watch, "--set", "webhook.enabled=true"],
+            |r| !with_rule && r["resources"][0] == "pods",
+        );
+        let pod_rules: Vec<&Value> = rbac
+            .iter()
+            .filter_map(|o| o["rules"].as_array())
+            .flatten()
+            .filter(|r| r["resources"].to_string().contains("pods"))
+            .collect();
+        let expected = json!({"apiGroups": [""], "resources": ["pods"], "verbs": ["patch"]});
+        assert_eq!(pod_rules, if with_rule { vec![&expected] } else { vec![] });
+        apply(&rbac);
+        wait_for_grants(&rbac).await;
+        if with_rule {
+            common::eventually("the pods rule takes effect", DEFAULT_TIMEOUT, || {
+                let namespace = namespace.clone();
+                async move {
+                    match operator_can("patch", "pods", None, &namespace) {
+                        true => Ok(()),
+                        false => Err("not yet".to_string()),
+                    }
+                }
+            })
+            .await;
+        } else {
+            assert!(!operator_can("patch", "pods", None, &namespace));
+        }
+        assert!(
+            !operator_can("get", "pods", None, &namespace),
+            "patch only, not even get"
+        );
+        // No kubelet here: the Pod is a plain object, named as the Deployment's downward API
+        // would name it to the operator.
+        let pod: Pod = serde_json::from_value(json!({
+            "metadata": {"name": POD},
+            "spec": {"containers": [{"name": "operator", "image": "goto-operator:test"}]},
+        }))
+        .expect("pod");
+        let pods = Api::<Pod>::namespaced(admin.clone(), &namespace);
+        pods.create(&PostParams::default(), &pod)
+            .await
+            .expect("create Pod");
+        create_objects(&admin, &namespace, &sim).await;
+        let mut operator = start_operator_with(
+            &namespace,
+            &namespace,
+            &[
+                ("GOTO_OPERATOR_POD_NAME", POD),
+                ("GOTO_OPERATOR_POD_NAMESPACE", namespace.as_str()),
+            ],
+        );
+        let organizers = Api::<GoToOrganizer>::namespaced(admin.clone(), &namespace);
+        let ready_organizer =
+            is_ready(|o: &GoToOrganizer| o.status.as_ref().map(|s| s.conditions.clone()));
+        tokio::select! {
+            o = common::await_condition(organizers, "new-hire", ready_organizer, Duration::from_secs(40)) => {
+                o.expect("organizer exists");
+            }
+            () = operator.exited() => unreachable!(),
+        }
+        let label = || async {
+            pods.get(POD)
+                .await
+                .expect("read Pod")
+                .metadata
+                .labels
+                .and_then(|l| l.get(LEADER_LABEL).cloned())
+        };
+        if with_rule {
+            common::eventually("the leader labels its Pod", DEFAULT_TIMEOUT, || async {
+                match label().await.as_deref() {
+                    Some(LEADER_VALUE) => Ok(()),
+                    other => Err(format!("label {other:?}")),
+                }
+            })
+            .await;
+            let log = operator.log();
+            assert!(
+                !log.to_lowercase().contains("forbidden"),
+                "a request was refused:\n{log}"
+            );
+        } else {
+            let line = wait_for_log(
+                &operator,
+                "could not update this pod's leader label",
+                "pods",
+            )
+            .await;
+            assert!(line.contains("403") || line.contains("Forbidden"), "{line}");
+            assert_eq!(label().await, None);
+            operator.assert_running();
+        }
         drop(operator);
         ns.cleanup().await;
     }

@@ -7,6 +7,7 @@ pub mod error;
 mod events;
 pub mod gauges;
 mod leader;
+pub mod leader_label;
 pub mod liveness;
 mod namespaces;
 pub mod offboarding;
@@ -59,6 +60,12 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         )
     });
     let identity = identity(&args);
+    // The leader label of this Pod (`--pod-name`): removed now, in case this container restarts
+    // after losing the Lease with the label still on; set once this replica leads.
+    let label = args.pod_name.as_deref().map(|pod| {
+        let namespace = args.pod_namespace.clone().unwrap_or_else(own_namespace);
+        leader_label::PodLabel::start(kube.clone(), &namespace, pod)
+    });
 
     // Ready means "up and able to take over", not "leading": a standby that reported not-ready
     // would block every rolling update (the new pods cannot lead while the old leader runs) and
@@ -94,6 +101,10 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
             .boxed(),
         None => futures::stream::empty().boxed(),
     };
+    // Leading, and the webhook (if any) active: the Service may route here.
+    if let Some(label) = &label {
+        label.set(true);
+    }
     let mut ctx = Context::new(
         kube.clone(),
         metrics,
@@ -170,6 +181,15 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
     if let Some((_, server)) = &webhooks {
         server.abort();
     }
+    // The label goes before the Lease: a Service must stop routing here before another replica
+    // leads. Bounded: the process exits either way, and a restarted one removes it at startup.
+    if let Some(label) = &label
+        && !label.settle(false, LABEL_REMOVAL).await
+    {
+        tracing::warn!(
+            "the leader label could not be removed from this pod in time: the next start removes it"
+        );
+    }
     if lease_lost {
         return Err(crate::Error::Invalid(
             "lost the leader lease; exiting so that a restart re-elects".into(),
@@ -180,6 +200,16 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
         lease.release().await;
     }
     Ok(())
+}
+
+/// How long a stopping leader waits for its Pod's leader label to be removed.
+const LABEL_REMOVAL: Duration = Duration::from_secs(3);
+
+/// The namespace of this process's Pod, from its service account; `default` outside a Pod.
+fn own_namespace() -> String {
+    std::fs::read_to_string("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+        .map(|ns| ns.trim().to_string())
+        .unwrap_or_else(|_| "default".to_string())
 }
 
 /// This replica's name in the Lease and in Events: the flag, else the pod name, else the pid.
@@ -223,13 +253,7 @@ async fn elect(
         metrics.set_leader(true);
         return Ok(None);
     }
-    let namespace = args
-        .lease_namespace
-        .clone()
-        .or_else(|| {
-            std::fs::read_to_string("/var/run/secrets/kubernetes.io/serviceaccount/namespace").ok()
-        })
-        .unwrap_or_else(|| "default".to_string());
+    let namespace = args.lease_namespace.clone().unwrap_or_else(own_namespace);
     let lease = leader::acquire(
         kube.clone(),
         &namespace,

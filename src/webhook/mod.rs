@@ -22,7 +22,7 @@
 //! nothing. Each account's URL has its own limiter: one tenant's flood does not silence
 //! another's notifications.
 //! | 400 | `bad_request` | the signed body names no organizer key |
-//! | 503 | `not_leader` | this replica does not lead: the sender retries, maybe on the leader |
+//! | 503 | `not_leader` | this replica does not lead: the sender retries (the chart's webhook Service routes to the leader alone, whose Pod carries [`crate::controller::leader_label::LEADER_LABEL`]) |
 //! | 202 | `accepted` / `unmatched` | the named organizer was / no object records that key |
 //! | 500 | `error` | the Kubernetes API could not be read |
 pub mod signature;

@@ -489,6 +489,11 @@ pub mod operator {
 
     /// A replica with leader election on, its Lease in the test namespace.
     pub fn start_elected(namespace: &str, identity: &str) -> Operator {
+        start_elected_with(namespace, identity, &[])
+    }
+
+    /// [`start_elected`] with more flags (e.g. `--pod-name`, `--webhook-bind`).
+    pub fn start_elected_with(namespace: &str, identity: &str, extra: &[&str]) -> Operator {
         let args = [
             "--leader-election",
             "true",
@@ -501,7 +506,7 @@ pub mod operator {
             common::KUBECONFIG_ENV,
             namespace,
             &OperatorOptions::default(),
-            &args,
+            &[&args[..], extra].concat(),
         )
     }
 

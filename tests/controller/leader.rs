@@ -16,7 +16,7 @@ use crate::proxy::Proxy;
 const LEASE: &str = "goto-operator-leader";
 const CREATE_PATH: &str = "/G2M/rest/v2/accounts/*/organizers";
 
-async fn holder(env: &Env) -> Option<String> {
+pub async fn holder(env: &Env) -> Option<String> {
     Api::<Lease>::namespaced(env.client.clone(), env.namespace())
         .get_opt(LEASE)
         .await
@@ -25,7 +25,7 @@ async fn holder(env: &Env) -> Option<String> {
         .and_then(|s| s.holder_identity)
 }
 
-async fn wait_leader(env: &Env, replica: &mut Operator, identity: &str) {
+pub async fn wait_leader(env: &Env, replica: &mut Operator, identity: &str) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while holder(env).await.as_deref() != Some(identity) {
         replica.assert_running();

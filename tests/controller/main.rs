@@ -16,6 +16,7 @@ mod export;
 mod hostile_directory;
 mod isolation;
 mod leader;
+mod leader_label;
 mod lifecycle;
 mod metrics;
 mod namespace_deletion;

@@ -89,3 +89,21 @@ What the controllers need in the namespaces they watch, and nothing more. Each v
   resources: [events]
   verbs: [create, patch]
 {{- end }}
+
+{{/*
+resources.limits.memory in bytes, for the PrometheusRule's memory alert; "" without a limit.
+Takes Kubernetes quantities as people write memory (268435456, 256Mi, 1Gi, 500M, 1.5Gi, 1e9) and
+refuses the rest by name rather than rendering an alert that compares with the wrong number.
+*/}}
+{{- define "goto-operator.memoryLimitBytes" -}}
+{{- $limit := dig "limits" "memory" "" (.Values.resources | default dict) | toString }}
+{{- if $limit }}
+{{- $units := dict "" 1.0 "k" 1e3 "M" 1e6 "G" 1e9 "T" 1e12 "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 }}
+{{- $number := regexFind "^[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?" $limit }}
+{{- $unit := trimPrefix $number $limit }}
+{{- if or (not $number) (not (hasKey $units $unit)) }}
+{{- fail (printf "resources.limits.memory %q: expected a memory quantity such as 256Mi, 1Gi or 500M (the PrometheusRule's memory alert compares with it)" $limit) }}
+{{- end }}
+{{- mulf $number (get $units $unit) | int64 }}
+{{- end }}
+{{- end }}
