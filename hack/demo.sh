@@ -95,7 +95,10 @@ step "starting the GoTo simulator on $SIM_ADDR, seeded from examples/simulator/s
 if (exec 3<>"/dev/tcp/${SIM_ADDR%:*}/${SIM_ADDR#*:}") 2>/dev/null; then
   fail "$SIM_ADDR is already in use (examples/account.yaml points the demo account there); stop what listens on it"
 fi
-"$BIN" simulate --seed examples/simulator/seed.yaml --bind "$SIM_ADDR" >"$DEMO_DIR/simulator.log" 2>&1 &
+# Keys from 2^53 + 2009 on: beyond what a float holds, within v1's int64 (the v1 account below
+# reads the same world).
+"$BIN" simulate --seed examples/simulator/seed.yaml --bind "$SIM_ADDR" --first-key 9007199254742001 \
+  >"$DEMO_DIR/simulator.log" 2>&1 &
 sim_pid=$!
 for _ in $(seq 1 100); do
   grep -q "listening" "$DEMO_DIR/simulator.log" 2>/dev/null && break
@@ -229,6 +232,37 @@ echo "suspended at $(date -u +%H:%M:%S) (scheduled for $last_day):"
 k -n "$NS" get events --field-selector involvedObject.name=jordan-lee,reason=Suspended -o custom-columns=REASON:.reason,MESSAGE:.message
 # --- end of the day-2 block ----------------------------------------------------------------------
 
+# --- GoTo Meeting REST v1 (issue 20): the same GoTo account through the API GoTo publishes ------
+step "a second GoToAccount, acme-v1: the same simulated account through GoTo Meeting REST v1 (spec.api: v1)"
+k -n "$NS" apply -f - <<YAML
+apiVersion: goto-operator.dev/v1alpha1
+kind: GoToAccount
+metadata: {name: acme-v1}
+spec:
+  accountKey: "4200000000000000001"
+  credentialsSecretRef: {name: goto-oauth}
+  api: v1
+  apiBaseUrl: http://$SIM_ADDR/G2M/rest
+  tokenUrl: http://$SIM_ADDR/oauth/token
+---
+apiVersion: goto-operator.dev/v1alpha1
+kind: GoToOrganizer
+metadata: {name: morgan-v1}
+spec: {accountRef: {name: acme-v1}, email: morgan.v1@example.com, firstName: Morgan, lastName: Vance,
+       timeZone: Europe/Berlin}
+YAML
+k -n "$NS" wait --for=condition=Ready --timeout="$WAIT" gotoaccount/acme-v1 ||
+  fail "the v1 GoToAccount did not become Ready"
+k -n "$NS" wait --for=condition=Ready --timeout="$WAIT" gotoorganizer/morgan-v1 ||
+  fail "the organizer of the v1 account did not become Ready"
+k -n "$NS" wait --timeout="$WAIT" \
+  --for=jsonpath='{.status.conditions[?(@.type=="Synced")].reason}'=NotSupportedByApi \
+  gotoorganizer/morgan-v1 || fail "the v1 organizer did not report its time zone as NotSupportedByApi"
+echo "created through v1; what v1 cannot change is said, not sent:"
+k -n "$NS" get gotoorganizer morgan-v1 \
+  -o jsonpath='{range .status.conditions[?(@.type=="Synced")]}  Synced={.status} reason={.reason}: {.message}{"\n"}{end}'
+k -n "$NS" get gotoaccounts
+
 step "kubectl get gotoorganizers -A"
 k get gotoorganizers -A -o wide
 
@@ -252,7 +286,7 @@ Try:
   kubectl -n $NS annotate gto jane-doe goto-operator.dev/paused=true                                # pause
   curl -s http://127.0.0.1:$metrics_port/metrics | grep ^goto_operator_
   curl -s http://$SIM_ADDR/_sim/state                                                                # the simulator's view (JSON)
-  curl -s -X DELETE http://$SIM_ADDR/_sim/meetings/18446744073709551901                               # "reassign" one of Sam's meetings
+  curl -s -X DELETE http://$SIM_ADDR/_sim/meetings/9007199254741901                               # "reassign" one of Sam's meetings
 Logs: $DEMO_DIR/operator.log, $DEMO_DIR/simulator.log
 EOF
 wait "$op_pid" || fail "the operator exited"
