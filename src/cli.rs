@@ -256,10 +256,23 @@ pub struct AttendanceArgs {
     /// Standalone: the GoTo account key; credentials come from GOTO_CLIENT_ID / GOTO_CLIENT_SECRET.
     #[arg(long)]
     pub account_key: Option<String>,
-    /// Standalone: the GoTo REST base URL.
-    #[arg(long, default_value = crate::goto::DEFAULT_API_BASE_URL)]
-    pub api_base_url: String,
+    /// The dialect of GoTo's API to read through: v2 (the seed guide's, the default) or v1
+    /// (GoTo Meeting REST v1, as GoTo publishes it). With --account: the GoToAccount's `api`.
+    #[arg(long, value_parser = parse_api)]
+    pub api: Option<crate::goto::Dialect>,
+    /// Standalone: the GoTo REST base URL (default: GoTo's own for --api).
+    #[arg(long)]
+    pub api_base_url: Option<String>,
     /// Standalone: the OAuth token URL.
     #[arg(long, default_value = crate::goto::DEFAULT_TOKEN_URL)]
     pub token_url: String,
+}
+
+/// `--api`: `v1` or `v2`, as `spec.api` spells them.
+fn parse_api(value: &str) -> Result<crate::goto::Dialect, String> {
+    match value {
+        "v1" => Ok(crate::goto::Dialect::V1),
+        "v2" => Ok(crate::goto::Dialect::V2),
+        other => Err(format!("{other:?} is not an API dialect: use v1 or v2")),
+    }
 }

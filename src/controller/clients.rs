@@ -134,22 +134,16 @@ impl AccountClients {
         Ok((account, client))
     }
 
-    /// Like [`AccountClients::resolve`], with the request pipeline of the seed's v2 dialect
-    /// (`report attendance` reads v2's meeting history through it): an account with `api: v1`
-    /// is refused with a message saying so.
-    pub async fn resolve_v2(
+    /// Like [`AccountClients::resolve`], with the account's request pipeline itself (budget,
+    /// token, retries), for a caller that speaks the account's dialect on its own
+    /// (`report attendance`, which reads meetings and attendees the seam does not offer).
+    pub async fn resolve_pipeline(
         &self,
         kube: &Client,
         namespace: &str,
         name: &str,
     ) -> Result<(GoToAccount, GoToClient), Problem> {
         let account = self.account(kube, namespace, name).await?;
-        if account.spec.api != Dialect::V2 {
-            return Err(Problem::BadEndpoint(format!(
-                "GoToAccount {name:?} speaks api {}; this command reads through v2 (use --api {})",
-                account.spec.api, account.spec.api
-            )));
-        }
         self.client_for(kube, &account).await?;
         let client = self
             .cached(namespace, name)

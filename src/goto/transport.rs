@@ -115,15 +115,18 @@ pub(crate) const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 /// pages): the bound every listing has over all its pages.
 pub(crate) const LISTING_BODY_LIMIT: usize = 32 * 1024 * 1024;
 
-/// The operation name of v1's one-call account listing, which alone may be that large.
+/// The operation name of v1's one-call account listing, which may be that large.
 pub(crate) const LIST_ACCOUNT: &str = "list_account";
+/// The operation name of v1's attendees of every session of one organizer in a range (no
+/// pages either), which may be as large.
+pub(crate) const ORGANIZER_ATTENDEES: &str = "list_organizer_attendees";
 
 /// The body limit of an operation: the token endpoint's is smaller, a whole-account listing's
 /// larger.
 fn body_limit(operation: &str) -> usize {
     match operation {
         "token" => TOKEN_BODY_LIMIT,
-        LIST_ACCOUNT => LISTING_BODY_LIMIT,
+        LIST_ACCOUNT | ORGANIZER_ATTENDEES => LISTING_BODY_LIMIT,
         _ => API_BODY_LIMIT,
     }
 }

@@ -21,14 +21,16 @@ use super::config::Dialect;
 use super::directory::{Change, DirectorySnapshot, normalize_email};
 use super::error::Error;
 use super::models::{
-    AccountKey, ListedOrganizer, Meeting, NewOrganizer, Organizer, OrganizerKey, OrganizerStatus,
-    OrganizerUpdate,
+    AccountKey, Attendee, ListedOrganizer, Meeting, NewOrganizer, Organizer, OrganizerKey,
+    OrganizerStatus, OrganizerUpdate,
 };
 use super::paging::{MAX_LISTING_ENTRIES, decode_array_bounded};
 use super::retry::with_retries;
 use super::seam::{Capabilities, DeleteOutcome, GoToApi};
-use super::transport::{LIST_ACCOUNT, Raw};
-use super::v1_wire::{V1Created, V1Listed, V1NewOrganizer, V1Organizer, V1StatusChange};
+use super::transport::{LIST_ACCOUNT, ORGANIZER_ATTENDEES, Raw};
+use super::v1_wire::{
+    V1Attendee, V1Created, V1Listed, V1NewOrganizer, V1Organizer, V1StatusChange,
+};
 
 /// Most meetings the audit reads from one answer (v1 does not paginate).
 const AUDIT_MAX_MEETINGS: usize = 100_000;
@@ -49,6 +51,30 @@ impl V1Client {
     /// The request pipeline, for what does not depend on the dialect (the budget's rate).
     pub fn pipeline(&self) -> &GoToClient {
         &self.client
+    }
+
+    /// Every attendee of every session the organizer held between `start` and `end`, in one
+    /// call (`GET /organizers/{key}/attendees?startDate&endDate`), each with its session (a
+    /// past [`Meeting`] carrying its meetingInstanceKey). Sessions nobody attended do not
+    /// appear: v1 lists attendees, not sessions.
+    pub async fn organizer_attendees(
+        &self,
+        key: &OrganizerKey,
+        start: jiff::Timestamp,
+        end: jiff::Timestamp,
+    ) -> Result<Vec<(Meeting, Attendee)>, Error> {
+        let mut url = self
+            .client
+            .endpoint(&["organizers", key.as_str(), "attendees"])?;
+        url.query_pairs_mut()
+            .append_pair("startDate", &utc(start))
+            .append_pair("endDate", &utc(end));
+        let raw = self.get(ORGANIZER_ATTENDEES, url).await?;
+        let rows = decode_array_bounded::<V1Attendee>(&raw.body, "attendees", MAX_LISTING_ENTRIES)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| (row.session(), row.attendee()))
+            .collect())
     }
 
     async fn get(&self, operation: &'static str, url: url::Url) -> Result<Raw, Error> {
@@ -217,6 +243,11 @@ impl V1Client {
             }
         }
     }
+}
+
+/// An instant as v1 asks for it: ISO-8601 in UTC, to the second (`2026-01-05T09:00:00Z`).
+fn utc(at: jiff::Timestamp) -> String {
+    at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// The one element of an array answer.

@@ -10,8 +10,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::models::{
-    ListedOrganizer, MAX_STATUS_CHARS, Meeting, MeetingId, NewOrganizer, Organizer, OrganizerKey,
-    OrganizerStatus,
+    Attendee, ListedOrganizer, MAX_STATUS_CHARS, Meeting, MeetingId, MeetingInstanceKey,
+    NewOrganizer, Organizer, OrganizerKey, OrganizerStatus,
 };
 
 /// An int64 key as v1 sends it (a JSON number), held as its decimal digits.
@@ -221,6 +221,59 @@ impl From<V1UpcomingMeeting> for Meeting {
             subject: super::models::shown(&m.subject),
             start_time: m.start_time,
             end_time: m.end_time,
+        }
+    }
+}
+
+/// `AttendeeByOrganizer`: one attendee of one session, from
+/// `GET /organizers/{organizerKey}/attendees`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct V1Attendee {
+    meeting_instance_key: Int64Key,
+    #[serde(default)]
+    meeting_id: Option<Int64Key>,
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    start_time: Option<jiff::Timestamp>,
+    #[serde(default)]
+    end_time: Option<jiff::Timestamp>,
+    #[serde(default)]
+    attendee_email: String,
+    #[serde(default)]
+    attendee_name: Option<String>,
+    #[serde(default)]
+    join_time: Option<jiff::Timestamp>,
+    #[serde(default)]
+    leave_time: Option<jiff::Timestamp>,
+}
+
+impl V1Attendee {
+    /// The session this row belongs to, as the operator's [`Meeting`] (a past session).
+    pub(crate) fn session(&self) -> Meeting {
+        Meeting {
+            meeting_id: MeetingId::new(
+                self.meeting_id
+                    .as_ref()
+                    .map_or_else(|| self.meeting_instance_key.0.clone(), |k| k.0.clone()),
+            ),
+            meeting_instance_key: Some(MeetingInstanceKey::new(
+                self.meeting_instance_key.0.clone(),
+            )),
+            subject: super::models::shown(&self.subject),
+            start_time: self.start_time,
+            end_time: self.end_time,
+        }
+    }
+
+    /// The attendee of this row.
+    pub(crate) fn attendee(self) -> Attendee {
+        Attendee {
+            attendee_email: self.attendee_email,
+            attendee_name: self.attendee_name,
+            join_time: self.join_time,
+            leave_time: self.leave_time,
         }
     }
 }

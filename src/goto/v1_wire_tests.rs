@@ -91,7 +91,7 @@ fn requests_have_the_published_field_names() {
 }
 
 #[test]
-fn meetings_keep_their_keys_as_digits() {
+fn meetings_and_attendees_keep_their_keys_as_digits() {
     let m: V1UpcomingMeeting = serde_json::from_str(
         r#"{"meetingId":"123456789","subject":"Standup\u0007","startTime":"2026-12-24T09:00:00Z",
         "endTime":"2026-12-24T09:30:00Z","accountKey":"1","organizerKey":"2"}"#,
@@ -100,4 +100,14 @@ fn meetings_keep_their_keys_as_digits() {
     let m = Meeting::from(m);
     assert_eq!(m.meeting_id.as_str(), "123456789");
     assert_eq!(m.subject, "Standup");
+    let a: V1Attendee = serde_json::from_str(
+        r#"{"meetingInstanceKey":9007199254740995,"meetingId":9007199254740993,
+        "attendeeEmail":"bob@example.com","joinTime":"2026-11-01T10:00:00Z"}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        a.session().meeting_instance_key.unwrap().as_str(),
+        "9007199254740995"
+    );
+    assert_eq!(a.attendee().attendee_email, "bob@example.com");
 }

@@ -8,9 +8,12 @@ use std::time::Duration;
 
 use url::Url;
 
+use super::client::ReportClient;
 use crate::cli::AttendanceArgs;
 use crate::controller::clients::AccountClients;
-use crate::goto::{self, AccountKey, ClientConfig, Credentials, GoToClient, Observer};
+use crate::goto::{
+    self, AccountKey, ClientConfig, Credentials, Dialect, GoToClient, Observer, V1Client,
+};
 
 /// Environment variable holding the OAuth client id in standalone mode.
 pub const CLIENT_ID_ENV: &str = "GOTO_CLIENT_ID";
@@ -23,11 +26,17 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// How the command names its account.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AccountSource {
-    /// `--account NAMESPACE/NAME`.
-    Kubernetes { namespace: String, name: String },
-    /// `--account-key K` with the endpoints of the flags.
+    /// `--account NAMESPACE/NAME` (`api`: what `--api` asked for, checked against the
+    /// GoToAccount's).
+    Kubernetes {
+        namespace: String,
+        name: String,
+        api: Option<Dialect>,
+    },
+    /// `--account-key K` with the endpoints and dialect of the flags.
     Standalone {
         account_key: String,
+        api: Dialect,
         api_base_url: String,
         token_url: String,
     },
@@ -49,6 +58,7 @@ impl AccountSource {
                 Ok(Self::Kubernetes {
                     namespace: namespace.to_owned(),
                     name: name.to_owned(),
+                    api: args.api,
                 })
             }
             (None, Some(key)) => {
@@ -57,9 +67,14 @@ impl AccountSource {
                         "--account-key {key:?} is not a GoTo key (digits only)"
                     )));
                 }
+                let api = args.api.unwrap_or_default();
                 Ok(Self::Standalone {
                     account_key: key.clone(),
-                    api_base_url: args.api_base_url.clone(),
+                    api,
+                    api_base_url: args
+                        .api_base_url
+                        .clone()
+                        .unwrap_or_else(|| api.default_base_url().to_owned()),
                     token_url: args.token_url.clone(),
                 })
             }
@@ -70,15 +85,30 @@ impl AccountSource {
     }
 
     /// Builds the account's client. `env` looks up an environment variable (standalone mode).
-    pub async fn client(&self, env: impl Fn(&str) -> Option<String>) -> crate::Result<GoToClient> {
-        match self {
-            Self::Kubernetes { namespace, name } => kubernetes_client(namespace, name).await,
+    pub async fn client(
+        &self,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> crate::Result<ReportClient> {
+        let (api, client) = match self {
+            Self::Kubernetes {
+                namespace,
+                name,
+                api,
+            } => kubernetes_client(namespace, name, *api).await?,
             Self::Standalone {
                 account_key,
+                api,
                 api_base_url,
                 token_url,
-            } => standalone_client(account_key, api_base_url, token_url, env),
-        }
+            } => (
+                *api,
+                standalone_client(account_key, api_base_url, token_url, env)?,
+            ),
+        };
+        Ok(match api {
+            Dialect::V2 => ReportClient::V2(client),
+            Dialect::V1 => ReportClient::V1(V1Client::new(client)),
+        })
     }
 }
 
@@ -125,18 +155,28 @@ fn parse_url(flag: &str, value: &str) -> crate::Result<Url> {
 
 /// The client the operator itself would use for this GoToAccount: same Secret keys, endpoints
 /// and request budget (built by the controller's [`AccountClients`], not re-implemented here).
-async fn kubernetes_client(namespace: &str, name: &str) -> crate::Result<GoToClient> {
+async fn kubernetes_client(
+    namespace: &str,
+    name: &str,
+    asked: Option<Dialect>,
+) -> crate::Result<(Dialect, GoToClient)> {
     // kube's rustls needs a process-wide crypto provider; a second install is a harmless no-op.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let kube = kube::Client::try_default().await.map_err(|e| {
         crate::Error::Invalid(format!("cannot use the kubeconfig for --account: {e}"))
     })?;
     let clients = AccountClients::new(Arc::new(Unobserved), REQUEST_TIMEOUT);
-    let (_, client) = clients
-        .resolve_v2(&kube, namespace, name)
+    let (account, client) = clients
+        .resolve_pipeline(&kube, namespace, name)
         .await
         .map_err(|problem| crate::Error::Invalid(problem.to_string()))?;
-    Ok(client)
+    let api = account.spec.api;
+    if let Some(asked) = asked.filter(|asked| *asked != api) {
+        return Err(crate::Error::Invalid(format!(
+            "--api {asked}, but GoToAccount {namespace}/{name} speaks api {api}; leave --api out"
+        )));
+    }
+    Ok((api, client))
 }
 
 /// A one-shot command exports no metrics.
@@ -148,7 +188,7 @@ impl Observer for Unobserved {
 
 /// Whether the standalone endpoint flags were changed, so `--account` can say they are ignored.
 pub fn endpoint_flags_given(args: &AttendanceArgs) -> bool {
-    args.api_base_url != goto::DEFAULT_API_BASE_URL || args.token_url != goto::DEFAULT_TOKEN_URL
+    args.api_base_url.is_some() || args.token_url != goto::DEFAULT_TOKEN_URL
 }
 
 #[cfg(test)]
@@ -173,9 +213,33 @@ mod tests {
             AccountSource::from_args(&args(&["--account", "team-a/goto"])).unwrap(),
             AccountSource::Kubernetes {
                 namespace: "team-a".into(),
-                name: "goto".into()
+                name: "goto".into(),
+                api: None,
             }
         );
+        match AccountSource::from_args(&args(&["--account-key", "42", "--api", "v1"])).unwrap() {
+            AccountSource::Standalone {
+                api, api_base_url, ..
+            } => {
+                assert_eq!(api, Dialect::V1);
+                assert_eq!(api_base_url, goto::DEFAULT_V1_API_BASE_URL, "v1's own URL");
+            }
+            other => panic!("{other:?}"),
+        }
+        let wrapper = |extra: &[&str]| {
+            #[derive(clap::Parser)]
+            struct Wrapper {
+                #[command(flatten)]
+                args: AttendanceArgs,
+            }
+            let mut argv = vec!["x", "--from", "2026-01-01", "--to", "2026-01-31"];
+            argv.extend_from_slice(extra);
+            <Wrapper as clap::Parser>::try_parse_from(argv).map(|w| w.args)
+        };
+        let error = wrapper(&["--account-key", "42", "--api", "v3"])
+            .err()
+            .unwrap();
+        assert!(error.to_string().contains("use v1 or v2"), "{error}");
         for bad in ["goto", "/goto", "team-a/", "a/b/c"] {
             let error = AccountSource::from_args(&args(&["--account", bad])).unwrap_err();
             assert!(error.to_string().contains("NAMESPACE/NAME"), "{bad}");
@@ -194,7 +258,7 @@ mod tests {
         assert!(source.client(blank).await.is_err());
         let both = |var: &str| Some(format!("value-of-{var}"));
         let client = source.client(both).await.unwrap();
-        assert_eq!(client.account_key().as_str(), "42");
+        assert_eq!(client.api().account_key().as_str(), "42");
         assert!(!format!("{client:?}").contains("value-of-GOTO_CLIENT_SECRET"));
     }
 

@@ -6,13 +6,16 @@ use std::io::Write;
 
 use futures::{StreamExt, TryStreamExt, stream};
 
+use super::client::ReportClient;
 use super::output::write_rows;
 use super::progress::{Progress, ProgressEvent};
 use super::range::DateRange;
 use super::rows::{AttendanceRow, OrganizerRef, sort_rows};
 use super::select::{self, OrganizerSelection};
 use crate::cli::ReportFormat;
-use crate::goto::{self, GoToClient, Meeting, MeetingInstanceKey, MeetingQuery, OrganizerKey};
+use crate::goto::{
+    self, GoToClient, Meeting, MeetingInstanceKey, MeetingQuery, OrganizerKey, V1Client,
+};
 
 /// Attendee lists read at once by default. The account's request budget still caps the rate;
 /// this only hides latency, so a report runs at the budget rather than one round trip at a time.
@@ -61,7 +64,7 @@ pub struct ReportSummary {
 /// Runs the report and writes it to `out`. Nothing is written unless every call succeeded, so
 /// a failure leaves `out` untouched.
 pub async fn run_report(
-    client: &GoToClient,
+    client: impl Into<ReportClient>,
     request: &ReportRequest,
     out: impl Write,
     progress: &dyn Progress,
@@ -71,40 +74,89 @@ pub async fn run_report(
     Ok(summary)
 }
 
+/// What one organizer's part of the report adds.
+struct Gathered<'a> {
+    request: &'a ReportRequest,
+    progress: &'a dyn Progress,
+    summary: ReportSummary,
+    rows: Vec<AttendanceRow>,
+}
+
 /// Reads every row of the report, sorted.
 pub async fn collect(
-    client: &GoToClient,
+    client: impl Into<ReportClient>,
     request: &ReportRequest,
     progress: &dyn Progress,
 ) -> crate::Result<(Vec<AttendanceRow>, ReportSummary)> {
+    let client = client.into();
     // Fails fast, with a clear error, on bad credentials or an unreachable token endpoint.
-    client.authenticate().await?;
-    let organizers = select::resolve(client, &request.organizers).await?;
+    client.api().authenticate().await?;
+    let organizers = select::resolve(client.api(), &request.organizers).await?;
     let count = organizers.len();
     progress.event(ProgressEvent::Organizers { count });
-    let mut summary = ReportSummary {
-        organizers: count,
-        ..ReportSummary::default()
+    let mut gathered = Gathered {
+        request,
+        progress,
+        summary: ReportSummary {
+            organizers: count,
+            ..ReportSummary::default()
+        },
+        rows: Vec::new(),
     };
-    let mut rows = Vec::new();
     for (index, organizer) in organizers.iter().enumerate() {
-        let query = MeetingQuery::history(request.range.start(), request.range.api_end());
-        let listed: Vec<Meeting> = client
-            .list_meetings(&OrganizerKey::new(organizer.key.clone()), query)
-            .try_collect()
-            .await?;
-        let picked = pick_sessions(organizer, listed, &request.range);
-        for warning in &picked.warnings {
-            progress.event(ProgressEvent::Warning(warning));
+        let at = (index + 1, count);
+        match &client {
+            ReportClient::V2(client) => gathered.v2(client, organizer, at).await?,
+            ReportClient::V1(client) => gathered.v1(client, organizer, at).await?,
         }
-        summary.skipped_sessions += picked.skipped;
-        summary.outside_range += picked.outside_range;
-        progress.event(ProgressEvent::Organizer {
-            index: index + 1,
+    }
+    let Gathered {
+        mut rows,
+        mut summary,
+        ..
+    } = gathered;
+    sort_rows(&mut rows);
+    summary.rows = rows.len();
+    Ok((rows, summary))
+}
+
+impl Gathered<'_> {
+    /// Counts and tells what was picked of one organizer's sessions.
+    fn picked(
+        &mut self,
+        organizer: &OrganizerRef,
+        picked: &Picked,
+        (index, count): (usize, usize),
+    ) {
+        for warning in &picked.warnings {
+            self.progress.event(ProgressEvent::Warning(warning));
+        }
+        self.summary.skipped_sessions += picked.skipped;
+        self.summary.outside_range += picked.outside_range;
+        self.progress.event(ProgressEvent::Organizer {
+            index,
             count,
             organizer,
             sessions: picked.sessions.len(),
         });
+    }
+
+    /// v2: the organizer's HISTORY sessions, then each session's attendees.
+    async fn v2(
+        &mut self,
+        client: &GoToClient,
+        organizer: &OrganizerRef,
+        at: (usize, usize),
+    ) -> crate::Result<()> {
+        let range = &self.request.range;
+        let query = MeetingQuery::history(range.start(), range.api_end());
+        let listed: Vec<Meeting> = client
+            .list_meetings(&OrganizerKey::new(organizer.key.clone()), query)
+            .try_collect()
+            .await?;
+        let picked = pick_sessions(organizer, listed, range);
+        self.picked(organizer, &picked, at);
+        let progress = self.progress;
         let mut lists = stream::iter(picked.sessions)
             .map(|(session, instance)| async move {
                 let attendees = client
@@ -114,32 +166,74 @@ pub async fn collect(
                 progress.event(ProgressEvent::SessionDone);
                 (session, instance, attendees)
             })
-            .buffered(request.attendee_concurrency.max(1));
+            .buffered(self.request.attendee_concurrency.max(1));
         while let Some((session, instance, attendees)) = lists.next().await {
             match attendees {
                 Ok(attendees) => {
-                    summary.sessions += 1;
-                    rows.extend(
+                    self.summary.sessions += 1;
+                    self.rows.extend(
                         attendees
                             .into_iter()
                             .map(|a| AttendanceRow::new(organizer, &session, &instance, a)),
                     );
                 }
                 Err(goto::Error::NotFound) => {
-                    summary.skipped_sessions += 1;
+                    self.summary.skipped_sessions += 1;
                     let warning = format!(
                         "organizer {}: GoTo has no attendee list for session {instance} of meeting {} (404); skipped",
                         organizer.email, session.meeting_id
                     );
-                    progress.event(ProgressEvent::Warning(&warning));
+                    self.progress.event(ProgressEvent::Warning(&warning));
                 }
                 Err(error) => return Err(error.into()),
             }
         }
+        Ok(())
     }
-    sort_rows(&mut rows);
-    summary.rows = rows.len();
-    Ok((rows, summary))
+
+    /// v1: every attendee of every session of the organizer in one call, then the same picking
+    /// of sessions as v2 (by meetingInstanceKey, within the range). A session nobody attended
+    /// is not listed by v1, so it is not counted in `sessions`; the rows are v2's.
+    async fn v1(
+        &mut self,
+        client: &V1Client,
+        organizer: &OrganizerRef,
+        at: (usize, usize),
+    ) -> crate::Result<()> {
+        let range = &self.request.range;
+        let attended = client
+            .organizer_attendees(
+                &OrganizerKey::new(organizer.key.clone()),
+                range.start(),
+                range.api_end(),
+            )
+            .await?;
+        let mut seen = HashSet::new();
+        let sessions: Vec<Meeting> = attended
+            .iter()
+            .map(|(session, _)| session)
+            .filter(|s| seen.insert(s.meeting_instance_key.clone()))
+            .cloned()
+            .collect();
+        let picked = pick_sessions(organizer, sessions, range);
+        self.picked(organizer, &picked, at);
+        let kept: HashSet<&MeetingInstanceKey> = picked.sessions.iter().map(|(_, k)| k).collect();
+        for (session, attendee) in attended {
+            if let Some(instance) = session
+                .meeting_instance_key
+                .as_ref()
+                .filter(|k| kept.contains(k))
+            {
+                self.rows
+                    .push(AttendanceRow::new(organizer, &session, instance, attendee));
+            }
+        }
+        for _ in &picked.sessions {
+            self.progress.event(ProgressEvent::SessionDone);
+        }
+        self.summary.sessions += picked.sessions.len();
+        Ok(())
+    }
 }
 
 /// The sessions of one organizer worth reading, and what was left out.

@@ -1,12 +1,13 @@
 //! Reports built from the GoTo API: the compliance attendance report
 //! (`goto-operator report attendance`, see docs/report.md).
 //!
-//! The pieces: `range` (the `--from`/`--to` range), `select` (which organizers), `collect`
-//! (sessions and attendees, through the GoTo client), `rows` (one CSV/JSON row and its order),
+//! The pieces: `range` (the `--from`/`--to` range), `select` (which organizers), `client` (the
+//! GoTo read, in either dialect), `collect` (sessions and attendees, through that client), `rows` (one CSV/JSON row and its order),
 //! `output` (CSV/JSON, atomic files), `account` (which account and credentials), `progress`
 //! (stderr). [`run_report`] is the whole report against any client, so tests run it in-process;
 //! [`attendance`] is the command-line wrapper around it.
 mod account;
+mod client;
 mod collect;
 mod output;
 mod progress;
@@ -15,6 +16,7 @@ mod rows;
 mod select;
 
 pub use account::{AccountSource, CLIENT_ID_ENV, CLIENT_SECRET_ENV};
+pub use client::ReportClient;
 pub use collect::{
     DEFAULT_ATTENDEE_CONCURRENCY, ReportRequest, ReportSummary, collect, run_report,
 };
@@ -45,7 +47,7 @@ pub async fn attendance(args: AttendanceArgs) -> crate::Result<()> {
     let client = source.client(|var| std::env::var(var).ok()).await?;
     // Ctrl-C drops the sink, which removes the temporary file: no partial report is left.
     let summary = tokio::select! {
-        result = run_report(&client, &request, sink.writer(), &progress) => result?,
+        result = run_report(client, &request, sink.writer(), &progress) => result?,
         Ok(()) = tokio::signal::ctrl_c() => {
             return Err(crate::Error::Invalid("interrupted; no report was written".into()));
         }

@@ -2,10 +2,8 @@
 //! `--email` and `--organizer-key`.
 use std::collections::HashSet;
 
-use futures::TryStreamExt;
-
 use super::rows::{OrganizerRef, key_cmp};
-use crate::goto::{self, GoToClient, ListedOrganizer, OrganizerKey};
+use crate::goto::{GoToApi, ListedOrganizer, OrganizerKey};
 
 /// The organizers asked for on the command line; both empty means all of them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -48,12 +46,12 @@ impl OrganizerSelection {
 /// flags there are; each `--organizer-key` costs one GET. An email or key GoTo does not know is
 /// an error: a compliance report silently missing a person is worse than no report.
 pub async fn resolve(
-    client: &GoToClient,
+    client: &dyn GoToApi,
     selection: &OrganizerSelection,
 ) -> crate::Result<Vec<OrganizerRef>> {
     let mut chosen: Vec<ListedOrganizer> = Vec::new();
     if selection.is_all() || !selection.emails.is_empty() {
-        let all: Vec<ListedOrganizer> = client.list_organizers().try_collect().await?;
+        let all: Vec<ListedOrganizer> = client.list().await?;
         if selection.is_all() {
             chosen = all;
         } else {
@@ -73,14 +71,13 @@ pub async fn resolve(
         }
     }
     for key in &selection.keys {
-        match client.get_organizer(key).await {
-            Ok(organizer) => chosen.push(ListedOrganizer::from(&organizer)),
-            Err(goto::Error::NotFound) => {
+        match client.read(key).await? {
+            Some(organizer) => chosen.push(ListedOrganizer::from(&organizer)),
+            None => {
                 return Err(crate::Error::Invalid(format!(
                     "no organizer with key {key} in GoTo"
                 )));
             }
-            Err(error) => return Err(error.into()),
         }
     }
     Ok(dedupe_sorted(chosen))
