@@ -215,3 +215,43 @@ async fn an_endpoint_of_the_other_dialect_says_which_api_to_set() {
         .await
         .expect("v2 at v2");
 }
+
+/// Issue 20 (4) / issue 22 (3): through v1 a drift read of every organizer of the account is
+/// answered from one `GET /organizers`; a key the listing lacks and a key just written are read
+/// from GoTo, never answered "gone" or stale from the listing.
+#[tokio::test]
+async fn drift_reads_of_a_whole_account_cost_one_listing() {
+    let sim = start(SMALL_FIRST_KEY).await;
+    let keys: Vec<OrganizerKey> = (0..50)
+        .map(|i| {
+            OrganizerKey::new(sim.insert_organizer(SeedOrganizer::new(
+                &format!("person{i}@example.com"),
+                "P",
+                &format!("{i}"),
+            )))
+        })
+        .collect();
+    let goto = v1(&sim);
+    goto.authenticate().await.unwrap();
+    sim.clear_requests();
+    for key in &keys {
+        let o = goto.read_for_drift(key).await.unwrap().expect("exists");
+        assert_eq!(&o.organizer_key, key);
+    }
+    let calls = sim.v1_requests();
+    assert_eq!(calls.len(), 1, "one listing for 50 drift reads: {calls:?}");
+    assert_eq!(calls[0].path, "/G2M/rest/organizers");
+
+    // A write drops its key: the next drift read of it asks GoTo, and sees the write.
+    goto.suspend(&keys[0]).await.unwrap();
+    sim.clear_requests();
+    let after = goto.read_for_drift(&keys[0]).await.unwrap().unwrap();
+    assert_eq!(after.status, Some(OrganizerStatus::Suspended));
+    assert_eq!(sim.v1_requests().len(), 1, "one GET of the written key");
+    // A key the listing lacks is read, not taken for gone.
+    let late =
+        OrganizerKey::new(sim.insert_organizer(SeedOrganizer::new("late@example.com", "L", "Ate")));
+    assert!(goto.read_for_drift(&late).await.unwrap().is_some());
+    // Everything on the wire still keeps the published document.
+    judged(&sim);
+}

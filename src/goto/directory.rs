@@ -178,6 +178,11 @@ impl Directory {
         }
     }
 
+    /// How old a listing may get before a lookup lists again.
+    pub(crate) fn max_age(&self) -> Duration {
+        self.max_age
+    }
+
     /// The oldest listing start a normal lookup accepts now.
     pub(crate) fn fresh_enough(&self) -> Instant {
         let now = Instant::now();

@@ -92,6 +92,18 @@ pub trait GoToApi: Send + Sync {
         email: &'a str,
     ) -> BoxFuture<'a, Result<Option<Organizer>, Error>>;
 
+    /// The record of one organizer read only to look for drift (the object's last pass succeeded
+    /// at its generation): a dialect that lists the whole account in one call may answer from a
+    /// listing younger than its directory bound, so a resync of N organizers costs about one
+    /// call per bound, not N. Never answers "gone" from a listing: a key a listing lacks is
+    /// read. By default the same as [`GoToApi::read`].
+    fn read_for_drift<'a>(
+        &'a self,
+        key: &'a OrganizerKey,
+    ) -> BoxFuture<'a, Result<Option<Organizer>, Error>> {
+        self.read(key)
+    }
+
     /// Every organizer of the account: keys, emails and states only (a listing is held whole,
     /// so it keeps nothing else; [`GoToApi::read`] gives the full record).
     fn list(&self) -> BoxFuture<'_, Result<Vec<ListedOrganizer>, Error>>;

@@ -13,6 +13,8 @@
 //!
 //! What v1 cannot do (names after the create, locale, time zone, roles) is said by
 //! [`Capabilities`]: the controller never asks, and reports the difference instead.
+use std::sync::Arc;
+
 use futures::future::BoxFuture;
 use reqwest::{Method, StatusCode};
 
@@ -28,6 +30,7 @@ use super::paging::{MAX_LISTING_ENTRIES, decode_array_bounded};
 use super::retry::with_retries;
 use super::seam::{Capabilities, DeleteOutcome, GoToApi};
 use super::transport::{LIST_ACCOUNT, ORGANIZER_ATTENDEES, Raw};
+use super::v1_account::AccountListing;
 use super::v1_wire::{
     V1Attendee, V1Created, V1Listed, V1NewOrganizer, V1Organizer, V1StatusChange,
 };
@@ -39,13 +42,57 @@ const AUDIT_MAX_MEETINGS: usize = 100_000;
 #[derive(Clone, Debug)]
 pub struct V1Client {
     client: GoToClient,
+    /// The whole account, as one listing answered it a moment ago (drift reads).
+    account: Arc<AccountListing>,
 }
 
 impl V1Client {
     /// The v1 dialect over `client`'s request pipeline (its base URL is v1's, e.g.
     /// `https://api.getgo.com/G2M/rest`).
     pub fn new(client: GoToClient) -> Self {
-        Self { client }
+        let max_age = client.inner.directory.max_age();
+        Self {
+            client,
+            account: Arc::new(AccountListing::new(max_age)),
+        }
+    }
+
+    /// A drift read: from a young listing of the whole account when it holds the key, listing
+    /// the account (once, for every concurrent caller) when none is held; a miss, or a listing
+    /// that fails, is one GET of the organizer.
+    async fn drift_read(&self, key: &OrganizerKey) -> Result<Option<Organizer>, Error> {
+        if let Some(hit) = self.account.hit(key) {
+            return Ok(Some(hit));
+        }
+        if !self.account.fresh() {
+            let _flight = self.account.flight.lock().await;
+            if !self.account.fresh() {
+                let started = tokio::time::Instant::now();
+                match self.list_full().await {
+                    Ok(all) => self.account.keep(started, all),
+                    Err(e) => tracing::debug!(error = %e, "account listing for drift reads failed"),
+                }
+            }
+            if let Some(hit) = self.account.hit(key) {
+                return Ok(Some(hit));
+            }
+        }
+        self.read_one(key).await
+    }
+
+    /// `GET /organizers` kept whole (every field of every organizer), for drift reads.
+    async fn list_full(&self) -> Result<Vec<Organizer>, Error> {
+        let url = self.client.endpoint(&["organizers"])?;
+        let raw = self.get(LIST_ACCOUNT, url).await?;
+        let all =
+            decode_array_bounded::<V1Organizer>(&raw.body, "organizers", MAX_LISTING_ENTRIES)?;
+        let all: Vec<Organizer> = all.into_iter().map(Organizer::from).collect();
+        // The same listing refreshes the email directory.
+        let listed: Vec<ListedOrganizer> = all.iter().map(ListedOrganizer::from).collect();
+        for organizer in listed {
+            self.learned(Change::Upsert(organizer));
+        }
+        Ok(all)
     }
 
     /// The request pipeline, for what does not depend on the dialect (the budget's rate).
@@ -147,6 +194,11 @@ impl V1Client {
         self.client.inner.directory.record(change);
     }
 
+    /// After a write to `key`: the kept listing no longer answers for it.
+    fn wrote(&self, key: &OrganizerKey) {
+        self.account.forget(key);
+    }
+
     async fn set_status(
         &self,
         key: &OrganizerKey,
@@ -159,7 +211,11 @@ impl V1Client {
             url: self.client.endpoint(&["organizers", key.as_str()])?,
             body: Some(to_body(&change)?),
         };
-        self.client.call(&request).await.map(drop)
+        // Before and after: no listing that may have seen the old state answers for it.
+        self.wrote(key);
+        let result = self.client.call(&request).await.map(drop);
+        self.wrote(key);
+        result
     }
 
     async fn create_v1(&self, new: &NewOrganizer) -> Result<Organizer, Error> {
@@ -304,6 +360,13 @@ impl GoToApi for V1Client {
         Box::pin(self.read_one(key))
     }
 
+    fn read_for_drift<'a>(
+        &'a self,
+        key: &'a OrganizerKey,
+    ) -> BoxFuture<'a, Result<Option<Organizer>, Error>> {
+        Box::pin(self.drift_read(key))
+    }
+
     fn find_by_email<'a>(
         &'a self,
         email: &'a str,
@@ -373,13 +436,16 @@ impl GoToApi for V1Client {
 
     fn delete<'a>(&'a self, key: &'a OrganizerKey) -> BoxFuture<'a, Result<DeleteOutcome, Error>> {
         Box::pin(async move {
+            self.wrote(key);
             let request = ApiRequest {
                 operation: "delete_organizer",
                 method: Method::DELETE,
                 url: self.client.endpoint(&["organizers", key.as_str()])?,
                 body: None,
             };
-            let outcome = match self.client.call(&request).await {
+            let answer = self.client.call(&request).await;
+            self.wrote(key);
+            let outcome = match answer {
                 Ok(_) => DeleteOutcome::Deleted,
                 Err(Error::NotFound) => DeleteOutcome::AlreadyGone,
                 Err(error) => return Err(error),

@@ -28,4 +28,5 @@ mod safety;
 mod scale;
 mod seat_queue;
 mod seats;
+mod v1_resync;
 mod webhook;

@@ -12,7 +12,7 @@ use super::seat_queue::{SeatTurn, Waiter};
 use crate::controller::clients::Problem;
 use crate::controller::context::Context;
 use crate::controller::validate;
-use crate::crd::conditions::{self, SYNCED, reason};
+use crate::crd::conditions::{self, READY, SYNCED, reason};
 use crate::crd::{
     DeletionPolicy, GoToAccount, GoToOrganizer, GoToOrganizerStatus, ManagementPolicy,
 };
@@ -62,6 +62,10 @@ pub struct ObjectFacts {
     /// `SUSPENDED` without `SuspendedExternally`): a resume is then the spec's, not a reversal
     /// of someone else's suspension.
     pub suspended_by_operator: bool,
+    /// The last pass succeeded at this generation (Ready=True for it) and the object is not
+    /// being deleted: reading its organizer now only looks for drift, which a dialect may
+    /// answer from a recent listing of the whole account (`GoToApi::read_for_drift`).
+    pub drift_check: bool,
 }
 
 impl ObjectFacts {
@@ -243,6 +247,11 @@ pub fn facts(obj: &GoToOrganizer, remembered: Option<String>) -> ObjectFacts {
         consent: obj.cancel_meetings_consent().map(str::to_string),
         invalid: validate::organizer(obj).err(),
         suspended_by_operator: status.state.as_deref() == Some("SUSPENDED") && !externally,
+        drift_check: obj.metadata.deletion_timestamp.is_none()
+            && status.observed_generation == obj.metadata.generation
+            && conditions::find(&status.conditions, READY).is_some_and(|c| {
+                c.status == "True" && c.observed_generation == obj.metadata.generation
+            }),
     }
 }
 
@@ -372,7 +381,13 @@ async fn client(
 /// the annotation, or by email. A deleting object looks only at its own key.
 pub async fn lookup(obj: &GoToOrganizer, facts: &ObjectFacts, goto: &dyn GoToApi) -> Lookup {
     if let Some(key) = facts.own_key() {
-        return match goto.read(&OrganizerKey::new(key)).await {
+        let own = OrganizerKey::new(key);
+        let read = if facts.drift_check {
+            goto.read_for_drift(&own).await
+        } else {
+            goto.read(&own).await
+        };
+        return match read {
             Ok(Some(o)) => Lookup::Recorded(o),
             Ok(None) => Lookup::RecordedGone {
                 key: key.to_string(),
