@@ -255,3 +255,37 @@ async fn drift_reads_of_a_whole_account_cost_one_listing() {
     // Everything on the wire still keeps the published document.
     judged(&sim);
 }
+
+/// Issue 20 (4): importing an account through v1 (each GoToOrganizer finds its organizer by
+/// email, with the full record to plan from) costs one `GET /organizers`, not one read each.
+#[tokio::test]
+async fn adopting_fifty_organizers_by_email_costs_one_listing() {
+    let sim = start(SMALL_FIRST_KEY).await;
+    for i in 0..50 {
+        sim.insert_organizer(SeedOrganizer::new(
+            &format!("person{i}@example.com"),
+            "P",
+            &format!("{i}"),
+        ));
+    }
+    let goto = v1(&sim);
+    goto.authenticate().await.unwrap();
+    sim.clear_requests();
+    for i in 0..50 {
+        let found = goto
+            .find_by_email(&format!("Person{i}@example.com"))
+            .await
+            .unwrap()
+            .expect("found");
+        assert_eq!(found.last_name, i.to_string(), "the full record");
+    }
+    assert!(
+        goto.find_by_email("new@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let calls = sim.v1_requests();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    judged(&sim);
+}

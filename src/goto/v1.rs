@@ -66,12 +66,10 @@ impl V1Client {
         }
         if !self.account.fresh() {
             let _flight = self.account.flight.lock().await;
-            if !self.account.fresh() {
-                let started = tokio::time::Instant::now();
-                match self.list_full().await {
-                    Ok(all) => self.account.keep(started, all),
-                    Err(e) => tracing::debug!(error = %e, "account listing for drift reads failed"),
-                }
+            if !self.account.fresh()
+                && let Err(e) = self.list_account().await
+            {
+                tracing::debug!(error = %e, "account listing for drift reads failed");
             }
             if let Some(hit) = self.account.hit(key) {
                 return Ok(Some(hit));
@@ -80,19 +78,20 @@ impl V1Client {
         self.read_one(key).await
     }
 
-    /// `GET /organizers` kept whole (every field of every organizer), for drift reads.
-    async fn list_full(&self) -> Result<Vec<Organizer>, Error> {
+    /// `GET /organizers`: every field of every organizer, kept for drift reads and adoptions
+    /// (`account`), and returned slim for the email directory.
+    async fn list_account(&self) -> Result<Vec<ListedOrganizer>, Error> {
+        let started = tokio::time::Instant::now();
         let url = self.client.endpoint(&["organizers"])?;
         let raw = self.get(LIST_ACCOUNT, url).await?;
-        let all =
-            decode_array_bounded::<V1Organizer>(&raw.body, "organizers", MAX_LISTING_ENTRIES)?;
-        let all: Vec<Organizer> = all.into_iter().map(Organizer::from).collect();
-        // The same listing refreshes the email directory.
-        let listed: Vec<ListedOrganizer> = all.iter().map(ListedOrganizer::from).collect();
-        for organizer in listed {
-            self.learned(Change::Upsert(organizer));
-        }
-        Ok(all)
+        let all: Vec<Organizer> =
+            decode_array_bounded::<V1Organizer>(&raw.body, "organizers", MAX_LISTING_ENTRIES)?
+                .into_iter()
+                .map(Organizer::from)
+                .collect();
+        let listed = all.iter().map(ListedOrganizer::from).collect();
+        self.account.keep(started, all);
+        Ok(listed)
     }
 
     /// The request pipeline, for what does not depend on the dialect (the budget's rate).
@@ -371,13 +370,18 @@ impl GoToApi for V1Client {
         &'a self,
         email: &'a str,
     ) -> BoxFuture<'a, Result<Option<Organizer>, Error>> {
+        // One listing of the whole account answers every lookup and, v1's listing being full,
+        // the record too: importing N organizers costs one call, not N.
         Box::pin(async move {
             let directory = &self.client.inner.directory;
             let listed = directory
-                .lookup(email, directory.fresh_enough(), || self.list_all())
+                .lookup(email, directory.fresh_enough(), || self.list_account())
                 .await?;
             match listed {
-                Some(listed) => self.read_one(&listed.organizer_key).await,
+                Some(listed) => match self.account.hit(&listed.organizer_key) {
+                    Some(full) => Ok(Some(full)),
+                    None => self.read_one(&listed.organizer_key).await,
+                },
                 None => Ok(None),
             }
         })
