@@ -23,17 +23,15 @@ use super::config::Dialect;
 use super::directory::{Change, DirectorySnapshot, normalize_email};
 use super::error::Error;
 use super::models::{
-    AccountKey, Attendee, ListedOrganizer, Meeting, NewOrganizer, Organizer, OrganizerKey,
-    OrganizerStatus, OrganizerUpdate,
+    AccountKey, Attendee, ListedOrganizer, MAX_EMAIL_BYTES, Meeting, NewOrganizer, Organizer,
+    OrganizerKey, OrganizerStatus, OrganizerUpdate,
 };
 use super::paging::{MAX_LISTING_ENTRIES, decode_array_bounded};
 use super::retry::with_retries;
 use super::seam::{Capabilities, DeleteOutcome, GoToApi};
 use super::transport::{LIST_ACCOUNT, ORGANIZER_ATTENDEES, Raw};
 use super::v1_account::AccountListing;
-use super::v1_wire::{
-    V1Attendee, V1Created, V1Listed, V1NewOrganizer, V1Organizer, V1StatusChange,
-};
+use super::v1_wire::{V1Attendee, V1Created, V1NewOrganizer, V1Organizer, V1StatusChange};
 
 /// Most meetings the audit reads from one answer (v1 does not paginate).
 const AUDIT_MAX_MEETINGS: usize = 100_000;
@@ -89,6 +87,12 @@ impl V1Client {
                 .into_iter()
                 .map(Organizer::from)
                 .collect();
+        // The directory holds every email of the account: bounded as v2's listings are.
+        if all.iter().any(|o| o.email.len() > MAX_EMAIL_BYTES) {
+            return Err(Error::Decode(format!(
+                "organizers: an email is longer than {MAX_EMAIL_BYTES} bytes"
+            )));
+        }
         let listed = all.iter().map(ListedOrganizer::from).collect();
         self.account.keep(started, all);
         Ok(listed)
@@ -175,18 +179,6 @@ impl V1Client {
             self.learned(Change::Upsert(ListedOrganizer::from(organizer)));
         }
         Ok(found)
-    }
-
-    /// `GET /organizers`: the whole account in one answer, kept slim.
-    async fn list_all(&self) -> Result<Vec<ListedOrganizer>, Error> {
-        let url = self.client.endpoint(&["organizers"])?;
-        let raw = self.get(LIST_ACCOUNT, url).await?;
-        decode_array_bounded::<V1Listed>(&raw.body, "organizers", MAX_LISTING_ENTRIES)?
-            .into_iter()
-            .map(|o| {
-                ListedOrganizer::try_from(o).map_err(|e| Error::Decode(format!("organizers: {e}")))
-            })
-            .collect()
     }
 
     fn learned(&self, change: Change) {
@@ -388,7 +380,8 @@ impl GoToApi for V1Client {
     }
 
     fn list(&self) -> BoxFuture<'_, Result<Vec<ListedOrganizer>, Error>> {
-        Box::pin(self.list_all())
+        // The listing is full in v1: kept a moment for the reads that may follow (export).
+        Box::pin(self.list_account())
     }
 
     fn known_organizers(&self) -> Option<DirectorySnapshot> {

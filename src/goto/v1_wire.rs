@@ -10,8 +10,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::models::{
-    Attendee, ListedOrganizer, MAX_STATUS_CHARS, Meeting, MeetingId, MeetingInstanceKey,
-    NewOrganizer, Organizer, OrganizerKey, OrganizerStatus,
+    Attendee, MAX_STATUS_CHARS, Meeting, MeetingId, MeetingInstanceKey, NewOrganizer, Organizer,
+    OrganizerKey, OrganizerStatus,
 };
 
 /// An int64 key as v1 sends it (a JSON number), held as its decimal digits.
@@ -117,36 +117,6 @@ impl From<V1Organizer> for Organizer {
             admin_roles: Vec::new(),
             extra,
         }
-    }
-}
-
-/// An entry of `GET /organizers` as a listing keeps it: key, email, status; every other field
-/// is skipped while parsing (a listing is held whole).
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct V1Listed {
-    organizer_key: Int64Key,
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    status: Option<String>,
-}
-
-impl TryFrom<V1Listed> for ListedOrganizer {
-    type Error = String;
-
-    fn try_from(o: V1Listed) -> Result<Self, String> {
-        if o.email.len() > super::models::MAX_EMAIL_BYTES {
-            return Err(format!(
-                "an email is longer than {} bytes",
-                super::models::MAX_EMAIL_BYTES
-            ));
-        }
-        Ok(ListedOrganizer {
-            organizer_key: OrganizerKey::new(o.organizer_key.0),
-            email: o.email,
-            status: o.status.as_deref().map(status),
-        })
     }
 }
 
