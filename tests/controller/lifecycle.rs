@@ -363,12 +363,17 @@ async fn corrects_drift_and_recreates_an_organizer_deleted_out_of_band() {
 
     assert!(env.sim.remove_organizer_out_of_band(&key));
     let o = env
-        .wait_for("kim", "a new organizer key", |o| {
-            o.status
-                .as_ref()
-                .and_then(|s| s.organizer_key.as_deref())
-                .is_some_and(|k| k != key)
-        })
+        .wait_for_within(
+            "kim",
+            "a new organizer key",
+            wire::outside_change_seen_within(),
+            |o| {
+                o.status
+                    .as_ref()
+                    .and_then(|s| s.organizer_key.as_deref())
+                    .is_some_and(|k| k != key)
+            },
+        )
         .await;
     let new_key = organizer_key(&o);
     assert_eq!(

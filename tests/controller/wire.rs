@@ -3,6 +3,8 @@
 //! needs, and what a request body says. A test asserts the job ("one create, then the suspend");
 //! this module knows that v2 creates with `POST /accounts/{a}/organizers {"email"…}` and v1 with
 //! `POST /organizers {"organizerEmail"…}`, so the same assertion holds under both.
+use std::time::Duration;
+
 use goto_operator::simulator::RecordedRequest;
 use serde_json::Value;
 
@@ -138,9 +140,23 @@ fn path_matches(glob: &str, path: &str) -> bool {
     }
 }
 
+/// How long the operator may take to notice a change made in GoTo outside it (drift, an
+/// organizer deleted out of band), on top of its resync period: under v1 a resync's reads are
+/// answered from a listing of the whole account up to 60 s old (`src/goto/v1_account.rs`), so
+/// one GET serves the whole account; under v2 each resync reads GoTo.
+pub fn outside_change_seen_within() -> Duration {
+    let base = crate::common::DEFAULT_TIMEOUT;
+    if through_v1() {
+        base + Duration::from_secs(60)
+    } else {
+        base
+    }
+}
+
 /// What v1 promises for a spec field it cannot change (names, locale, time zone, roles): never
-/// sent, reported. Waits until `name` is `Synced=False NotSupportedByApi` naming every field of
-/// `fields`, and checks that `Ready` stays `True`; returns the object.
+/// sent, reported. Waits (as long as a change made in GoTo may take to be seen, see
+/// [`outside_change_seen_within`]) until `name` is `Synced=False NotSupportedByApi` naming
+/// every field of `fields`, and checks that `Ready` stays `True`; returns the object.
 pub async fn wait_not_supported(
     env: &Env,
     name: &str,
@@ -148,7 +164,7 @@ pub async fn wait_not_supported(
 ) -> goto_operator::crd::GoToOrganizer {
     let what = format!("Synced=False (NotSupportedByApi) naming {fields:?}");
     let o = env
-        .wait_for(name, &what, |o| {
+        .wait_for_within(name, &what, outside_change_seen_within(), |o| {
             crate::harness::condition(o, "Synced").is_some_and(|(s, r, m)| {
                 s == "False"
                     && r == "NotSupportedByApi"
