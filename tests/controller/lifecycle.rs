@@ -102,52 +102,57 @@ async fn creates_then_sets_locale_with_one_full_put_and_then_writes_nothing() {
         "a new hire is created, not adopted: {reasons:?}"
     );
 
-    // Steady state: a reconcile with nothing to change reads GoTo once and writes nothing.
-    // Two nudges; reconciles of one object never overlap, so seeing the second GET means the
-    // first reconcile finished (anything it wrote would be logged before it).
+    // Steady state (v2): a reconcile with nothing to change reads GoTo once and writes nothing.
+    // Under v1 a quiet reconcile's read is answered from the account's listing (up to 60 s
+    // old), so it may cost no request at all and the request log cannot show that it ran;
+    // v1_resync.rs measures v1's steady state instead.
     env.sim.clear_requests();
-    for touch in ["1", "2"] {
-        env.patch_organizer(
-            "jane",
-            json!({"metadata": {"annotations": {"example.com/touch": touch}}}),
-        )
-        .await;
-        let want = touch.parse::<usize>().expect("number");
-        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
-        while env
+    if !through_v1() {
+        // Two nudges; reconciles of one object never overlap, so seeing the second GET means the
+        // first reconcile finished (anything it wrote would be logged before it).
+        for touch in ["1", "2"] {
+            env.patch_organizer(
+                "jane",
+                json!({"metadata": {"annotations": {"example.com/touch": touch}}}),
+            )
+            .await;
+            let want = touch.parse::<usize>().expect("number");
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+            while env
+                .sim
+                .requests()
+                .iter()
+                .filter(|r| r.path.starts_with("/G2M"))
+                .count()
+                < want
+            {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "no reconcile after touch {touch}\n{}",
+                    env.logs()
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+        let api_calls: Vec<_> = env
             .sim
             .requests()
-            .iter()
+            .into_iter()
             .filter(|r| r.path.starts_with("/G2M"))
-            .count()
-            < want
-        {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "no reconcile after touch {touch}\n{}",
-                env.logs()
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
+            .collect();
+        assert_eq!(
+            api_calls.len(),
+            2,
+            "steady state costs exactly one GET per reconcile: {api_calls:?}"
+        );
+        assert!(
+            api_calls
+                .iter()
+                .all(|r| r.method == "GET" && r.path.contains("/organizers/")),
+            "{api_calls:?}"
+        );
+        assert!(env.goto_writes().is_empty());
     }
-    let api_calls: Vec<_> = env
-        .sim
-        .requests()
-        .into_iter()
-        .filter(|r| r.path.starts_with("/G2M"))
-        .collect();
-    assert_eq!(
-        api_calls.len(),
-        2,
-        "steady state costs exactly one GET per reconcile: {api_calls:?}"
-    );
-    assert!(
-        api_calls
-            .iter()
-            .all(|r| r.method == "GET" && r.path.contains("/organizers/")),
-        "{api_calls:?}"
-    );
-    assert!(env.goto_writes().is_empty());
 
     // A spec change is one complete PUT (v2); v1 sends nothing and names the field.
     env.patch_organizer("jane", json!({"spec": {"firstName": "Janet"}}))
