@@ -22,7 +22,6 @@ pub enum Job {
     Update,
     Suspend,
     Resume,
-    Delete,
     /// The upcoming-meetings audit before a delete.
     Audit,
 }
@@ -47,7 +46,6 @@ pub fn method(job: Job) -> &'static str {
         Job::Read | Job::List | Job::Audit => "GET",
         Job::Create => "POST",
         Job::Update | Job::Suspend | Job::Resume => "PUT",
-        Job::Delete => "DELETE",
     }
 }
 
@@ -56,7 +54,7 @@ pub fn path(job: Job, account: &str, key: &str) -> String {
     if through_v1() {
         match job {
             Job::Create | Job::List => format!("{V1}/organizers"),
-            Job::Read | Job::Update | Job::Suspend | Job::Resume | Job::Delete => {
+            Job::Read | Job::Update | Job::Suspend | Job::Resume => {
                 format!("{V1}/organizers/{key}")
             }
             Job::Audit => format!("{V1}/organizers/{key}/upcomingMeetings"),
@@ -66,7 +64,6 @@ pub fn path(job: Job, account: &str, key: &str) -> String {
             Job::Create | Job::List => format!("{V2}/accounts/{account}/organizers"),
             Job::Read | Job::Update | Job::Resume => format!("{V2}/organizers/{key}"),
             Job::Suspend => format!("{V2}/accounts/{account}/organizers/{key}/suspend"),
-            Job::Delete => format!("{V2}/accounts/{account}/organizers/{key}"),
             Job::Audit => format!("{V2}/organizers/{key}/meetings"),
         }
     }
