@@ -321,7 +321,19 @@ impl Env {
         what: &str,
         check: impl Fn(&GoToOrganizer) -> bool,
     ) -> GoToOrganizer {
-        let deadline = tokio::time::Instant::now() + common::DEFAULT_TIMEOUT;
+        self.wait_for_within(name, what, common::DEFAULT_TIMEOUT, check)
+            .await
+    }
+
+    /// [`Env::wait_for`] with its own time limit.
+    pub async fn wait_for_within(
+        &self,
+        name: &str,
+        what: &str,
+        limit: Duration,
+        check: impl Fn(&GoToOrganizer) -> bool,
+    ) -> GoToOrganizer {
+        let deadline = tokio::time::Instant::now() + limit;
         loop {
             if let Ok(Some(o)) = self.organizers().get_opt(name).await
                 && check(&o)
@@ -331,8 +343,7 @@ impl Env {
             if tokio::time::Instant::now() > deadline {
                 let o = self.organizers().get_opt(name).await.ok().flatten();
                 panic!(
-                    "{name}: {what} not reached in {:?}\nobject status: {:#?}\noperator logs:\n{}",
-                    common::DEFAULT_TIMEOUT,
+                    "{name}: {what} not reached in {limit:?}\nobject status: {:#?}\noperator logs:\n{}",
                     o.and_then(|o| o.status),
                     tail(&self.logs(), 60)
                 );

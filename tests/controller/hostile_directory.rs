@@ -30,9 +30,12 @@ async fn a_hostile_directory_neither_exhausts_memory_nor_holds_back_another_tena
     }
     let server = hostile::Hostile::start().await;
     let addr = server.addr;
+    // The hostile endpoint serves v2's paged listing, so its account speaks v2 in both runs of
+    // the suite; under GOTO_TEST_API=v1 the other tenant ("served") speaks v1.
     env.apply_account(
         "hostile",
         json!({
+            "api": "v2",
             "accountKey": "1",
             "apiBaseUrl": format!("http://{addr}/G2M/rest/v2"),
             "tokenUrl": format!("http://{addr}/oauth/token"),

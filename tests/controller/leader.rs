@@ -12,9 +12,9 @@ use serde_json::json;
 use crate::harness::{Env, operator};
 use crate::operator::Operator;
 use crate::proxy::Proxy;
+use crate::wire::{self, Job};
 
 const LEASE: &str = "goto-operator-leader";
-const CREATE_PATH: &str = "/G2M/rest/v2/accounts/*/organizers";
 
 pub async fn holder(env: &Env) -> Option<String> {
     Api::<Lease>::namespaced(env.client.clone(), env.namespace())
@@ -59,7 +59,7 @@ async fn usurp(env: &Env) {
 async fn hold_a_create_in_flight(env: &Env, name: &str, seconds: u64) {
     env.sim.set_faults(Faults {
         rules: vec![
-            FaultRule::status("POST", CREATE_PATH, 429)
+            FaultRule::status("POST", &wire::glob(Job::Create), 429)
                 .with_retry_after(seconds)
                 .times(1),
         ],
@@ -71,7 +71,7 @@ async fn hold_a_create_in_flight(env: &Env, name: &str, seconds: u64) {
         .sim
         .requests()
         .iter()
-        .any(|r| r.method == "POST" && r.path.ends_with("/organizers") && r.status == 429)
+        .any(|r| wire::is(Job::Create, r) && r.status == 429)
     {
         assert!(
             tokio::time::Instant::now() < deadline,

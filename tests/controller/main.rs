@@ -30,3 +30,4 @@ mod seat_queue;
 mod seats;
 mod v1_resync;
 mod webhook;
+mod wire;

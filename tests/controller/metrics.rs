@@ -10,6 +10,7 @@ use serde_json::json;
 use crate::common;
 use crate::harness::{Env, OperatorOptions};
 use crate::webhook::{free_port, metrics};
+use crate::wire;
 
 /// The value of the series `name{labels}`, if /metrics has it.
 fn value(text: &str, series: &str) -> Option<f64> {
@@ -117,7 +118,7 @@ async fn a_deletion_pending_too_long_is_counted_stalled_logged_once_and_leaves_t
     .await;
 
     env.sim.set_faults(Faults {
-        rules: vec![FaultRule::status("GET", "/G2M/rest/v2/**", 503).times(1_000_000)],
+        rules: vec![FaultRule::status("GET", &wire::every_request(), 503).times(1_000_000)],
         ..Faults::default()
     });
     env.delete_organizer("leaver").await;

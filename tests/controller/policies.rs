@@ -50,8 +50,18 @@ async fn outside_deletes_and_suspensions_can_be_reported_instead_of_undone() {
     env.sim.clear_requests();
     env.sim
         .update_organizer_out_of_band(&key, |o| o.status = OrganizerStatus::Suspended);
+    // Outside changes are seen on a resync; under v1 its reads come from a listing up to 60 s old.
+    let within = crate::wire::outside_change_seen_within();
     let o = env
-        .wait_synced("respect", "False", "SuspendedExternally")
+        .wait_for_within(
+            "respect",
+            "Synced=False (SuspendedExternally)",
+            within,
+            |o| {
+                condition(o, "Synced")
+                    .is_some_and(|(s, r, _)| s == "False" && r == "SuspendedExternally")
+            },
+        )
         .await;
     assert_eq!(condition(&o, "Ready").expect("Ready").0, "True");
     assert_eq!(
@@ -60,8 +70,10 @@ async fn outside_deletes_and_suspensions_can_be_reported_instead_of_undone() {
         "the outside suspension is kept"
     );
     assert!(env.sim.remove_organizer_out_of_band(&key));
-    env.wait_ready("respect", "False", "DeletedExternally")
-        .await;
+    env.wait_for_within("respect", "Ready=False (DeletedExternally)", within, |o| {
+        condition(o, "Ready").is_some_and(|(s, r, _)| s == "False" && r == "DeletedExternally")
+    })
+    .await;
     assert!(
         env.goto_writes().is_empty(),
         "neither resumed nor re-created: {:?}",

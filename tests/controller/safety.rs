@@ -9,6 +9,7 @@ use jiff::{Timestamp, ToSpan};
 use serde_json::json;
 
 use crate::harness::{Env, condition, organizer_key};
+use crate::wire::{self, Job};
 
 fn upcoming(subject: &str) -> SeedMeeting {
     let start = Timestamp::now() + 72.hours();
@@ -22,18 +23,13 @@ fn deletes(env: &Env) -> usize {
         .count()
 }
 
-/// Waits until the simulator has seen a request matching `method` and a path containing `part`.
-async fn wait_request(env: &Env, method: &str, part: &str) {
+/// Waits until the simulator has seen a request of `job`.
+async fn wait_request(env: &Env, job: Job) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while !env
-        .sim
-        .requests()
-        .iter()
-        .any(|r| r.method == method && r.path.contains(part))
-    {
+    while !env.sim.requests().iter().any(|r| wire::is(job, r)) {
         assert!(
             tokio::time::Instant::now() < deadline,
-            "no {method} *{part}* request\n{}",
+            "no {job:?} request\n{}",
             env.logs()
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -123,16 +119,13 @@ async fn a_meeting_booked_between_the_audit_and_the_delete_blocks_it() {
     // The first audit finds nothing; the suspend that follows it fails for a while, and a
     // meeting is booked in that window.
     env.sim.set_faults(Faults {
-        rules: vec![
-            FaultRule::status("PUT", "/G2M/rest/v2/accounts/*/organizers/*/suspend", 503)
-                .times(10_000),
-        ],
+        rules: vec![FaultRule::status("PUT", &wire::glob(Job::Suspend), 503).times(10_000)],
         ..Faults::default()
     });
     env.sim.clear_requests();
     env.delete_organizer("late").await;
-    wait_request(&env, "GET", "/meetings").await;
-    wait_request(&env, "PUT", "/suspend").await;
+    wait_request(&env, Job::Audit).await;
+    wait_request(&env, Job::Suspend).await;
     let booked = env
         .sim
         .add_meeting(&key, upcoming("Booked at the last minute"));
@@ -159,9 +152,7 @@ async fn a_half_read_audit_deletes_nothing() {
     env.sim.add_meeting(&key, upcoming("Hidden"));
     // The meeting list answers 404 while the organizer exists.
     env.sim.set_faults(Faults {
-        rules: vec![
-            FaultRule::status("GET", "/G2M/rest/v2/organizers/*/meetings", 404).times(10_000),
-        ],
+        rules: vec![FaultRule::status("GET", &wire::glob(Job::Audit), 404).times(10_000)],
         ..Faults::default()
     });
     env.delete_organizer("partial").await;

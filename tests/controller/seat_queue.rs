@@ -7,18 +7,15 @@ use goto_operator::simulator::{SeedOrganizer, SimConfig};
 use serde_json::json;
 
 use crate::harness::{Env, OperatorOptions, condition};
+use crate::wire::{self, Job};
 
-/// Creates (POST .../organizers) in the simulator's request log, by email.
+/// Creates in the simulator's request log, by email.
 fn creates(env: &Env) -> Vec<String> {
     env.sim
         .requests()
         .into_iter()
-        .filter(|r| r.method == "POST" && r.path.ends_with("/organizers"))
-        .map(|r| {
-            r.body
-                .and_then(|b| b.get("email").and_then(|e| e.as_str().map(str::to_string)))
-                .unwrap_or_default()
-        })
+        .filter(|r| wire::is(Job::Create, r))
+        .map(|r| wire::created_email(&r).unwrap_or_default())
         .collect()
 }
 

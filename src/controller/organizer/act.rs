@@ -13,7 +13,7 @@ use kube::ResourceExt;
 
 use super::consent;
 use super::decide;
-use super::diff::{self, Changes};
+use super::diff::{self, Changes, FieldChange};
 use super::observe::Observed;
 use super::plan::{self, Plan};
 use crate::controller::error::Error;
@@ -91,6 +91,10 @@ pub struct Outcome {
     pub reaudit: Option<Vec<Meeting>>,
     /// The write (or re-audit) that failed.
     pub error: Option<Error>,
+    /// What a create left different from the spec because the account's dialect cannot write
+    /// it (GoTo's v1: locale, time zone, roles): reported as `NotSupportedByApi` by this pass,
+    /// not only once a later read finds it.
+    pub not_sent: Vec<FieldChange>,
 }
 
 /// Carries `plan` out. `goto` is the account's GoTo (absent only for plans that need none).
@@ -220,6 +224,7 @@ impl Writer<'_> {
         let seat = decide::seat(&self.obj.spec, &observed.object, Some(&organizer), now);
         let changes =
             diff::changes(&self.obj.spec, &organizer, seat).within(self.goto.capabilities());
+        out.not_sent.clone_from(&changes.unsupported);
         if changes.is_empty() {
             return Ok(());
         }

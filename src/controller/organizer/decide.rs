@@ -153,15 +153,17 @@ fn converge(
     found: Option<Via>,
     now: Timestamp,
 ) -> Plan {
-    let changes = diff::changes(spec, o, seat(spec, &observed.object, Some(o), now))
-        .within(capabilities(&observed.account));
+    let changes = diff::changes(spec, o, seat(spec, &observed.object, Some(o), now));
     if spec.management_policy == ManagementPolicy::Observe {
+        // Observe writes nothing, so what the dialect could write does not matter: every
+        // difference is drift to report (through v1 too, names included).
         return Plan::Observe {
             organizer: o.clone(),
             found,
             drift: changes,
         };
     }
+    let changes = changes.within(capabilities(&observed.account));
     match found {
         Some(via) => Plan::Adopt {
             organizer: o.clone(),

@@ -318,7 +318,8 @@ fn success_conditions(
                     ),
                 )
             })
-            .or_else(|| plan.changes().and_then(not_supported));
+            .or_else(|| plan.changes().and_then(|c| not_supported(&c.unsupported)))
+            .or_else(|| not_supported(&outcome.not_sent));
         let mut ready = format!("organizer {key} is {}", state(o));
         if let Some(at) = pending_suspend_at(spec, o, now) {
             ready.push_str(&format!("; it will be suspended at {at} (suspendAt)"));
@@ -344,15 +345,11 @@ fn success_conditions(
 
 /// Synced=False `NotSupportedByApi` when the spec differs from GoTo in fields the account's
 /// dialect cannot change (GoTo's v1).
-fn not_supported(changes: &diff::Changes) -> Option<(&'static str, String)> {
-    if changes.unsupported.is_empty() {
+fn not_supported(unsupported: &[diff::FieldChange]) -> Option<(&'static str, String)> {
+    if unsupported.is_empty() {
         return None;
     }
-    let fields: Vec<String> = changes
-        .unsupported
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let fields: Vec<String> = unsupported.iter().map(ToString::to_string).collect();
     Some((
         reason::NOT_SUPPORTED_BY_API,
         format!(

@@ -340,6 +340,24 @@ async fn through_v1_a_name_change_is_reported_not_sent() {
     );
 }
 
+/// Observe writes nothing in any dialect, so through v1 a name that differs is drift like any
+/// other: Synced=False Drifted names it (not NotSupportedByApi, and never InSync).
+#[tokio::test]
+async fn through_v1_observe_reports_a_name_drift() {
+    let mut drifted = organizer("7");
+    drifted.first_name = "Janet".into();
+    let mut desk = v1(Desk::recorded(
+        |s| s.management_policy = crate::crd::ManagementPolicy::Observe,
+        drifted,
+    ));
+    let pass = desk.pass().await;
+    assert_eq!(kind(&pass.plan), "Observe");
+    assert!(desk.goto.writes().is_empty());
+    let synced = desk.condition(SYNCED);
+    assert_eq!(synced.reason, reason::DRIFTED);
+    assert!(synced.message.contains("firstName"), "{}", synced.message);
+}
+
 /// Through v1 a resume re-assigns the product and writes nothing else, even with names that
 /// differ; a suspend is the one status write.
 #[tokio::test]
@@ -367,7 +385,8 @@ async fn through_v1_suspend_and_resume_write_the_status_only() {
 }
 
 /// A create through v1 carries the names; locale and time zone, which v1 cannot write after
-/// it, are reported on the next pass rather than attempted.
+/// it, are reported by the create's own pass (a later pass may not come before the resync) and
+/// by the next, rather than attempted.
 #[tokio::test]
 async fn through_v1_a_create_writes_nothing_after_it() {
     let mut desk = v1(Desk::new(localized));
@@ -377,6 +396,10 @@ async fn through_v1_a_create_writes_nothing_after_it() {
         desk.goto.writes(),
         [call(Op::Create, "jane.doe@example.com")]
     );
+    let synced = desk.condition(SYNCED);
+    assert_eq!(synced.reason, reason::NOT_SUPPORTED_BY_API);
+    assert!(synced.message.contains("timeZone"), "{}", synced.message);
+    assert_eq!(desk.condition(READY).status, "True");
     let pass = desk.pass().await;
     assert_eq!(kind(&pass.plan), "Nothing");
     assert_eq!(desk.goto.writes().len(), 1);
