@@ -36,25 +36,14 @@ echo "==> cargo test --all-targets"
 ${CARGO:-cargo} test --all-targets "$@"
 
 # A full run (no arguments) runs the controller's end-to-end suite a second time with every
-# GoToAccount speaking GoTo Meeting REST v1 (`api: v1`, the simulator's /G2M/rest, int64 keys).
-# Skipped there, each for the reason given. The other tests name GoTo's wire through
-# tests/controller/wire.rs (each job's path, fault glob and body in the suite's dialect) and,
-# for what v1 cannot change (names, locale, time zone, roles), assert what v1 promises instead:
-# nothing sent, Synced=False NotSupportedByApi naming the field, Ready True.
+# GoToAccount speaking GoTo Meeting REST v1 (`api: v1`, the simulator's /G2M/rest, int64 keys):
+# every test, none skipped. They name GoTo's wire through tests/controller/wire.rs (each job's
+# path, fault glob and body in the suite's dialect) and, for what v1 cannot change (names,
+# locale, time zone, roles), assert what v1 promises instead: nothing sent, Synced=False
+# NotSupportedByApi naming the field, Ready True.
 if [ $# -eq 0 ]; then
   echo "==> the controller suite again, through GoTo Meeting REST v1 (GOTO_TEST_API=v1)"
-  v1_skips=(
-    # Asserts `plan`'s v2 preview line by line (name and locale updates announced as PUTs,
-    # "3 of 5 would write") and the PUT/DELETE paths apply makes; v1's plan for the same
-    # manifests is a different preview (names reported as not supported, one create).
-    plan::plan_announces_exactly_the_goto_writes_apply_then_makes
-    # Expects Jane exported with her locale, time zone and roles; v1's organizer carries none
-    # of them (the export through v1 has no locale or timeZone and adminRoles: []).
-    export::export_then_apply_imports_the_account_without_a_goto_write_and_exports_nothing_after
-  )
-  skip_args=()
-  for t in "${v1_skips[@]}"; do skip_args+=(--skip "$t"); done
-  GOTO_TEST_API=v1 ${CARGO:-cargo} test --test controller -- "${skip_args[@]}"
+  GOTO_TEST_API=v1 ${CARGO:-cargo} test --test controller
 fi
 
 # A full run (no arguments) ends with the CI-sized chaos run of tests/chaos.rs, which a plain

@@ -32,6 +32,23 @@ pub fn manifest(
     organizer: &Organizer,
     policy: ManagementPolicy,
 ) -> Result<GoToOrganizer, String> {
+    manifest_with(namespace, account, name, organizer, policy, true)
+}
+
+/// [`manifest`], for a dialect that may not tell the locale, time zone and roles
+/// (`profile_known: false`, GoTo's v1): those are then left out, unmanaged, rather than
+/// restated as "none" from an answer that cannot carry them.
+pub fn manifest_with(
+    namespace: &str,
+    account: &str,
+    name: &str,
+    organizer: &Organizer,
+    policy: ManagementPolicy,
+    profile_known: bool,
+) -> Result<GoToOrganizer, String> {
+    if !profile_known {
+        return build(namespace, account, name, organizer, policy, false);
+    }
     let full = build(namespace, account, name, organizer, policy, true)?;
     if validate::organizer(&full).is_ok() {
         return Ok(full);
@@ -223,6 +240,22 @@ mod tests {
         let mut blank = observed();
         blank.first_name = " ".into();
         assert!(manifest("it", "acme", "x", &blank, ManagementPolicy::Observe).is_err());
+    }
+
+    #[test]
+    fn through_a_dialect_that_cannot_tell_roles_they_are_left_unmanaged() {
+        let mut o = observed();
+        o.admin_roles.clear();
+        let obj = manifest_with("it", "acme", "x", &o, ManagementPolicy::Observe, false)
+            .expect("manifest");
+        let spec = serde_json::to_value(&obj.spec).unwrap();
+        assert!(spec.get("adminRoles").is_none_or(|r| r.is_null()), "{spec}");
+        assert!(spec.get("locale").is_none_or(|r| r.is_null()), "{spec}");
+        let known = manifest("it", "acme", "x", &o, ManagementPolicy::Observe).expect("manifest");
+        assert_eq!(
+            serde_json::to_value(&known.spec).unwrap()["adminRoles"],
+            json!([])
+        );
     }
 
     #[test]

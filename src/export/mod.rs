@@ -125,7 +125,16 @@ pub async fn collect(
             continue;
         };
         let name = manifest::object_name(&organizer, &taken);
-        match manifest::manifest(&namespace, &account.name_any(), &name, &organizer, policy) {
+        // v1 cannot read locale, time zone or roles: they are left unmanaged, not said "none".
+        let known = goto.capabilities().profile_updates;
+        match manifest::manifest_with(
+            &namespace,
+            &account.name_any(),
+            &name,
+            &organizer,
+            policy,
+            known,
+        ) {
             Ok(obj) => {
                 taken.insert(name);
                 export.manifests.push(obj);

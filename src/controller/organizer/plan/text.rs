@@ -41,7 +41,7 @@ impl fmt::Display for Plan {
                     Via::Email => "email",
                 };
                 write!(f, "adopt key {} (by {via})", organizer.organizer_key)?;
-                if !changes.is_empty() {
+                if !changes.is_empty() || !changes.unsupported.is_empty() {
                     write!(f, ", then {}", changes_text(changes))?;
                 }
                 Ok(())

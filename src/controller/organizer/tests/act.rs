@@ -407,3 +407,20 @@ async fn through_v1_a_create_writes_nothing_after_it() {
     assert_eq!(synced.reason, reason::NOT_SUPPORTED_BY_API);
     assert!(synced.message.contains("timeZone"), "{}", synced.message);
 }
+
+/// Through v1 an adoption says what it cannot bring in line (the plan used to print only
+/// "adopt key K", hiding the difference `goto-operator plan` must show).
+#[tokio::test]
+async fn through_v1_an_adoption_names_what_it_cannot_change() {
+    let desk = Desk::new(|s| s.last_name = "Byron".into());
+    desk.goto.insert(organizer(""));
+    let mut desk = v1(desk);
+    let pass = desk.pass().await;
+    assert_eq!(kind(&pass.plan), "Adopt by email", "{}", pass.plan);
+    assert!(
+        pass.plan.to_string().contains("cannot change: lastName"),
+        "{}",
+        pass.plan
+    );
+    assert!(desk.goto.writes().is_empty(), "{:?}", desk.goto.writes());
+}
