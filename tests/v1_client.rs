@@ -203,6 +203,13 @@ async fn an_endpoint_of_the_other_dialect_says_which_api_to_set() {
         Err(Error::WrongApi(m)) => assert!(m.contains("set spec.api: v2"), "{m}"),
         other => panic!("expected WrongApi, got {other:?}"),
     }
+    // The verdict is kept: asked again (every organizer asks), the client still says so.
+    let requests = sim.requests().len();
+    assert!(
+        matches!(v1_at_v2.verify_dialect().await, Err(Error::WrongApi(_))),
+        "the second ask forgot the verdict"
+    );
+    assert_eq!(sim.requests().len(), requests, "and asks GoTo once");
     // api: v2 (the default), pointed at the v1 base URL.
     let v2_at_v1 = pipeline(&sim, &sim.v1_base_url());
     match GoToApi::verify_dialect(&v2_at_v1).await {

@@ -43,8 +43,9 @@ pub(crate) struct Inner {
     /// The pool of seats this client draws from: the account key as reached through these
     /// endpoints with this OAuth application (see [`GoToClient::seat_pool`]).
     pub(crate) seat_pool: String,
-    /// Whether the endpoint's dialect was checked (see `dialect`).
-    pub(crate) dialect_checked: std::sync::atomic::AtomicBool,
+    /// The endpoint's dialect, once checked (see `dialect`): `Some(message)` when it answers
+    /// like the other one.
+    pub(crate) dialect_verdict: std::sync::OnceLock<Option<String>>,
 }
 
 impl fmt::Debug for GoToClient {
@@ -130,7 +131,7 @@ impl GoToClient {
                 health: EndpointHealth::new(),
                 write_fence: config.write_fence,
                 seat_pool,
-                dialect_checked: std::sync::atomic::AtomicBool::new(false),
+                dialect_verdict: std::sync::OnceLock::new(),
             }),
         })
     }

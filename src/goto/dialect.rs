@@ -8,8 +8,6 @@
 //! verdict and never an error of its own: a transient failure (5xx, timeout, 429) is asked
 //! again next time; any other answer (403, 404 on both, a body of another shape) is left to the
 //! operations, which report it in their own terms.
-use std::sync::atomic::Ordering;
-
 use reqwest::Method;
 
 use super::client::{ApiRequest, GoToClient};
@@ -17,37 +15,44 @@ use super::config::Dialect;
 use super::error::Error;
 use super::transport::LIST_ACCOUNT;
 
-/// Checks, once per client, that the endpoint speaks `dialect`.
+/// Checks, once per client, that the endpoint speaks `dialect`; the verdict is kept, so a
+/// client of the wrong dialect keeps saying so (a client is rebuilt when the account changes).
 pub(crate) async fn verify(client: &GoToClient, dialect: Dialect) -> Result<(), Error> {
-    if client.inner.dialect_checked.load(Ordering::Relaxed) {
-        return Ok(());
+    if let Some(verdict) = client.inner.dialect_verdict.get() {
+        return kept(verdict);
     }
     let verdict = match listing(client, dialect).await {
-        Ok(()) => Ok(()),
+        Ok(()) => None,
         Err(Error::NotFound) => match listing(client, dialect.other()).await {
-            Ok(()) => Err(wrong(client, dialect)),
+            Ok(()) => Some(wrong(client, dialect)),
             Err(error) if error.is_transient() => return Ok(()),
-            Err(_) => Ok(()),
+            Err(_) => None,
         },
         // No verdict: asked again next time. Meanwhile the operations say what is wrong.
         Err(error) if error.is_transient() => return Ok(()),
         // Any other answer (403, a body of another shape) is not the other dialect's proof;
         // the operations report it in their own terms.
-        Err(_) => Ok(()),
+        Err(_) => None,
     };
-    client.inner.dialect_checked.store(true, Ordering::Relaxed);
-    verdict
+    kept(client.inner.dialect_verdict.get_or_init(|| verdict))
+}
+
+fn kept(verdict: &Option<String>) -> Result<(), Error> {
+    match verdict {
+        None => Ok(()),
+        Some(message) => Err(Error::WrongApi(message.clone())),
+    }
 }
 
 /// The message that says what to set.
-fn wrong(client: &GoToClient, dialect: Dialect) -> Error {
+fn wrong(client: &GoToClient, dialect: Dialect) -> String {
     let other = dialect.other();
-    Error::WrongApi(format!(
+    format!(
         "the endpoint {} answers like GoTo's {other} API, not {dialect}: set spec.api: {other} \
          (GoTo's {other} base URL is {})",
         client.inner.api_base_url,
         other.default_base_url()
-    ))
+    )
 }
 
 /// One read of the account's organizer listing as `dialect` spells it; `Ok` only for a

@@ -33,6 +33,10 @@ use super::transport::{LIST_ACCOUNT, ORGANIZER_ATTENDEES, Raw};
 use super::v1_account::AccountListing;
 use super::v1_wire::{V1Attendee, V1Created, V1NewOrganizer, V1Organizer, V1StatusChange};
 
+/// A drift read that misses a listing younger than this reads its one organizer instead of
+/// listing the whole account again.
+const RELIST_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Most meetings the audit reads from one answer (v1 does not paginate).
 const AUDIT_MAX_MEETINGS: usize = 100_000;
 
@@ -62,9 +66,12 @@ impl V1Client {
         if let Some(hit) = self.account.hit(key) {
             return Ok(Some(hit));
         }
-        if !self.account.fresh() {
+        // No listing, one too old, or one that lacks the key (an organizer created since it
+        // started): list again, unless a listing started moments ago; every concurrent caller
+        // shares one listing.
+        if !self.account.younger_than(RELIST_AFTER) {
             let _flight = self.account.flight.lock().await;
-            if !self.account.fresh()
+            if !self.account.younger_than(RELIST_AFTER)
                 && let Err(e) = self.list_account().await
             {
                 tracing::debug!(error = %e, "account listing for drift reads failed");

@@ -49,10 +49,16 @@ impl AccountListing {
     }
 
     /// Whether a listing younger than `max_age` is held.
+    #[cfg(test)]
     pub(crate) fn fresh(&self) -> bool {
+        self.younger_than(self.max_age)
+    }
+
+    /// Whether the listing held started less than `age` ago (and is still usable).
+    pub(crate) fn younger_than(&self, age: Duration) -> bool {
         self.lock()
             .started
-            .is_some_and(|at| at.elapsed() <= self.max_age)
+            .is_some_and(|at| at.elapsed() <= age.min(self.max_age))
     }
 
     /// Keeps a listing that started at `started`, without the keys written since.
