@@ -11,8 +11,8 @@
 //! `directory` (one account listing serving every email lookup), `seam` (the trait, and what
 //! its answers are), `client` (the request pipeline), `paging` (token pagination), `dialect`
 //! (which dialect an endpoint speaks), the operations in `organizers` and `meetings`, and the
-//! seam's implementations: `v2` (this client), `v1_wire`, `v1_account` and `v1` (GoTo Meeting
-//! REST v1 as GoTo publishes it) and `memory` (an in-memory GoTo, for tests without HTTP).
+//! seam's implementations: `v2` (this client), `v1_wire`, `v1_account`, `v1` and `v1_api` (GoTo
+//! Meeting REST v1 as GoTo publishes it: its operations, then which answers which question) and `memory` (an in-memory GoTo, for tests without HTTP).
 mod auth;
 mod budget;
 mod client;
@@ -32,6 +32,7 @@ mod seam;
 mod transport;
 mod v1;
 mod v1_account;
+mod v1_api;
 mod v1_wire;
 mod v2;
 

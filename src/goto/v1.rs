@@ -15,20 +15,17 @@
 //! [`Capabilities`]: the controller never asks, and reports the difference instead.
 use std::sync::Arc;
 
-use futures::future::BoxFuture;
 use reqwest::{Method, StatusCode};
 
 use super::client::{ApiRequest, GoToClient};
-use super::config::Dialect;
-use super::directory::{Change, DirectorySnapshot, normalize_email};
+use super::directory::{Change, normalize_email};
 use super::error::Error;
 use super::models::{
-    AccountKey, Attendee, ListedOrganizer, MAX_EMAIL_BYTES, Meeting, NewOrganizer, Organizer,
-    OrganizerKey, OrganizerStatus, OrganizerUpdate,
+    Attendee, ListedOrganizer, MAX_EMAIL_BYTES, Meeting, NewOrganizer, Organizer, OrganizerKey,
+    OrganizerStatus,
 };
 use super::paging::{MAX_LISTING_ENTRIES, decode_array_bounded};
 use super::retry::with_retries;
-use super::seam::{Capabilities, DeleteOutcome, GoToApi};
 use super::transport::{LIST_ACCOUNT, ORGANIZER_ATTENDEES, Raw};
 use super::v1_account::AccountListing;
 use super::v1_wire::{V1Attendee, V1Created, V1NewOrganizer, V1Organizer, V1StatusChange};
@@ -38,14 +35,14 @@ use super::v1_wire::{V1Attendee, V1Created, V1NewOrganizer, V1Organizer, V1Statu
 const RELIST_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Most meetings the audit reads from one answer (v1 does not paginate).
-const AUDIT_MAX_MEETINGS: usize = 100_000;
+pub(super) const AUDIT_MAX_MEETINGS: usize = 100_000;
 
 /// One GoTo account through REST v1. Clones share everything, as [`GoToClient`]'s do.
 #[derive(Clone, Debug)]
 pub struct V1Client {
-    client: GoToClient,
+    pub(super) client: GoToClient,
     /// The whole account, as one listing answered it a moment ago (drift reads).
-    account: Arc<AccountListing>,
+    pub(super) account: Arc<AccountListing>,
 }
 
 impl V1Client {
@@ -62,7 +59,7 @@ impl V1Client {
     /// A drift read: from a young listing of the whole account when it holds the key, listing
     /// the account (once, for every concurrent caller) when none is held; a miss, or a listing
     /// that fails, is one GET of the organizer.
-    async fn drift_read(&self, key: &OrganizerKey) -> Result<Option<Organizer>, Error> {
+    pub(super) async fn drift_read(&self, key: &OrganizerKey) -> Result<Option<Organizer>, Error> {
         if let Some(hit) = self.account.hit(key) {
             return Ok(Some(hit));
         }
@@ -85,7 +82,7 @@ impl V1Client {
 
     /// `GET /organizers`: every field of every organizer, kept for drift reads and adoptions
     /// (`account`), and returned slim for the email directory.
-    async fn list_account(&self) -> Result<Vec<ListedOrganizer>, Error> {
+    pub(super) async fn list_account(&self) -> Result<Vec<ListedOrganizer>, Error> {
         let started = tokio::time::Instant::now();
         let url = self.client.endpoint(&["organizers"])?;
         let raw = self.get(LIST_ACCOUNT, url).await?;
@@ -134,7 +131,7 @@ impl V1Client {
             .collect())
     }
 
-    async fn get(&self, operation: &'static str, url: url::Url) -> Result<Raw, Error> {
+    pub(super) async fn get(&self, operation: &'static str, url: url::Url) -> Result<Raw, Error> {
         let request = ApiRequest {
             operation,
             method: Method::GET,
@@ -145,7 +142,7 @@ impl V1Client {
     }
 
     /// `GET /organizers/{key}`: an array of one.
-    async fn read_one(&self, key: &OrganizerKey) -> Result<Option<Organizer>, Error> {
+    pub(super) async fn read_one(&self, key: &OrganizerKey) -> Result<Option<Organizer>, Error> {
         let url = self.client.endpoint(&["organizers", key.as_str()])?;
         match self.get("get_organizer", url).await {
             Ok(raw) => {
@@ -169,7 +166,7 @@ impl V1Client {
 
     /// `GET /organizers?email=E`, asked of GoTo now (never the directory): 404 or `[]` is
     /// nobody.
-    async fn by_email_now(&self, email: &str) -> Result<Option<Organizer>, Error> {
+    pub(super) async fn by_email_now(&self, email: &str) -> Result<Option<Organizer>, Error> {
         let mut url = self.client.endpoint(&["organizers"])?;
         url.query_pairs_mut().append_pair("email", email.trim());
         let organizers = match self.get("find_organizer", url).await {
@@ -188,16 +185,16 @@ impl V1Client {
         Ok(found)
     }
 
-    fn learned(&self, change: Change) {
+    pub(super) fn learned(&self, change: Change) {
         self.client.inner.directory.record(change);
     }
 
     /// After a write to `key`: the kept listing no longer answers for it.
-    fn wrote(&self, key: &OrganizerKey) {
+    pub(super) fn wrote(&self, key: &OrganizerKey) {
         self.account.forget(key);
     }
 
-    async fn set_status(
+    pub(super) async fn set_status(
         &self,
         key: &OrganizerKey,
         change: V1StatusChange,
@@ -216,7 +213,7 @@ impl V1Client {
         result
     }
 
-    async fn create_v1(&self, new: &NewOrganizer) -> Result<Organizer, Error> {
+    pub(super) async fn create_v1(&self, new: &NewOrganizer) -> Result<Organizer, Error> {
         let request = ApiRequest {
             operation: "create_organizer",
             method: Method::POST,
@@ -287,7 +284,11 @@ impl V1Client {
     }
 
     /// After an answer that leaves the create unknown: GoTo's own answer for the email decides.
-    async fn settle(&self, new: &NewOrganizer, error: Error) -> Result<Organizer, Error> {
+    pub(super) async fn settle(
+        &self,
+        new: &NewOrganizer,
+        error: Error,
+    ) -> Result<Organizer, Error> {
         match self.by_email_now(&new.email).await {
             Ok(Some(organizer)) => Ok(organizer),
             Ok(None) => Err(error),
@@ -322,162 +323,6 @@ fn is_rate_limited(error: &Error) -> bool {
 
 fn to_body<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, Error> {
     serde_json::to_value(value).map_err(|e| Error::Decode(format!("encoding the request: {e}")))
-}
-
-impl GoToApi for V1Client {
-    fn account_key(&self) -> &AccountKey {
-        self.client.account_key()
-    }
-
-    fn seat_pool(&self) -> String {
-        self.client.seat_pool().to_string()
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            profile_updates: false,
-        }
-    }
-
-    fn dialect(&self) -> Dialect {
-        Dialect::V1
-    }
-
-    fn authenticate(&self) -> BoxFuture<'_, Result<(), Error>> {
-        Box::pin(self.client.authenticate())
-    }
-
-    fn verify_dialect(&self) -> BoxFuture<'_, Result<(), Error>> {
-        Box::pin(super::dialect::verify(&self.client, Dialect::V1))
-    }
-
-    fn read<'a>(
-        &'a self,
-        key: &'a OrganizerKey,
-    ) -> BoxFuture<'a, Result<Option<Organizer>, Error>> {
-        Box::pin(self.read_one(key))
-    }
-
-    fn read_for_drift<'a>(
-        &'a self,
-        key: &'a OrganizerKey,
-    ) -> BoxFuture<'a, Result<Option<Organizer>, Error>> {
-        Box::pin(self.drift_read(key))
-    }
-
-    fn find_by_email<'a>(
-        &'a self,
-        email: &'a str,
-    ) -> BoxFuture<'a, Result<Option<Organizer>, Error>> {
-        // One listing of the whole account answers every lookup and, v1's listing being full,
-        // the record too: importing N organizers costs one call, not N.
-        Box::pin(async move {
-            let directory = &self.client.inner.directory;
-            let listed = directory
-                .lookup(email, directory.fresh_enough(), || self.list_account())
-                .await?;
-            match listed {
-                Some(listed) => match self.account.hit(&listed.organizer_key) {
-                    Some(full) => Ok(Some(full)),
-                    None => self.read_one(&listed.organizer_key).await,
-                },
-                None => Ok(None),
-            }
-        })
-    }
-
-    fn list(&self) -> BoxFuture<'_, Result<Vec<ListedOrganizer>, Error>> {
-        // The listing is full in v1: kept a moment for the reads that may follow (export).
-        Box::pin(self.list_account())
-    }
-
-    fn known_organizers(&self) -> Option<DirectorySnapshot> {
-        self.client.cached_directory()
-    }
-
-    fn create<'a>(&'a self, new: &'a NewOrganizer) -> BoxFuture<'a, Result<Organizer, Error>> {
-        Box::pin(self.create_v1(new))
-    }
-
-    fn update<'a>(
-        &'a self,
-        _key: &'a OrganizerKey,
-        _update: &'a OrganizerUpdate,
-    ) -> BoxFuture<'a, Result<Organizer, Error>> {
-        // Capabilities say so before anyone asks; a caller that asks anyway learns it here,
-        // and nothing is sent.
-        Box::pin(async {
-            Err(Error::BadRequest(
-                "GoTo's v1 API cannot change names, locale, time zone or roles; nothing sent"
-                    .into(),
-            ))
-        })
-    }
-
-    fn suspend<'a>(&'a self, key: &'a OrganizerKey) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(async move {
-            self.set_status(key, V1StatusChange::SUSPEND, "suspend_organizer")
-                .await?;
-            self.learned(Change::Status(key.clone(), OrganizerStatus::Suspended));
-            Ok(())
-        })
-    }
-
-    fn resume<'a>(
-        &'a self,
-        key: &'a OrganizerKey,
-        _update: &'a OrganizerUpdate,
-    ) -> BoxFuture<'a, Result<Organizer, Error>> {
-        // v1 re-activates by assigning the product again; the fields of `update` cannot be
-        // written (see `capabilities`). The organizer is read back: 204 carries nothing.
-        Box::pin(async move {
-            self.set_status(key, V1StatusChange::RESUME, "update_organizer")
-                .await?;
-            self.learned(Change::Status(key.clone(), OrganizerStatus::Active));
-            self.read_one(key).await?.ok_or(Error::NotFound)
-        })
-    }
-
-    fn delete<'a>(&'a self, key: &'a OrganizerKey) -> BoxFuture<'a, Result<DeleteOutcome, Error>> {
-        Box::pin(async move {
-            self.wrote(key);
-            let request = ApiRequest {
-                operation: "delete_organizer",
-                method: Method::DELETE,
-                url: self.client.endpoint(&["organizers", key.as_str()])?,
-                body: None,
-            };
-            let answer = self.client.call(&request).await;
-            self.wrote(key);
-            let outcome = match answer {
-                Ok(_) => DeleteOutcome::Deleted,
-                Err(Error::NotFound) => DeleteOutcome::AlreadyGone,
-                Err(error) => return Err(error),
-            };
-            self.learned(Change::Remove(key.clone()));
-            Ok(outcome)
-        })
-    }
-
-    fn upcoming_meetings<'a>(
-        &'a self,
-        key: &'a OrganizerKey,
-    ) -> BoxFuture<'a, Result<Vec<Meeting>, Error>> {
-        // Strict, as the audit before a DELETE must be: the answer must be an array, every
-        // entry readable; a 404 is an error, never "no meetings".
-        Box::pin(async move {
-            let url = self
-                .client
-                .endpoint(&["organizers", key.as_str(), "upcomingMeetings"])?;
-            let raw = self.get("list_meetings", url).await?;
-            let meetings = decode_array_bounded::<super::v1_wire::V1UpcomingMeeting>(
-                &raw.body,
-                "upcomingMeetings",
-                AUDIT_MAX_MEETINGS,
-            )?;
-            Ok(meetings.into_iter().map(Meeting::from).collect())
-        })
-    }
 }
 
 #[cfg(test)]

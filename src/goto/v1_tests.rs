@@ -1,6 +1,7 @@
 //! Tests of `v1` that need no server (the client against the simulator's v1 routes is in
 //! tests/goto_client).
 use super::*;
+use crate::goto::{AccountKey, Dialect, GoToApi};
 
 #[test]
 fn an_array_answer_must_hold_exactly_the_one_organizer_asked_for() {
