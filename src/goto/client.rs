@@ -177,6 +177,26 @@ impl GoToClient {
         .await
     }
 
+    /// A request GoTo may act on once only (a create): resent only after answers proving GoTo
+    /// did not act (429, honouring Retry-After, and the 401 token renewal); any other answer,
+    /// whatever its status, comes back as [`Raw`] for the caller to read.
+    pub(crate) async fn send_once(&self, request: &ApiRequest) -> Result<Raw, Error> {
+        with_retries(
+            &self.inner.retry,
+            |e| matches!(e, Error::RateLimited { .. }),
+            || async {
+                let raw = self.attempt(request).await?;
+                match raw.status {
+                    StatusCode::TOO_MANY_REQUESTS => Err(Error::RateLimited {
+                        retry_after: raw.retry_after,
+                    }),
+                    _ => Ok(raw),
+                }
+            },
+        )
+        .await
+    }
+
     /// One attempt of `request`: any status comes back as [`Raw`], except that a 401
     /// renews the token and resends once, and a second 401 is [`Error::Unauthorized`].
     pub(crate) async fn attempt(&self, request: &ApiRequest) -> Result<Raw, Error> {
@@ -248,6 +268,11 @@ impl GoToClient {
             health: &self.inner.health,
         }
     }
+}
+
+/// A request body as JSON.
+pub(crate) fn body<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, Error> {
+    serde_json::to_value(value).map_err(|e| Error::Decode(format!("encoding the request: {e}")))
 }
 
 /// `base` with `segments` appended as escaped path segments.

@@ -1,12 +1,11 @@
 //! The organizer operations: get, list, find, create, full-PUT update, suspend, resume, delete.
-use super::client::{ApiRequest, GoToClient};
+use super::client::{ApiRequest, GoToClient, body};
 use super::directory::{Change, DirectorySnapshot};
 use super::error::Error;
 use super::models::{
     ListedOrganizer, NewOrganizer, Organizer, OrganizerKey, OrganizerStatus, OrganizerUpdate,
 };
 use super::paging::paginate;
-use super::retry::with_retries;
 use super::seam::DeleteOutcome;
 use super::transport::Raw;
 use futures::stream::{BoxStream, TryStreamExt};
@@ -111,19 +110,9 @@ impl GoToClient {
             operation: "create_organizer",
             method: Method::POST,
             url: self.endpoint(&["accounts", self.account_key().as_str(), "organizers"])?,
-            body: Some(to_body(new)?),
+            body: Some(body(new)?),
         };
-        let answer = with_retries(&self.inner.retry, is_rate_limited, || async {
-            let raw = self.attempt(&request).await?;
-            match raw.status {
-                StatusCode::TOO_MANY_REQUESTS => Err(Error::RateLimited {
-                    retry_after: raw.retry_after,
-                }),
-                _ => Ok(raw),
-            }
-        })
-        .await;
-        let raw = match answer {
+        let raw = match self.send_once(&request).await {
             Ok(raw) => raw,
             Err(error @ Error::Transient(_)) => {
                 return self.resolve_ambiguous_create(new, error).await;
@@ -244,7 +233,7 @@ impl GoToClient {
             operation,
             method: Method::PUT,
             url: self.endpoint(&["organizers", key.as_str()])?,
-            body: Some(to_body(update)?),
+            body: Some(body(update)?),
         };
         let raw = self.call(&request).await?;
         if answered_without_body(&raw) {
@@ -259,14 +248,6 @@ impl GoToClient {
 /// A 204 or an empty 200 says "done" without the organizer: it must be read back.
 fn answered_without_body(raw: &Raw) -> bool {
     raw.status == StatusCode::NO_CONTENT || raw.body.iter().all(u8::is_ascii_whitespace)
-}
-
-fn is_rate_limited(error: &Error) -> bool {
-    matches!(error, Error::RateLimited { .. })
-}
-
-fn to_body<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, Error> {
-    serde_json::to_value(value).map_err(|e| Error::Decode(format!("encoding the request: {e}")))
 }
 
 #[cfg(test)]

@@ -15,9 +15,9 @@
 //! [`Capabilities`]: the controller never asks, and reports the difference instead.
 use std::sync::Arc;
 
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 
-use super::client::{ApiRequest, GoToClient};
+use super::client::{ApiRequest, GoToClient, body};
 use super::directory::{Change, normalize_email};
 use super::error::Error;
 use super::models::{
@@ -25,7 +25,6 @@ use super::models::{
     OrganizerStatus,
 };
 use super::paging::{MAX_LISTING_ENTRIES, decode_array_bounded};
-use super::retry::with_retries;
 use super::transport::{LIST_ACCOUNT, ORGANIZER_ATTENDEES, Raw};
 use super::v1_account::AccountListing;
 use super::v1_wire::{V1Attendee, V1Created, V1NewOrganizer, V1Organizer, V1StatusChange};
@@ -204,7 +203,7 @@ impl V1Client {
             operation,
             method: Method::PUT,
             url: self.client.endpoint(&["organizers", key.as_str()])?,
-            body: Some(to_body(&change)?),
+            body: Some(body(&change)?),
         };
         // Before and after: no listing that may have seen the old state answers for it.
         self.wrote(key);
@@ -218,20 +217,9 @@ impl V1Client {
             operation: "create_organizer",
             method: Method::POST,
             url: self.client.endpoint(&["organizers"])?,
-            body: Some(to_body(&V1NewOrganizer::from(new))?),
+            body: Some(body(&V1NewOrganizer::from(new))?),
         };
-        // A POST is resent only when GoTo proved it did not act (429; the token renewal).
-        let answer = with_retries(&self.client.inner.retry, is_rate_limited, || async {
-            let raw = self.client.attempt(&request).await?;
-            match raw.status {
-                StatusCode::TOO_MANY_REQUESTS => Err(Error::RateLimited {
-                    retry_after: raw.retry_after,
-                }),
-                _ => Ok(raw),
-            }
-        })
-        .await;
-        let raw = match answer {
+        let raw = match self.client.send_once(&request).await {
             Ok(raw) => raw,
             Err(error @ Error::Transient(_)) => return self.settle(new, error).await,
             Err(error) => return Err(error),
@@ -242,23 +230,21 @@ impl V1Client {
                 .and_then(only)
             {
                 Ok(created) => {
-                    let organizer = Organizer {
-                        status: Some(OrganizerStatus::Active),
-                        ..ListedOrganizer {
-                            organizer_key: OrganizerKey::new(created.key.0),
-                            email: if created.email.is_empty() {
-                                new.email.clone()
-                            } else {
-                                created.email
-                            },
-                            status: None,
-                        }
-                        .partial()
+                    // v1 answers key and email only: the rest is what was sent.
+                    let email = if created.email.is_empty() {
+                        new.email.clone()
+                    } else {
+                        created.email
                     };
                     let organizer = Organizer {
                         first_name: new.first_name.clone(),
                         last_name: new.last_name.clone(),
-                        ..organizer
+                        ..ListedOrganizer {
+                            organizer_key: OrganizerKey::new(created.key.0),
+                            email,
+                            status: Some(OrganizerStatus::Active),
+                        }
+                        .partial()
                     };
                     self.learned(Change::Upsert(ListedOrganizer::from(&organizer)));
                     Ok(organizer)
@@ -315,14 +301,6 @@ fn only<T>(items: Vec<T>) -> Result<T, Error> {
             "the answer holds more than the one organizer asked for".into(),
         )),
     }
-}
-
-fn is_rate_limited(error: &Error) -> bool {
-    matches!(error, Error::RateLimited { .. })
-}
-
-fn to_body<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, Error> {
-    serde_json::to_value(value).map_err(|e| Error::Decode(format!("encoding the request: {e}")))
 }
 
 #[cfg(test)]
