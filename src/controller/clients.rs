@@ -45,6 +45,7 @@ impl std::fmt::Display for Problem {
     }
 }
 
+#[derive(Clone)]
 struct Cached {
     fingerprint: u64,
     /// The request pipeline (budget, token, retries) the dialect speaks through.
@@ -59,12 +60,6 @@ fn speaking(dialect: Dialect, client: GoToClient) -> Arc<dyn GoToApi> {
         Dialect::V2 => Arc::new(client),
         Dialect::V1 => Arc::new(V1Client::new(client)),
     }
-}
-
-/// A cached client, cloned out of the cache.
-struct CachedClient {
-    client: GoToClient,
-    api: Arc<dyn GoToApi>,
 }
 
 /// The per-account client cache.
@@ -252,13 +247,10 @@ impl AccountClients {
         }
     }
 
-    fn cached(&self, namespace: &str, name: &str) -> Option<CachedClient> {
+    fn cached(&self, namespace: &str, name: &str) -> Option<Cached> {
         self.lock()
             .get(&(namespace.to_string(), name.to_string()))
-            .map(|c| CachedClient {
-                client: c.client.clone(),
-                api: c.api.clone(),
-            })
+            .cloned()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Cached>> {

@@ -10,17 +10,16 @@ use std::time::Duration;
 
 use goto_operator::controller::leader_label::{LEADER_LABEL, LEADER_VALUE};
 use goto_operator::simulator::{NotifyRequest, SimConfig};
-use k8s_openapi::api::core::v1::{Pod, Secret};
+use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
-use kube::api::{ListParams, Patch, PatchParams, PostParams};
+use kube::api::{ListParams, PostParams};
 use serde_json::json;
 
 use crate::harness::{Env, operator};
 use crate::leader::{holder, wait_leader};
 use crate::operator::Operator;
 use crate::webhook::free_port;
-
-const HMAC_KEY: &str = "whk-leader-label-not-a-real-key";
+use crate::webhook::{HMAC_KEY, enable_webhook};
 
 /// A Pod object as the chart's Deployment would create it (but never run: there is no kubelet).
 async fn create_pod(env: &Env, name: &str, stale_leader_label: bool) {
@@ -137,24 +136,7 @@ async fn the_leaders_pod_carries_the_leader_label_and_a_standbys_does_not() {
     };
     env.kill_operator().await;
     // The account takes notifications, so that each replica's answer tells leader from standby.
-    let secret: Secret = serde_json::from_value(json!({
-        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "goto-webhook"},
-        "stringData": {"hmacKey": HMAC_KEY},
-    }))
-    .expect("secret");
-    Api::<Secret>::namespaced(env.client.clone(), env.namespace())
-        .patch(
-            "goto-webhook",
-            &PatchParams::apply("e2e-test").force(),
-            &Patch::Apply(&secret),
-        )
-        .await
-        .expect("webhook secret");
-    env.apply_account(
-        "acme",
-        json!({"webhook": {"secretRef": {"name": "goto-webhook", "key": "hmacKey"}}}),
-    )
-    .await;
+    enable_webhook(&env).await;
     // replica-b's Pod still carries the label from a previous life (a container that restarted
     // after losing the Lease).
     create_pod(&env, "replica-a", false).await;

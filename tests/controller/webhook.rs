@@ -12,7 +12,30 @@ use serde_json::json;
 
 use crate::harness::{Env, OperatorOptions, organizer_key};
 
-const HMAC_KEY: &str = "whk-5d1c0ffee-not-a-real-key";
+pub const HMAC_KEY: &str = "whk-5d1c0ffee-not-a-real-key";
+
+/// The account `acme` takes push notifications signed with [`HMAC_KEY`] (from the Secret
+/// `goto-webhook`).
+pub async fn enable_webhook(env: &Env) {
+    let secret: Secret = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "goto-webhook"},
+        "stringData": {"hmacKey": HMAC_KEY},
+    }))
+    .expect("secret");
+    Api::<Secret>::namespaced(env.client.clone(), env.namespace())
+        .patch(
+            "goto-webhook",
+            &PatchParams::apply("e2e-test").force(),
+            &Patch::Apply(&secret),
+        )
+        .await
+        .expect("webhook secret");
+    env.apply_account(
+        "acme",
+        json!({"webhook": {"secretRef": {"name": "goto-webhook", "key": "hmacKey"}}}),
+    )
+    .await;
+}
 
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -54,24 +77,7 @@ async fn a_signed_notification_re_audits_a_blocked_deletion_at_once_and_bad_ones
     let Some(env) = Env::start_with(SimConfig::default(), options).await else {
         return;
     };
-    let secret: Secret = serde_json::from_value(json!({
-        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "goto-webhook"},
-        "stringData": {"hmacKey": HMAC_KEY},
-    }))
-    .expect("secret");
-    Api::<Secret>::namespaced(env.client.clone(), env.namespace())
-        .patch(
-            "goto-webhook",
-            &PatchParams::apply("e2e-test").force(),
-            &Patch::Apply(&secret),
-        )
-        .await
-        .expect("webhook secret");
-    env.apply_account(
-        "acme",
-        json!({"webhook": {"secretRef": {"name": "goto-webhook", "key": "hmacKey"}}}),
-    )
-    .await;
+    enable_webhook(&env).await;
 
     env.apply_organizer("leaver", json!({}))
         .await
