@@ -112,6 +112,8 @@ pub struct Metrics {
     budget_wait: Family<AccountLabels, Histogram>,
     rate_limited: Family<AccountLabels, Counter>,
     effective_rate: Family<AccountLabels, Gauge<f64, AtomicU64>>,
+    effective_resync: Family<AccountLabels, Gauge>,
+    drift_deferred: Counter,
     deletions_blocked: Gauge,
     stalled_objects: Gauge,
     leader: Gauge,
@@ -200,6 +202,18 @@ impl Default for Metrics {
             "The rate the account's request budget lets requests out at (requestsPerSecond, or less after 429s)",
             effective_rate.clone(),
         );
+        let effective_resync = Family::<AccountLabels, Gauge>::default();
+        registry.register(
+            "effective_resync_seconds",
+            "The period the account's drift reads are spread over: --resync-seconds, or longer when its organizers need more than half its rate",
+            effective_resync.clone(),
+        );
+        let drift_deferred = Counter::default();
+        registry.register(
+            "drift_reads_deferred",
+            "Drift reads that gave way to people's work (or to the drift lane's half of the rate) and were booked a later slot",
+            drift_deferred.clone(),
+        );
         let deletions_blocked = Gauge::default();
         registry.register(
             "deletions_blocked",
@@ -254,6 +268,8 @@ impl Default for Metrics {
             budget_wait,
             rate_limited,
             effective_rate,
+            effective_resync,
+            drift_deferred,
             deletions_blocked,
             stalled_objects,
             leader,
@@ -333,6 +349,21 @@ impl Metrics {
         }
     }
 
+    /// Counts a drift read deferred by the request budget.
+    pub fn drift_read_deferred(&self) {
+        self.drift_deferred.inc();
+    }
+
+    /// Sets the drift-read period of GoToAccount `namespace/account`.
+    pub fn set_effective_resync(&self, namespace: &str, account: &str, seconds: u64) {
+        self.effective_resync
+            .get_or_create(&AccountLabels {
+                namespace: namespace.to_owned(),
+                account: account.to_owned(),
+            })
+            .set(i64::try_from(seconds).unwrap_or(i64::MAX));
+    }
+
     /// Drops the seat inventory of a deleted account.
     pub fn forget_seats(&self, namespace: &str, account: &str) {
         for kind in SEAT_KINDS {
@@ -370,6 +401,7 @@ impl Metrics {
         self.budget_wait.remove(&labels);
         self.rate_limited.remove(&labels);
         self.effective_rate.remove(&labels);
+        self.effective_resync.remove(&labels);
     }
 
     /// The Prometheus text exposition of every metric.

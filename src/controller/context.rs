@@ -14,7 +14,7 @@ use super::events::Events;
 use super::offboarding::{Change, Offboarding};
 use super::organizer::claim_index::ClaimIndex;
 use super::organizer::seat_queue::SeatQueue;
-use super::organizer::spread::FirstReads;
+use super::organizer::spread::{self, DriftPeriods, FirstReads};
 use crate::crd::{GoToAccount, GoToOrganizer};
 use crate::metrics::Metrics;
 
@@ -47,6 +47,8 @@ pub struct Context {
     pub first_reads: Arc<FirstReads>,
     /// Per GoToAccount, the organizers whose deletion waits for a person.
     pub offboarding: Offboarding,
+    /// Per GoToAccount, the period its drift reads are spread over (see `spread`).
+    pub drift_periods: DriftPeriods,
     failures: Mutex<HashMap<String, u32>>,
     /// Organizer keys recorded by this process, by object uid: `observe::facts` reads them as
     /// the remembered key, which the watch cache may not show yet (see `act::Ledger`).
@@ -77,6 +79,7 @@ impl Context {
             seat_queue: SeatQueue::default(),
             first_reads: Arc::new(FirstReads::default()),
             offboarding: Offboarding::default(),
+            drift_periods: DriftPeriods::default(),
             failures: Mutex::new(HashMap::new()),
             keys: Mutex::new(HashMap::new()),
         }
@@ -161,6 +164,29 @@ impl Context {
         if let Some(uid) = obj.meta().uid.as_deref() {
             lock(&self.keys).remove(uid);
         }
+    }
+
+    /// The period the drift reads of GoToAccount `namespace/account` are spread over now:
+    /// `--resync-seconds`, or longer when its organizers need more than half its rate. A fresh
+    /// count that moves an account's period sets its metric and reconciles the account, whose
+    /// `status.effectiveResyncSeconds` shows it.
+    pub fn drift_period(&self, namespace: &str, account: &str) -> Duration {
+        let (periods, moved) = self.drift_periods.all(
+            self.resync,
+            || self.accounts_store.state(),
+            || self.organizers.state(),
+        );
+        for (key, period) in moved {
+            if let Some((ns, name)) = key.split_once('/') {
+                self.metrics
+                    .set_effective_resync(ns, name, period.as_secs());
+                self.offboarding.trigger(ns, name);
+            }
+        }
+        periods
+            .get(&spread::key_of(namespace, account))
+            .copied()
+            .unwrap_or(self.resync)
     }
 
     /// Records whether the organizer's deletion waits for a person (`Some(upcoming meetings)`),

@@ -143,6 +143,7 @@ impl Error {
                     .unwrap_or(policy.backoff_base * 6)
                     .max(Duration::from_secs(1)),
             ),
+            Error::GoTo(goto::Error::Deferred { retry_after }) => Retry::After(*retry_after),
             Error::GoTo(e) if e.is_transient() => Retry::Backoff,
             Error::GoTo(_) => Retry::After(policy.slow),
             Error::Kube(_) | Error::Internal(_) => Retry::Soon,
@@ -187,7 +188,7 @@ fn goto_reason(e: &goto::Error) -> &'static str {
     match e {
         goto::Error::SeatUnavailable { .. } => reason::SEAT_UNAVAILABLE,
         goto::Error::Unauthorized | goto::Error::Forbidden => reason::CREDENTIALS_INVALID,
-        goto::Error::RateLimited { .. } => reason::RATE_LIMITED,
+        goto::Error::RateLimited { .. } | goto::Error::Deferred { .. } => reason::RATE_LIMITED,
         goto::Error::BadRequest(_) => reason::INVALID_SPEC,
         goto::Error::Config(_) | goto::Error::WrongApi(_) => reason::ACCOUNT_NOT_READY,
         goto::Error::AlreadyExists { .. }

@@ -109,7 +109,8 @@ impl Offboarding {
             .collect()
     }
 
-    fn trigger(&self, namespace: &str, account: &str) {
+    /// Reconciles GoToAccount `namespace/account` soon (its status has news to show).
+    pub fn trigger(&self, namespace: &str, account: &str) {
         if let Some(sender) = lock(&self.trigger).as_ref() {
             // The account controller may have stopped (shutdown): nothing left to tell.
             let _ = sender.unbounded_send(ObjectRef::new(account).within(namespace));

@@ -137,6 +137,12 @@ pub struct GoToAccountStatus {
     /// `requestsPerSecond` back per second without one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub effective_requests_per_second: Option<f64>,
+    /// The period, in seconds, over which the account's organizers are read again for drift:
+    /// `--resync-seconds`, or longer when that would need more than half of the account's rate
+    /// (a v2 resync costs one read per organizer; v1 reads the account in one listing and is
+    /// never stretched). The rate is never exceeded; the period stretches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective_resync_seconds: Option<u64>,
     /// The seat inventory, from the account directory the operator already keeps (no extra
     /// GoTo calls in steady state), refreshed at most once per resync.
     #[serde(default, skip_serializing_if = "Option::is_none")]

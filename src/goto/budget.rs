@@ -17,6 +17,14 @@
 //! `RateLimited{retry_after}` at once and requeues, so no worker is parked on a long or hostile
 //! Retry-After. Retry-After is clamped to [`MAX_RETRY_AFTER`], so no deadline can overflow.
 //!
+//! Two lanes (issue 22). Work a person asked for (an object created, changed or deleted, a seat
+//! freed for a waiter, a push notification) takes [`RequestBudget::acquire`]; a background drift
+//! read takes [`RequestBudget::acquire_drift`], which never queues: it goes only when no
+//! person's request is waiting, no pause runs, and the last drift read left at least two
+//! spacings ago (so drift reads use at most half the rate). Otherwise it is handed the next free
+//! drift slot, one after the other, and comes back then (`Error::Deferred`) instead of holding a
+//! worker. The rate itself is shared and never exceeded.
+//!
 //! [`Budgets`] hands out one budget per OAuth application (token URL, client id, account key),
 //! so every client built for the same application (a second GoToAccount object, or a new
 //! client after a Secret edit) draws on the same budget and honours the same pauses.
@@ -43,6 +51,15 @@ pub(crate) const RECOVERY_STEP: f64 = 0.1;
 /// Requests are spaced this fraction more than `1 / rate` apart, so that network jitter of up
 /// to 3% of a second (30 ms) cannot put `rate + 1` arrivals into one of the server's seconds.
 pub(crate) const JITTER_HEADROOM: f64 = 0.03;
+
+/// Which work a request serves: a person's change, or a background drift read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Lane {
+    /// An object created, changed or deleted, a seat freed, a push notification, a CLI call.
+    User,
+    /// A settled organizer read again only to look for drift.
+    Drift,
+}
 
 /// Proof that a request may leave now.
 #[derive(Clone, Copy, Debug)]
@@ -74,6 +91,12 @@ struct State {
     clean_since: Instant,
     /// When the rate was last lowered.
     lowered_at: Option<Instant>,
+    /// When the last drift read was let in.
+    last_drift: Option<Instant>,
+    /// The latest drift slot handed to a deferred read: the next deferral gets the one after.
+    drift_booked: Option<Instant>,
+    /// Callers of [`RequestBudget::acquire`] waiting for their turn or slot.
+    users_waiting: usize,
 }
 
 /// What the caller at the head of the queue does next.
@@ -103,6 +126,40 @@ impl State {
 
     fn spacing(&self) -> Duration {
         Duration::from_secs_f64((1.0 + JITTER_HEADROOM) / self.rate)
+    }
+
+    /// Drift reads leave at least this far apart: half the rate.
+    fn drift_spacing(&self) -> Duration {
+        self.spacing() * 2
+    }
+
+    /// Lets a drift read in now, or books it the next free drift slot.
+    fn admit_drift(&mut self, now: Instant) -> Result<(), Instant> {
+        self.recover(now);
+        let spacing = self.drift_spacing();
+        let drift_free = self.last_drift.is_none_or(|at| at + spacing <= now);
+        let paused = self.paused_until.is_some_and(|until| until > now);
+        // At most one spacing of wait for the shared slot: a drift read never queues long.
+        let slot_soon = self
+            .last_sent
+            .is_none_or(|at| at + self.spacing() <= now + self.spacing());
+        if drift_free && !paused && slot_soon && self.users_waiting == 0 {
+            self.last_drift = Some(now);
+            return Ok(());
+        }
+        let earliest = [
+            Some(now),
+            self.drift_booked,
+            self.paused_until,
+            self.last_drift,
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(now);
+        let slot = earliest + spacing;
+        self.drift_booked = Some(slot);
+        Err(slot)
     }
 
     fn next(&mut self, now: Instant) -> Next {
@@ -141,13 +198,34 @@ impl RequestBudget {
                 paused_until: None,
                 clean_since: Instant::now(),
                 lowered_at: None,
+                last_drift: None,
+                drift_booked: None,
+                users_waiting: 0,
             }),
         }
     }
 
     /// Waits for this caller's turn and slot; `RateLimited` at once when a pause longer than
-    /// [`MAX_INLINE_WAIT`] is running (the caller should requeue rather than wait).
+    /// [`MAX_INLINE_WAIT`] is running (the caller should requeue rather than wait). The lane of
+    /// a person's work: drift reads give way while it waits.
     pub(crate) async fn acquire(&self) -> Result<Permit, Error> {
+        let _waiting = UserWaiting::new(self);
+        self.take_turn().await
+    }
+
+    /// A background drift read: a permit when the drift lane is free and no person's request
+    /// waits, else at once `Deferred` with the drift slot booked for it (see the module docs).
+    pub(crate) async fn acquire_drift(&self) -> Result<Permit, Error> {
+        let now = Instant::now();
+        if let Err(slot) = self.lock().admit_drift(now) {
+            return Err(Error::Deferred {
+                retry_after: slot - now,
+            });
+        }
+        self.take_turn().await
+    }
+
+    async fn take_turn(&self) -> Result<Permit, Error> {
         let asked = Instant::now();
         let _turn = self.turn.lock().await;
         loop {
@@ -225,6 +303,29 @@ impl RequestBudget {
         self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The most drift reads a second a budget of `per_second` lets out: half its rate, at the
+/// spacing [`RequestBudget::acquire_drift`] keeps.
+pub fn drift_reads_per_second(per_second: f64) -> f64 {
+    sanitize(per_second) / (2.0 * (1.0 + JITTER_HEADROOM))
+}
+
+/// Counts a caller of the user lane as waiting until it has its permit (or gave up).
+struct UserWaiting<'a>(&'a RequestBudget);
+
+impl<'a> UserWaiting<'a> {
+    fn new(budget: &'a RequestBudget) -> Self {
+        budget.lock().users_waiting += 1;
+        Self(budget)
+    }
+}
+
+impl Drop for UserWaiting<'_> {
+    fn drop(&mut self) {
+        let mut state = self.0.lock();
+        state.users_waiting = state.users_waiting.saturating_sub(1);
     }
 }
 

@@ -285,3 +285,104 @@ async fn an_unused_budget_is_forgotten_unless_paused() {
     ));
     assert_eq!(budgets.lock().len(), 1, "the idle budget is gone");
 }
+
+/// Drift reads asked back to back, each coming back at the slot it was booked: the instants
+/// they were let go.
+async fn drift_reads(budget: &Arc<RequestBudget>, n: usize) -> (Vec<Instant>, usize) {
+    let mut times = Vec::new();
+    let mut deferrals = 0;
+    while times.len() < n {
+        match budget.acquire_drift().await {
+            Ok(_) => times.push(Instant::now()),
+            Err(Error::Deferred { retry_after }) => {
+                deferrals += 1;
+                tokio::time::sleep(retry_after).await;
+            }
+            Err(other) => panic!("{other}"),
+        }
+    }
+    (times, deferrals)
+}
+
+#[tokio::test(start_paused = true)]
+async fn drift_reads_use_at_most_half_the_rate() {
+    let budget = Arc::new(RequestBudget::new(10.0));
+    let start = Instant::now();
+    let (times, _) = drift_reads(&budget, 50).await;
+    for pair in times.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= spacing(10.0) * 2,
+            "{:?}",
+            pair[1] - pair[0]
+        );
+    }
+    assert!(busiest_second(&times) <= 5, "{}", busiest_second(&times));
+    // ~4.85 a second: 50 take about ten seconds.
+    let took = *times.last().unwrap() - start;
+    assert!(took < Duration::from_secs(11), "{took:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn people_go_first_and_drift_reads_never_queue_behind_them() {
+    let budget = Arc::new(RequestBudget::new(10.0));
+    // Forty people's requests queued at once, and drift reads asking all along.
+    let people = {
+        let budget = budget.clone();
+        tokio::spawn(async move { race(&budget, 40).await })
+    };
+    tokio::task::yield_now().await;
+    let drift = {
+        let budget = budget.clone();
+        tokio::spawn(async move {
+            let mut deferred = 0;
+            loop {
+                let asked = Instant::now();
+                match budget.acquire_drift().await {
+                    Ok(_) => return (Instant::now(), deferred),
+                    Err(Error::Deferred { retry_after }) => {
+                        // A drift read never waits in the queue: deferred at once.
+                        assert_eq!(Instant::now(), asked, "a drift read waited");
+                        deferred += 1;
+                        tokio::time::sleep(retry_after).await;
+                    }
+                    Err(other) => panic!("{other}"),
+                }
+            }
+        })
+    };
+    let people = people.await.unwrap();
+    let (drift_at, deferred) = drift.await.unwrap();
+    assert!(deferred > 0, "the drift read gave way");
+    assert!(
+        drift_at >= *people.last().unwrap(),
+        "a drift read went before a person's request: {drift_at:?} vs {:?}",
+        people.last()
+    );
+    // The people's requests ran at the full rate: the drift lane took nothing from them.
+    let took = *people.last().unwrap() - people[0];
+    assert!(took < spacing(10.0) * 40, "{took:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn deferred_drift_reads_are_booked_one_slot_after_another() {
+    let budget = Arc::new(RequestBudget::new(10.0));
+    budget.acquire_drift().await.unwrap();
+    let mut slots = Vec::new();
+    for _ in 0..5 {
+        match budget.acquire_drift().await {
+            Err(Error::Deferred { retry_after }) => slots.push(retry_after),
+            other => panic!("{other:?}"),
+        }
+    }
+    for pair in slots.windows(2) {
+        assert_eq!(pair[1] - pair[0], spacing(10.0) * 2);
+    }
+    // After a pause, no drift read is let in before it ends.
+    let permit = budget.acquire().await.unwrap();
+    budget.rate_limited(permit, Some(Duration::from_secs(3)));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    match budget.acquire_drift().await {
+        Err(Error::Deferred { retry_after }) => assert!(retry_after >= Duration::from_secs(1)),
+        other => panic!("{other:?}"),
+    }
+}

@@ -1,7 +1,7 @@
 //! The client's shared state and the request pipeline every operation goes through:
 //! budget → token → send → 401 renewal → retries.
 use super::auth::{TokenCache, TokenContext, TokenEndpoint};
-use super::budget::{BudgetKey, Budgets, RequestBudget};
+use super::budget::{BudgetKey, Budgets, Lane, RequestBudget};
 use super::config::{CONNECT_TIMEOUT, ClientConfig, Observer, RetryPolicy, WriteFence};
 use super::directory::Directory;
 use super::endpoint;
@@ -171,8 +171,14 @@ impl GoToClient {
 
     /// An idempotent request: retried on transient failures, non-2xx mapped to errors.
     pub(crate) async fn call(&self, request: &ApiRequest) -> Result<Raw, Error> {
+        self.call_in(request, Lane::User).await
+    }
+
+    /// [`GoToClient::call`] in the budget's `lane`: a drift read that must give way comes back
+    /// at once as [`Error::Deferred`], not retried (see `budget`).
+    pub(crate) async fn call_in(&self, request: &ApiRequest, lane: Lane) -> Result<Raw, Error> {
         with_retries(&self.inner.retry, Error::is_transient, || async {
-            self.attempt(request).await?.success()
+            self.attempt_in(request, lane).await?.success()
         })
         .await
     }
@@ -200,11 +206,19 @@ impl GoToClient {
     /// One attempt of `request`: any status comes back as [`Raw`], except that a 401
     /// renews the token and resends once, and a second 401 is [`Error::Unauthorized`].
     pub(crate) async fn attempt(&self, request: &ApiRequest) -> Result<Raw, Error> {
+        self.attempt_in(request, Lane::User).await
+    }
+
+    async fn attempt_in(&self, request: &ApiRequest, lane: Lane) -> Result<Raw, Error> {
         let mut renewed = false;
         loop {
             let bearer = self.inner.tokens.bearer(&self.token_context()).await?;
             let http_request = self.build(request, &bearer.token)?;
-            let permit = self.inner.budget.acquire().await?;
+            let budget = &self.inner.budget;
+            let permit = match lane {
+                Lane::User => budget.acquire().await?,
+                Lane::Drift => budget.acquire_drift().await?,
+            };
             // Checked last, after every wait: the fence may have closed while this request queued.
             if !self.may_send(&request.method) {
                 return Err(Error::Transient(FENCED.into()));

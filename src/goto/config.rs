@@ -53,6 +53,12 @@ impl Dialect {
         }
     }
 
+    /// Whether a resync reads the whole account in one listing (v1's `GET /organizers`), so
+    /// drift reads never need their period stretched; v2 reads each organizer on its own.
+    pub fn reads_account_at_once(self) -> bool {
+        matches!(self, Dialect::V1)
+    }
+
     /// GoTo's own base URL for this dialect.
     pub fn default_base_url(self) -> &'static str {
         match self {

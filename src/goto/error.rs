@@ -61,6 +61,13 @@ pub enum Error {
         /// How long GoTo asked us to wait, when it said so.
         retry_after: Option<Duration>,
     },
+    /// A background drift read gave way to people's work in the request budget: nothing was
+    /// sent; read again after `retry_after` (the drift slot booked for it).
+    #[error("drift read deferred by {}s: people's changes go first", .retry_after.as_secs_f64())]
+    Deferred {
+        /// When the booked drift slot comes.
+        retry_after: Duration,
+    },
     /// A 5xx, a timeout or a dropped connection: trying later may work.
     #[error("transient GoTo failure: {0}")]
     Transient(String),
@@ -95,6 +102,7 @@ impl Error {
             Error::Unauthorized => "unauthorized",
             Error::Forbidden => "forbidden",
             Error::RateLimited { .. } => "rate_limited",
+            Error::Deferred { .. } => "deferred",
             Error::Transient(_) => "transient",
             Error::BadRequest(_) => "bad_request",
             Error::Decode(_) => "decode",

@@ -36,7 +36,7 @@ mod v1_api;
 mod v1_wire;
 mod v2;
 
-pub use budget::Budgets;
+pub use budget::{Budgets, drift_reads_per_second};
 pub use client::GoToClient;
 pub use config::{
     ClientConfig, Credentials, DEFAULT_API_BASE_URL, DEFAULT_TOKEN_URL, DEFAULT_V1_API_BASE_URL,

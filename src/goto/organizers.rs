@@ -1,4 +1,5 @@
 //! The organizer operations: get, list, find, create, full-PUT update, suspend, resume, delete.
+use super::budget::Lane;
 use super::client::{ApiRequest, GoToClient, body};
 use super::directory::{Change, DirectorySnapshot};
 use super::error::Error;
@@ -15,6 +16,16 @@ use tokio::time::Instant;
 impl GoToClient {
     /// One organizer; [`Error::NotFound`] when GoTo has no such key.
     pub async fn get_organizer(&self, key: &OrganizerKey) -> Result<Organizer, Error> {
+        self.get_organizer_in(key, Lane::User).await
+    }
+
+    /// [`GoToClient::get_organizer`] in the budget's `lane`: a drift read may come back as
+    /// [`Error::Deferred`] without a request.
+    pub(crate) async fn get_organizer_in(
+        &self,
+        key: &OrganizerKey,
+        lane: Lane,
+    ) -> Result<Organizer, Error> {
         let request = ApiRequest {
             operation: "get_organizer",
             method: Method::GET,
@@ -22,7 +33,7 @@ impl GoToClient {
             body: None,
         };
         match self
-            .call(&request)
+            .call_in(&request, lane)
             .await
             .and_then(|raw| raw.json::<Organizer>("get_organizer"))
         {

@@ -3,6 +3,7 @@
 use futures::TryStreamExt;
 use futures::future::BoxFuture;
 
+use super::budget::Lane;
 use super::client::GoToClient;
 use super::config::Dialect;
 use super::directory::DirectorySnapshot;
@@ -37,13 +38,15 @@ impl GoToApi for GoToClient {
         &'a self,
         key: &'a OrganizerKey,
     ) -> BoxFuture<'a, Result<Option<Organizer>, Error>> {
-        Box::pin(async move {
-            match self.get_organizer(key).await {
-                Ok(organizer) => Ok(Some(organizer)),
-                Err(Error::NotFound) => Ok(None),
-                Err(error) => Err(error),
-            }
-        })
+        Box::pin(read_in(self, key, Lane::User))
+    }
+
+    /// One GET per organizer in the budget's drift lane: it gives way to people's work.
+    fn read_for_drift<'a>(
+        &'a self,
+        key: &'a OrganizerKey,
+    ) -> BoxFuture<'a, Result<Option<Organizer>, Error>> {
+        Box::pin(read_in(self, key, Lane::Drift))
     }
 
     fn find_by_email<'a>(
@@ -101,5 +104,17 @@ impl GoToApi for GoToClient {
         key: &'a OrganizerKey,
     ) -> BoxFuture<'a, Result<Vec<Meeting>, Error>> {
         Box::pin(self.audit_upcoming_meetings(key))
+    }
+}
+
+async fn read_in(
+    client: &GoToClient,
+    key: &OrganizerKey,
+    lane: Lane,
+) -> Result<Option<Organizer>, Error> {
+    match client.get_organizer_in(key, lane).await {
+        Ok(organizer) => Ok(Some(organizer)),
+        Err(Error::NotFound) => Ok(None),
+        Err(error) => Err(error),
     }
 }

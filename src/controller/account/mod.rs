@@ -219,6 +219,7 @@ async fn write_condition(
                 &account.name_any(),
             )
             .map(|rate| (rate * 100.0).round() / 100.0),
+        effective_resync_seconds: Some(ctx.drift_period(&namespace, &account.name_any()).as_secs()),
         seats: seats.or_else(|| current.seats.clone()),
     };
     status::write(api, account, account.status.as_ref(), &next).await?;

@@ -346,10 +346,11 @@ fn new_organizer(spec: &GoToOrganizerSpec) -> NewOrganizer {
     }
 }
 
-/// When to look again after a successful reconcile: the resync period, or the `suspendAt`
-/// instant if that comes first (timed, not polled).
-pub fn next_look(spec: &GoToOrganizerSpec, now: Timestamp, resync: Duration) -> Duration {
-    let resync = crate::controller::error::jitter(resync);
+/// When to look again after a successful reconcile: at the object's next drift read
+/// (`next_read`, from `spread::next_read`), or the `suspendAt` instant if that comes first
+/// (timed, not polled).
+pub fn next_look(spec: &GoToOrganizerSpec, now: Timestamp, next_read: Duration) -> Duration {
+    let resync = next_read;
     match spec.suspend_at.as_ref().map(|t| t.0) {
         Some(at) if at > now && !spec.suspended => {
             let until = Duration::try_from(at.duration_since(now)).unwrap_or(Duration::ZERO);

@@ -56,6 +56,7 @@ use super::error::Error;
 use super::status;
 use crate::crd::organizer::FINALIZER;
 use crate::crd::{GoToOrganizer, GoToOrganizerStatus};
+use crate::goto;
 
 /// Metric label of this controller.
 pub const CONTROLLER: &str = "organizer";
@@ -66,9 +67,13 @@ const PASS_DEADLINE: std::time::Duration = std::time::Duration::from_secs(120);
 /// Reconciles one GoToOrganizer.
 pub async fn reconcile(obj: Arc<GoToOrganizer>, ctx: Arc<Context>) -> Result<Action, Error> {
     let started = Instant::now();
-    // After a restart, settled objects are read at their place in the resync period, not all
+    // After a restart, settled objects are read at their place in the drift period, not all
     // at once (see `spread`).
-    if let Some(delay) = ctx.first_reads.defer(&obj, ctx.resync) {
+    let period = ctx.drift_period(
+        &obj.namespace().unwrap_or_default(),
+        &obj.spec.account_ref.name,
+    );
+    if let Some(delay) = ctx.first_reads.defer(&obj, period, jiff::Timestamp::now()) {
         ctx.metrics
             .reconciled(CONTROLLER, "deferred", started.elapsed());
         return Ok(Action::requeue(delay));
@@ -116,6 +121,13 @@ async fn pass(
 ) -> Result<Action, Error> {
     let observation = observe::observe(obj, ctx).await;
     let observed = &observation.observed;
+    // A drift read that gave way to people's work in the budget: nothing was read, nothing is
+    // decided; back at the drift slot the budget booked for it.
+    if let observe::Lookup::Failed(goto::Error::Deferred { retry_after }) = &observed.organizer {
+        tracing::debug!(organizer = %object_key(obj), ?retry_after, "drift read deferred");
+        ctx.metrics.drift_read_deferred();
+        return Ok(Action::requeue(*retry_after));
+    }
     let now = jiff::Timestamp::now();
     let plan = decide(observed, &obj.spec, now);
     tracing::debug!(organizer = %object_key(obj), observed = %observed, plan = %plan, "decided");
@@ -147,8 +159,16 @@ async fn pass(
             .forget(&obj.namespace().unwrap_or_default(), &obj.name_any());
         return Ok(Action::await_change());
     }
+    // Read again at the object's place in its account's drift period, at least half a period
+    // from now.
+    let period = ctx.drift_period(
+        &obj.namespace().unwrap_or_default(),
+        &obj.spec.account_ref.name,
+    );
+    let key = spread::key_of(&obj.namespace().unwrap_or_default(), &obj.name_any());
+    let next_read = spread::next_read(&key, period, now, period / 2);
     Ok(Action::requeue(decide::next_look(
-        &obj.spec, now, ctx.resync,
+        &obj.spec, now, next_read,
     )))
 }
 

@@ -176,6 +176,10 @@ impl Observed {
 /// Reads everything the decision for `obj` needs. Never writes; failures become values.
 pub async fn observe(obj: &GoToOrganizer, ctx: &Context) -> Observation {
     let mut observed = Observed::of(facts(obj, ctx.remembered_key(obj)));
+    // A push notification named this object: its read is a person's news, not a drift check.
+    if ctx.first_reads.take_named(obj) {
+        observed.object.drift_check = false;
+    }
     let goto = connect(obj, ctx, &mut observed).await;
     if let Some(goto) = &goto {
         read(obj, &mut observed, goto.as_ref()).await;
