@@ -10,17 +10,24 @@
 //!    1000/s so the setup is quick), then nothing changes for a few resync periods: GoTo calls
 //!    and Kubernetes writes per organizer per resync, operator RSS and idle CPU.
 //!
+//! 4. **Budget fairness** (`convergence/fairness.rs`): F Ready organizers at a 30 s resync under
+//!    the 10/s limit, where drift reads would need more than the rate: the stretched period,
+//!    drift reads a second, 429s, and how fast new hires applied meanwhile are Ready.
+//!
 //! Each phase reports elapsed time against the rate-bound minimum (minimum calls / rate).
 //!
 //! Knobs: BENCH_API (`v2`, default, or `v1`: the account speaks GoTo Meeting REST v1, whose
 //! creates carry no time zone (reported, not sent) and whose whole account is one listing),
 //! BENCH_ORGANIZERS (N, default 1000), BENCH_STEADY_ORGANIZERS (S, default 5000),
 //! BENCH_RESYNC_SECONDS (steady-state resync period, default 60), BENCH_PERIODS (default 3),
-//! BENCH_PHASES (`all`, default, or `steady` for phase 3 alone), BENCH_OPERATOR_WRAPPER (a command
+//! BENCH_PHASES (`all`, default, `steady` for phase 3 alone, `fairness` for phase 4 alone),
+//! BENCH_FAIR_ORGANIZERS (F, default 1000), BENCH_FAIR_HIRES (default 40), BENCH_OPERATOR_WRAPPER (a command
 //! the operator runs under, e.g. `heaptrack -o /tmp/op`, for profiling: the memory and CPU figures
 //! are then the wrapper's, not the operator's).
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "convergence/fairness.rs"]
+mod fairness;
 
 use std::collections::BTreeMap;
 use std::process::Stdio;
@@ -73,7 +80,9 @@ async fn main() {
     let steady_n: usize = env_or("BENCH_STEADY_ORGANIZERS", 5000);
     let resync: u64 = env_or("BENCH_RESYNC_SECONDS", 60);
     let periods: u64 = env_or("BENCH_PERIODS", 3);
-    let only_steady = std::env::var("BENCH_PHASES").is_ok_and(|p| p == "steady");
+    let phases = std::env::var("BENCH_PHASES").unwrap_or_else(|_| "all".into());
+    let fair_n: usize = env_or("BENCH_FAIR_ORGANIZERS", 1000);
+    let fair_hires: usize = env_or("BENCH_FAIR_HIRES", 40);
     let Some(client) = common::client().await else {
         eprintln!("bench: no control plane (run through `make bench`)");
         std::process::exit(1);
@@ -81,12 +90,30 @@ async fn main() {
     common::apply_crds(&client).await;
 
     let mut failures = Vec::new();
-    if !only_steady {
+    if phases == "all" {
         failures.extend(rate_bound_phases(&client, n).await);
     }
+    if phases == "all" || phases == "fairness" {
+        failures.extend(fairness::fairness(&client, fair_n, fair_hires).await);
+    }
+    if phases == "all" || phases == "steady" {
+        failures.extend(steady_phase(&client, steady_n, resync, periods).await);
+    }
+    println!();
+    if failures.is_empty() {
+        println!("Every goal met.");
+    } else {
+        println!("Goals not met:");
+        for failure in &failures {
+            println!("- {failure}");
+        }
+    }
+}
 
-    // Phase 3: steady state.
-    let steady = steady_state(&client, steady_n, resync, periods).await;
+/// Phase 3: steady state; prints its table and returns the goals it missed.
+async fn steady_phase(client: &Client, steady_n: usize, resync: u64, periods: u64) -> Vec<String> {
+    let mut failures = Vec::new();
+    let steady = steady_state(client, steady_n, resync, periods).await;
     println!();
     println!("| steady state | value |");
     println!("|---|---|");
@@ -137,15 +164,7 @@ async fn main() {
             steady.hwm_mib
         ));
     }
-    println!();
-    if failures.is_empty() {
-        println!("Every goal met.");
-    } else {
-        println!("Goals not met:");
-        for failure in &failures {
-            println!("- {failure}");
-        }
-    }
+    failures
 }
 
 /// Phases 1 and 2: they share one account, one simulator (limited to 10/s) and one operator.
@@ -375,25 +394,8 @@ async fn steady_state(client: &Client, n: usize, resync: u64, periods: u64) -> S
     let operator = Operator::start(ns.name(), resync);
     wait_account_ready(client, ns.name()).await;
     let organizers: Api<GoToOrganizer> = Api::namespaced(client.clone(), ns.name());
-    let pp = PatchParams::apply(PM).force();
     let started = Instant::now();
-    // Eight applies at a time: the setup is not what this phase measures.
-    futures::stream::iter(0..n)
-        .for_each_concurrent(8, |i| {
-            let (organizers, pp) = (&organizers, &pp);
-            async move {
-                let name = format!("steady-{i:05}");
-                let obj = json!({"apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToOrganizer",
-                    "metadata": {"name": name},
-                    "spec": {"accountRef": {"name": "acme"}, "email": format!("{name}@example.com"),
-                             "firstName": "Bench", "lastName": format!("Seat {i}")}});
-                organizers
-                    .patch(&name, pp, &Patch::Apply(&obj))
-                    .await
-                    .expect("apply organizer");
-            }
-        })
-        .await;
+    apply_all(&organizers, "steady", n, false).await;
     wait_all_ready(&organizers, "steady", n, Duration::from_secs(3600)).await;
     let setup = started.elapsed();
     // Let the first round of resyncs after the import pass, then measure whole periods.
@@ -442,6 +444,32 @@ async fn steady_state(client: &Client, n: usize, resync: u64, periods: u64) -> S
         hwm_mib,
         cpu_percent,
     }
+}
+
+/// Applies `n` organizers named `{prefix}-NNNNN` (emails to match), eight at a time: how they
+/// are applied is not what a phase measures. `time_zone`: each asks for one (a full PUT).
+async fn apply_all(organizers: &Api<GoToOrganizer>, prefix: &str, n: usize, time_zone: bool) {
+    let pp = PatchParams::apply(PM).force();
+    futures::stream::iter(0..n)
+        .for_each_concurrent(8, |i| {
+            let pp = &pp;
+            async move {
+                let name = format!("{prefix}-{i:05}");
+                let mut spec = json!({"accountRef": {"name": "acme"},
+                    "email": format!("{name}@example.com"),
+                    "firstName": "Bench", "lastName": format!("Seat {i}")});
+                if time_zone {
+                    spec["timeZone"] = json!("Europe/Paris");
+                }
+                let obj = json!({"apiVersion": "goto-operator.dev/v1alpha1",
+                    "kind": "GoToOrganizer", "metadata": {"name": name}, "spec": spec});
+                organizers
+                    .patch(&name, pp, &Patch::Apply(&obj))
+                    .await
+                    .expect("apply organizer");
+            }
+        })
+        .await;
 }
 
 /// Counts updates (watch events after the initial list) to GoToOrganizers and GoToAccounts.

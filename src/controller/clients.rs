@@ -71,6 +71,7 @@ pub struct AccountClients {
     budgets: Budgets,
     request_timeout: Duration,
     write_fence: Option<WriteFence>,
+    drift_lane: bool,
 }
 
 impl AccountClients {
@@ -83,6 +84,7 @@ impl AccountClients {
             budgets: Budgets::new(),
             request_timeout,
             write_fence: None,
+            drift_lane: false,
         }
     }
 
@@ -105,6 +107,12 @@ impl AccountClients {
     /// lease's fence: a replica that may have been deposed writes nothing).
     pub fn set_write_fence(&mut self, fence: WriteFence) {
         self.write_fence = Some(fence);
+    }
+
+    /// Lets the clients built from now on read for drift in the budget's drift lane, behind
+    /// people's work (the controller; the CLI's reads are a person's and never give way).
+    pub fn use_drift_lane(&mut self) {
+        self.drift_lane = true;
     }
 
     /// Bounds every request of the clients built from now on (`--request-timeout-seconds`).
@@ -291,6 +299,7 @@ impl AccountClients {
             None => self.observer.clone(),
         });
         config.write_fence = self.write_fence.clone();
+        config.drift_lane = self.drift_lane;
         Ok(config)
     }
 }

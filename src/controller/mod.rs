@@ -119,6 +119,8 @@ pub async fn run(args: RunArgs) -> crate::Result<()> {
     );
     ctx.first_reads = first_reads;
     ctx.accounts.set_write_fence(fence.as_write_fence());
+    // Drift reads give way to people's work in each account's budget (see `goto::budget`).
+    ctx.accounts.use_drift_lane();
     ctx.accounts
         .set_request_timeout(Duration::from_secs(args.request_timeout_seconds.max(1)));
     // The seat queue triggers the organizers whose turn for a seat came.

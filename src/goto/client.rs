@@ -40,6 +40,8 @@ pub(crate) struct Inner {
     /// must not hold the operator's workers).
     pub(crate) health: EndpointHealth,
     pub(crate) write_fence: Option<WriteFence>,
+    /// Whether drift reads take the budget's drift lane (see `ClientConfig::drift_lane`).
+    pub(crate) drift_lane: bool,
     /// The pool of seats this client draws from: the account key as reached through these
     /// endpoints with this OAuth application (see [`GoToClient::seat_pool`]).
     pub(crate) seat_pool: String,
@@ -130,6 +132,7 @@ impl GoToClient {
                 observer: config.observer,
                 health: EndpointHealth::new(),
                 write_fence: config.write_fence,
+                drift_lane: config.drift_lane,
                 seat_pool,
                 dialect_verdict: std::sync::OnceLock::new(),
             }),
@@ -216,8 +219,8 @@ impl GoToClient {
             let http_request = self.build(request, &bearer.token)?;
             let budget = &self.inner.budget;
             let permit = match lane {
-                Lane::User => budget.acquire().await?,
-                Lane::Drift => budget.acquire_drift().await?,
+                Lane::Drift if self.inner.drift_lane => budget.acquire_drift().await?,
+                Lane::Drift | Lane::User => budget.acquire().await?,
             };
             // Checked last, after every wait: the fence may have closed while this request queued.
             if !self.may_send(&request.method) {

@@ -175,6 +175,9 @@ pub struct ClientConfig {
     pub observer: Option<Arc<dyn Observer>>,
     /// Checked right before every write; `None` lets every write through.
     pub write_fence: Option<WriteFence>,
+    /// Whether drift reads take the budget's drift lane (the controller, which reads in the
+    /// background); off, every request is people's work (the CLI, where a person waits).
+    pub drift_lane: bool,
 }
 
 impl ClientConfig {
@@ -192,6 +195,7 @@ impl ClientConfig {
             scope: None,
             observer: None,
             write_fence: None,
+            drift_lane: false,
         }
     }
 }

@@ -13,6 +13,7 @@ mod argocd_health;
 mod bad_input;
 mod deletion;
 mod export;
+mod fairness;
 mod hostile_directory;
 mod isolation;
 mod leader;

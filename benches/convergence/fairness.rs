@@ -1,0 +1,160 @@
+//! Phase 4, budget fairness (issue 22): F Ready organizers at a 30 s resync against GoTo's 10
+//! requests a second, where v2 drift reads alone would need F / 30 a second (33 at 1,000). The
+//! account's drift period stretches (`status.effectiveResyncSeconds`), drift reads stay within
+//! half the rate, there are no 429s, and new hires applied meanwhile are Ready within 1.5x their
+//! rate-bound minimum at the half of the rate drift reads leave them.
+use std::collections::HashSet;
+
+use super::*;
+
+/// The resync period this phase asks for.
+const RESYNC: u64 = 30;
+/// How long the background reads are counted.
+const WINDOW: Duration = Duration::from_secs(60);
+/// When, into the window, the new hires are applied.
+const HIRES_AFTER: Duration = Duration::from_secs(10);
+
+/// Runs the phase, prints its table and returns the goals it missed.
+pub async fn fairness(client: &Client, n: usize, hires: usize) -> Vec<String> {
+    let sim = Simulator::start(SimConfig {
+        first_key: first_key(),
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator");
+    for i in 0..n {
+        sim.insert_organizer(SeedOrganizer::new(
+            &format!("fair-{i:05}@example.com"),
+            "Bench",
+            &format!("Seat {i}"),
+        ));
+    }
+    let ns = common::TestNamespace::new(client).await;
+    // The setup (an import) runs unlimited; the measurement at GoTo's published limit.
+    setup_account(client, ns.name(), &sim, Some(1000)).await;
+    let operator = Operator::start(ns.name(), RESYNC);
+    wait_account_ready(client, ns.name()).await;
+    let organizers: Api<GoToOrganizer> = Api::namespaced(client.clone(), ns.name());
+    apply_all(&organizers, "fair", n, false).await;
+    wait_all_ready(&organizers, "fair", n, Duration::from_secs(3600)).await;
+    sim.set_rate_limit(Some(RATE));
+    setup_account(client, ns.name(), &sim, None).await;
+    let effective = effective_resync(client, ns.name()).await;
+    let settled: HashSet<String> = sim
+        .organizers()
+        .into_iter()
+        .filter(|o| o.email.starts_with("fair-"))
+        .map(|o| o.organizer_key)
+        .collect();
+
+    sim.clear_requests();
+    let limited_before = sim.rate_limited_count();
+    let started = Instant::now();
+    tokio::time::sleep(HIRES_AFTER).await;
+    let applied = Instant::now();
+    apply_all(&organizers, "newhire", hires, true).await;
+    wait_all_ready(&organizers, "newhire", hires, Duration::from_secs(600)).await;
+    let hired = applied.elapsed();
+    tokio::time::sleep(WINDOW.saturating_sub(started.elapsed())).await;
+    let requests = sim.requests();
+    let limited = sim.rate_limited_count() - limited_before;
+    let reads: Vec<f64> = requests
+        .iter()
+        .filter(|r| r.method == "GET")
+        .filter(|r| {
+            r.path
+                .rsplit('/')
+                .next()
+                .is_some_and(|k| settled.contains(k))
+        })
+        .map(|r| r.at.as_millisecond() as f64 / 1000.0)
+        .collect();
+    let per_second = reads.len() as f64 / WINDOW.as_secs_f64();
+    let busiest = busiest_window(&reads, 10.0) / 10.0;
+    drop(operator);
+    sim.shutdown();
+    ns.cleanup().await;
+
+    // Each hire is a create plus a full PUT for its time zone (v1: the create alone).
+    let needed = if through_v1() { 1.0 } else { 2.0 };
+    let minimum = Duration::from_secs_f64(hires as f64 * needed / (RATE / 2.0));
+    let ratio = hired.as_secs_f64() / minimum.as_secs_f64();
+    println!();
+    println!(
+        "| budget fairness: {n} Ready organizers, resync {RESYNC} s, {RATE} requests/s | value |"
+    );
+    println!("|---|---|");
+    println!("| status.effectiveResyncSeconds | {effective} s |");
+    println!(
+        "| drift reads, averaged over {} s | {per_second:.2}/s |",
+        WINDOW.as_secs()
+    );
+    println!("| drift reads, busiest 10 s | {busiest:.2}/s |");
+    println!("| 429s | {limited} |");
+    println!(
+        "| {hires} new hires (timeZone) applied {} s in: all Ready after | {:.1} s (minimum at {} requests/s: {:.1} s; {ratio:.2}x) |",
+        HIRES_AFTER.as_secs(),
+        hired.as_secs_f64(),
+        RATE / 2.0,
+        minimum.as_secs_f64()
+    );
+    let mut failures = Vec::new();
+    if per_second > RATE / 2.0 {
+        failures.push(format!(
+            "fairness: {per_second:.2} drift reads a second (goal: at most {})",
+            RATE / 2.0
+        ));
+    }
+    if limited > 0 {
+        failures.push(format!("fairness: {limited} 429s (goal: 0)"));
+    }
+    if ratio > 1.5 {
+        failures.push(format!(
+            "fairness: {hires} new hires took {ratio:.2}x their minimum (goal: at most 1.5x)"
+        ));
+    }
+    let stretched = !through_v1() && n as f64 / (RATE / 2.0) > RESYNC as f64;
+    if stretched && (effective as f64) < n as f64 / (RATE / 2.0) {
+        failures.push(format!(
+            "fairness: effectiveResyncSeconds {effective} (goal: at least {:.0})",
+            n as f64 / (RATE / 2.0)
+        ));
+    }
+    failures
+}
+
+/// The most of `times` (seconds) any `width`-second window holds.
+fn busiest_window(times: &[f64], width: f64) -> f64 {
+    let mut sorted = times.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    (0..sorted.len())
+        .map(|i| {
+            sorted[i..]
+                .iter()
+                .take_while(|t| **t < sorted[i] + width)
+                .count()
+        })
+        .max()
+        .unwrap_or(0) as f64
+}
+
+/// The account's `status.effectiveResyncSeconds` once it is reported for the measured rate.
+async fn effective_resync(client: &Client, ns: &str) -> u64 {
+    let accounts: Api<GoToAccount> = Api::namespaced(client.clone(), ns);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let account = accounts.get("acme").await.expect("account");
+        let status = account.status.unwrap_or_default();
+        // v1 reads the account in one listing: its period is never stretched.
+        if status.effective_requests_per_second == Some(RATE)
+            && let Some(seconds) = status.effective_resync_seconds
+            && (seconds > RESYNC || through_v1())
+        {
+            return seconds;
+        }
+        if Instant::now() > deadline {
+            return status.effective_resync_seconds.unwrap_or(0);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
