@@ -4,12 +4,13 @@
 //! the CRD types (`crd`), the GoTo REST client (`goto`), the GoTo API simulator
 //! (`simulator`), the controllers (`controller`), the attendance report (`report`), the
 //! account import (`export`), the `plan` preview (`preview`), push notifications (`webhook`),
-//! and the operational plumbing (`http`, `metrics`, `probe`, `telemetry`).
+//! one way to compare emails (`email`), and the operational plumbing (`http`, `metrics`, `probe`, `telemetry`).
 #![forbid(unsafe_code)]
 
 pub mod cli;
 pub mod controller;
 pub mod crd;
+pub mod email;
 pub mod error;
 pub mod export;
 pub mod goto;

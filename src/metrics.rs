@@ -148,137 +148,135 @@ impl Default for Metrics {
             "Always 1; the labels say which version and git commit the operator was built from",
             build_info,
         );
-        let reconciliations = Family::<ReconcileLabels, Counter>::default();
-        registry.register(
-            "reconciliations",
-            "Reconciliations by controller and result (ok or a fixed error label)",
-            reconciliations.clone(),
-        );
-        let reconcile_duration = Family::<ControllerLabels, Histogram>::new_with_constructor(
-            duration_histogram as fn() -> Histogram,
-        );
-        registry.register(
-            "reconcile_duration_seconds",
-            "Time spent in one reconciliation",
-            reconcile_duration.clone(),
-        );
-        let goto_requests = Family::<RequestLabels, Counter>::default();
-        registry.register(
-            "goto_requests",
-            "HTTP requests sent to the GoTo API, by operation and outcome",
-            goto_requests.clone(),
-        );
-        let goto_request_duration = Family::<OperationLabels, Histogram>::new_with_constructor(
-            duration_histogram as fn() -> Histogram,
-        );
-        registry.register(
-            "goto_request_duration_seconds",
-            "Latency of GoTo API requests",
-            goto_request_duration.clone(),
-        );
-        let goto_writes = Family::<ActionLabels, Counter>::default();
-        registry.register(
-            "goto_writes",
-            "Writes the operator made to GoTo (create, update, suspend, resume, delete)",
-            goto_writes.clone(),
-        );
-        let budget_wait = Family::<AccountLabels, Histogram>::new_with_constructor(
-            wait_histogram as fn() -> Histogram,
-        );
-        registry.register(
-            "rate_limit_wait_seconds",
-            "Time a GoTo request waited for its account's request budget (pacing and Retry-After)",
-            budget_wait.clone(),
-        );
-        let rate_limited = Family::<AccountLabels, Counter>::default();
-        registry.register(
-            "rate_limited",
-            "429 answers from GoTo, by GoToAccount",
-            rate_limited.clone(),
-        );
-        let effective_rate = Family::<AccountLabels, Gauge<f64, AtomicU64>>::default();
-        registry.register(
-            "effective_requests_per_second",
-            "The rate the account's request budget lets requests out at (requestsPerSecond, or less after 429s)",
-            effective_rate.clone(),
-        );
-        let effective_resync = Family::<AccountLabels, Gauge>::default();
-        registry.register(
-            "effective_resync_seconds",
-            "The period the account's drift reads are spread over: --resync-seconds, or longer when its organizers need more than half its rate",
-            effective_resync.clone(),
-        );
-        let drift_deferred = Counter::default();
-        registry.register(
-            "drift_reads_deferred",
-            "Drift reads that gave way to people's work (or to the drift lane's half of the rate) and were booked a later slot",
-            drift_deferred.clone(),
-        );
-        let deletions_blocked = Gauge::default();
-        registry.register(
-            "deletions_blocked",
-            "GoToOrganizers whose deletion waits for upcoming meetings",
-            deletions_blocked.clone(),
-        );
-        let stalled_objects = Gauge::default();
-        registry.register(
-            "stalled_objects",
-            "GoToOrganizers the operator has not acted on for longer than the stall period (generation not observed, or a deletion pending without DeletionBlocked/AuditFailed)",
-            stalled_objects.clone(),
-        );
-        let leader = Gauge::default();
-        registry.register(
-            "leader",
-            "1 while this replica holds the leader lease",
-            leader.clone(),
-        );
-        let webhook_requests = Family::<ResultLabels, Counter>::default();
-        registry.register(
-            "webhook_requests",
-            "Push notifications received, by result (accepted, unmatched, bad_signature, too_large, unknown_account, rate_limited, bad_request, not_leader, error)",
-            webhook_requests.clone(),
-        );
-        let organizers = Family::<OrganizerLabels, Gauge>::default();
-        registry.register(
-            "organizers",
-            "GoToOrganizers by namespace, account, Ready status and reason",
-            organizers.clone(),
-        );
-        let time_to_ready = Histogram::new(exponential_buckets(1.0, 2.0, 14));
-        registry.register(
-            "time_to_ready_seconds",
-            "Time from a GoToOrganizer's creation to its first Ready=True",
-            time_to_ready.clone(),
-        );
-        let seats = Family::<SeatLabels, Gauge>::default();
-        registry.register(
-            "seats",
-            "Seat inventory of each GoToAccount (kind: in_goto, managed, unmanaged, suspended, waiting_for_seat)",
-            seats.clone(),
-        );
+        let metrics = Self {
+            reconciliations: registered(
+                registry,
+                "reconciliations",
+                "Reconciliations by controller and result (ok or a fixed error label)",
+                Family::<ReconcileLabels, Counter>::default(),
+            ),
+            reconcile_duration: registered(
+                registry,
+                "reconcile_duration_seconds",
+                "Time spent in one reconciliation",
+                Family::<ControllerLabels, Histogram>::new_with_constructor(
+                    duration_histogram as fn() -> Histogram,
+                ),
+            ),
+            goto_requests: registered(
+                registry,
+                "goto_requests",
+                "HTTP requests sent to the GoTo API, by operation and outcome",
+                Family::<RequestLabels, Counter>::default(),
+            ),
+            goto_request_duration: registered(
+                registry,
+                "goto_request_duration_seconds",
+                "Latency of GoTo API requests",
+                Family::<OperationLabels, Histogram>::new_with_constructor(
+                    duration_histogram as fn() -> Histogram,
+                ),
+            ),
+            goto_writes: registered(
+                registry,
+                "goto_writes",
+                "Writes the operator made to GoTo (create, update, suspend, resume, delete)",
+                Family::<ActionLabels, Counter>::default(),
+            ),
+            budget_wait: registered(
+                registry,
+                "rate_limit_wait_seconds",
+                "Time a GoTo request waited for its account's request budget (pacing and Retry-After)",
+                Family::<AccountLabels, Histogram>::new_with_constructor(
+                    wait_histogram as fn() -> Histogram,
+                ),
+            ),
+            rate_limited: registered(
+                registry,
+                "rate_limited",
+                "429 answers from GoTo, by GoToAccount",
+                Family::<AccountLabels, Counter>::default(),
+            ),
+            effective_rate: registered(
+                registry,
+                "effective_requests_per_second",
+                "The rate the account's request budget lets requests out at (requestsPerSecond, or less after 429s)",
+                Family::<AccountLabels, Gauge<f64, AtomicU64>>::default(),
+            ),
+            effective_resync: registered(
+                registry,
+                "effective_resync_seconds",
+                "The period the account's drift reads are spread over: --resync-seconds, or longer when its organizers need more than half its rate",
+                Family::<AccountLabels, Gauge>::default(),
+            ),
+            drift_deferred: registered(
+                registry,
+                "drift_reads_deferred",
+                "Drift reads that gave way to people's work (or to the drift lane's half of the rate) and were booked a later slot",
+                Counter::default(),
+            ),
+            deletions_blocked: registered(
+                registry,
+                "deletions_blocked",
+                "GoToOrganizers whose deletion waits for upcoming meetings",
+                Gauge::default(),
+            ),
+            stalled_objects: registered(
+                registry,
+                "stalled_objects",
+                "GoToOrganizers the operator has not acted on for longer than the stall period (generation not observed, or a deletion pending without DeletionBlocked/AuditFailed)",
+                Gauge::default(),
+            ),
+            leader: registered(
+                registry,
+                "leader",
+                "1 while this replica holds the leader lease",
+                Gauge::default(),
+            ),
+            webhook_requests: registered(
+                registry,
+                "webhook_requests",
+                "Push notifications received, by result (accepted, unmatched, bad_signature, too_large, unknown_account, rate_limited, bad_request, not_leader, error)",
+                Family::<ResultLabels, Counter>::default(),
+            ),
+            organizers: registered(
+                registry,
+                "organizers",
+                "GoToOrganizers by namespace, account, Ready status and reason",
+                Family::<OrganizerLabels, Gauge>::default(),
+            ),
+            time_to_ready: registered(
+                registry,
+                "time_to_ready_seconds",
+                "Time from a GoToOrganizer's creation to its first Ready=True",
+                Histogram::new(exponential_buckets(1.0, 2.0, 14)),
+            ),
+            seats: registered(
+                registry,
+                "seats",
+                "Seat inventory of each GoToAccount (kind: in_goto, managed, unmanaged, suspended, waiting_for_seat)",
+                Family::<SeatLabels, Gauge>::default(),
+            ),
+            registry: Registry::default(),
+        };
         root.sub_registry_with_prefix("process")
             .register_collector(Box::new(process::ProcessCollector));
         Self {
             registry: root,
-            reconciliations,
-            reconcile_duration,
-            goto_requests,
-            goto_request_duration,
-            goto_writes,
-            budget_wait,
-            rate_limited,
-            effective_rate,
-            effective_resync,
-            drift_deferred,
-            deletions_blocked,
-            stalled_objects,
-            leader,
-            webhook_requests,
-            organizers,
-            time_to_ready,
-            seats,
+            ..metrics
         }
     }
+}
+
+/// Registers `metric` as `goto_operator_{name}` and hands it back (a clone shares its values).
+fn registered<M: prometheus_client::registry::Metric + Clone>(
+    registry: &mut Registry,
+    name: &str,
+    help: &str,
+    metric: M,
+) -> M {
+    registry.register(name, help, metric.clone());
+    metric
 }
 
 impl Metrics {

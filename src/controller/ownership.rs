@@ -3,7 +3,7 @@
 //! An object claims a GoTo organizer when it names the same GoTo account (by the account *key*,
 //! not the GoToAccount object: two namespaces may point at one GoTo account) and either the same
 //! organizer key (recorded in `status.organizerKey`, else the organizer-key annotation) or the
-//! same email, compared normalised (trimmed, lower case), as GoTo compares logins.
+//! same email, compared as [`NormalEmail`]s, as GoTo compares logins.
 //!
 //! This is the one answer to "is this organizer claimed" for every caller that needs it:
 //! `goto-operator export` (which writes manifests only for unclaimed organizers) and the seat
@@ -13,11 +13,7 @@ use std::collections::HashMap;
 use kube::ResourceExt;
 
 use crate::crd::{GoToAccount, GoToOrganizer};
-
-/// A login as GoTo compares it: trimmed and lower case.
-pub fn normalize_email(email: &str) -> String {
-    email.trim().to_lowercase()
-}
+use crate::email::NormalEmail;
 
 /// What one GoToOrganizer claims.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,8 +24,8 @@ pub struct Claim {
     pub account_key: String,
     /// The organizer key the object stands for, when it has one.
     pub organizer_key: Option<String>,
-    /// The object's email, normalised.
-    pub email: String,
+    /// The object's email.
+    pub email: NormalEmail,
 }
 
 impl Claim {
@@ -43,7 +39,7 @@ impl Claim {
             object: format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any()),
             account_key,
             organizer_key: obj.claimed_organizer_key().map(str::to_string),
-            email: normalize_email(&obj.spec.email),
+            email: NormalEmail::new(&obj.spec.email),
         })
     }
 
@@ -51,7 +47,7 @@ impl Claim {
     pub fn covers(&self, account_key: &str, organizer_key: &str, email: &str) -> bool {
         self.account_key == account_key
             && (self.organizer_key.as_deref() == Some(organizer_key)
-                || self.email == normalize_email(email))
+                || self.email == NormalEmail::new(email))
     }
 }
 
@@ -69,7 +65,7 @@ pub struct Claims {
 #[derive(Debug, Default)]
 struct AccountClaims {
     by_organizer_key: HashMap<String, usize>,
-    by_email: HashMap<String, usize>,
+    by_email: HashMap<NormalEmail, usize>,
 }
 
 impl FromIterator<Claim> for Claims {
@@ -124,7 +120,7 @@ pub fn claimant<'a>(
 ) -> Option<&'a Claim> {
     let account = claims.by_account.get(account_key)?;
     let by_key = account.by_organizer_key.get(organizer_key).copied();
-    let by_email = account.by_email.get(&normalize_email(email)).copied();
+    let by_email = account.by_email.get(&NormalEmail::new(email)).copied();
     let first = by_key.into_iter().chain(by_email).min()?;
     claims.all.get(first)
 }

@@ -30,6 +30,7 @@ use crate::cli::ExportArgs;
 use crate::controller::clients::AccountClients;
 use crate::controller::ownership;
 use crate::crd::{GoToAccount, GoToOrganizer, ManagementPolicy};
+use crate::email::NormalEmail;
 use crate::goto::{GoToApi, ListedOrganizer, Observer};
 
 /// Upper bound of one HTTP exchange with GoTo during an export.
@@ -101,14 +102,8 @@ pub async fn collect(
     let account_key = account.spec.account_key.as_str();
     let mut listed: Vec<ListedOrganizer> = goto.list().await?;
     listed.sort_by(|a, b| {
-        (
-            ownership::normalize_email(&a.email),
-            a.organizer_key.as_str(),
-        )
-            .cmp(&(
-                ownership::normalize_email(&b.email),
-                b.organizer_key.as_str(),
-            ))
+        (NormalEmail::new(&a.email), a.organizer_key.as_str())
+            .cmp(&(NormalEmail::new(&b.email), b.organizer_key.as_str()))
     });
     let mut export = Export::default();
     for organizer in listed {

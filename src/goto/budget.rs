@@ -91,8 +91,8 @@ struct State {
     clean_since: Instant,
     /// When the rate was last lowered.
     lowered_at: Option<Instant>,
-    /// When the last drift read was let in.
-    last_drift: Option<Instant>,
+    /// When the drift lane lets the next drift read in.
+    drift_next: Option<Instant>,
     /// The latest drift slot handed to a deferred read: the next deferral gets the one after.
     drift_booked: Option<Instant>,
     /// Callers of [`RequestBudget::acquire`] waiting for their turn or slot.
@@ -134,30 +134,32 @@ impl State {
     }
 
     /// Lets a drift read in now, or books it the next free drift slot.
+    ///
+    /// The drift lane keeps a schedule, not the instant of its last read: a read let in a few
+    /// milliseconds after its slot moves the next slot by one spacing from the slot, not from
+    /// the late read, so a deferred read coming back at its booked slot finds the lane free.
     fn admit_drift(&mut self, now: Instant) -> Result<(), Instant> {
         self.recover(now);
         let spacing = self.drift_spacing();
-        let drift_free = self.last_drift.is_none_or(|at| at + spacing <= now);
         let paused = self.paused_until.is_some_and(|until| until > now);
-        // At most one spacing of wait for the shared slot: a drift read never queues long.
-        let slot_soon = self
-            .last_sent
-            .is_none_or(|at| at + self.spacing() <= now + self.spacing());
-        if drift_free && !paused && slot_soon && self.users_waiting == 0 {
-            self.last_drift = Some(now);
+        let free = self.drift_next.is_none_or(|next| next <= now);
+        if free && !paused && self.users_waiting == 0 {
+            // A lane idle for a while does not save up more than one read.
+            let earliest = now.checked_sub(spacing).unwrap_or(now);
+            let slot = self.drift_next.map_or(now, |next| next.max(earliest));
+            self.drift_next = Some(slot + spacing);
             return Ok(());
         }
-        let earliest = [
+        let slot = [
             Some(now),
-            self.drift_booked,
+            self.drift_booked.map(|booked| booked + spacing),
+            self.drift_next,
             self.paused_until,
-            self.last_drift,
         ]
         .into_iter()
         .flatten()
         .max()
         .unwrap_or(now);
-        let slot = earliest + spacing;
         self.drift_booked = Some(slot);
         Err(slot)
     }
@@ -198,7 +200,7 @@ impl RequestBudget {
                 paused_until: None,
                 clean_since: Instant::now(),
                 lowered_at: None,
-                last_drift: None,
+                drift_next: None,
                 drift_booked: None,
                 users_waiting: 0,
             }),

@@ -28,11 +28,7 @@ use tokio::time::Instant;
 
 use super::error::Error;
 use super::models::{ListedOrganizer, OrganizerKey, OrganizerStatus};
-
-/// GoTo matches login ids case-insensitively.
-pub(crate) fn normalize_email(email: &str) -> String {
-    email.trim().to_lowercase()
-}
+use crate::email::NormalEmail;
 
 /// A read-only view of the directory, for seat inventories.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,7 +82,7 @@ pub(crate) enum Change {
 #[derive(Debug, Default)]
 struct Index {
     by_key: HashMap<OrganizerKey, ListedOrganizer>,
-    by_email: HashMap<String, OrganizerKey>,
+    by_email: HashMap<NormalEmail, OrganizerKey>,
 }
 
 impl Index {
@@ -97,7 +93,7 @@ impl Index {
             // as the old linear search did.
             index
                 .by_email
-                .entry(normalize_email(&organizer.email))
+                .entry(NormalEmail::new(&organizer.email))
                 .or_insert_with(|| organizer.organizer_key.clone());
             index
                 .by_key
@@ -106,7 +102,7 @@ impl Index {
         index
     }
 
-    fn find(&self, email: &str) -> Option<ListedOrganizer> {
+    fn find(&self, email: &NormalEmail) -> Option<ListedOrganizer> {
         let key = self.by_email.get(email)?;
         self.by_key.get(key).cloned()
     }
@@ -120,7 +116,7 @@ impl Index {
                     if organizer.email.is_empty() {
                         organizer.email = known.email.clone();
                     }
-                    let old = normalize_email(&known.email);
+                    let old = NormalEmail::new(&known.email);
                     if self.by_email.get(&old) == Some(key) {
                         self.by_email.remove(&old);
                     }
@@ -129,7 +125,7 @@ impl Index {
                     return; // nothing to index it by
                 }
                 self.by_email
-                    .insert(normalize_email(&organizer.email), key.clone());
+                    .insert(NormalEmail::new(&organizer.email), key.clone());
                 self.by_key.insert(key.clone(), organizer);
             }
             Change::Status(key, status) => {
@@ -139,7 +135,7 @@ impl Index {
             }
             Change::Remove(key) => {
                 if let Some(known) = self.by_key.remove(key) {
-                    let email = normalize_email(&known.email);
+                    let email = NormalEmail::new(&known.email);
                     if self.by_email.get(&email) == Some(key) {
                         self.by_email.remove(&email);
                     }
@@ -201,7 +197,7 @@ impl Directory {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Vec<ListedOrganizer>, Error>>,
     {
-        let wanted = normalize_email(email);
+        let wanted = NormalEmail::new(email);
         self.ensure(fresh_since, list).await?;
         Ok(self.lock().index.as_ref().and_then(|i| i.find(&wanted)))
     }

@@ -14,13 +14,14 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 
-use super::directory::{DirectorySnapshot, normalize_email};
+use super::directory::DirectorySnapshot;
 use super::error::Error;
 use super::models::{
     AccountKey, ListedOrganizer, Meeting, NewOrganizer, Organizer, OrganizerKey, OrganizerStatus,
     OrganizerUpdate,
 };
 use super::seam::{Capabilities, DeleteOutcome, GoToApi};
+use crate::email;
 
 /// The first key handed out: above 2^64, as GoTo's keys may be.
 const FIRST_KEY: u128 = 18_446_744_073_709_551_617;
@@ -248,11 +249,10 @@ impl State {
     }
 
     fn by_email(&self, email: &str) -> Option<Organizer> {
-        let wanted = normalize_email(email);
         self.account
             .organizers
             .values()
-            .find(|o| normalize_email(&o.email) == wanted)
+            .find(|o| email::same(&o.email, email))
             .cloned()
     }
 

@@ -264,19 +264,6 @@ fn answered_without_body(raw: &Raw) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::goto::directory::normalize_email;
-
-    #[test]
-    fn emails_match_ignoring_case_and_spaces() {
-        assert_eq!(
-            normalize_email(" Ada.Lovelace@Example.COM "),
-            normalize_email("ada.lovelace@example.com")
-        );
-        assert_ne!(
-            normalize_email("ada@example.com"),
-            normalize_email("ada2@example.com")
-        );
-    }
 
     #[test]
     fn empty_answers_are_read_back() {

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use reqwest::Method;
 
 use super::client::{ApiRequest, GoToClient, body};
-use super::directory::{Change, normalize_email};
+use super::directory::Change;
 use super::error::Error;
 use super::models::{
     Attendee, ListedOrganizer, MAX_EMAIL_BYTES, Meeting, NewOrganizer, Organizer, OrganizerKey,
@@ -28,6 +28,7 @@ use super::paging::{MAX_LISTING_ENTRIES, decode_array_bounded};
 use super::transport::{LIST_ACCOUNT, ORGANIZER_ATTENDEES, Raw};
 use super::v1_account::AccountListing;
 use super::v1_wire::{V1Attendee, V1Created, V1NewOrganizer, V1Organizer, V1StatusChange};
+use crate::email;
 
 /// A drift read that misses a listing younger than this reads its one organizer instead of
 /// listing the whole account again.
@@ -173,11 +174,10 @@ impl V1Client {
             Err(Error::NotFound) => Vec::new(),
             Err(error) => return Err(error),
         };
-        let wanted = normalize_email(email);
         let found = organizers
             .into_iter()
             .map(Organizer::from)
-            .find(|o| normalize_email(&o.email) == wanted);
+            .find(|o| email::same(&o.email, email));
         if let Some(organizer) = &found {
             self.learned(Change::Upsert(ListedOrganizer::from(organizer)));
         }

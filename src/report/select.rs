@@ -58,7 +58,7 @@ pub async fn resolve(
             for email in &selection.emails {
                 let found = all
                     .iter()
-                    .find(|o| same_email(&o.email, email))
+                    .find(|o| crate::email::same(&o.email, email))
                     .ok_or_else(|| {
                         crate::Error::Invalid(format!(
                             "no organizer with email {:?} in GoTo account {}",
@@ -96,11 +96,6 @@ fn dedupe_sorted(organizers: Vec<ListedOrganizer>) -> Vec<OrganizerRef> {
         .collect();
     refs.sort_by(|a, b| key_cmp(&a.key, &b.key));
     refs
-}
-
-/// GoTo matches login ids ignoring case (and we ignore stray spaces from the shell).
-fn same_email(a: &str, b: &str) -> bool {
-    a.trim().to_lowercase() == b.trim().to_lowercase()
 }
 
 #[cfg(test)]
@@ -144,7 +139,7 @@ mod tests {
 
     #[test]
     fn emails_match_ignoring_case() {
-        assert!(same_email("Ada@Example.com", " ada@example.COM "));
-        assert!(!same_email("ada@example.com", "ada2@example.com"));
+        assert!(crate::email::same("Ada@Example.com", " ada@example.COM "));
+        assert!(!crate::email::same("ada@example.com", "ada2@example.com"));
     }
 }

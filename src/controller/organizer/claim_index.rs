@@ -17,8 +17,8 @@ use kube::ResourceExt;
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 
-use crate::controller::ownership::normalize_email;
 use crate::crd::GoToOrganizer;
+use crate::email::NormalEmail;
 
 type Ref = ObjectRef<GoToOrganizer>;
 
@@ -58,7 +58,7 @@ struct Keys {
 impl Keys {
     fn of(obj: &GoToOrganizer) -> Self {
         Keys {
-            email: digest(&normalize_email(&obj.spec.email)),
+            email: digest(NormalEmail::new(&obj.spec.email).as_str()),
             organizer_key: obj.claimed_organizer_key().map(digest),
         }
     }

@@ -13,10 +13,10 @@ use std::sync::Arc;
 use kube::ResourceExt;
 use kube::runtime::reflector::{ObjectRef, Store};
 
-use crate::controller::ownership::normalize_email;
 use crate::controller::validate;
 use crate::crd::conditions::{self, READY};
 use crate::crd::{GoToAccount, GoToOrganizer};
+use crate::email::NormalEmail;
 
 /// What an object claims in GoTo.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,8 +25,8 @@ pub struct ClaimKeys {
     pub account: String,
     /// The organizer key it recorded or names by annotation.
     pub organizer: Option<String>,
-    /// Its email, normalised (trimmed, lowercase): GoTo matches logins case-insensitively.
-    pub email: String,
+    /// Its email: GoTo matches logins case-insensitively.
+    pub email: NormalEmail,
 }
 
 impl ClaimKeys {
@@ -35,7 +35,7 @@ impl ClaimKeys {
         ClaimKeys {
             account: account.to_string(),
             organizer: obj.claimed_organizer_key().map(str::to_string),
-            email: normalize_email(&obj.spec.email),
+            email: NormalEmail::new(&obj.spec.email),
         }
     }
 

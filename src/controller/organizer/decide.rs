@@ -15,6 +15,7 @@ use crate::crd::{
     AdoptionPolicy, DeletionPolicy, GoToOrganizerSpec, ManagementPolicy, OnExternalDelete,
     OnExternalSuspend,
 };
+use crate::email;
 use crate::goto::{self, NewOrganizer, Organizer, OrganizerStatus};
 
 /// Decides what one reconcile does. Pure and total.
@@ -314,7 +315,7 @@ fn annotation_mismatch(
             o.organizer_key
         ));
     }
-    if !o.email.trim().eq_ignore_ascii_case(spec.email.trim()) {
+    if !email::same(&o.email, &spec.email) {
         return Some(format!(
             "annotation goto-operator.dev/organizer-key names organizer {}, whose email {} is not the spec's {}; nothing adopted",
             o.organizer_key, o.email, spec.email

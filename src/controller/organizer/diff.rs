@@ -7,6 +7,7 @@
 use std::fmt;
 
 use crate::crd::GoToOrganizerSpec;
+use crate::email;
 use crate::goto::{Capabilities, Organizer, OrganizerStatus, OrganizerUpdate};
 
 /// What the spec (with `suspendAt` and `onExternalSuspend` applied) wants for the seat's status.
@@ -106,7 +107,7 @@ pub fn changes(spec: &GoToOrganizerSpec, observed: &Organizer, seat: Seat) -> Ch
     let mut change = |field: &'static str, from: String, to: String| {
         fields.push(FieldChange { field, from, to });
     };
-    if !spec.email.eq_ignore_ascii_case(&observed.email) {
+    if !email::same(&spec.email, &observed.email) {
         change("email", observed.email.clone(), spec.email.clone());
     }
     if spec.first_name != observed.first_name {
@@ -165,7 +166,7 @@ pub fn changes(spec: &GoToOrganizerSpec, observed: &Organizer, seat: Seat) -> Ch
     }
 
     let put = (field_drift || resume).then(|| OrganizerUpdate {
-        email: if spec.email.eq_ignore_ascii_case(&observed.email) {
+        email: if email::same(&spec.email, &observed.email) {
             observed.email.clone()
         } else {
             spec.email.clone()
