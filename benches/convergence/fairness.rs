@@ -55,7 +55,10 @@ pub async fn fairness(client: &Client, n: usize, hires: usize) -> Vec<String> {
     apply_all(&organizers, "newhire", hires, true).await;
     wait_all_ready(&organizers, "newhire", hires, Duration::from_secs(600)).await;
     let hired = applied.elapsed();
+    let hires_done = jiff::Timestamp::now().as_millisecond() as f64 / 1000.0;
+    let quiet_from = started.elapsed();
     tokio::time::sleep(WINDOW.saturating_sub(started.elapsed())).await;
+    let quiet = WINDOW.saturating_sub(quiet_from).as_secs_f64();
     let requests = sim.requests();
     let limited = sim.rate_limited_count() - limited_before;
     let reads: Vec<f64> = requests
@@ -71,6 +74,11 @@ pub async fn fairness(client: &Client, n: usize, hires: usize) -> Vec<String> {
         .collect();
     let per_second = reads.len() as f64 / WINDOW.as_secs_f64();
     let busiest = busiest_window(&reads, 10.0) / 10.0;
+    let after_hires = reads.iter().filter(|at| **at >= hires_done).count() as f64 / quiet;
+    let all_calls = requests
+        .iter()
+        .filter(|r| r.path.starts_with("/G2M/"))
+        .count() as f64;
     drop(operator);
     sim.shutdown();
     ns.cleanup().await;
@@ -90,6 +98,15 @@ pub async fn fairness(client: &Client, n: usize, hires: usize) -> Vec<String> {
         WINDOW.as_secs()
     );
     println!("| drift reads, busiest 10 s | {busiest:.2}/s |");
+    println!(
+        "| drift reads once the new hires were Ready (the lane's share: {:.2}/s) | {after_hires:.2}/s |",
+        goto_operator::goto::drift_reads_per_second(RATE)
+    );
+    println!(
+        "| all GoTo calls, averaged over {} s | {:.2}/s |",
+        WINDOW.as_secs(),
+        all_calls / WINDOW.as_secs_f64()
+    );
     println!("| 429s | {limited} |");
     println!(
         "| {hires} new hires (timeZone) applied {} s in: all Ready after | {:.1} s (minimum at {} requests/s: {:.1} s; {ratio:.2}x) |",

@@ -82,23 +82,7 @@ pub(crate) async fn gate(State(sim): State<Arc<Sim>>, req: Request, next: Next) 
         .extensions()
         .get::<ConnectInfo<ConnKill>>()
         .map(|c| c.0.clone());
-    let mut exchange =
-        (class == Class::Api && is_v1(&record.path) && sim.world().recording).then(|| Exchange {
-            method: record.method.clone(),
-            path: record.path.clone(),
-            query: record.query.clone(),
-            request_headers: req
-                .headers()
-                .keys()
-                .map(|k| k.as_str().to_string())
-                .collect(),
-            request_body: None,
-            status: 0,
-            response_content_type: None,
-            response_body: None,
-            response_text: String::new(),
-            dropped: false,
-        });
+    let mut exchange = exchange_of(&sim, class, &record, &req);
     let (req, body, too_large) = buffer(req).await;
     if let Some(exchange) = &mut exchange {
         exchange.request_body = body.clone();
@@ -112,43 +96,7 @@ pub(crate) async fn gate(State(sim): State<Arc<Sim>>, req: Request, next: Next) 
         Class::Api => sim.world().limiter.arrival(Instant::now()),
         _ => None,
     };
-    let latency = sim.world().faults.latency_ms;
-    if latency > 0 {
-        tokio::time::sleep(Duration::from_millis(latency)).await;
-    }
-    let plan = sim
-        .world()
-        .faults
-        .plan(&record.method, &record.path, class == Class::Api, |p| {
-            rand::rng().random_bool(p)
-        });
-    let answered = match plan.before {
-        Verdict::Drop => None,
-        Verdict::Respond {
-            status,
-            retry_after,
-        } => Some(forced(&sim, status, retry_after)),
-        Verdict::Pass if too_large => Some(
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "PayloadTooLarge",
-                "body too large",
-            )
-            .into_response(),
-        ),
-        Verdict::Pass => Some(admit_and_run(&sim, class, early, req, next).await),
-    };
-    let answered = match (answered, plan.after) {
-        (Some(resp), Verdict::Pass) => Some(resp),
-        (
-            Some(_),
-            Verdict::Respond {
-                status,
-                retry_after,
-            },
-        ) => Some(forced(&sim, status, retry_after)),
-        (Some(_), Verdict::Drop) | (None, _) => None,
-    };
+    let answered = answer(&sim, class, early, too_large, &record, req, next).await;
     let response = match (answered, kill) {
         (Some(resp), _) => resp,
         (None, Some(kill)) => {
@@ -168,6 +116,81 @@ pub(crate) async fn gate(State(sim): State<Arc<Sim>>, req: Request, next: Next) 
     };
     log(&sim, record);
     response
+}
+
+/// A v1 exchange to keep, when the simulator records them (the conformance judge reads them).
+fn exchange_of(
+    sim: &Sim,
+    class: Class,
+    record: &RecordedRequest,
+    req: &Request,
+) -> Option<Exchange> {
+    (class == Class::Api && is_v1(&record.path) && sim.world().recording).then(|| Exchange {
+        method: record.method.clone(),
+        path: record.path.clone(),
+        query: record.query.clone(),
+        request_headers: req
+            .headers()
+            .keys()
+            .map(|k| k.as_str().to_string())
+            .collect(),
+        request_body: None,
+        status: 0,
+        response_content_type: None,
+        response_body: None,
+        response_text: String::new(),
+        dropped: false,
+    })
+}
+
+/// The answer after latency and faults (before and after the handler); `None`: the connection
+/// is dropped without one.
+async fn answer(
+    sim: &Sim,
+    class: Class,
+    early: Option<u64>,
+    too_large: bool,
+    record: &RecordedRequest,
+    req: Request,
+    next: Next,
+) -> Option<Response> {
+    let latency = sim.world().faults.latency_ms;
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
+    }
+    let plan = sim
+        .world()
+        .faults
+        .plan(&record.method, &record.path, class == Class::Api, |p| {
+            rand::rng().random_bool(p)
+        });
+    let answered = match plan.before {
+        Verdict::Drop => None,
+        Verdict::Respond {
+            status,
+            retry_after,
+        } => Some(forced(sim, status, retry_after)),
+        Verdict::Pass if too_large => Some(
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PayloadTooLarge",
+                "body too large",
+            )
+            .into_response(),
+        ),
+        Verdict::Pass => Some(admit_and_run(sim, class, early, req, next).await),
+    };
+    match (answered, plan.after) {
+        (Some(resp), Verdict::Pass) => Some(resp),
+        (
+            Some(_),
+            Verdict::Respond {
+                status,
+                retry_after,
+            },
+        ) => Some(forced(sim, status, retry_after)),
+        (Some(_), Verdict::Drop) | (None, _) => None,
+    }
 }
 
 /// Completes a v1 exchange with the answer (read whole, then rebuilt) and keeps it.

@@ -49,30 +49,13 @@ fn apply(observed: &Observed, spec: &GoToOrganizerSpec, now: Timestamp) -> Plan 
             waiting,
         };
     }
-    let manage = spec.management_policy == ManagementPolicy::Manage;
     match &observed.organizer {
         Lookup::NotLooked => Plan::Fail(Error::Internal(
             "the organizer was not looked up".to_string(),
         )),
         Lookup::Failed(e) => Plan::Fail(Error::GoTo(e.clone())),
         Lookup::Recorded(o) => converge(observed, spec, o, None, now),
-        Lookup::RecordedGone { key } if !manage => Plan::Fail(Error::OrganizerNotFound(format!(
-            "organizer {key} no longer exists in GoTo (Observe: the operator does not re-create it)"
-        ))),
-        Lookup::RecordedGone { key } if spec.on_external_delete == OnExternalDelete::Report => {
-            Plan::Fail(Error::DeletedExternally(format!(
-                "organizer {key} was deleted in GoTo outside the operator (onExternalDelete: Report: not re-created)"
-            )))
-        }
-        Lookup::RecordedGone { key } if spec.adoption_policy == AdoptionPolicy::AdoptOnly => {
-            Plan::Fail(Error::OrganizerNotFound(format!(
-                "organizer {key} no longer exists in GoTo (adoptionPolicy AdoptOnly: the operator never creates)"
-            )))
-        }
-        Lookup::RecordedGone { key } => Plan::Recreate {
-            previous: key.clone(),
-            new: new_organizer(spec),
-        },
+        Lookup::RecordedGone { key } => recorded_gone(key, spec),
         Lookup::AnnotatedMissing { key } => Plan::Fail(Error::InvalidSpec(format!(
             "annotation goto-operator.dev/organizer-key names organizer {key}, which does not exist in account {}",
             account_key(&observed.account)
@@ -98,41 +81,69 @@ fn apply(observed: &Observed, spec: &GoToOrganizerSpec, now: Timestamp) -> Plan 
             )))
         }
         Lookup::ByEmail(o) => converge(observed, spec, o, Some(Via::Email), now),
-        Lookup::Absent if !manage => Plan::Fail(Error::OrganizerNotFound(format!(
+        Lookup::Absent => absent(observed, spec, now),
+    }
+}
+
+/// The organizer the object recorded is gone from GoTo: re-create it, unless a policy says not.
+fn recorded_gone(key: &str, spec: &GoToOrganizerSpec) -> Plan {
+    if spec.management_policy != ManagementPolicy::Manage {
+        return Plan::Fail(Error::OrganizerNotFound(format!(
+            "organizer {key} no longer exists in GoTo (Observe: the operator does not re-create it)"
+        )));
+    }
+    if spec.on_external_delete == OnExternalDelete::Report {
+        return Plan::Fail(Error::DeletedExternally(format!(
+            "organizer {key} was deleted in GoTo outside the operator (onExternalDelete: Report: not re-created)"
+        )));
+    }
+    if spec.adoption_policy == AdoptionPolicy::AdoptOnly {
+        return Plan::Fail(Error::OrganizerNotFound(format!(
+            "organizer {key} no longer exists in GoTo (adoptionPolicy AdoptOnly: the operator never creates)"
+        )));
+    }
+    Plan::Recreate {
+        previous: key.to_string(),
+        new: new_organizer(spec),
+    }
+}
+
+/// Nobody in GoTo has the spec's email: create it, unless a policy says not.
+fn absent(observed: &Observed, spec: &GoToOrganizerSpec, now: Timestamp) -> Plan {
+    if spec.management_policy != ManagementPolicy::Manage {
+        return Plan::Fail(Error::OrganizerNotFound(format!(
             "no organizer with email {} in account {} (Observe: the operator does not create it)",
             spec.email,
             account_key(&observed.account)
-        ))),
-        Lookup::Absent if spec.adoption_policy == AdoptionPolicy::AdoptOnly => {
-            Plan::Fail(Error::OrganizerNotFound(format!(
-                "no organizer with email {} in account {} (adoptionPolicy AdoptOnly: the operator does not create it)",
-                spec.email,
-                account_key(&observed.account)
-            )))
-        }
-        Lookup::Absent => {
-            let mut then = Vec::new();
-            // What the create cannot carry is written after it, where the dialect can; where
-            // it cannot (v1), the next pass reports it as NotSupportedByApi.
-            let writable = capabilities(&observed.account).profile_updates;
-            if writable && spec.locale.is_some() {
-                then.push("locale");
-            }
-            if writable && spec.time_zone.is_some() {
-                then.push("timeZone");
-            }
-            if writable && spec.admin_roles.as_ref().is_some_and(|r| !r.is_empty()) {
-                then.push("adminRoles");
-            }
-            Plan::Create {
-                new: new_organizer(spec),
-                then,
-                suspend: matches!(
-                    seat(spec, &observed.object, None, now),
-                    Seat::Suspended { .. }
-                ),
-            }
-        }
+        )));
+    }
+    if spec.adoption_policy == AdoptionPolicy::AdoptOnly {
+        return Plan::Fail(Error::OrganizerNotFound(format!(
+            "no organizer with email {} in account {} (adoptionPolicy AdoptOnly: the operator does not create it)",
+            spec.email,
+            account_key(&observed.account)
+        )));
+    }
+    // What the create cannot carry is written after it, where the dialect can; where it cannot
+    // (v1), the next pass reports it as NotSupportedByApi.
+    let writable = capabilities(&observed.account).profile_updates;
+    let mut then = Vec::new();
+    if writable && spec.locale.is_some() {
+        then.push("locale");
+    }
+    if writable && spec.time_zone.is_some() {
+        then.push("timeZone");
+    }
+    if writable && spec.admin_roles.as_ref().is_some_and(|r| !r.is_empty()) {
+        then.push("adminRoles");
+    }
+    Plan::Create {
+        new: new_organizer(spec),
+        then,
+        suspend: matches!(
+            seat(spec, &observed.object, None, now),
+            Seat::Suspended { .. }
+        ),
     }
 }
 

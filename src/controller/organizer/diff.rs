@@ -103,6 +103,38 @@ impl Changes {
 
 /// Compares the spec with the organizer GoTo returned and plans the writes.
 pub fn changes(spec: &GoToOrganizerSpec, observed: &Organizer, seat: Seat) -> Changes {
+    let desired_roles = desired_admin_roles(spec, observed);
+    let mut fields = field_changes(spec, observed, &desired_roles);
+    let field_drift = !fields.is_empty();
+    let suspended_now = observed.status == Some(OrganizerStatus::Suspended);
+    let resume = seat == Seat::Active && suspended_now;
+    let suspend = matches!(seat, Seat::Suspended { .. }) && !suspended_now;
+    let observed_status = shown(observed.status.as_ref().map(OrganizerStatus::as_str));
+    if resume || suspend {
+        fields.push(FieldChange {
+            field: "status",
+            from: observed_status,
+            to: if resume { "ACTIVE" } else { "SUSPENDED" }.into(),
+        });
+    }
+    let put = (field_drift || resume).then(|| full_put(spec, observed, desired_roles, resume));
+    Changes {
+        fields,
+        put,
+        resume,
+        suspend,
+        scheduled: matches!(seat, Seat::Suspended { scheduled: true }),
+        kept_outside_suspension: seat == Seat::KeepOutsideSuspension && suspended_now,
+        unsupported: Vec::new(),
+    }
+}
+
+/// The fields (not the status) where GoTo's organizer differs from the spec.
+fn field_changes(
+    spec: &GoToOrganizerSpec,
+    observed: &Organizer,
+    desired_roles: &[String],
+) -> Vec<FieldChange> {
     let mut fields = Vec::new();
     let mut change = |field: &'static str, from: String, to: String| {
         fields.push(FieldChange { field, from, to });
@@ -138,34 +170,24 @@ pub fn changes(spec: &GoToOrganizerSpec, observed: &Organizer, seat: Seat) -> Ch
     {
         change("timeZone", shown(observed.time_zone.as_deref()), tz.clone());
     }
-    let desired_roles = desired_admin_roles(spec, observed);
-    if sorted(&desired_roles) != sorted(&observed.admin_roles) {
+    if sorted(desired_roles) != sorted(&observed.admin_roles) {
         change(
             "adminRoles",
             format!("{:?}", observed.admin_roles),
             format!("{desired_roles:?}"),
         );
     }
-    let field_drift = !fields.is_empty();
-    let suspended_now = observed.status == Some(OrganizerStatus::Suspended);
-    let resume = seat == Seat::Active && suspended_now;
-    let suspend = matches!(seat, Seat::Suspended { .. }) && !suspended_now;
-    let observed_status = shown(observed.status.as_ref().map(OrganizerStatus::as_str));
-    if resume {
-        fields.push(FieldChange {
-            field: "status",
-            from: observed_status,
-            to: "ACTIVE".into(),
-        });
-    } else if suspend {
-        fields.push(FieldChange {
-            field: "status",
-            from: observed_status,
-            to: "SUSPENDED".into(),
-        });
-    }
+    fields
+}
 
-    let put = (field_drift || resume).then(|| OrganizerUpdate {
+/// The one full PUT that brings GoTo's organizer to the spec (and ACTIVE, for a resume).
+fn full_put(
+    spec: &GoToOrganizerSpec,
+    observed: &Organizer,
+    admin_roles: Vec<String>,
+    resume: bool,
+) -> OrganizerUpdate {
+    OrganizerUpdate {
         email: if email::same(&spec.email, &observed.email) {
             observed.email.clone()
         } else {
@@ -178,7 +200,7 @@ pub fn changes(spec: &GoToOrganizerSpec, observed: &Organizer, seat: Seat) -> Ch
             .time_zone
             .clone()
             .or_else(|| observed.time_zone.clone()),
-        admin_roles: desired_roles,
+        admin_roles,
         // A resume is a full PUT with ACTIVE; otherwise restate the observed status, known or
         // not, so the PUT changes nothing but the fields.
         status: if resume {
@@ -187,15 +209,6 @@ pub fn changes(spec: &GoToOrganizerSpec, observed: &Organizer, seat: Seat) -> Ch
             observed.status.clone()
         },
         extra: observed.extra.clone(),
-    });
-    Changes {
-        fields,
-        put,
-        resume,
-        suspend,
-        scheduled: matches!(seat, Seat::Suspended { scheduled: true }),
-        kept_outside_suspension: seat == Seat::KeepOutsideSuspension && suspended_now,
-        unsupported: Vec::new(),
     }
 }
 

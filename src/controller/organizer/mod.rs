@@ -18,7 +18,7 @@
 //!   keeps the queue from the plan and its outcome (joins, leaves, a freed seat triggers the next).
 //!
 //! Layers, bottom up, each importing only layers before it (tests/module_layers.rs checks):
-//! `consent`, `spread`, `claims`, `claim_index`, `seat_queue`, `diff`, `observe`, `plan`,
+//! `consent`, `spread`, `claims`, `claim_index`, `seat_queue`, `diff`, `observed`, `observe`, `plan`,
 //! `decide`, `act`, `report`.
 //!
 //! `finalizer()` stays the only top-level action: `Apply` and `Cleanup` run the same pipeline
@@ -31,6 +31,7 @@ pub mod consent;
 pub mod decide;
 pub mod diff;
 pub mod observe;
+pub mod observed;
 pub mod plan;
 pub mod report;
 pub mod seat_queue;
