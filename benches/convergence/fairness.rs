@@ -2,7 +2,9 @@
 //! requests a second, where v2 drift reads alone would need F / 30 a second (33 at 1,000). The
 //! account's drift period stretches (`status.effectiveResyncSeconds`), drift reads stay within
 //! half the rate, there are no 429s, and new hires applied meanwhile are Ready within 1.5x their
-//! rate-bound minimum at the half of the rate drift reads leave them.
+//! rate-bound minimum at the half of the rate drift reads leave them. Then the operator restarts:
+//! no second carries more drift reads than the lane lets out, and a new hire applied 5 s after
+//! the restart is Ready within 10 s.
 use std::collections::HashSet;
 
 use super::*;
@@ -80,6 +82,7 @@ pub async fn fairness(client: &Client, n: usize, hires: usize) -> Vec<String> {
         .filter(|r| r.path.starts_with("/G2M/"))
         .count() as f64;
     drop(operator);
+    let restart = restart(client, ns.name(), &sim, &settled).await;
     sim.shutdown();
     ns.cleanup().await;
 
@@ -115,7 +118,30 @@ pub async fn fairness(client: &Client, n: usize, hires: usize) -> Vec<String> {
         RATE / 2.0,
         minimum.as_secs_f64()
     );
+    let share = goto_operator::goto::drift_reads_per_second(RATE);
+    println!(
+        "| after a restart: drift reads in the busiest second of the next {} s (the lane's share: {share:.2}/s) | {} |",
+        AFTER_RESTART.as_secs(),
+        restart.busiest_second
+    );
+    println!(
+        "| after a restart: a new hire applied {} s in, Ready after | {:.1} s |",
+        HIRE_AFTER_RESTART.as_secs(),
+        restart.hire_ready.as_secs_f64()
+    );
     let mut failures = Vec::new();
+    if restart.busiest_second as f64 > (share * 2.0).ceil() {
+        failures.push(format!(
+            "fairness: {} drift reads in one second after a restart (goal: at most twice the lane's share, {share:.2}/s)",
+            restart.busiest_second
+        ));
+    }
+    if restart.hire_ready > Duration::from_secs(10) {
+        failures.push(format!(
+            "fairness: a new hire applied after a restart took {:.1} s (goal: at most 10 s)",
+            restart.hire_ready.as_secs_f64()
+        ));
+    }
     if per_second > RATE / 2.0 {
         failures.push(format!(
             "fairness: {per_second:.2} drift reads a second (goal: at most {})",
@@ -138,6 +164,51 @@ pub async fn fairness(client: &Client, n: usize, hires: usize) -> Vec<String> {
         ));
     }
     failures
+}
+
+/// How long after a restart the drift reads are counted.
+const AFTER_RESTART: Duration = Duration::from_secs(60);
+/// When, after the restart, a new hire is applied.
+const HIRE_AFTER_RESTART: Duration = Duration::from_secs(5);
+
+/// What a restart of the operator measured.
+struct Restart {
+    /// The most drift reads any one-second window held in [`AFTER_RESTART`].
+    busiest_second: usize,
+    /// From the new hire's apply to its Ready.
+    hire_ready: Duration,
+}
+
+/// Starts the operator again over `settled` Ready organizers: no thundering herd (their first
+/// reads at their places in the period, within the drift lane), and a new hire goes first.
+async fn restart(client: &Client, ns: &str, sim: &SimHandle, settled: &HashSet<String>) -> Restart {
+    sim.clear_requests();
+    let operator = Operator::start(ns, RESYNC);
+    let restarted = Instant::now();
+    tokio::time::sleep(HIRE_AFTER_RESTART).await;
+    let organizers: Api<GoToOrganizer> = Api::namespaced(client.clone(), ns);
+    let applied = Instant::now();
+    apply_all(&organizers, "restarthire", 1, true).await;
+    wait_all_ready(&organizers, "restarthire", 1, Duration::from_secs(600)).await;
+    let hire_ready = applied.elapsed();
+    tokio::time::sleep(AFTER_RESTART.saturating_sub(restarted.elapsed())).await;
+    let reads: Vec<f64> = sim
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET")
+        .filter(|r| {
+            r.path
+                .rsplit('/')
+                .next()
+                .is_some_and(|k| settled.contains(k))
+        })
+        .map(|r| r.at.as_millisecond() as f64 / 1000.0)
+        .collect();
+    drop(operator);
+    Restart {
+        busiest_second: busiest_window(&reads, 1.0) as usize,
+        hire_ready,
+    }
 }
 
 /// The most of `times` (seconds) any `width`-second window holds.

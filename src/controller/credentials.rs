@@ -124,12 +124,8 @@ mod tests {
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
     fn account(name: &str, secret: &str, deleting: bool) -> GoToAccount {
-        let mut a: GoToAccount = serde_json::from_value(json!({
-            "apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToAccount",
-            "metadata": {"name": name, "namespace": "ns"},
-            "spec": {"accountKey": "1", "credentialsSecretRef": {"name": secret}},
-        }))
-        .unwrap();
+        let mut a = crate::crd::fixtures::account("ns", name, "1");
+        a.spec.credentials_secret_ref.name = secret.into();
         if deleting {
             a.metadata.deletion_timestamp = Some(Time(jiff::Timestamp::now()));
         }
@@ -137,13 +133,8 @@ mod tests {
     }
 
     fn organizer(account: &str) -> GoToOrganizer {
-        serde_json::from_value(json!({
-            "apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToOrganizer",
-            "metadata": {"name": format!("user-of-{account}"), "namespace": "ns"},
-            "spec": {"accountRef": {"name": account}, "email": "a@example.com",
-                     "firstName": "A", "lastName": "B"},
-        }))
-        .unwrap()
+        let name = format!("user-of-{account}");
+        crate::crd::fixtures::organizer("ns", &name, account, "a@example.com")
     }
 
     #[test]

@@ -111,12 +111,8 @@ mod tests {
     use serde_json::json;
 
     fn organizer(name: &str, account: &str, ready: Option<(bool, &str, i64)>) -> GoToOrganizer {
-        let mut o: GoToOrganizer = serde_json::from_value(json!({
-            "apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToOrganizer",
-            "metadata": {"name": name, "namespace": "it", "uid": format!("uid-{name}")},
-            "spec": {"accountRef": {"name": account}, "email": "a@b.co", "firstName": "A", "lastName": "B"},
-        }))
-        .expect("organizer");
+        let mut o = crate::crd::fixtures::organizer("it", name, account, "a@b.co");
+        o.metadata.uid = Some(format!("uid-{name}"));
         o.metadata.creation_timestamp =
             Some(Time(jiff::Timestamp::from_second(1_000).expect("time")));
         if let Some((ok, reason, at)) = ready {

@@ -251,22 +251,19 @@ mod tests {
         deleting: bool,
         reason: &str,
     ) -> GoToOrganizer {
-        let mut metadata = json!({"name": "jane", "namespace": "it", "uid": "u-1",
-                                  "generation": generation});
+        let mut o = crate::crd::fixtures::organizer("it", "jane", "acme", "jane@example.com");
+        o.metadata.uid = Some("u-1".into());
+        o.metadata.generation = Some(generation);
         if deleting {
-            metadata["deletionTimestamp"] = json!("2026-12-02T10:00:00Z");
-            metadata["finalizers"] = json!(["goto-operator.dev/cleanup"]);
+            o.metadata.deletion_timestamp =
+                serde_json::from_value(json!("2026-12-02T10:00:00Z")).expect("time");
+            o.metadata.finalizers = Some(vec!["goto-operator.dev/cleanup".into()]);
         }
-        serde_json::from_value(json!({
-            "apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToOrganizer",
-            "metadata": metadata,
-            "spec": {"accountRef": {"name": "acme"}, "email": "jane@example.com",
-                     "firstName": "Jane", "lastName": "Doe"},
-            "status": {"observedGeneration": observed, "conditions": [
-                {"type": "Ready", "status": if reason == "Reconciled" {"True"} else {"False"},
-                 "reason": reason, "message": "", "lastTransitionTime": "2026-12-02T10:00:00Z"}]},
-        }))
-        .expect("organizer")
+        o.status = serde_json::from_value(json!({"observedGeneration": observed, "conditions": [
+            {"type": "Ready", "status": if reason == "Reconciled" {"True"} else {"False"},
+             "reason": reason, "message": "", "lastTransitionTime": "2026-12-02T10:00:00Z"}]}))
+        .expect("status");
+        o
     }
 
     #[test]

@@ -172,13 +172,10 @@ mod tests {
     use watcher::Event::{Apply, Delete, Init, InitApply, InitDone};
 
     fn organizer(namespace: &str, name: &str, last_name: &str) -> GoToOrganizer {
-        serde_json::from_value(json!({
-            "apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToOrganizer",
-            "metadata": {"name": name, "namespace": namespace},
-            "spec": {"accountRef": {"name": "acme"}, "email": format!("{name}@example.com"),
-                     "firstName": "Jane", "lastName": last_name},
-        }))
-        .expect("organizer")
+        let email = format!("{name}@example.com");
+        let mut o = crate::crd::fixtures::organizer(namespace, name, "acme", &email);
+        o.spec.last_name = last_name.into();
+        o
     }
 
     /// Runs tagged events through the merge into a reflector; returns the cache's contents

@@ -130,23 +130,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn organizer(ns: &str, name: &str, account: &str, email: &str) -> GoToOrganizer {
-        serde_json::from_value(json!({
-            "apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToOrganizer",
-            "metadata": {"name": name, "namespace": ns},
-            "spec": {"accountRef": {"name": account}, "email": email, "firstName": "A", "lastName": "B"},
-        }))
-        .expect("organizer")
-    }
-
-    fn account(ns: &str, name: &str, key: &str) -> GoToAccount {
-        serde_json::from_value(json!({
-            "apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToAccount",
-            "metadata": {"name": name, "namespace": ns},
-            "spec": {"accountKey": key, "credentialsSecretRef": {"name": "s"}},
-        }))
-        .expect("account")
-    }
+    use crate::crd::fixtures::{account, organizer};
 
     fn with_key(mut o: GoToOrganizer, account_key: &str, key: &str) -> GoToOrganizer {
         o.status = Some(crate::crd::GoToOrganizerStatus {

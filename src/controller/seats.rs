@@ -107,23 +107,12 @@ mod tests {
     use crate::goto::{DirectoryEntry, OrganizerKey, OrganizerStatus};
     use serde_json::json;
 
-    fn account(ns: &str, name: &str, key: &str) -> GoToAccount {
-        serde_json::from_value(json!({
-            "apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToAccount",
-            "metadata": {"name": name, "namespace": ns},
-            "spec": {"accountKey": key, "credentialsSecretRef": {"name": "s"}},
-        }))
-        .expect("account")
-    }
+    use crate::crd::fixtures::account;
 
     fn organizer(ns: &str, name: &str, email: &str, status: serde_json::Value) -> GoToOrganizer {
-        serde_json::from_value(json!({
-            "apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToOrganizer",
-            "metadata": {"name": name, "namespace": ns},
-            "spec": {"accountRef": {"name": "acme"}, "email": email, "firstName": "A", "lastName": "B"},
-            "status": status,
-        }))
-        .expect("organizer")
+        let mut o = crate::crd::fixtures::organizer(ns, name, "acme", email);
+        o.status = serde_json::from_value(status).expect("status");
+        o
     }
 
     fn entry(key: &str, email: &str, suspended: bool) -> DirectoryEntry {

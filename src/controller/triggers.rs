@@ -139,13 +139,11 @@ mod tests {
     use serde_json::json;
 
     fn organizer(name: &str, generation: i64, last_name: &str) -> GoToOrganizer {
-        serde_json::from_value(json!({
-            "apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToOrganizer",
-            "metadata": {"name": name, "namespace": "it", "generation": generation},
-            "spec": {"accountRef": {"name": "acme"}, "email": format!("{name}@example.com"),
-                     "firstName": "Jane", "lastName": last_name},
-        }))
-        .expect("organizer")
+        let email = format!("{name}@example.com");
+        let mut o = crate::crd::fixtures::organizer("it", name, "acme", &email);
+        o.metadata.generation = Some(generation);
+        o.spec.last_name = last_name.into();
+        o
     }
 
     /// Feeds `events` through a reflector into `consistent_applies`, and records, for every

@@ -2,6 +2,8 @@
 //! The CRD YAML under `crds/` is generated from these types (`goto-operator crds`).
 pub mod account;
 pub mod conditions;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod organizer;
 pub mod schema;
 

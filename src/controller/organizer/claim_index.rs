@@ -191,12 +191,7 @@ mod tests {
     use serde_json::json;
 
     fn organizer(ns: &str, name: &str, email: &str, key: Option<&str>) -> GoToOrganizer {
-        let mut o: GoToOrganizer = serde_json::from_value(json!({
-            "apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToOrganizer",
-            "metadata": {"name": name, "namespace": ns},
-            "spec": {"accountRef": {"name": "acme"}, "email": email, "firstName": "A", "lastName": "B"},
-        }))
-        .expect("organizer");
+        let mut o = crate::crd::fixtures::organizer(ns, name, "acme", email);
         o.status = key.map(|k| crate::crd::GoToOrganizerStatus {
             organizer_key: Some(k.into()),
             ..Default::default()

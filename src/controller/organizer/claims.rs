@@ -138,12 +138,8 @@ mod tests {
     use serde_json::json;
 
     fn organizer(name: &str, email: &str, created_secs: i64, key: Option<&str>) -> GoToOrganizer {
-        let mut o: GoToOrganizer = serde_json::from_value(json!({
-            "apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToOrganizer",
-            "metadata": {"name": name, "namespace": "it", "uid": format!("uid-{name}")},
-            "spec": {"accountRef": {"name": "acme"}, "email": email, "firstName": "A", "lastName": "B"},
-        }))
-        .expect("organizer");
+        let mut o = crate::crd::fixtures::organizer("it", name, "acme", email);
+        o.metadata.uid = Some(format!("uid-{name}"));
         o.metadata.creation_timestamp = Some(Time(
             jiff::Timestamp::from_second(created_secs).expect("time"),
         ));

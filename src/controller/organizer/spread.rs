@@ -229,21 +229,20 @@ mod tests {
     use serde_json::json;
 
     fn organizer(name: &str, ready: &str, synced: &str) -> GoToOrganizer {
-        serde_json::from_value(json!({
-            "apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToOrganizer",
-            "metadata": {"name": name, "namespace": "it", "generation": 2,
-                         "finalizers": [FINALIZER]},
-            "spec": {"accountRef": {"name": "acme"}, "email": format!("{name}@example.com"),
-                     "firstName": "A", "lastName": "B"},
-            "status": {"organizerKey": "7", "observedGeneration": 2, "conditions": [
+        let email = format!("{name}@example.com");
+        let mut o = crate::crd::fixtures::organizer("it", name, "acme", &email);
+        o.metadata.generation = Some(2);
+        o.metadata.finalizers = Some(vec![FINALIZER.into()]);
+        o.status = serde_json::from_value(json!(
+            {"organizerKey": "7", "observedGeneration": 2, "conditions": [
                 {"type": "Ready", "status": if ready == "Reconciled" {"True"} else {"False"},
                  "reason": ready, "message": "", "observedGeneration": 2,
                  "lastTransitionTime": "2026-12-02T10:00:00Z"},
                 {"type": "Synced", "status": if synced == "InSync" {"True"} else {"False"},
                  "reason": synced, "message": "", "observedGeneration": 2,
-                 "lastTransitionTime": "2026-12-02T10:00:00Z"}]},
-        }))
-        .expect("organizer")
+                 "lastTransitionTime": "2026-12-02T10:00:00Z"}]}))
+        .expect("status");
+        o
     }
 
     #[test]
@@ -326,15 +325,10 @@ mod tests {
     }
 
     fn account(name: &str, api: &str, rate: u32) -> Arc<GoToAccount> {
-        Arc::new(
-            serde_json::from_value(json!({
-                "apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToAccount",
-                "metadata": {"name": name, "namespace": "it"},
-                "spec": {"accountKey": "1", "api": api, "requestsPerSecond": rate,
-                         "credentialsSecretRef": {"name": "creds"}},
-            }))
-            .expect("account"),
-        )
+        let mut a = crate::crd::fixtures::account("it", name, "1");
+        a.spec.api = serde_json::from_value(json!(api)).expect("api");
+        a.spec.requests_per_second = rate;
+        Arc::new(a)
     }
 
     fn of_account(name: &str, account: &str) -> Arc<GoToOrganizer> {
