@@ -108,7 +108,6 @@ pub fn newly_ready<'a>(
 mod tests {
     use super::*;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-    use serde_json::json;
 
     fn organizer(name: &str, account: &str, ready: Option<(bool, &str, i64)>) -> GoToOrganizer {
         let mut o = crate::crd::fixtures::organizer("it", name, account, "a@b.co");

@@ -168,7 +168,6 @@ mod tests {
     use super::*;
     use crate::crd::GoToOrganizer;
     use kube::runtime::reflector;
-    use serde_json::json;
     use watcher::Event::{Apply, Delete, Init, InitApply, InitDone};
 
     fn organizer(namespace: &str, name: &str, last_name: &str) -> GoToOrganizer {

@@ -128,7 +128,6 @@ pub fn claimant<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     use crate::crd::fixtures::{account, organizer};
 

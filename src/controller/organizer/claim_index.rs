@@ -188,7 +188,6 @@ impl ClaimIndex {
 mod tests {
     use super::*;
     use crate::controller::organizer::claims;
-    use serde_json::json;
 
     fn organizer(ns: &str, name: &str, email: &str, key: Option<&str>) -> GoToOrganizer {
         let mut o = crate::crd::fixtures::organizer(ns, name, "acme", email);

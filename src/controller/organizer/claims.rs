@@ -135,7 +135,6 @@ fn is_older(a: &GoToOrganizer, b: &GoToOrganizer) -> bool {
 mod tests {
     use super::*;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-    use serde_json::json;
 
     fn organizer(name: &str, email: &str, created_secs: i64, key: Option<&str>) -> GoToOrganizer {
         let mut o = crate::crd::fixtures::organizer("it", name, "acme", email);
