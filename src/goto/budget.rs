@@ -48,6 +48,9 @@ pub(crate) const MIN_RATE: f64 = 1.0;
 pub(crate) const RECOVERY_INTERVAL: Duration = Duration::from_secs(1);
 /// The share of the ceiling one clean interval gives back.
 pub(crate) const RECOVERY_STEP: f64 = 0.1;
+/// Longest wait a drift read takes inline for its slot; a later slot is booked instead, and the
+/// read comes back then without holding a worker.
+pub(crate) const DRIFT_INLINE_WAIT: Duration = Duration::from_millis(250);
 /// Requests are spaced this fraction more than `1 / rate` apart, so that network jitter of up
 /// to 3% of a second (30 ms) cannot put `rate + 1` arrivals into one of the server's seconds.
 pub(crate) const JITTER_HEADROOM: f64 = 0.03;
@@ -138,17 +141,22 @@ impl State {
     /// The drift lane keeps a schedule, not the instant of its last read: a read let in a few
     /// milliseconds after its slot moves the next slot by one spacing from the slot, not from
     /// the late read, so a deferred read coming back at its booked slot finds the lane free.
-    fn admit_drift(&mut self, now: Instant) -> Result<(), Instant> {
+    ///
+    /// `Ok(at)`: the read goes at `at`, at most [`DRIFT_INLINE_WAIT`] from now (reads asked at
+    /// once by several workers take the next few slots rather than a round trip through the
+    /// queue each). `Err(slot)`: come back at `slot`.
+    fn admit_drift(&mut self, now: Instant) -> Result<Instant, Instant> {
         self.recover(now);
         let spacing = self.drift_spacing();
         let paused = self.paused_until.is_some_and(|until| until > now);
-        let free = self.drift_next.is_none_or(|next| next <= now);
-        if free && !paused && self.users_waiting == 0 {
+        if !paused && self.users_waiting == 0 {
             // A lane idle for a while does not save up more than one read.
             let earliest = now.checked_sub(spacing).unwrap_or(now);
             let slot = self.drift_next.map_or(now, |next| next.max(earliest));
-            self.drift_next = Some(slot + spacing);
-            return Ok(());
+            if slot <= now + DRIFT_INLINE_WAIT {
+                self.drift_next = Some(slot + spacing);
+                return Ok(slot.max(now));
+            }
         }
         let slot = [
             Some(now),
@@ -219,11 +227,13 @@ impl RequestBudget {
     /// waits, else at once `Deferred` with the drift slot booked for it (see the module docs).
     pub(crate) async fn acquire_drift(&self) -> Result<Permit, Error> {
         let now = Instant::now();
-        if let Err(slot) = self.lock().admit_drift(now) {
-            return Err(Error::Deferred {
+        let at = self
+            .lock()
+            .admit_drift(now)
+            .map_err(|slot| Error::Deferred {
                 retry_after: slot - now,
-            });
-        }
+            })?;
+        tokio::time::sleep_until(at).await;
         self.take_turn().await
     }
 
