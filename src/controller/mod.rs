@@ -14,6 +14,7 @@ mod namespaces;
 pub mod offboarding;
 pub mod organizer;
 pub mod ownership;
+pub mod reconciler;
 mod run;
 pub mod seats;
 pub mod status;

@@ -70,6 +70,10 @@ mod world;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod v1_gate_tests;
+#[cfg(test)]
+mod v1_history_tests;
+#[cfg(test)]
 mod v1_tests;
 
 pub use faults::{FaultAction, FaultRule, Faults};

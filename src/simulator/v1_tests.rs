@@ -5,35 +5,35 @@ use jiff::{SignedDuration, Timestamp};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::model::{CancelledVia, OrganizerStatus, SeedMeeting, SeedOrganizer, SeedSession};
-use super::{FaultRule, Faults, SimAttendee, SimConfig, SimHandle, Simulator, V1_FIRST_KEY};
+use super::model::{CancelledVia, OrganizerStatus, SeedMeeting, SeedOrganizer};
+use super::{SimAttendee, SimConfig, SimHandle, Simulator, V1_FIRST_KEY};
 
-struct V1 {
-    sim: SimHandle,
-    http: reqwest::Client,
-    token: String,
+pub(super) struct V1 {
+    pub(super) sim: SimHandle,
+    pub(super) http: reqwest::Client,
+    pub(super) token: String,
 }
 
 /// A status and the body's exact text.
-struct Answer {
-    status: u16,
-    text: String,
+pub(super) struct Answer {
+    pub(super) status: u16,
+    pub(super) text: String,
 }
 
 impl Answer {
-    fn json(&self) -> Value {
+    pub(super) fn json(&self) -> Value {
         serde_json::from_str(&self.text).unwrap_or(Value::Null)
     }
 }
 
-fn v1_config() -> SimConfig {
+pub(super) fn v1_config() -> SimConfig {
     SimConfig {
         first_key: V1_FIRST_KEY,
         ..SimConfig::default()
     }
 }
 
-async fn start(config: SimConfig) -> V1 {
+pub(super) async fn start(config: SimConfig) -> V1 {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let sim = Simulator::start(config).await.unwrap();
     let http = reqwest::Client::new();
@@ -52,7 +52,7 @@ async fn start(config: SimConfig) -> V1 {
 }
 
 impl V1 {
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Answer {
+    pub(super) async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Answer {
         let url = format!("{}{path}", self.sim.v1_base_url());
         let mut req = self.http.request(method, url).bearer_auth(&self.token);
         if let Some(body) = body {
@@ -64,30 +64,30 @@ impl V1 {
         Answer { status, text }
     }
 
-    async fn get(&self, path: &str) -> Answer {
+    pub(super) async fn get(&self, path: &str) -> Answer {
         self.call(Method::GET, path, None).await
     }
 
-    async fn create(&self, email: &str) -> Answer {
+    pub(super) async fn create(&self, email: &str) -> Answer {
         let body = json!({"organizerEmail": email, "firstName": "New", "lastName": "Hire", "productType": "G2M"});
         self.call(Method::POST, "/organizers", Some(body)).await
     }
 
-    async fn put(&self, key: &str, body: Value) -> Answer {
+    pub(super) async fn put(&self, key: &str, body: Value) -> Answer {
         self.call(Method::PUT, &format!("/organizers/{key}"), Some(body))
             .await
     }
 }
 
-fn at(s: &str) -> Timestamp {
+pub(super) fn at(s: &str) -> Timestamp {
     s.parse().unwrap()
 }
 
-fn hours(n: i64) -> SignedDuration {
+pub(super) fn hours(n: i64) -> SignedDuration {
     SignedDuration::from_hours(n)
 }
 
-fn attendee(email: &str, join: Timestamp, leave: Option<Timestamp>) -> SimAttendee {
+pub(super) fn attendee(email: &str, join: Timestamp, leave: Option<Timestamp>) -> SimAttendee {
     SimAttendee {
         attendee_email: email.into(),
         attendee_name: Some("Alex Kim".into()),
@@ -387,184 +387,6 @@ async fn upcoming_meetings_have_every_required_field() {
     );
 }
 
-/// An organizer with an ended session in March (two attendees, one without a leave time), a
-/// session running now, and one in May.
-fn with_history(e: &V1) -> (String, String) {
-    let now = Timestamp::now();
-    let key = e.sim.insert_organizer(SeedOrganizer::new(
-        "jordan.lee@example.com",
-        "Jordan",
-        "Lee",
-    ));
-    let march = SeedSession {
-        subject: "Quarterly review".into(),
-        start_time: at("2026-03-10T10:00:00Z"),
-        end_time: at("2026-03-10T11:00:00Z"),
-        attendees: vec![
-            attendee("late@example.com", at("2026-03-10T10:20:00Z"), None),
-            attendee(
-                "alex.kim@example.com",
-                at("2026-03-10T10:01:00Z"),
-                Some(at("2026-03-10T10:46:30Z")),
-            ),
-        ],
-        ..SeedSession::default()
-    };
-    let march = e.sim.add_session(&key, march);
-    let may = SeedSession {
-        subject: "May".into(),
-        start_time: at("2026-05-10T10:00:00Z"),
-        end_time: at("2026-05-10T11:00:00Z"),
-        ..SeedSession::default()
-    };
-    e.sim.add_session(&key, may);
-    let running = SeedSession {
-        subject: "running".into(),
-        start_time: now - hours(1),
-        end_time: now + hours(1),
-        attendees: vec![attendee("x@example.com", now - hours(1), None)],
-        ..SeedSession::default()
-    };
-    e.sim.add_session(&key, running);
-    (key, march)
-}
-
-#[tokio::test]
-async fn attendees_by_organizer_cover_every_ended_session_in_the_window() {
-    let e = start(v1_config()).await;
-    let (key, march) = with_history(&e);
-    let path = |q: &str| format!("/organizers/{key}/attendees{q}");
-    let answer = e
-        .get(&path(
-            "?startDate=2026-03-01T00:00:00Z&endDate=2026-04-01T00:00:00Z",
-        ))
-        .await;
-    assert_eq!(answer.status, 200, "{}", answer.text);
-    let rows = answer.json();
-    let rows = rows.as_array().unwrap().clone();
-    assert_eq!(rows.len(), 2);
-    assert_eq!(
-        rows[0]["attendeeEmail"], "alex.kim@example.com",
-        "join order"
-    );
-    assert_eq!(rows[0]["duration"], 45);
-    assert_eq!(
-        rows[1]["leaveTime"], "2026-03-10T11:00:00Z",
-        "stayed to the end"
-    );
-    assert!(
-        answer
-            .text
-            .contains(&format!(r#""meetingInstanceKey":{march},"#)),
-        "{}",
-        answer.text
-    );
-    assert!(answer.text.contains(&format!(r#""organizerkey":{key},"#)));
-    for row in &rows {
-        assert!(row["meetingId"].is_u64() && row["meetingInstanceKey"].is_u64());
-        assert_eq!(
-            (row["numAttendees"].as_u64(), row["name"].as_str()),
-            (Some(2), Some("Jordan Lee"))
-        );
-        for field in [
-            "newMeetingId",
-            "groupName",
-            "conferenceCallInfo",
-            "meetingType",
-            "subject",
-            "startTime",
-            "endTime",
-            "joinTime",
-            "attendeeName",
-            "email",
-            "firstName",
-            "lastName",
-        ] {
-            assert!(row.get(field).is_some(), "{field} missing in {row}");
-        }
-    }
-    // Until 2099: March's two rows (nobody attended in May); the running session is not there.
-    let year = e
-        .get(&path(
-            "?startDate=2026-01-01T00:00:00Z&endDate=2099-01-01T00:00:00Z",
-        ))
-        .await;
-    assert_eq!(year.json().as_array().map(Vec::len), Some(2));
-    for bad in [
-        "",
-        "?startDate=2026-03-01T00:00:00Z",
-        "?endDate=2026-04-01T00:00:00Z",
-        "?startDate=2026-03-01&endDate=2026-04-01",
-        "?startDate=2026-03-01T00:00:00%2B02:00&endDate=2026-04-01T00:00:00Z",
-        "?startDate=2026-04-01T00:00:00Z&endDate=2026-03-01T00:00:00Z",
-        "?startDate=2026-03-01T00:00:00Z&endDate=2026-04-01T00:00:00Z&limit=5",
-    ] {
-        assert_eq!(e.get(&path(bad)).await.status, 400, "{bad}");
-    }
-    let unknown = e
-        .get("/organizers/9007199254749999/attendees?startDate=2026-03-01T00:00:00Z&endDate=2026-04-01T00:00:00Z")
-        .await;
-    assert_eq!(unknown.status, 404);
-}
-
-#[tokio::test]
-async fn historical_meetings_list_ended_sessions_in_the_window() {
-    let e = start(v1_config()).await;
-    let (key, march) = with_history(&e);
-    let answer = e
-        .get(&format!("/organizers/{key}/historicalMeetings?startDate=2026-01-01T00:00:00Z&endDate=2099-01-01T00:00:00Z"))
-        .await;
-    assert_eq!(answer.status, 200);
-    let items = answer.json();
-    let items = items.as_array().unwrap().clone();
-    assert_eq!(items.len(), 2, "the running session is not history yet");
-    assert_eq!(items[0]["sessionId"], march.as_str());
-    assert_eq!(
-        (
-            items[0]["duration"].as_str(),
-            items[0]["numAttendees"].as_str()
-        ),
-        (Some("60"), Some("2"))
-    );
-    assert!(items[0]["organizerKey"].is_string() && items[0]["meetingId"].is_string());
-    assert_eq!(
-        e.get(&format!("/organizers/{key}/historicalMeetings"))
-            .await
-            .status,
-        400
-    );
-}
-
-#[tokio::test]
-async fn attendees_by_meeting_id_and_not_by_instance_key() {
-    let e = start(v1_config()).await;
-    let (_, march) = with_history(&e);
-    let meeting_id = e.sim.state_json()["sessions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["meetingInstanceKey"] == march.as_str())
-        .unwrap()["meetingId"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let answer = e.get(&format!("/meetings/{meeting_id}/attendees")).await;
-    assert_eq!(answer.status, 200, "{}", answer.text);
-    let rows = answer.json();
-    assert_eq!(rows.as_array().map(Vec::len), Some(2));
-    assert_eq!(rows[0]["name"], "Alex Kim", "the attendee's name here");
-    assert!(rows[0].get("newMeetingId").is_none());
-    assert_eq!(
-        e.get(&format!("/meetings/{march}/attendees")).await.status,
-        404
-    );
-    assert_eq!(
-        e.get("/meetings/9007199254749999/attendees").await.status,
-        404
-    );
-    assert_eq!(e.get("/meetings/abc/attendees").await.status, 400);
-}
-
 #[tokio::test]
 async fn keys_above_2_pow_63_are_served_verbatim() {
     for (first, key) in [
@@ -593,136 +415,6 @@ async fn keys_above_2_pow_63_are_served_verbatim() {
     })
     .await;
     assert!(refused.is_err());
-}
-
-#[tokio::test]
-async fn v1_passes_the_same_gate_token_rate_limit_and_faults() {
-    let e = start(v1_config()).await;
-    let url = format!("{}/organizers", e.sim.v1_base_url());
-    let anonymous = e.http.get(&url).send().await.unwrap();
-    assert_eq!(anonymous.status(), 401);
-    e.sim.set_faults(Faults {
-        rules: vec![FaultRule::status("GET", "/G2M/rest/organizers", 503)],
-        ..Faults::default()
-    });
-    assert_eq!(e.get("/organizers").await.status, 503);
-    assert_eq!(e.get("/organizers").await.status, 200);
-    e.sim.set_rate_limit(Some(1.0));
-    assert_eq!(e.get("/organizers").await.status, 200);
-    assert_eq!(e.get("/organizers").await.status, 429);
-    assert_eq!(e.get("/groups").await.status, 429);
-    e.sim.set_rate_limit(None);
-    // Unknown v1 paths are 404 (after the token check).
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    assert_eq!(e.get("/groups").await.status, 404);
-    assert!(
-        e.sim
-            .v1_requests()
-            .iter()
-            .all(|r| r.path.starts_with("/G2M/rest/"))
-    );
-    let writes_before = e.sim.writes().len();
-    e.create("w@example.com").await;
-    assert_eq!(
-        e.sim.writes().len(),
-        writes_before + 1,
-        "v1 writes count as writes"
-    );
-}
-
-#[tokio::test]
-async fn the_recorder_keeps_whole_v1_exchanges_only_when_asked() {
-    let e = start(v1_config()).await;
-    e.create("off@example.com").await;
-    assert!(e.sim.exchanges().is_empty(), "off by default");
-    e.sim.set_recording(true);
-    let created = e.create("on@example.com").await;
-    e.get("/organizers?email=on%40example.com").await;
-    e.get("/organizers?email=nobody%40example.com").await;
-    // v2 is not recorded.
-    e.http
-        .get(format!("{}/organizers/9007199254740993", e.sim.base_url()))
-        .bearer_auth(&e.token)
-        .send()
-        .await
-        .unwrap();
-    let all = e.sim.exchanges();
-    assert_eq!(all.len(), 3, "{all:#?}");
-    let post = &all[0];
-    assert_eq!(
-        (post.method.as_str(), post.path.as_str(), post.status),
-        ("POST", "/G2M/rest/organizers", 201)
-    );
-    assert_eq!(
-        post.request_body.as_ref().unwrap()["organizerEmail"],
-        "on@example.com"
-    );
-    assert_eq!(post.response_text, created.text);
-    assert_eq!(
-        post.response_body.as_ref().unwrap()[0]["email"],
-        "on@example.com"
-    );
-    assert!(
-        post.response_content_type
-            .as_deref()
-            .unwrap()
-            .starts_with("application/json")
-    );
-    assert!(post.request_headers.iter().any(|h| h == "authorization"));
-    assert_eq!(all[1].query.as_deref(), Some("email=on%40example.com"));
-    assert_eq!(all[2].status, 404);
-    e.sim.clear_exchanges();
-    e.sim.set_recording(false);
-    e.get("/organizers").await;
-    assert!(e.sim.exchanges().is_empty());
-}
-
-#[tokio::test]
-async fn the_recorder_is_reachable_from_outside_the_process() {
-    let e = start(v1_config()).await;
-    let control = |path: &str| format!("http://{}/_sim{path}", e.sim.addr());
-    let on = e
-        .http
-        .put(control("/recording"))
-        .json(&json!({"on": true}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(on.status(), 200);
-    e.create("sam@example.com").await;
-    let state = e.sim.state_json();
-    assert_eq!(
-        (&state["recordingExchanges"], &state["exchangeCount"]),
-        (&json!(true), &json!(1))
-    );
-    assert_eq!(state["groupKey"], "9007199254740992");
-    let recorded: Value = e
-        .http
-        .get(control("/exchanges"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(recorded[0]["path"], "/G2M/rest/organizers");
-    assert_eq!(recorded[0]["status"], 201);
-    assert_eq!(
-        recorded[0]["requestBody"]["organizerEmail"],
-        "sam@example.com"
-    );
-    assert_eq!(recorded[0]["responseBody"][0]["key"], 9007199254740993_u64);
-    let cleared = e.http.delete(control("/exchanges")).send().await.unwrap();
-    assert_eq!(cleared.status(), 204);
-    assert!(e.sim.exchanges().is_empty());
-    let bad = e
-        .http
-        .put(control("/recording"))
-        .json(&json!({"enabled": true}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(bad.status(), 400);
 }
 
 #[test]

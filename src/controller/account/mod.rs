@@ -9,7 +9,7 @@ use std::time::Instant;
 use kube::api::ListParams;
 use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
-use kube::runtime::finalizer::{self, Event as Finalizer};
+use kube::runtime::finalizer::Event as Finalizer;
 use kube::{Api, ResourceExt};
 
 use super::clients::Problem;
@@ -17,6 +17,7 @@ use super::context::{Context, object_key};
 use super::credentials;
 use super::error::{Error, jitter};
 use super::offboarding;
+use super::reconciler;
 use super::seats;
 use super::status;
 use crate::crd::conditions::{self, READY, reason};
@@ -35,34 +36,20 @@ pub async fn reconcile(obj: Arc<GoToAccount>, ctx: Arc<Context>) -> Result<Actio
     let started = Instant::now();
     let api: Api<GoToAccount> =
         Api::namespaced(ctx.kube.clone(), &obj.namespace().unwrap_or_default());
-    let result = finalizer::finalizer(&api, FINALIZER, obj.clone(), |event| async {
+    let result = reconciler::finalized(&api, FINALIZER, obj.clone(), |event| async {
         match event {
             Finalizer::Apply(a) => apply(&api, &a, &ctx).await,
             Finalizer::Cleanup(a) => cleanup(&api, &a, &ctx).await,
         }
     })
-    .await
-    .map_err(|e| match e {
-        finalizer::Error::ApplyFailed(e) | finalizer::Error::CleanupFailed(e) => e,
-        other => Error::Internal(other.to_string()),
-    });
-    match &result {
-        Ok(_) => ctx.succeeded(&object_key(obj.as_ref())),
-        Err(e) => {
-            tracing::warn!(account = %object_key(obj.as_ref()), error = %e, "account reconcile failed")
-        }
-    }
-    let label = result.as_ref().map_or_else(Error::metric_label, |_| "ok");
-    ctx.metrics.reconciled(CONTROLLER, label, started.elapsed());
+    .await;
+    reconciler::finished(&ctx, CONTROLLER, obj.as_ref(), &result, started);
     result
 }
 
 /// Requeues a failed account by the failure's class.
 pub fn error_policy(obj: Arc<GoToAccount>, err: &Error, ctx: Arc<Context>) -> Action {
-    match ctx.retry_after(&object_key(obj.as_ref()), err) {
-        Some(delay) => Action::requeue(delay),
-        None => Action::await_change(),
-    }
+    reconciler::requeue(&ctx, obj.as_ref(), err)
 }
 
 async fn apply(

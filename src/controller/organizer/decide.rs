@@ -149,7 +149,7 @@ fn absent(observed: &Observed, spec: &GoToOrganizerSpec, now: Timestamp) -> Plan
 
 /// Whether the plan would be a create (or re-create), the one thing a seat queue holds back.
 fn would_create(observed: &Observed, spec: &GoToOrganizerSpec) -> bool {
-    super::observe::creates(spec)
+    super::reads::creates(spec)
         && match &observed.organizer {
             Lookup::NotLooked | Lookup::Absent => true,
             Lookup::RecordedGone { .. } => spec.on_external_delete != OnExternalDelete::Report,

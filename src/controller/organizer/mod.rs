@@ -18,8 +18,8 @@
 //!   keeps the queue from the plan and its outcome (joins, leaves, a freed seat triggers the next).
 //!
 //! Layers, bottom up, each importing only layers before it (tests/module_layers.rs checks):
-//! `consent`, `spread`, `claims`, `claim_index`, `seat_queue`, `diff`, `observed`, `observe`, `plan`,
-//! `decide`, `act`, `report`.
+//! `consent`, `spread`, `claims`, `claim_index`, `seat_queue`, `diff`, `observed`, `reads`,
+//! `observe`, `plan`, `decide`, `act`, `report`.
 //!
 //! `finalizer()` stays the only top-level action: `Apply` and `Cleanup` run the same pipeline
 //! (the plan knows whether the object is being deleted); a cleanup that returns `Ok` releases the
@@ -33,6 +33,7 @@ pub mod diff;
 pub mod observe;
 pub mod observed;
 pub mod plan;
+pub mod reads;
 pub mod report;
 pub mod seat_queue;
 pub mod spread;
@@ -44,7 +45,7 @@ use std::time::Instant;
 
 use futures::future::BoxFuture;
 use kube::runtime::controller::Action;
-use kube::runtime::finalizer::{self, Event as Finalizer};
+use kube::runtime::finalizer::Event as Finalizer;
 use kube::{Api, ResourceExt};
 
 pub use act::Outcome;
@@ -54,6 +55,7 @@ pub use plan::{Plan, Via};
 
 use super::context::{Context, object_key};
 use super::error::Error;
+use super::reconciler;
 use super::status;
 use crate::crd::organizer::FINALIZER;
 use crate::crd::{GoToOrganizer, GoToOrganizerStatus};
@@ -61,9 +63,6 @@ use crate::goto;
 
 /// Metric label of this controller.
 pub const CONTROLLER: &str = "organizer";
-
-/// The longest one reconcile may take before it is abandoned and retried.
-const PASS_DEADLINE: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// Reconciles one GoToOrganizer.
 pub async fn reconcile(obj: Arc<GoToOrganizer>, ctx: Arc<Context>) -> Result<Action, Error> {
@@ -82,34 +81,17 @@ pub async fn reconcile(obj: Arc<GoToOrganizer>, ctx: Arc<Context>) -> Result<Act
     let api = api(&ctx, &obj);
     // The upcoming meetings the pass's status records, for a blocked deletion's account.
     let mut audited = None;
-    let finalized = {
+    let result = {
         let (ctx, audited) = (&ctx, &mut audited);
-        finalizer::finalizer(&api, FINALIZER, obj.clone(), move |event| async move {
+        reconciler::finalized(&api, FINALIZER, obj.clone(), move |event| async move {
             let (Finalizer::Apply(o) | Finalizer::Cleanup(o)) = event;
             pass(&o, ctx, audited).await
         })
+        .await
     };
-    // Every call in a pass is bounded on its own; the deadline makes sure that no combination of
-    // waits can hold an object (and a worker) forever. A pass cut short is as safe as a crash.
-    let result = match tokio::time::timeout(PASS_DEADLINE, finalized).await {
-        Ok(result) => result.map_err(|e| match e {
-            finalizer::Error::ApplyFailed(e) | finalizer::Error::CleanupFailed(e) => e,
-            other => Error::Internal(other.to_string()),
-        }),
-        Err(_) => Err(Error::Internal(format!(
-            "reconcile did not finish within {PASS_DEADLINE:?}; retrying"
-        ))),
-    };
-    let key = object_key(obj.as_ref());
-    match &result {
-        Ok(_) => ctx.succeeded(&key),
-        Err(err) if err.is_expected() => tracing::info!(organizer = %key, "{err}"),
-        Err(err) => tracing::warn!(organizer = %key, error = %err, "reconcile failed"),
-    }
     let blocked = matches!(result, Err(Error::DeletionBlocked(_)));
     ctx.set_blocked(&obj, blocked.then(|| audited.unwrap_or(0)));
-    let label = result.as_ref().map_or_else(Error::metric_label, |_| "ok");
-    ctx.metrics.reconciled(CONTROLLER, label, started.elapsed());
+    reconciler::finished(&ctx, CONTROLLER, obj.as_ref(), &result, started);
     result
 }
 
@@ -234,10 +216,7 @@ pub fn error_policy(obj: Arc<GoToOrganizer>, err: &Error, ctx: Arc<Context>) -> 
             .unwrap_or(ctx.requeue.slow);
         return Action::requeue(delay);
     }
-    match ctx.retry_after(&object_key(obj.as_ref()), err) {
-        Some(delay) => Action::requeue(delay),
-        None => Action::await_change(),
-    }
+    reconciler::requeue(&ctx, obj.as_ref(), err)
 }
 
 /// The controller keeps what `act` writes down in its shared state and the object's status.

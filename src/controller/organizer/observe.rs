@@ -10,10 +10,11 @@ use super::claims::{self, ClaimKeys};
 pub use super::observed::{
     AccountState, Audit, Claim, Lookup, ObjectFacts, Observed, account_key_of, facts, state,
 };
-use super::seat_queue::{SeatTurn, Waiter};
+use super::reads;
+use super::seat_queue::Waiter;
 use crate::controller::clients::Problem;
 use crate::controller::context::Context;
-use crate::crd::{DeletionPolicy, GoToAccount, GoToOrganizer, ManagementPolicy};
+use crate::crd::{GoToAccount, GoToOrganizer};
 use crate::goto::{GoToApi, OrganizerKey};
 
 /// How long a reconcile waits for the GoToAccount cache's first listing after a start.
@@ -53,7 +54,7 @@ async fn connect(
     }
     let account = account_of(obj, ctx).await;
     observed.claim = claim(obj, ctx, account.as_ref().ok().and_then(|a| a.as_ref()));
-    if !needs_goto(obj, observed) {
+    if !reads::needs_goto(&obj.spec, observed) {
         return None;
     }
     let goto = match client(obj, ctx, account).await {
@@ -79,50 +80,14 @@ async fn connect(
 /// its meeting audit. `observed` already holds the object's facts, a usable account and its
 /// seat turn.
 pub async fn read(obj: &GoToOrganizer, observed: &mut Observed, goto: &dyn GoToApi) {
-    if waits_its_turn(obj, observed) {
+    if reads::waits_its_turn(&obj.spec, observed) {
         // Older objects wait for a seat first: this one is not looked up until its turn.
         return;
     }
     observed.organizer = lookup(obj, &observed.object, goto).await;
-    if needs_audit(obj, observed) {
+    if reads::needs_audit(&obj.spec, observed) {
         observed.audit = audit(&observed.organizer, goto).await;
     }
-}
-
-/// Whether the decision for this object needs GoTo at all. Everything a deletion that touches
-/// nothing, a bad spec or a foreign claim needs is already known.
-fn needs_goto(obj: &GoToOrganizer, observed: &Observed) -> bool {
-    if observed.claim != Claim::Owner {
-        return false;
-    }
-    if observed.object.deleting {
-        return obj.spec.management_policy == ManagementPolicy::Manage
-            && obj.spec.deletion_policy != DeletionPolicy::Orphan
-            && observed.object.own_key().is_some();
-    }
-    observed.object.invalid.is_none()
-}
-
-/// Whether the object would create and older objects of its account wait for a seat: it then
-/// waits its turn without a GoTo call (`decide` plans `WaitForSeat` from `Lookup::NotLooked`).
-fn waits_its_turn(obj: &GoToOrganizer, observed: &Observed) -> bool {
-    matches!(observed.seat, SeatTurn::Behind { .. })
-        && !observed.object.deleting
-        && observed.object.own_key().is_none()
-        && observed.object.annotation_key.is_none()
-        && creates(&obj.spec)
-}
-
-/// Whether the spec lets the operator create the organizer.
-pub fn creates(spec: &crate::crd::GoToOrganizerSpec) -> bool {
-    spec.management_policy == ManagementPolicy::Manage
-        && spec.adoption_policy != crate::crd::AdoptionPolicy::AdoptOnly
-}
-
-fn needs_audit(obj: &GoToOrganizer, observed: &Observed) -> bool {
-    observed.object.deleting
-        && obj.spec.deletion_policy == DeletionPolicy::Delete
-        && matches!(observed.organizer, Lookup::Recorded(_))
 }
 
 /// The GoToAccount from the reflector; `Ok(None)` when it does not exist.
