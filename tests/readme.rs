@@ -110,6 +110,8 @@ fn every_metric_named_is_exported() {
     m.set_organizers(&Default::default(), &[(labels, 1)].into());
     m.time_to_ready(1.0);
     m.set_seats("it", "acme", &[("in_goto", 1)]);
+    m.set_effective_resync("it", "acme", 600);
+    m.drift_read_deferred();
     let m = std::sync::Arc::new(m);
     let account = m.for_account("ns", "acme");
     account.budget_waited(Duration::from_millis(1), 10.0);
