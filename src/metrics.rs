@@ -8,10 +8,15 @@
 //!
 //! Beside them: `goto_operator_build_info` (the version and git commit this binary was built
 //! from) and the standard `process_*` metrics ([`process`]), for memory and restart alerts.
+mod account;
 pub mod process;
+mod requests;
+
+use account::AccountFamilies;
+pub use account::{AccountObserver, SEAT_KINDS};
+use requests::RequestFamilies;
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -34,24 +39,6 @@ struct ControllerLabels {
     controller: &'static str,
 }
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct RequestLabels {
-    operation: &'static str,
-    outcome: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct OperationLabels {
-    operation: &'static str,
-}
-
-/// One GoToAccount object.
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct AccountLabels {
-    namespace: String,
-    account: String,
-}
-
 /// Labels of `goto_operator_organizers`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
 pub struct OrganizerLabels {
@@ -66,20 +53,8 @@ pub struct OrganizerLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct SeatLabels {
-    namespace: String,
-    account: String,
-    kind: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ResultLabels {
     result: &'static str,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ActionLabels {
-    action: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -106,13 +81,10 @@ pub struct Metrics {
     registry: Registry,
     reconciliations: Family<ReconcileLabels, Counter>,
     reconcile_duration: Family<ControllerLabels, Histogram>,
-    goto_requests: Family<RequestLabels, Counter>,
-    goto_request_duration: Family<OperationLabels, Histogram>,
-    goto_writes: Family<ActionLabels, Counter>,
-    budget_wait: Family<AccountLabels, Histogram>,
-    rate_limited: Family<AccountLabels, Counter>,
-    effective_rate: Family<AccountLabels, Gauge<f64, AtomicU64>>,
-    effective_resync: Family<AccountLabels, Gauge>,
+    /// The families of requests and writes to GoTo.
+    requests: RequestFamilies,
+    /// The per-GoToAccount families.
+    accounts: AccountFamilies,
     drift_deferred: Counter,
     deletions_blocked: Gauge,
     stalled_objects: Gauge,
@@ -120,34 +92,17 @@ pub struct Metrics {
     webhook_requests: Family<ResultLabels, Counter>,
     organizers: Family<OrganizerLabels, Gauge>,
     time_to_ready: Histogram,
-    seats: Family<SeatLabels, Gauge>,
 }
 
 fn duration_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.005, 2.0, 14))
 }
 
-/// Budget waits: from no wait at all (most requests) to the 5 s a call waits out at most.
-fn wait_histogram() -> Histogram {
-    Histogram::new([0.001, 0.01, 0.1, 0.5, 1.0, 2.0, 5.0, 10.0])
-}
-
 impl Default for Metrics {
     fn default() -> Self {
         let mut root = Registry::default();
         let registry = root.sub_registry_with_prefix("goto_operator");
-        let build_info = Family::<BuildLabels, Gauge>::default();
-        build_info
-            .get_or_create(&BuildLabels {
-                version: VERSION,
-                git_commit: git_commit(),
-            })
-            .set(1);
-        registry.register(
-            "build_info",
-            "Always 1; the labels say which version and git commit the operator was built from",
-            build_info,
-        );
+        register_build_info(registry);
         let metrics = Self {
             reconciliations: registered(
                 registry,
@@ -163,52 +118,8 @@ impl Default for Metrics {
                     duration_histogram as fn() -> Histogram,
                 ),
             ),
-            goto_requests: registered(
-                registry,
-                "goto_requests",
-                "HTTP requests sent to the GoTo API, by operation and outcome",
-                Family::<RequestLabels, Counter>::default(),
-            ),
-            goto_request_duration: registered(
-                registry,
-                "goto_request_duration_seconds",
-                "Latency of GoTo API requests",
-                Family::<OperationLabels, Histogram>::new_with_constructor(
-                    duration_histogram as fn() -> Histogram,
-                ),
-            ),
-            goto_writes: registered(
-                registry,
-                "goto_writes",
-                "Writes the operator made to GoTo (create, update, suspend, resume, delete)",
-                Family::<ActionLabels, Counter>::default(),
-            ),
-            budget_wait: registered(
-                registry,
-                "rate_limit_wait_seconds",
-                "Time a GoTo request waited for its account's request budget (pacing and Retry-After)",
-                Family::<AccountLabels, Histogram>::new_with_constructor(
-                    wait_histogram as fn() -> Histogram,
-                ),
-            ),
-            rate_limited: registered(
-                registry,
-                "rate_limited",
-                "429 answers from GoTo, by GoToAccount",
-                Family::<AccountLabels, Counter>::default(),
-            ),
-            effective_rate: registered(
-                registry,
-                "effective_requests_per_second",
-                "The rate the account's request budget lets requests out at (requestsPerSecond, or less after 429s)",
-                Family::<AccountLabels, Gauge<f64, AtomicU64>>::default(),
-            ),
-            effective_resync: registered(
-                registry,
-                "effective_resync_seconds",
-                "The period the account's drift reads are spread over: --resync-seconds, or longer when its organizers need more than half its rate",
-                Family::<AccountLabels, Gauge>::default(),
-            ),
+            requests: RequestFamilies::registered(registry),
+            accounts: AccountFamilies::registered(registry),
             drift_deferred: registered(
                 registry,
                 "drift_reads_deferred",
@@ -251,12 +162,6 @@ impl Default for Metrics {
                 "Time from a GoToOrganizer's creation to its first Ready=True",
                 Histogram::new(exponential_buckets(1.0, 2.0, 14)),
             ),
-            seats: registered(
-                registry,
-                "seats",
-                "Seat inventory of each GoToAccount (kind: in_goto, managed, unmanaged, suspended, waiting_for_seat)",
-                Family::<SeatLabels, Gauge>::default(),
-            ),
             registry: Registry::default(),
         };
         root.sub_registry_with_prefix("process")
@@ -266,6 +171,22 @@ impl Default for Metrics {
             ..metrics
         }
     }
+}
+
+/// `goto_operator_build_info`: always 1, labelled with this binary's version and commit.
+fn register_build_info(registry: &mut Registry) {
+    let build_info = Family::<BuildLabels, Gauge>::default();
+    build_info
+        .get_or_create(&BuildLabels {
+            version: VERSION,
+            git_commit: git_commit(),
+        })
+        .set(1);
+    registry.register(
+        "build_info",
+        "Always 1; the labels say which version and git commit the operator was built from",
+        build_info,
+    );
 }
 
 /// Registers `metric` as `goto_operator_{name}` and hands it back (a clone shares its values).
@@ -288,13 +209,6 @@ impl Metrics {
         self.reconcile_duration
             .get_or_create(&ControllerLabels { controller })
             .observe(elapsed.as_secs_f64());
-    }
-
-    /// Counts one write to GoTo.
-    pub fn goto_write(&self, action: &'static str) {
-        self.goto_writes
-            .get_or_create(&ActionLabels { action })
-            .inc();
     }
 
     /// Moves the blocked-deletions gauge.
@@ -334,72 +248,46 @@ impl Metrics {
         self.time_to_ready.observe(seconds);
     }
 
-    /// Sets one account's seat inventory (`kind` as in [`SEAT_KINDS`]).
-    pub fn set_seats(&self, namespace: &str, account: &str, kinds: &[(&'static str, i64)]) {
-        for (kind, value) in kinds {
-            self.seats
-                .get_or_create(&SeatLabels {
-                    namespace: namespace.to_string(),
-                    account: account.to_string(),
-                    kind,
-                })
-                .set(*value);
-        }
-    }
-
     /// Counts a drift read deferred by the request budget.
     pub fn drift_read_deferred(&self) {
         self.drift_deferred.inc();
     }
 
-    /// Sets the drift-read period of GoToAccount `namespace/account`.
-    pub fn set_effective_resync(&self, namespace: &str, account: &str, seconds: u64) {
-        self.effective_resync
-            .get_or_create(&AccountLabels {
-                namespace: namespace.to_owned(),
-                account: account.to_owned(),
-            })
-            .set(i64::try_from(seconds).unwrap_or(i64::MAX));
+    /// Sets one account's seat inventory (`kind` as in [`SEAT_KINDS`]).
+    pub fn set_seats(&self, namespace: &str, account: &str, kinds: &[(&'static str, i64)]) {
+        self.accounts.set_seats(namespace, account, kinds);
     }
 
     /// Drops the seat inventory of a deleted account.
     pub fn forget_seats(&self, namespace: &str, account: &str) {
-        for kind in SEAT_KINDS {
-            self.seats.remove(&SeatLabels {
-                namespace: namespace.to_string(),
-                account: account.to_string(),
-                kind,
-            });
-        }
+        self.accounts.forget_seats(namespace, account);
     }
 
-    /// Records whether this replica leads.
-    pub fn set_leader(&self, leader: bool) {
-        self.leader.set(i64::from(leader));
+    /// Sets the drift-read period of GoToAccount `namespace/account`.
+    pub fn set_effective_resync(&self, namespace: &str, account: &str, seconds: u64) {
+        self.accounts
+            .set_effective_resync(namespace, account, seconds);
     }
 
     /// An observer for the GoTo client of the GoToAccount `namespace/account`: request metrics
     /// as [`Metrics`] records them, plus the account's budget metrics.
     pub fn for_account(self: &Arc<Self>, namespace: &str, account: &str) -> AccountObserver {
-        AccountObserver {
-            metrics: self.clone(),
-            labels: AccountLabels {
-                namespace: namespace.to_owned(),
-                account: account.to_owned(),
-            },
-        }
+        AccountObserver::new(self.clone(), namespace, account)
     }
 
     /// Drops the series of a deleted GoToAccount.
     pub fn forget_account(&self, namespace: &str, account: &str) {
-        let labels = AccountLabels {
-            namespace: namespace.to_owned(),
-            account: account.to_owned(),
-        };
-        self.budget_wait.remove(&labels);
-        self.rate_limited.remove(&labels);
-        self.effective_rate.remove(&labels);
-        self.effective_resync.remove(&labels);
+        self.accounts.forget(namespace, account);
+    }
+
+    /// Counts one write to GoTo.
+    pub fn goto_write(&self, action: &'static str) {
+        self.requests.wrote(action);
+    }
+
+    /// Records whether this replica leads.
+    pub fn set_leader(&self, leader: bool) {
+        self.leader.set(i64::from(leader));
     }
 
     /// The Prometheus text exposition of every metric.
@@ -411,54 +299,9 @@ impl Metrics {
     }
 }
 
-/// The `kind` label values of `goto_operator_seats`.
-pub const SEAT_KINDS: [&str; 5] = [
-    "in_goto",
-    "managed",
-    "unmanaged",
-    "suspended",
-    "waiting_for_seat",
-];
-
 impl goto::Observer for Metrics {
     fn request(&self, operation: &'static str, outcome: &'static str, elapsed: Duration) {
-        self.goto_requests
-            .get_or_create(&RequestLabels { operation, outcome })
-            .inc();
-        self.goto_request_duration
-            .get_or_create(&OperationLabels { operation })
-            .observe(elapsed.as_secs_f64());
-    }
-}
-
-/// The observer of one GoToAccount's client (see [`Metrics::for_account`]).
-pub struct AccountObserver {
-    metrics: Arc<Metrics>,
-    labels: AccountLabels,
-}
-
-impl goto::Observer for AccountObserver {
-    fn request(&self, operation: &'static str, outcome: &'static str, elapsed: Duration) {
-        goto::Observer::request(self.metrics.as_ref(), operation, outcome, elapsed);
-    }
-
-    fn budget_waited(&self, waited: Duration, effective_rate: f64) {
-        self.metrics
-            .budget_wait
-            .get_or_create(&self.labels)
-            .observe(waited.as_secs_f64());
-        self.metrics
-            .effective_rate
-            .get_or_create(&self.labels)
-            .set(effective_rate);
-    }
-
-    fn rate_limited(&self, effective_rate: f64) {
-        self.metrics.rate_limited.get_or_create(&self.labels).inc();
-        self.metrics
-            .effective_rate
-            .get_or_create(&self.labels)
-            .set(effective_rate);
+        self.requests.request(operation, outcome, elapsed);
     }
 }
 
