@@ -1,5 +1,7 @@
-//! What every reconcile shares: the Kubernetes client, the per-account GoTo clients, metrics,
-//! the event recorder, timing policy, and per-object failure counts for backoff.
+//! What both controllers share at run time: the Kubernetes client, the per-account GoTo
+//! clients, the watch caches, metrics, the event recorder, timing policy, per-object failure
+//! counts for backoff, the blocked deletions and the accounts' drift periods. What only the
+//! organizer reconcile reads lives beside it, in `organizer::view`.
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -9,12 +11,10 @@ use kube::runtime::reflector::Store;
 use kube::{Client, Resource, ResourceExt};
 
 use super::clients::AccountClients;
+use super::drift_periods::DriftPeriods;
 use super::error::{Error, RequeuePolicy, Retry};
 use super::events::Events;
 use super::offboarding::{Change, Offboarding};
-use super::organizer::claim_index::ClaimIndex;
-use super::organizer::seat_queue::SeatQueue;
-use super::organizer::spread::{self, DriftPeriods, FirstReads};
 use crate::crd::{GoToAccount, GoToOrganizer};
 use crate::metrics::Metrics;
 
@@ -22,8 +22,8 @@ use crate::metrics::Metrics;
 pub struct Context {
     /// Kubernetes API client.
     pub kube: Client,
-    /// One GoTo client per GoToAccount.
-    pub accounts: AccountClients,
+    /// One GoTo client per GoToAccount (shared with the organizer reconcile's view).
+    pub accounts: Arc<AccountClients>,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
     /// Kubernetes Event recorders, with a bounded cache.
@@ -32,33 +32,23 @@ pub struct Context {
     pub requeue: RequeuePolicy,
     /// How often each organizer is re-read from GoTo.
     pub resync: Duration,
-    /// Every GoToOrganizer the controller watches (its reflector), to find claims.
+    /// Every GoToOrganizer the controller watches (its reflector).
     pub organizers: Store<GoToOrganizer>,
-    /// The same objects by what they claim (email, organizer key), kept beside `organizers`
-    /// by whoever fills that store.
-    pub claim_index: ClaimIndex,
-    /// Every GoToAccount the organizer controller watches (its reflector): an organizer's account
-    /// is read from here, not fetched, and so is the GoTo account key behind another object's
-    /// claim.
+    /// Every GoToAccount the organizer controller watches (its reflector).
     pub accounts_store: Store<GoToAccount>,
-    /// Per GoTo account, the organizers waiting for a paid seat.
-    pub seat_queue: SeatQueue,
-    /// Which organizers this process has read once (first reads after a restart are spread).
-    pub first_reads: Arc<FirstReads>,
     /// Per GoToAccount, the organizers whose deletion waits for a person.
     pub offboarding: Offboarding,
-    /// Per GoToAccount, the period its drift reads are spread over (see `spread`).
+    /// Per GoToAccount, the period its drift reads are spread over (see `drift_periods`).
     pub drift_periods: DriftPeriods,
     failures: Mutex<HashMap<String, u32>>,
-    /// Organizer keys recorded by this process, by object uid: `observe::facts` reads them as
-    /// the remembered key, which the watch cache may not show yet (see `act::Ledger`).
-    keys: Mutex<HashMap<String, String>>,
 }
 
 impl Context {
     /// Builds the shared context.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         kube: Client,
+        accounts: Arc<AccountClients>,
         metrics: Arc<Metrics>,
         requeue: RequeuePolicy,
         resync: Duration,
@@ -67,21 +57,17 @@ impl Context {
         accounts_store: Store<GoToAccount>,
     ) -> Self {
         Self {
-            accounts: AccountClients::with_metrics(metrics.clone(), Duration::from_secs(30)),
+            accounts,
             events: Events::new(kube.clone(), reporter),
             kube,
             metrics,
             requeue,
             resync,
             organizers,
-            claim_index: ClaimIndex::default(),
             accounts_store,
-            seat_queue: SeatQueue::default(),
-            first_reads: Arc::new(FirstReads::default()),
             offboarding: Offboarding::default(),
             drift_periods: DriftPeriods::default(),
             failures: Mutex::new(HashMap::new()),
-            keys: Mutex::new(HashMap::new()),
         }
     }
 
@@ -146,26 +132,6 @@ impl Context {
         lock(&self.failures).remove(key);
     }
 
-    /// Remembers the organizer key just recorded in an object's status.
-    pub fn remember_key<K: Resource>(&self, obj: &K, key: &str) {
-        if let Some(uid) = obj.meta().uid.clone() {
-            lock(&self.keys).insert(uid, key.to_string());
-        }
-    }
-
-    /// The organizer key this process recorded for the object, if any.
-    pub fn remembered_key<K: Resource>(&self, obj: &K) -> Option<String> {
-        let uid = obj.meta().uid.as_deref()?;
-        lock(&self.keys).get(uid).cloned()
-    }
-
-    /// Forgets an object that is gone.
-    pub fn forget_key<K: Resource>(&self, obj: &K) {
-        if let Some(uid) = obj.meta().uid.as_deref() {
-            lock(&self.keys).remove(uid);
-        }
-    }
-
     /// The period the drift reads of GoToAccount `namespace/account` are spread over now:
     /// `--resync-seconds`, or longer when its organizers need more than half its rate. A fresh
     /// count that moves an account's period sets its metric and reconciles the account, whose
@@ -184,7 +150,7 @@ impl Context {
             }
         }
         periods
-            .get(&spread::key_of(namespace, account))
+            .get(&key_of(namespace, account))
             .copied()
             .unwrap_or(self.resync)
     }
@@ -206,13 +172,17 @@ impl Context {
     }
 }
 
-/// The key used for per-object bookkeeping.
+/// The key used for per-object bookkeeping: `namespace/name`.
 pub fn object_key<K: Resource>(obj: &K) -> String {
-    format!(
-        "{}/{}",
+    key_of(
         obj.meta().namespace.as_deref().unwrap_or_default(),
-        obj.meta().name.as_deref().unwrap_or_default()
+        obj.meta().name.as_deref().unwrap_or_default(),
     )
+}
+
+/// `namespace/name`: how objects and accounts are named in the operator's own maps.
+pub fn key_of(namespace: &str, name: &str) -> String {
+    format!("{namespace}/{name}")
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

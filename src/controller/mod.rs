@@ -4,6 +4,7 @@ pub mod account;
 pub mod clients;
 pub mod context;
 pub mod credentials;
+pub mod drift_periods;
 pub mod error;
 mod events;
 pub mod gauges;
@@ -81,7 +82,7 @@ where
 }
 
 async fn organizer_controller(
-    ctx: Arc<Context>,
+    oc: Arc<organizer::OrganizerContext>,
     writer: reflector::store::Writer<GoToOrganizer>,
     account_writer: reflector::store::Writer<GoToAccount>,
     notified: futures::stream::BoxStream<'static, ObjectRef<GoToOrganizer>>,
@@ -93,10 +94,11 @@ async fn organizer_controller(
         labels,
         concurrency,
     } = scope;
+    let ctx = oc.ctx.clone();
     let organizers = scoped::<GoToOrganizer>(&ctx.kube, watched_namespaces);
     let accounts = scoped::<GoToAccount>(&ctx.kube, watched_namespaces);
     let reader = ctx.organizers.clone();
-    let index = ctx.claim_index.clone();
+    let index = oc.view.claim_index.clone();
     let gone = ctx.clone();
     let trigger = namespaces::watch(organizers, &watched(labels), reader.clone())
         .modify(slim)
@@ -125,7 +127,7 @@ async fn organizer_controller(
         .reconcile_on(notified)
         .with_config(Config::default().concurrency(concurrency))
         .graceful_shutdown_on(shutdown)
-        .run(organizer::reconcile, organizer::error_policy, ctx)
+        .run(organizer::reconcile, organizer::error_policy, oc)
         .for_each(|_| futures::future::ready(()))
         .await;
 }

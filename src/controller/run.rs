@@ -13,6 +13,7 @@ use kube::runtime::events::Reporter;
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use tokio::task::JoinHandle;
 
+use super::clients::AccountClients;
 use super::{
     Context, RequeuePolicy, Scope, account_controller, gauges, leader, leader_label, liveness,
     organizer, organizer_controller,
@@ -151,8 +152,9 @@ impl Leading<'_> {
             .map_or_else(leader::Fence::open, |l| l.fence().clone());
         let (organizers, organizer_writer) = reflector::store();
         let (accounts, account_writer) = reflector::store();
-        let (ctx, triggers) = self.context(organizers, accounts, &fence);
-        let ctx = Arc::new(ctx);
+        let (oc, triggers) = self.context(organizers, accounts, &fence);
+        let oc = Arc::new(oc);
+        let ctx = oc.ctx.clone();
         let gauges = tokio::spawn(gauges::run(ctx.organizers.clone(), ctx.metrics.clone()));
         let liveness = tokio::spawn(liveness::run(
             ctx.organizers.clone(),
@@ -167,7 +169,7 @@ impl Leading<'_> {
         let scope = Scope::of(self.args);
         let controllers = futures::future::join(
             organizer_controller(
-                ctx.clone(),
+                oc,
                 organizer_writer,
                 account_writer,
                 triggers.organizers,
@@ -182,21 +184,34 @@ impl Leading<'_> {
         lost
     }
 
-    /// The shared context, and the triggers it feeds: seat turns, blocked deletions, stalls
-    /// and push notifications.
+    /// The shared context with the organizer reconcile's view, and the triggers they feed: seat
+    /// turns, blocked deletions, stalls and push notifications.
     fn context(
         &self,
         organizers: Store<GoToOrganizer>,
         accounts: Store<GoToAccount>,
         fence: &leader::Fence,
-    ) -> (Context, Triggers) {
-        // Which organizers this process has read once: shared with the webhook, whose
-        // notifications are read at once even right after a restart.
-        let first_reads = Arc::new(organizer::spread::FirstReads::default());
-        // Push notifications re-read the organizers they name, through the organizer controller.
+    ) -> (organizer::OrganizerContext, Triggers) {
+        let mut clients = AccountClients::with_metrics(
+            self.metrics.clone(),
+            Duration::from_secs(self.args.request_timeout_seconds.max(1)),
+        );
+        clients.set_write_fence(fence.as_write_fence());
+        // Drift reads give way to people's work in each account's budget (see `goto::budget`).
+        clients.use_drift_lane();
+        let clients = Arc::new(clients);
+        let view = organizer::View::new(
+            self.kube.clone(),
+            clients.clone(),
+            organizers.clone(),
+            accounts.clone(),
+        );
+        // Push notifications re-read the organizers they name, through the organizer controller;
+        // the webhook shares the view's first reads, so they are read at once even right after
+        // a restart.
         let notified = match self.webhooks {
             Some(hooks) => hooks
-                .activate(organizers.clone(), first_reads.clone())
+                .activate(organizers.clone(), view.first_reads.clone())
                 .boxed(),
             None => futures::stream::empty().boxed(),
         };
@@ -204,8 +219,9 @@ impl Leading<'_> {
         if let Some(label) = self.label {
             label.set(true);
         }
-        let mut ctx = Context::new(
+        let ctx = Context::new(
             self.kube.clone(),
+            clients,
             self.metrics.clone(),
             requeue_policy(self.args),
             Duration::from_secs(self.args.resync_seconds.max(1)),
@@ -216,16 +232,9 @@ impl Leading<'_> {
             organizers,
             accounts,
         );
-        ctx.first_reads = first_reads;
-        ctx.accounts.set_write_fence(fence.as_write_fence());
-        // Drift reads give way to people's work in each account's budget (see `goto::budget`).
-        ctx.accounts.use_drift_lane();
-        ctx.accounts.set_request_timeout(Duration::from_secs(
-            self.args.request_timeout_seconds.max(1),
-        ));
         // The seat queue triggers the organizers whose turn for a seat came.
         let (seat_turns, seat_turns_rx) = futures::channel::mpsc::unbounded();
-        ctx.seat_queue.set_trigger(seat_turns);
+        view.seat_queue.set_trigger(seat_turns);
         // A change in which organizers' deletion is blocked, or in an account's drift period,
         // triggers the GoToAccount.
         let (account_changes, accounts_rx) = futures::channel::mpsc::unbounded();
@@ -240,7 +249,8 @@ impl Leading<'_> {
             accounts: accounts_rx,
             stalled,
         };
-        (ctx, triggers)
+        let ctx = Arc::new(ctx);
+        (organizer::OrganizerContext { ctx, view }, triggers)
     }
 }
 

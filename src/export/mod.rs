@@ -31,7 +31,7 @@ use crate::controller::clients::AccountClients;
 use crate::controller::ownership;
 use crate::crd::{GoToAccount, GoToOrganizer, ManagementPolicy};
 use crate::email::NormalEmail;
-use crate::goto::{GoToApi, ListedOrganizer, Observer};
+use crate::goto::{GoToApi, ListedOrganizer};
 
 /// Upper bound of one HTTP exchange with GoTo during an export.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -54,7 +54,7 @@ pub async fn run(args: ExportArgs) -> crate::Result<()> {
     let kube = Client::try_default()
         .await
         .map_err(|e| crate::Error::Invalid(format!("cannot use the kubeconfig: {e}")))?;
-    let clients = AccountClients::new(Arc::new(Unobserved), REQUEST_TIMEOUT);
+    let clients = AccountClients::new(Arc::new(crate::goto::Unobserved), REQUEST_TIMEOUT);
     let (account, goto) = clients
         .resolve(&kube, &args.namespace, &args.account, false)
         .await
@@ -177,11 +177,4 @@ fn write_files(dir: &Path, manifests: &[GoToOrganizer]) -> crate::Result<()> {
             .map_err(|e| crate::Error::io(format!("writing {}", path.display()), e))?;
     }
     Ok(())
-}
-
-/// A one-shot command exports no metrics.
-struct Unobserved;
-
-impl Observer for Unobserved {
-    fn request(&self, _operation: &'static str, _outcome: &'static str, _elapsed: Duration) {}
 }

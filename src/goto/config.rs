@@ -145,6 +145,13 @@ pub trait Observer: Send + Sync {
     }
 }
 
+/// The observer of a one-shot command (`plan`, `export`, `report`): it exports no metrics.
+pub struct Unobserved;
+
+impl Observer for Unobserved {
+    fn request(&self, _operation: &'static str, _outcome: &'static str, _elapsed: Duration) {}
+}
+
 /// Asked right before every request that can change GoTo (any method but GET); `false` refuses
 /// the request unsent. The operator closes it the moment this replica can no longer prove it holds
 /// the leader Lease, so a stale leader never writes after a new one may have started.

@@ -40,7 +40,7 @@ pub use budget::{Budgets, drift_reads_per_second};
 pub use client::GoToClient;
 pub use config::{
     ClientConfig, Credentials, DEFAULT_API_BASE_URL, DEFAULT_TOKEN_URL, DEFAULT_V1_API_BASE_URL,
-    Dialect, Observer, RetryPolicy, WriteFence,
+    Dialect, Observer, RetryPolicy, Unobserved, WriteFence,
 };
 pub use directory::{DirectoryEntry, DirectorySnapshot};
 pub use error::Error;

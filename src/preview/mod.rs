@@ -26,21 +26,19 @@ use std::time::Duration;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::ListParams;
-use kube::runtime::events::Reporter;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::watcher;
 use kube::{Api, Client, Resource, ResourceExt};
 
 use crate::cli::PlanArgs;
-use crate::controller::Context;
-use crate::controller::error::RequeuePolicy;
+use crate::controller::clients::AccountClients;
+use crate::controller::organizer::View;
 use crate::controller::organizer::claim_index::ClaimIndex;
 use crate::controller::organizer::observe::observe;
 use crate::controller::organizer::{Plan, decide};
 use crate::crd::organizer::FINALIZER;
 use crate::crd::{GoToAccount, GoToOrganizer};
-use crate::goto::Meeting;
-use crate::metrics::Metrics;
+use crate::goto::{Meeting, Unobserved};
 
 /// What the preview says about one object.
 #[derive(Debug)]
@@ -118,7 +116,7 @@ pub async fn run(args: PlanArgs) -> crate::Result<i32> {
 /// annotations, as `kubectl apply` would leave it, or, with `delete`, the live object marked
 /// for deletion.
 pub async fn preview(
-    ctx: &Context,
+    ctx: &View,
     manifest: &GoToOrganizer,
     delete: bool,
     now: jiff::Timestamp,
@@ -175,31 +173,18 @@ fn applied(
     obj
 }
 
-/// The controller's shared state, rebuilt from one listing of the cluster.
-async fn context(kube: &Client) -> crate::Result<Context> {
+/// Upper bound of one request to GoTo from `plan`.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What `observe` reads, rebuilt from one listing of the cluster.
+async fn context(kube: &Client) -> crate::Result<View> {
     let organizers = listed::<GoToOrganizer>(kube).await?;
     let claim_index = ClaimIndex::of(organizers.state().iter().map(AsRef::as_ref));
     let accounts = listed::<GoToAccount>(kube).await?;
-    let mut ctx = Context::new(
-        kube.clone(),
-        Arc::new(Metrics::default()),
-        RequeuePolicy {
-            slow: Duration::from_secs(300),
-            reaudit: Duration::from_secs(60),
-            backoff_base: Duration::from_secs(2),
-            backoff_max: Duration::from_secs(300),
-            soon: Duration::from_secs(4),
-        },
-        Duration::from_secs(600),
-        Reporter {
-            controller: "goto-operator-plan".into(),
-            instance: None,
-        },
-        organizers,
-        accounts,
-    );
-    ctx.claim_index = claim_index;
-    Ok(ctx)
+    let clients = AccountClients::new(Arc::new(Unobserved), REQUEST_TIMEOUT);
+    let mut view = View::new(kube.clone(), Arc::new(clients), organizers, accounts);
+    view.claim_index = claim_index;
+    Ok(view)
 }
 
 /// A reflector store holding every object of kind `K` in the cluster.

@@ -11,9 +11,7 @@ use url::Url;
 use super::client::ReportClient;
 use crate::cli::AttendanceArgs;
 use crate::controller::clients::AccountClients;
-use crate::goto::{
-    self, AccountKey, ClientConfig, Credentials, Dialect, GoToClient, Observer, V1Client,
-};
+use crate::goto::{self, AccountKey, ClientConfig, Credentials, Dialect, GoToClient, V1Client};
 
 /// Environment variable holding the OAuth client id in standalone mode.
 pub const CLIENT_ID_ENV: &str = "GOTO_CLIENT_ID";
@@ -165,7 +163,7 @@ async fn kubernetes_client(
     let kube = kube::Client::try_default().await.map_err(|e| {
         crate::Error::Invalid(format!("cannot use the kubeconfig for --account: {e}"))
     })?;
-    let clients = AccountClients::new(Arc::new(Unobserved), REQUEST_TIMEOUT);
+    let clients = AccountClients::new(Arc::new(crate::goto::Unobserved), REQUEST_TIMEOUT);
     let (account, client) = clients
         .resolve_pipeline(&kube, namespace, name)
         .await
@@ -177,13 +175,6 @@ async fn kubernetes_client(
         )));
     }
     Ok((api, client))
-}
-
-/// A one-shot command exports no metrics.
-struct Unobserved;
-
-impl Observer for Unobserved {
-    fn request(&self, _operation: &'static str, _outcome: &'static str, _elapsed: Duration) {}
 }
 
 /// Whether the standalone endpoint flags were changed, so `--account` can say they are ignored.

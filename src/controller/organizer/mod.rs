@@ -18,8 +18,8 @@
 //!   keeps the queue from the plan and its outcome (joins, leaves, a freed seat triggers the next).
 //!
 //! Layers, bottom up, each importing only layers before it (tests/module_layers.rs checks):
-//! `consent`, `spread`, `claims`, `claim_index`, `seat_queue`, `diff`, `observed`, `reads`,
-//! `observe`, `plan`, `decide`, `act`, `report`.
+//! `consent`, `spread`, `claims`, `claim_index`, `seat_queue`, `view`, `diff`, `observed`,
+//! `reads`, `observe`, `plan`, `decide`, `act`, `report`.
 //!
 //! `finalizer()` stays the only top-level action: `Apply` and `Cleanup` run the same pipeline
 //! (the plan knows whether the object is being deleted); a cleanup that returns `Ok` releases the
@@ -39,6 +39,7 @@ pub mod seat_queue;
 pub mod spread;
 #[cfg(test)]
 mod tests;
+pub mod view;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -60,38 +61,56 @@ use super::status;
 use crate::crd::organizer::FINALIZER;
 use crate::crd::{GoToOrganizer, GoToOrganizerStatus};
 use crate::goto;
+pub use view::View;
 
 /// Metric label of this controller.
 pub const CONTROLLER: &str = "organizer";
 
+/// What the organizer reconcile works with: the context both controllers share, and the view
+/// `observe` reads (see [`view`]).
+pub struct OrganizerContext {
+    /// Shared with the account controller.
+    pub ctx: Arc<Context>,
+    /// What only the organizer reconcile reads and keeps.
+    pub view: View,
+}
+
 /// Reconciles one GoToOrganizer.
-pub async fn reconcile(obj: Arc<GoToOrganizer>, ctx: Arc<Context>) -> Result<Action, Error> {
+pub async fn reconcile(
+    obj: Arc<GoToOrganizer>,
+    oc: Arc<OrganizerContext>,
+) -> Result<Action, Error> {
     let started = Instant::now();
+    let ctx = &oc.ctx;
     // After a restart, settled objects are read at their place in the drift period, not all
     // at once (see `spread`).
     let period = ctx.drift_period(
         &obj.namespace().unwrap_or_default(),
         &obj.spec.account_ref.name,
     );
-    if let Some(delay) = ctx.first_reads.defer(&obj, period, jiff::Timestamp::now()) {
+    if let Some(delay) = oc
+        .view
+        .first_reads
+        .defer(&obj, period, jiff::Timestamp::now())
+    {
         ctx.metrics
             .reconciled(CONTROLLER, "deferred", started.elapsed());
         return Ok(Action::requeue(delay));
     }
-    let api = api(&ctx, &obj);
+    let api = api(ctx, &obj);
     // The upcoming meetings the pass's status records, for a blocked deletion's account.
     let mut audited = None;
     let result = {
-        let (ctx, audited) = (&ctx, &mut audited);
+        let (oc, audited) = (&oc, &mut audited);
         reconciler::finalized(&api, FINALIZER, obj.clone(), move |event| async move {
             let (Finalizer::Apply(o) | Finalizer::Cleanup(o)) = event;
-            pass(&o, ctx, audited).await
+            pass(&o, oc, audited).await
         })
         .await
     };
     let blocked = matches!(result, Err(Error::DeletionBlocked(_)));
     ctx.set_blocked(&obj, blocked.then(|| audited.unwrap_or(0)));
-    reconciler::finished(&ctx, CONTROLLER, obj.as_ref(), &result, started);
+    reconciler::finished(ctx, CONTROLLER, obj.as_ref(), &result, started);
     result
 }
 
@@ -99,10 +118,11 @@ pub async fn reconcile(obj: Arc<GoToOrganizer>, ctx: Arc<Context>) -> Result<Act
 /// `audited` gets the upcoming-meeting count of the meeting audit in the status it leaves.
 async fn pass(
     obj: &GoToOrganizer,
-    ctx: &Context,
+    oc: &OrganizerContext,
     audited: &mut Option<u32>,
 ) -> Result<Action, Error> {
-    let observation = observe::observe(obj, ctx).await;
+    let (ctx, view) = (oc.ctx.as_ref(), &oc.view);
+    let observation = observe::observe(obj, view).await;
     let observed = &observation.observed;
     // A drift read that gave way to people's work in the budget: nothing was read, nothing is
     // decided; back at the drift slot the budget booked for it.
@@ -115,9 +135,9 @@ async fn pass(
     let plan = decide(observed, &obj.spec, now);
     tracing::debug!(organizer = %object_key(obj), observed = %observed, plan = %plan, "decided");
     let goto = observation.goto.as_deref();
-    let outcome = act::act(&plan, obj, observed, ctx, goto, now).await;
+    let outcome = act::act(&plan, obj, observed, oc, goto, now).await;
     let previous = obj.status.clone().unwrap_or_default();
-    queue_seat(obj, ctx, observed, &plan, &outcome);
+    queue_seat(obj, view, observed, &plan, &outcome);
     let (next, notes) = report::report(observed, &obj.spec, &plan, &outcome, &previous, now);
     *audited = next
         .meeting_audit
@@ -137,8 +157,8 @@ async fn pass(
     }
     written?;
     if observed.object.deleting {
-        ctx.forget_key(obj);
-        ctx.first_reads
+        view.forget_key(obj);
+        view.first_reads
             .forget(&obj.namespace().unwrap_or_default(), &obj.name_any());
         return Ok(Action::await_change());
     }
@@ -148,8 +168,7 @@ async fn pass(
         &obj.namespace().unwrap_or_default(),
         &obj.spec.account_ref.name,
     );
-    let key = spread::key_of(&obj.namespace().unwrap_or_default(), &obj.name_any());
-    let next_read = spread::next_read(&key, period, now, period / 2);
+    let next_read = spread::next_read(&object_key(obj), period, now, period / 2);
     Ok(Action::requeue(decide::next_look(
         &obj.spec, now, next_read,
     )))
@@ -160,7 +179,7 @@ async fn pass(
 /// oldest waiter.
 fn queue_seat(
     obj: &GoToOrganizer,
-    ctx: &Context,
+    view: &View,
     observed: &Observed,
     plan: &Plan,
     outcome: &Outcome,
@@ -172,9 +191,9 @@ fn queue_seat(
         _ => None,
     };
     match (seat_membership(plan, outcome), account) {
-        (seat_queue::Membership::Wait, Some(account)) => ctx.seat_queue.wait(account, &waiter),
+        (seat_queue::Membership::Wait, Some(account)) => view.seat_queue.wait(account, &waiter),
         (seat_queue::Membership::Keep, _) => {}
-        _ => ctx.seat_queue.leave(&waiter),
+        _ => view.seat_queue.leave(&waiter),
     }
     let freed = outcome.steps.iter().any(|s| {
         matches!(
@@ -186,7 +205,7 @@ fn queue_seat(
         )
     });
     if freed && let Some(account) = account {
-        ctx.seat_queue.seat_freed(account);
+        view.seat_queue.seat_freed(account);
     }
 }
 
@@ -208,21 +227,22 @@ pub fn seat_membership(plan: &Plan, outcome: &Outcome) -> seat_queue::Membership
 /// Requeues a failed object by the failure's class: never hot. An object waiting for a seat
 /// comes back on the probe backoff if it is its account's oldest waiter, else when triggered
 /// (or after the slow requeue, as a safety net).
-pub fn error_policy(obj: Arc<GoToOrganizer>, err: &Error, ctx: Arc<Context>) -> Action {
+pub fn error_policy(obj: Arc<GoToOrganizer>, err: &Error, oc: Arc<OrganizerContext>) -> Action {
     if seat_queue::seat_refused(err) {
-        let delay = ctx
+        let delay = oc
+            .view
             .seat_queue
             .requeue(&seat_queue::Waiter::of(obj.as_ref()))
-            .unwrap_or(ctx.requeue.slow);
+            .unwrap_or(oc.ctx.requeue.slow);
         return Action::requeue(delay);
     }
-    reconciler::requeue(&ctx, obj.as_ref(), err)
+    reconciler::requeue(&oc.ctx, obj.as_ref(), err)
 }
 
 /// The controller keeps what `act` writes down in its shared state and the object's status.
-impl act::Ledger for Context {
+impl act::Ledger for OrganizerContext {
     fn remember_key(&self, obj: &GoToOrganizer, key: &str) {
-        Context::remember_key(self, obj, key);
+        self.view.remember_key(obj, key);
     }
 
     fn record_key<'a>(
@@ -231,20 +251,20 @@ impl act::Ledger for Context {
         status: &'a GoToOrganizerStatus,
     ) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
-            status::write(&api(self, obj), obj, obj.status.as_ref(), status).await?;
+            status::write(&api(&self.ctx, obj), obj, obj.status.as_ref(), status).await?;
             Ok(())
         })
     }
 
     fn wrote(&self, action: &'static str) {
-        self.metrics.goto_write(action);
+        self.ctx.metrics.goto_write(action);
     }
 
     fn current<'a>(
         &'a self,
         obj: &'a GoToOrganizer,
     ) -> BoxFuture<'a, Result<Option<GoToOrganizer>, Error>> {
-        Box::pin(async move { Ok(api(self, obj).get_opt(&obj.name_any()).await?) })
+        Box::pin(async move { Ok(api(&self.ctx, obj).get_opt(&obj.name_any()).await?) })
     }
 }
 

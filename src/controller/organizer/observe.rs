@@ -12,8 +12,8 @@ pub use super::observed::{
 };
 use super::reads;
 use super::seat_queue::Waiter;
+use super::view::View;
 use crate::controller::clients::Problem;
-use crate::controller::context::Context;
 use crate::crd::{GoToAccount, GoToOrganizer};
 use crate::goto::{GoToApi, OrganizerKey};
 
@@ -29,7 +29,7 @@ pub struct Observation {
 }
 
 /// Reads everything the decision for `obj` needs. Never writes; failures become values.
-pub async fn observe(obj: &GoToOrganizer, ctx: &Context) -> Observation {
+pub async fn observe(obj: &GoToOrganizer, ctx: &View) -> Observation {
     let mut observed = Observed::of(facts(obj, ctx.remembered_key(obj)));
     // A push notification named this object: its read is a person's news, not a drift check.
     if ctx.first_reads.take_named(obj) {
@@ -46,7 +46,7 @@ pub async fn observe(obj: &GoToOrganizer, ctx: &Context) -> Observation {
 /// decision needs it.
 async fn connect(
     obj: &GoToOrganizer,
-    ctx: &Context,
+    ctx: &View,
     observed: &mut Observed,
 ) -> Option<Arc<dyn GoToApi>> {
     if observed.object.paused {
@@ -91,7 +91,7 @@ pub async fn read(obj: &GoToOrganizer, observed: &mut Observed, goto: &dyn GoToA
 }
 
 /// The GoToAccount from the reflector; `Ok(None)` when it does not exist.
-async fn account_of(obj: &GoToOrganizer, ctx: &Context) -> Result<Option<GoToAccount>, String> {
+async fn account_of(obj: &GoToOrganizer, ctx: &View) -> Result<Option<GoToAccount>, String> {
     let namespace = obj.namespace().unwrap_or_default();
     let name = &obj.spec.account_ref.name;
     match tokio::time::timeout(ACCOUNT_CACHE_WAIT, ctx.accounts_store.wait_until_ready()).await {
@@ -107,7 +107,7 @@ async fn account_of(obj: &GoToOrganizer, ctx: &Context) -> Result<Option<GoToAcc
         .map(|a| a.as_ref().clone()))
 }
 
-fn claim(obj: &GoToOrganizer, ctx: &Context, account: Option<&GoToAccount>) -> Claim {
+fn claim(obj: &GoToOrganizer, ctx: &View, account: Option<&GoToAccount>) -> Claim {
     let Some(account_key) = obj
         .status
         .as_ref()
@@ -141,7 +141,7 @@ fn claim(obj: &GoToOrganizer, ctx: &Context, account: Option<&GoToAccount>) -> C
 /// Secret went away (a namespace being deleted removes the Secret first).
 async fn client(
     obj: &GoToOrganizer,
-    ctx: &Context,
+    ctx: &View,
     account: Result<Option<GoToAccount>, String>,
 ) -> Result<Arc<dyn GoToApi>, AccountState> {
     let name = &obj.spec.account_ref.name;

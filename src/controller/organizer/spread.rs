@@ -1,13 +1,9 @@
 //! When settled organizers are read again for drift (issue 22): spread evenly, within the
 //! budget's drift lane, and never all at once after a restart.
 //!
-//! **The period.** A quiet resync of a v2 account costs one GET per organizer. The budget lets
-//! drift reads use at most half of the account's rate (see `goto::budget`), so an account of N
-//! organizers needs at least `N / drift_reads_per_second` for one round: when that is longer
-//! than `--resync-seconds`, the period is stretched to it ([`stretched`]), reported as the
-//! account's `status.effectiveResyncSeconds` and `goto_operator_effective_resync_seconds`. A v1
-//! account reads the whole account in one listing and is never stretched. [`DriftPeriods`]
-//! counts each account's organizers from the watch cache, at most every [`RECOUNT`].
+//! **The period** is the account's drift period (`controller::drift_periods`): `--resync-seconds`,
+//! stretched when the account's organizers would need more than half its rate, reported as the
+//! account's `status.effectiveResyncSeconds` and `goto_operator_effective_resync_seconds`.
 //!
 //! **The place.** Each object has a fixed place in the period (a hash of its `namespace/name`,
 //! uniform), measured on the wall clock, and is read again when the clock next reaches it
@@ -22,16 +18,17 @@
 //! waits for its place ([`FirstReads`]). Anything that is not settled (new, changed, being
 //! deleted, failing, waiting for a seat) is reconciled at once, and so is a settled object a
 //! push notification names.
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::Duration;
 
 use jiff::Timestamp;
 use kube::ResourceExt;
 
+use crate::controller::context::key_of;
+use crate::crd::GoToOrganizer;
 use crate::crd::conditions::{self, READY, SYNCED, reason};
 use crate::crd::organizer::FINALIZER;
-use crate::crd::{GoToAccount, GoToOrganizer};
 
 /// Which objects this process has read at least once, and which a push notification named
 /// (by `namespace/name`).
@@ -78,100 +75,6 @@ fn lock(set: &Mutex<HashSet<String>>) -> std::sync::MutexGuard<'_, HashSet<Strin
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// How often [`DriftPeriods`] counts each account's organizers again.
-pub const RECOUNT: Duration = Duration::from_secs(5);
-
-/// Every account's drift period, by `namespace/name`.
-pub type Periods = Arc<HashMap<String, Duration>>;
-
-/// Per GoToAccount (`namespace/name`), the period its organizers' drift reads are spread over.
-#[derive(Debug, Default)]
-pub struct DriftPeriods {
-    state: Mutex<Counted>,
-}
-
-#[derive(Debug, Default)]
-struct Counted {
-    at: Option<Instant>,
-    periods: Periods,
-    /// The periods last reported (status, metric), to report only a change worth showing.
-    reported: HashMap<String, Duration>,
-}
-
-impl DriftPeriods {
-    /// Every account's period, counted again when the last count is older than [`RECOUNT`];
-    /// with it, the accounts whose period moved from what was last reported (see [`moved`]),
-    /// now counted as reported.
-    pub fn all(
-        &self,
-        resync: Duration,
-        accounts: impl FnOnce() -> Vec<Arc<GoToAccount>>,
-        organizers: impl FnOnce() -> Vec<Arc<GoToOrganizer>>,
-    ) -> (Periods, Vec<(String, Duration)>) {
-        let mut state = self
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if state.at.is_some_and(|at| at.elapsed() < RECOUNT) {
-            return (state.periods.clone(), Vec::new());
-        }
-        let periods = Arc::new(periods(&accounts(), &organizers(), resync));
-        let moved: Vec<(String, Duration)> = periods
-            .iter()
-            .filter(|(key, now)| state.reported.get(*key).is_none_or(|b| moved(*b, **now)))
-            .map(|(key, now)| (key.clone(), *now))
-            .collect();
-        state.reported.retain(|key, _| periods.contains_key(key));
-        state.reported.extend(moved.iter().cloned());
-        state.at = Some(Instant::now());
-        state.periods = periods.clone();
-        (periods, moved)
-    }
-}
-
-/// Whether a period moved enough to report: by more than a twentieth (whole seconds).
-pub fn moved(before: Duration, now: Duration) -> bool {
-    let (b, n) = (before.as_secs(), now.as_secs());
-    b.abs_diff(n) * 20 > b.min(n)
-}
-
-/// The drift-read period of every account (`namespace/name`): `resync`, stretched to what its
-/// organizers with a recorded key need at its drift rate (v2), or `resync` as is (v1).
-pub fn periods(
-    accounts: &[Arc<GoToAccount>],
-    organizers: &[Arc<GoToOrganizer>],
-    resync: Duration,
-) -> HashMap<String, Duration> {
-    let mut read: HashMap<String, usize> = HashMap::new();
-    for o in organizers {
-        if o.metadata.deletion_timestamp.is_none() && o.recorded_organizer_key().is_some() {
-            let account = key_of(&o.namespace().unwrap_or_default(), &o.spec.account_ref.name);
-            *read.entry(account).or_default() += 1;
-        }
-    }
-    accounts
-        .iter()
-        .map(|a| {
-            let key = key_of(&a.namespace().unwrap_or_default(), &a.name_any());
-            let n = if a.spec.api.reads_account_at_once() {
-                0
-            } else {
-                read.get(&key).copied().unwrap_or(0)
-            };
-            let period = stretched(resync, n, f64::from(a.spec.requests_per_second));
-            (key, period)
-        })
-        .collect()
-}
-
-/// `resync`, or longer when `organizers` drift reads at the drift rate of a budget of
-/// `requests_per_second` need longer: the rate is never exceeded, the period stretches.
-pub fn stretched(resync: Duration, organizers: usize, requests_per_second: f64) -> Duration {
-    let per_second = crate::goto::drift_reads_per_second(requests_per_second);
-    let needed = Duration::from_secs_f64(organizers as f64 / per_second);
-    resync.max(needed)
-}
-
 /// How long from `now` until `key` is read again: until the wall clock next reaches its place
 /// in `period`, and at least `at_least` (an object just read waits for a later round).
 pub fn next_read(key: &str, period: Duration, now: Timestamp, at_least: Duration) -> Duration {
@@ -193,11 +96,6 @@ fn place(key: &str) -> f64 {
     let mut first = [0u8; 8];
     first.copy_from_slice(&digest[..8]);
     (u64::from_be_bytes(first) % 1_000_000) as f64 / 1_000_000.0
-}
-
-/// `namespace/name`: how objects and accounts are named here.
-pub fn key_of(namespace: &str, name: &str) -> String {
-    format!("{namespace}/{name}")
 }
 
 /// Whether nothing about `obj` waits for the operator: Ready=True and Synced=True for its
@@ -322,67 +220,5 @@ mod tests {
                 "{delay:?}"
             );
         }
-    }
-
-    fn account(name: &str, api: &str, rate: u32) -> Arc<GoToAccount> {
-        let mut a = crate::crd::fixtures::account("it", name, "1");
-        a.spec.api = serde_json::from_value(json!(api)).expect("api");
-        a.spec.requests_per_second = rate;
-        Arc::new(a)
-    }
-
-    fn of_account(name: &str, account: &str) -> Arc<GoToOrganizer> {
-        let mut o = organizer(name, "Reconciled", "InSync");
-        o.spec.account_ref.name = account.into();
-        Arc::new(o)
-    }
-
-    #[test]
-    fn the_period_stretches_to_what_half_the_rate_reads_and_never_for_v1() {
-        let resync = Duration::from_secs(30);
-        // 1,000 reads at 10 requests a second, half of it for drift: about 200 s, not 30.
-        let stretched_1000 = stretched(resync, 1_000, 10.0);
-        assert!(
-            (200..=210).contains(&stretched_1000.as_secs()),
-            "{stretched_1000:?}"
-        );
-        assert_eq!(stretched(resync, 100, 10.0), resync, "fits: not stretched");
-        assert_eq!(
-            stretched(resync, 0, 0.0),
-            resync,
-            "a bad rate is not a panic"
-        );
-
-        let accounts = [account("big", "v2", 10), account("listed", "v1", 10)];
-        let mut organizers: Vec<_> = (0..1_000)
-            .map(|i| of_account(&format!("b{i}"), "big"))
-            .chain((0..1_000).map(|i| of_account(&format!("l{i}"), "listed")))
-            .collect();
-        // Not read for drift: being deleted, or nothing recorded yet.
-        let mut leaving = organizer("leaving", "Reconciled", "InSync");
-        leaving.spec.account_ref.name = "big".into();
-        leaving.metadata.deletion_timestamp = Some(
-            k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(Timestamp::now()),
-        );
-        organizers.push(Arc::new(leaving));
-        let periods = periods(&accounts, &organizers, resync);
-        assert_eq!(periods["it/big"], stretched_1000);
-        assert_eq!(periods["it/listed"], resync, "one listing a resync");
-
-        // The tracker counts at most every RECOUNT and reports only a move worth showing.
-        let tracker = DriftPeriods::default();
-        let (all, moved) = tracker.all(resync, || accounts.to_vec(), || organizers.clone());
-        assert_eq!(all["it/big"], stretched_1000);
-        assert_eq!(moved.len(), 2, "the first count reports every account");
-        let (_, moved) = tracker.all(resync, || panic!("counted again"), Vec::new);
-        assert!(moved.is_empty());
-        assert!(!super::moved(
-            Duration::from_secs(206),
-            Duration::from_secs(210)
-        ));
-        assert!(super::moved(
-            Duration::from_secs(206),
-            Duration::from_secs(30)
-        ));
     }
 }
