@@ -11,6 +11,7 @@
 //! passing in a desktop Lua.
 
 mod argocd;
+mod common;
 
 use argocd::{PENDING_DELETION, health, health_lua, repo, run_script};
 use goto_operator::crd::conditions::{self, reason};

@@ -5,16 +5,13 @@
 mod common;
 mod operator;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use goto_operator::simulator::{Seed, SimConfig, SimHandle, Simulator};
 use operator::Operator;
 use serde_json::Value;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use common::repo;
 
 /// Every field of `desired` is in `live` with the same value (lists compared whole). This is what
 /// Argo CD needs to call an applied object Synced: fields the server adds (defaults) are fine,
@@ -38,12 +35,7 @@ fn assert_subset(desired: &Value, live: &Value, path: &str) {
 }
 
 fn kubectl(kubectl: &Path, kubeconfig: &str, args: &[&str]) -> std::process::Output {
-    Command::new(kubectl)
-        .env("KUBECONFIG", kubeconfig)
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", kubectl.display()))
+    common::run_kubectl(kubectl, kubeconfig, args, None)
 }
 
 /// The examples as Argo CD would sync them, with the account pointed at this test's simulator

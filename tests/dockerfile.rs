@@ -4,14 +4,12 @@
 //! nothing needs a shell, and it agrees with the FROM-scratch image that `make image-test` runs
 //! for real (tests/image.rs) and with the Helm chart.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::Value;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
+use common::repo;
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(repo().join(path)).unwrap_or_else(|e| panic!("read {path}: {e}"))

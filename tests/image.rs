@@ -74,10 +74,7 @@ impl Drop for Container {
 
 /// A free TCP port on 127.0.0.1 for the operator's metrics server (host network: the pod's own
 /// port 8080 may be taken on the host).
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("addr").port()
-}
+use common::free_port;
 
 /// The files a pod's service account gives it, for kube's in-cluster configuration, made from
 /// the admin kubeconfig; plus the apiserver's port. Readable by the container's user.

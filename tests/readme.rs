@@ -2,7 +2,7 @@
 //! environment variables, condition reasons, CRD fields, local links and paths.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+
 use std::process::Command;
 use std::time::Duration;
 
@@ -12,9 +12,8 @@ use goto_operator::metrics::Metrics;
 use kube::CustomResourceExt;
 use serde_json::Value;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
+use common::repo;
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(repo().join(path)).unwrap_or_else(|e| panic!("read {path}: {e}"))

@@ -29,9 +29,7 @@ pub const ARGO_CD_STATUSES: [&str; 6] = [
 /// What Argo CD shows for any object being deleted, without running its health check.
 pub const PENDING_DELETION: (&str, &str) = ("Progressing", "Pending deletion");
 
-pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+pub use crate::common::repo;
 
 pub fn health_lua() -> PathBuf {
     repo().join("deploy/argocd/health.lua")

@@ -33,6 +33,53 @@ pub const KUBECTL_ENV: &str = "GOTO_TEST_KUBECTL";
 /// helm built by hack/tools.sh.
 pub const HELM_ENV: &str = "GOTO_TEST_HELM";
 
+/// The repository's root (the crate's manifest directory).
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A port free on 127.0.0.1 right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Runs `kubectl args` with `kubeconfig`, in the repository's root, with `stdin` as its input
+/// when given; the output whatever the exit status.
+pub fn run_kubectl(
+    kubectl: &Path,
+    kubeconfig: impl AsRef<std::ffi::OsStr>,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> std::process::Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(kubectl)
+        .args(args)
+        .env("KUBECONFIG", kubeconfig)
+        .current_dir(repo())
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", kubectl.display()));
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("piped stdin")
+            .write_all(input.as_bytes())
+            .expect("write to kubectl");
+    }
+    child.wait_with_output().expect("kubectl output")
+}
+
 /// True under CI (`CI=true`, as `.ci/run` sets it), where skipping is not allowed.
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")

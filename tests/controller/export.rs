@@ -48,11 +48,8 @@ pub async fn kubectl(args: &[&str]) -> String {
     let kubectl = common::kubectl().expect("kubectl");
     let kubeconfig = common::required_env(common::KUBECONFIG_ENV).expect("kubeconfig");
     tokio::task::spawn_blocking(move || {
-        let out = Command::new(&kubectl)
-            .args(&args)
-            .env("KUBECONFIG", kubeconfig)
-            .output()
-            .expect("run kubectl");
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = common::run_kubectl(&kubectl, kubeconfig, &args, None);
         assert!(
             out.status.success(),
             "kubectl {args:?}: {}",

@@ -37,12 +37,7 @@ pub async fn enable_webhook(env: &Env) {
     .await;
 }
 
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
+pub use crate::common::free_port;
 
 pub async fn metrics(port: u16) -> String {
     reqwest::get(format!("http://127.0.0.1:{port}/metrics"))

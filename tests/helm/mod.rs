@@ -8,9 +8,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+pub use crate::common::repo;
 
 pub fn chart_dir() -> PathBuf {
     repo().join("charts/goto-operator")
@@ -140,21 +138,5 @@ pub fn as_list(objs: &[Value]) -> String {
 
 /// Runs kubectl with `stdin` as input.
 pub fn kubectl_stdin(kubectl: &Path, kubeconfig: &str, args: &[&str], stdin: &str) -> Output {
-    use std::io::Write;
-    let mut child = Command::new(kubectl)
-        .args(args)
-        .env("KUBECONFIG", kubeconfig)
-        .current_dir(repo())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", kubectl.display()));
-    child
-        .stdin
-        .take()
-        .expect("piped stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write to kubectl");
-    child.wait_with_output().expect("kubectl output")
+    crate::common::run_kubectl(kubectl, kubeconfig, args, Some(stdin))
 }
