@@ -1,7 +1,9 @@
 //! Act: the only code that writes to GoTo. It carries out one [`Plan`] and says what happened
-//! ([`Outcome`]); it decides nothing a table test could not see, except through the same pure
-//! functions `decide` uses (the follow-up writes after a create are planned from GoTo's answer
-//! with `diff::changes`; the second audit before a DELETE is judged by `consent::allows`).
+//! ([`Outcome`]); it decides nothing itself. Where an outcome within the plan needs a decision,
+//! `decide` makes it from that outcome, within the same pass: a 409 on create
+//! (`decide::after_conflict`), the writes a created organizer still needs
+//! (`decide::after_create`), and whether the second audit, or the object read again right before
+//! the DELETE, still allows it (`decide::may_delete`).
 //!
 //! Crash safety lives here: after a create that more writes follow, the organizer key is written
 //! to status at once, so a crash from then on resumes from that key; a crash between the create
@@ -11,15 +13,12 @@ use futures::future::BoxFuture;
 use jiff::Timestamp;
 use kube::ResourceExt;
 
-use super::consent;
 use super::decide;
-use super::diff::{self, Changes, FieldChange};
+use super::diff::{Changes, FieldChange};
 use super::observe::Observed;
-use super::plan::{self, Plan};
+use super::plan::Plan;
 use crate::controller::error::Error;
-use crate::crd::{
-    AdoptionPolicy, DeletionPolicy, GoToOrganizer, GoToOrganizerStatus, ManagementPolicy,
-};
+use crate::crd::{DeletionPolicy, GoToOrganizer, GoToOrganizerStatus, ManagementPolicy};
 use crate::goto::{
     self, DeleteOutcome, GoToApi, Meeting, NewOrganizer, Organizer, OrganizerKey, OrganizerStatus,
 };
@@ -198,16 +197,10 @@ impl Writer<'_> {
                 });
                 with_sent_fields(created, new)
             }
-            Err(goto::Error::AlreadyExists { organizer })
-                if self.obj.spec.adoption_policy == AdoptionPolicy::CreateOnly =>
-            {
-                return Err(Error::AlreadyExists(format!(
-                    "organizer {} with email {} already exists (adoptionPolicy CreateOnly: not adopted)",
-                    organizer.organizer_key, organizer.email
-                )));
-            }
             Err(goto::Error::AlreadyExists { organizer }) => {
-                // Another process created it a moment ago: adopt it, never a second seat.
+                if let Some(refused) = decide::after_conflict(&self.obj.spec, &organizer) {
+                    return Err(refused);
+                }
                 let full = self
                     .goto
                     .read(&organizer.organizer_key)
@@ -221,9 +214,13 @@ impl Writer<'_> {
         self.ledger
             .remember_key(self.obj, organizer.organizer_key.as_str());
         out.organizer = Some(organizer.clone());
-        let seat = decide::seat(&self.obj.spec, &observed.object, Some(&organizer), now);
-        let changes =
-            diff::changes(&self.obj.spec, &organizer, seat).within(self.goto.capabilities());
+        let changes = decide::after_create(
+            &self.obj.spec,
+            &observed.object,
+            &organizer,
+            self.goto.capabilities(),
+            now,
+        );
         out.not_sent.clone_from(&changes.unsupported);
         if changes.is_empty() {
             return Ok(());
@@ -320,9 +317,7 @@ impl Writer<'_> {
             .map_err(|e| decide::audit_failure(key, &e))?;
         out.reaudit = Some(meetings.clone());
         // Judged with the spec and consent of the pass that decided (`observed`).
-        if !consent::allows(&self.obj.spec, self.consent, &meetings) {
-            return Err(plan::blocked(key, &meetings));
-        }
+        decide::may_delete(&self.obj.spec, self.consent, key, &meetings)?;
         self.delete(key, &meetings, out).await
     }
 
@@ -346,10 +341,7 @@ impl Writer<'_> {
                     .into(),
             ));
         }
-        if !consent::allows(spec, now.cancel_meetings_consent(), meetings) {
-            return Err(plan::blocked(key, meetings));
-        }
-        Ok(())
+        decide::may_delete(spec, now.cancel_meetings_consent(), key, meetings)
     }
 
     async fn delete(

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 
 use super::consent;
 use super::diff::{self, Seat};
-use super::observe::{AccountState, Audit, Claim, Lookup, Observed};
+use super::observe::{AccountState, Audit, Claim, Lookup, ObjectFacts, Observed};
 use super::plan::{Plan, Via};
 use super::seat_queue::SeatTurn;
 use crate::controller::error::Error;
@@ -16,7 +16,7 @@ use crate::crd::{
     OnExternalSuspend,
 };
 use crate::email;
-use crate::goto::{self, NewOrganizer, Organizer, OrganizerStatus};
+use crate::goto::{self, Meeting, NewOrganizer, Organizer, OrganizerStatus};
 
 /// Decides what one reconcile does. Pure and total.
 pub fn decide(observed: &Observed, spec: &GoToOrganizerSpec, now: Timestamp) -> Plan {
@@ -273,6 +273,46 @@ fn cleanup(observed: &Observed, spec: &GoToOrganizerSpec) -> Plan {
         Plan::Delete { key, meetings }
     } else {
         Plan::SuspendBeforeDelete { key, meetings }
+    }
+}
+
+/// A create answered 409 with `existing`, the organizer that has the email (another process
+/// created it a moment ago): adopt it, never a second seat; unless `adoptionPolicy: CreateOnly`,
+/// which never adopts. `None`: adopt.
+pub fn after_conflict(spec: &GoToOrganizerSpec, existing: &Organizer) -> Option<Error> {
+    (spec.adoption_policy == AdoptionPolicy::CreateOnly).then(|| {
+        Error::AlreadyExists(format!(
+            "organizer {} with email {} already exists (adoptionPolicy CreateOnly: not adopted)",
+            existing.organizer_key, existing.email
+        ))
+    })
+}
+
+/// What a created (or adopted) organizer still needs, planned from GoTo's answer: the fields the
+/// create could not carry and a suspension, within what the dialect can write.
+pub fn after_create(
+    spec: &GoToOrganizerSpec,
+    object: &ObjectFacts,
+    created: &Organizer,
+    capabilities: goto::Capabilities,
+    now: Timestamp,
+) -> diff::Changes {
+    diff::changes(spec, created, seat(spec, object, Some(created), now)).within(capabilities)
+}
+
+/// Whether a DELETE may go ahead after the second audit (or right before it), with the spec and
+/// the consent as they are then: `Err(DeletionBlocked)` when the meetings found are not
+/// consented to.
+pub fn may_delete(
+    spec: &GoToOrganizerSpec,
+    consent: Option<&str>,
+    key: &str,
+    meetings: &[Meeting],
+) -> Result<(), Error> {
+    if consent::allows(spec, consent, meetings) {
+        Ok(())
+    } else {
+        Err(super::plan::blocked(key, meetings))
     }
 }
 

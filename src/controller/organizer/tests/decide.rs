@@ -367,3 +367,32 @@ fn the_requeue_is_timed_to_suspend_at_not_polled() {
     s.suspend_at = Some(Time(now() - 1.hours()));
     assert!(next_look(&s, now(), resync) >= std::time::Duration::from_secs(500));
 }
+
+/// The decisions an outcome within a pass needs (`act` asks, `decide` answers).
+#[test]
+fn decisions_on_an_outcome_within_the_pass() {
+    use crate::controller::organizer::decide::{after_conflict, after_create, may_delete};
+    let existing = organizer("42");
+    assert!(after_conflict(&spec(), &existing).is_none(), "a 409 adopts");
+    let mut create_only = spec();
+    create_only.adoption_policy = crate::crd::AdoptionPolicy::CreateOnly;
+    let refused = after_conflict(&create_only, &existing).expect("CreateOnly never adopts");
+    assert!(refused.to_string().contains("CreateOnly"), "{refused}");
+
+    // What a created organizer still needs is the diff from what GoTo answered.
+    let mut zoned = spec();
+    zoned.time_zone = Some("Europe/Paris".into());
+    let facts = world().object;
+    let caps = goto::Capabilities::ALL;
+    assert!(after_create(&spec(), &facts, &existing, caps, now()).is_empty());
+    assert_eq!(
+        after_create(&zoned, &facts, &existing, caps, now()).field_names(),
+        ["timeZone"]
+    );
+
+    // The second audit: no meetings, or the meetings consented to, let the DELETE go.
+    let meetings = [meeting("1")];
+    assert!(may_delete(&spec(), None, "42", &[]).is_ok());
+    let blocked = may_delete(&spec(), None, "42", &meetings).expect_err("not consented");
+    assert!(matches!(blocked, Error::DeletionBlocked(_)), "{blocked}");
+}
