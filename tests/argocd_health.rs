@@ -208,6 +208,7 @@ fn an_account_whose_organizers_deletion_is_blocked_is_degraded_naming_them() {
             },
         ],
         Some(1),
+        jiff::Timestamp::now(),
     );
     let mut obj = account(vec![authenticated(), offboarding]);
     obj.status.as_mut().expect("status").blocked_deletions = Some(listed);
@@ -222,7 +223,8 @@ fn an_account_whose_organizers_deletion_is_blocked_is_degraded_naming_them() {
     }
 
     // Nothing blocked (the consent was given, or the meetings reassigned): Healthy again.
-    let (offboarding, listed) = goto_operator::controller::offboarding::status(&[], Some(1));
+    let (offboarding, listed) =
+        goto_operator::controller::offboarding::status(&[], Some(1), jiff::Timestamp::now());
     let mut obj = account(vec![authenticated(), offboarding]);
     obj.status.as_mut().expect("status").blocked_deletions = Some(listed);
     assert_eq!(

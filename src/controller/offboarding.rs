@@ -123,6 +123,7 @@ impl Offboarding {
 pub fn status(
     blocked: &[BlockedDeletion],
     generation: Option<i64>,
+    now: jiff::Timestamp,
 ) -> (Condition, BlockedDeletions) {
     let mut objects = blocked.to_vec();
     objects.sort();
@@ -134,6 +135,7 @@ pub fn status(
             false,
             "no GoToOrganizer of this account waits for a person to be deleted",
             generation,
+            now,
         )
     } else {
         let named: Vec<String> = objects
@@ -162,6 +164,7 @@ pub fn status(
                 named.join(", ")
             ),
             generation,
+            now,
         )
     };
     (condition, BlockedDeletions { count, objects })
@@ -187,7 +190,7 @@ mod tests {
 
     #[test]
     fn nothing_blocked_is_false_with_reason_none_and_count_zero() {
-        let (condition, listed) = status(&[], Some(3));
+        let (condition, listed) = status(&[], Some(3), jiff::Timestamp::now());
         assert_eq!(condition.type_, OFFBOARDING_BLOCKED);
         assert_eq!(condition.status, "False");
         assert_eq!(condition.reason, reason::NONE);
@@ -200,6 +203,7 @@ mod tests {
         let (condition, listed) = status(
             &[blocked("it", "sam", 1), blocked("it", "leaver", 2)],
             Some(1),
+            jiff::Timestamp::now(),
         );
         assert_eq!(condition.status, "True");
         assert_eq!(condition.reason, reason::DELETIONS_BLOCKED);
@@ -228,7 +232,7 @@ mod tests {
         let many: Vec<_> = (0..23)
             .map(|i| blocked("it", &format!("leaver-{i:02}"), 1))
             .collect();
-        let (condition, listed) = status(&many, None);
+        let (condition, listed) = status(&many, None, jiff::Timestamp::now());
         assert_eq!(listed.count, 23);
         assert_eq!(listed.objects.len(), BLOCKED_LIST_LIMIT);
         assert_eq!(listed.objects[0].name, "leaver-00");

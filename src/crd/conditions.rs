@@ -192,13 +192,21 @@ pub fn offboarding_blocked(
     blocked: bool,
     message: impl Into<String>,
     generation: Option<i64>,
+    now: jiff::Timestamp,
 ) -> Condition {
     let reason = if blocked {
         reason::DELETIONS_BLOCKED
     } else {
         reason::NONE
     };
-    new(OFFBOARDING_BLOCKED, blocked, reason, message, generation)
+    at(
+        OFFBOARDING_BLOCKED,
+        blocked,
+        reason,
+        message,
+        generation,
+        now,
+    )
 }
 
 /// Replaces conditions of the same type in `current` by `updates`, keeping each condition's

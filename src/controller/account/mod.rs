@@ -3,12 +3,13 @@
 //! ([`offboarding`](super::offboarding), which also triggers it when they change). Its finalizer
 //! keeps the account (and so the credentials) while organizers still reference it, so that
 //! their own cleanup can reach GoTo; `credentials.rs` keeps the Secret for the same reason.
+pub mod report;
+
 use std::sync::Arc;
 use std::time::Instant;
 
 use kube::api::ListParams;
 use kube::runtime::controller::Action;
-use kube::runtime::events::EventType;
 use kube::runtime::finalizer::Event as Finalizer;
 use kube::{Api, ResourceExt};
 
@@ -16,12 +17,10 @@ use super::clients::Problem;
 use super::context::{Context, object_key};
 use super::credentials;
 use super::error::{Error, jitter};
-use super::offboarding;
 use super::reconciler;
 use super::seats;
 use super::status;
-use crate::crd::conditions::{self, READY, reason};
-use crate::crd::{GoToAccount, GoToAccountStatus, GoToOrganizer, SeatInventory};
+use crate::crd::{GoToAccount, GoToOrganizer, SeatInventory};
 use crate::goto;
 
 /// Metric label of this controller.
@@ -95,21 +94,9 @@ async fn apply(
             &seats::samples(seats),
         );
     }
-    let condition = match &outcome {
-        Ok(()) => conditions::new(
-            READY,
-            true,
-            reason::AUTHENTICATED,
-            format!("obtained a token for account {}", account.spec.account_key),
-            account.metadata.generation,
-        ),
-        Err(e) => conditions::not_ready(
-            account_reason(e),
-            e.to_string(),
-            account.metadata.generation,
-        ),
-    };
-    write_condition(api, account, ctx, condition, seats).await?;
+    let now = jiff::Timestamp::now();
+    let ready = report::ready(account, &outcome, now);
+    write_status(api, account, ctx, ready, seats, now).await?;
     // While the budget recovers from 429s, look again soon so status shows the recovery.
     let throttled = ctx
         .accounts
@@ -124,20 +111,6 @@ async fn apply(
         ctx.resync
     };
     outcome.map(|()| Action::requeue(jitter(next)))
-}
-
-/// GoToAccount reasons: Authenticated, SecretNotFound, CredentialsInvalid, GoToUnavailable,
-/// WrongApi.
-fn account_reason(e: &Error) -> &'static str {
-    match e {
-        Error::AccountNotReady(_) => reason::SECRET_NOT_FOUND,
-        Error::GoTo(goto::Error::WrongApi(_)) => reason::WRONG_API,
-        Error::GoTo(goto::Error::Unauthorized | goto::Error::Forbidden) => {
-            reason::CREDENTIALS_INVALID
-        }
-        Error::DeletionBlocked(_) => reason::DELETION_BLOCKED,
-        _ => reason::GOTO_UNAVAILABLE,
-    }
 }
 
 async fn cleanup(
@@ -166,57 +139,33 @@ async fn cleanup(
         users.len(),
         users.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
     ));
-    let condition = conditions::not_ready(
-        reason::DELETION_BLOCKED,
-        err.to_string(),
-        account.metadata.generation,
-    );
-    write_condition(api, account, ctx, condition, None).await?;
+    let now = jiff::Timestamp::now();
+    let ready = report::ready(account, &Err(err.clone()), now);
+    write_status(api, account, ctx, ready, None, now).await?;
     Err(err)
 }
 
-async fn write_condition(
+/// Writes the status `report` makes of what this reconcile found, and its Event.
+async fn write_status(
     api: &Api<GoToAccount>,
     account: &GoToAccount,
     ctx: &Context,
-    condition: k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition,
+    ready: k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition,
     seats: Option<SeatInventory>,
+    now: jiff::Timestamp,
 ) -> Result<(), Error> {
-    let current = account.status.clone().unwrap_or_default();
-    let previous = conditions::find(&current.conditions, READY).map(|c| c.reason.clone());
-    let (reason, message, ok) = (
-        condition.reason.clone(),
-        condition.message.clone(),
-        condition.status == "True",
-    );
-    let namespace = account.namespace().unwrap_or_default();
-    let (offboarding, blocked_deletions) = offboarding::status(
-        &ctx.offboarding.of_account(&namespace, &account.name_any()),
-        account.metadata.generation,
-    );
-    let next = GoToAccountStatus {
-        observed_generation: account.metadata.generation,
-        conditions: conditions::merge(&current.conditions, vec![condition, offboarding]),
-        blocked_deletions: Some(blocked_deletions),
-        // Rounded so that float noise never causes a status write.
-        effective_requests_per_second: ctx
-            .accounts
-            .effective_rate(
-                &account.namespace().unwrap_or_default(),
-                &account.name_any(),
-            )
-            .map(|rate| (rate * 100.0).round() / 100.0),
-        effective_resync_seconds: Some(ctx.drift_period(&namespace, &account.name_any()).as_secs()),
-        seats: seats.or_else(|| current.seats.clone()),
+    let (namespace, name) = (account.namespace().unwrap_or_default(), account.name_any());
+    let facts = report::Facts {
+        blocked: ctx.offboarding.of_account(&namespace, &name),
+        effective_rate: ctx.accounts.effective_rate(&namespace, &name),
+        drift_period: ctx.drift_period(&namespace, &name),
+        seats,
     };
+    let (next, note) = report::report(account, ready, facts, now);
     status::write(api, account, account.status.as_ref(), &next).await?;
-    if previous.as_deref() != Some(reason.as_str()) {
-        let type_ = if ok {
-            EventType::Normal
-        } else {
-            EventType::Warning
-        };
-        ctx.event(account, type_, &reason, message).await;
+    if let Some(note) = note {
+        ctx.event(account, note.type_, &note.reason, note.message)
+            .await;
     }
     Ok(())
 }
