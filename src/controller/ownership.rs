@@ -28,13 +28,25 @@ pub struct Claim {
     pub email: NormalEmail,
 }
 
+/// The GoTo account whose organizer an object claims: the account key the operator recorded in
+/// its status, else `declared` (the key of the GoToAccount its `accountRef` names, when known);
+/// `None` when neither is known. The one rule every claim (here, the reconcile's `claims` and
+/// `observe`) resolves an object's account by.
+pub fn claimed_account_key<'a>(
+    obj: &'a GoToOrganizer,
+    declared: Option<&'a str>,
+) -> Option<&'a str> {
+    obj.status
+        .as_ref()
+        .and_then(|s| s.account_key.as_deref())
+        .or(declared)
+}
+
 impl Claim {
-    /// The claim of `obj`. Its GoTo account is `status.accountKey` when the operator recorded
-    /// one, else `account_key` (the key of the GoToAccount its `accountRef` names); `None` when
-    /// neither is known, since such an object cannot be said to claim anything yet.
+    /// The claim of `obj`, its account resolved by [`claimed_account_key`]; `None` when its
+    /// account is not known, since such an object cannot be said to claim anything yet.
     pub fn of(obj: &GoToOrganizer, account_key: Option<&str>) -> Option<Claim> {
-        let recorded = obj.status.as_ref().and_then(|s| s.account_key.as_deref());
-        let account_key = recorded.or(account_key)?.to_string();
+        let account_key = claimed_account_key(obj, account_key)?.to_string();
         Some(Claim {
             object: format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any()),
             account_key,
@@ -185,6 +197,19 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn an_objects_account_is_the_recorded_one_else_the_declared_one() {
+        let o = organizer("it", "jane", "acme", "jane@example.com");
+        assert_eq!(claimed_account_key(&o, Some("1")), Some("1"));
+        assert_eq!(
+            claimed_account_key(&o, None),
+            None,
+            "unknown: claims nothing"
+        );
+        let recorded = with_key(o, "2", "7");
+        assert_eq!(claimed_account_key(&recorded, Some("1")), Some("2"));
     }
 
     #[test]

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use kube::ResourceExt;
 use kube::runtime::reflector::{ObjectRef, Store};
 
+use crate::controller::ownership::claimed_account_key;
 use crate::controller::validate;
 use crate::crd::conditions::{self, READY};
 use crate::crd::{GoToAccount, GoToOrganizer};
@@ -97,11 +98,9 @@ fn rank(o: &GoToOrganizer) -> Rank {
 
 /// Another object's GoTo account key: its status, else its GoToAccount's spec.
 pub fn account_key_in(accounts: &Store<GoToAccount>, other: &GoToOrganizer) -> Option<String> {
-    other
-        .status
-        .as_ref()
-        .and_then(|s| s.account_key.clone())
-        .or_else(|| account_of(accounts, other).map(|a| a.spec.account_key.clone()))
+    let account = account_of(accounts, other);
+    let declared = account.as_ref().map(|a| a.spec.account_key.as_str());
+    claimed_account_key(other, declared).map(str::to_string)
 }
 
 /// Whether another object's claim counts: a recorded key always does; a claim by email or

@@ -14,6 +14,7 @@ use super::reads;
 use super::seat_queue::Waiter;
 use super::view::View;
 use crate::controller::clients::Problem;
+use crate::controller::ownership::claimed_account_key;
 use crate::crd::{GoToAccount, GoToOrganizer};
 use crate::goto::{GoToApi, OrganizerKey};
 
@@ -108,15 +109,11 @@ async fn account_of(obj: &GoToOrganizer, ctx: &View) -> Result<Option<GoToAccoun
 }
 
 fn claim(obj: &GoToOrganizer, ctx: &View, account: Option<&GoToAccount>) -> Claim {
-    let Some(account_key) = obj
-        .status
-        .as_ref()
-        .and_then(|s| s.account_key.clone())
-        .or_else(|| account.map(|a| a.spec.account_key.clone()))
-    else {
+    let declared = account.map(|a| a.spec.account_key.as_str());
+    let Some(account_key) = claimed_account_key(obj, declared) else {
         return Claim::Owner;
     };
-    let mine = ClaimKeys::of(obj, &account_key);
+    let mine = ClaimKeys::of(obj, account_key);
     let candidates: Vec<_> = ctx
         .claim_index
         .candidates(obj)
