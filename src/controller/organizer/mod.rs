@@ -104,7 +104,7 @@ pub async fn reconcile(
         let (oc, audited) = (&oc, &mut audited);
         reconciler::finalized(&api, FINALIZER, obj.clone(), move |event| async move {
             let (Finalizer::Apply(o) | Finalizer::Cleanup(o)) = event;
-            pass(&o, oc, audited).await
+            pass(&o, oc, period, audited).await
         })
         .await
     };
@@ -115,10 +115,12 @@ pub async fn reconcile(
 }
 
 /// One pass: observe, decide, act, report; then the single status write and the Events.
-/// `audited` gets the upcoming-meeting count of the meeting audit in the status it leaves.
+/// `period` is the account's drift period; `audited` gets the upcoming-meeting count of the
+/// meeting audit in the status it leaves.
 async fn pass(
     obj: &GoToOrganizer,
     oc: &OrganizerContext,
+    period: std::time::Duration,
     audited: &mut Option<u32>,
 ) -> Result<Action, Error> {
     let (ctx, view) = (oc.ctx.as_ref(), &oc.view);
@@ -164,10 +166,6 @@ async fn pass(
     }
     // Read again at the object's place in its account's drift period, at least half a period
     // from now.
-    let period = ctx.drift_period(
-        &obj.namespace().unwrap_or_default(),
-        &obj.spec.account_ref.name,
-    );
     let next_read = spread::next_read(&object_key(obj), period, now, period / 2);
     Ok(Action::requeue(decide::next_look(
         &obj.spec, now, next_read,
