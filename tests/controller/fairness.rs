@@ -3,12 +3,14 @@
 //! (`status.effectiveResyncSeconds`, `goto_operator_effective_resync_seconds`), its drift reads
 //! stay within half the rate, a new hire is Ready at once, and a seat the operator frees by an
 //! offboarding reaches the waiting organizer within 10 s of the DELETE.
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use goto_operator::simulator::SimConfig;
 use serde_json::json;
 
-use crate::harness::{ACCOUNT, Env, OperatorOptions, condition, organizer_key, through_v1};
+use crate::harness::{ACCOUNT, Env, OperatorOptions, organizer_key, through_v1};
 use crate::webhook::{free_port, metrics};
 use crate::wire::{self, Job};
 
@@ -19,16 +21,6 @@ const RESYNC_SECONDS: u64 = 5;
 /// organizer (one and a half stretched periods: one read out of turn waits at least half a
 /// period for its place).
 const WINDOW: Duration = Duration::from_secs(20);
-
-/// Fails unless `name` is `Ready=True` within `limit` of `since`; returns how long it took.
-async fn ready_within(env: &Env, name: &str, since: Instant, limit: Duration) -> Duration {
-    let left = limit.saturating_sub(since.elapsed());
-    env.wait_for_within(name, "Ready=True", left, |o| {
-        condition(o, "Ready").is_some_and(|(status, _, _)| status == "True")
-    })
-    .await;
-    since.elapsed()
-}
 
 /// The account's `status.effectiveResyncSeconds` once it is `want`, within the default timeout.
 async fn effective_resync(env: &Env, want: impl Fn(u64) -> bool) -> u64 {
@@ -136,7 +128,9 @@ async fn drift_reads_stretch_to_half_the_rate_and_people_go_first() {
     env.apply_organizer("new-hire", json!({}))
         .await
         .expect("apply");
-    let took = ready_within(&env, "new-hire", applied, Duration::from_secs(5)).await;
+    let took = env
+        .ready_within("new-hire", applied, Duration::from_secs(5))
+        .await;
     eprintln!("new hire Ready {took:?} after it was applied");
 
     // Every seat is taken: the next one waits, until an offboarding by the operator frees one.
@@ -147,7 +141,9 @@ async fn drift_reads_stretch_to_half_the_rate_and_people_go_first() {
     let leaving = &names[0];
     env.delete_organizer(leaving).await;
     let deleted = Instant::now();
-    let took = ready_within(&env, "waiter", deleted, Duration::from_secs(10)).await;
+    let took = env
+        .ready_within("waiter", deleted, Duration::from_secs(10))
+        .await;
     eprintln!("the waiter was Ready {took:?} after the offboarding's DELETE was asked");
     env.wait_gone(leaving).await;
     env.finish().await;

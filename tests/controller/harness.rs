@@ -352,6 +352,21 @@ impl Env {
         }
     }
 
+    /// Fails unless `name` is `Ready=True` within `limit` of `since`; how long it took.
+    pub async fn ready_within(
+        &self,
+        name: &str,
+        since: tokio::time::Instant,
+        limit: Duration,
+    ) -> Duration {
+        let left = limit.saturating_sub(since.elapsed());
+        self.wait_for_within(name, "Ready=True", left, |o| {
+            condition(o, READY).is_some_and(|(status, _, _)| status == "True")
+        })
+        .await;
+        since.elapsed()
+    }
+
     /// Waits until the organizer object is gone (its finalizer released).
     pub async fn wait_gone(&self, name: &str) {
         let deadline = tokio::time::Instant::now() + common::DEFAULT_TIMEOUT;

@@ -19,24 +19,6 @@ fn creates(env: &Env) -> Vec<String> {
         .collect()
 }
 
-/// Fails unless `name` is `Ready=True` within `limit` of now (the moment a seat freed).
-async fn ready_within(env: &Env, name: &str, limit: Duration) {
-    let freed = tokio::time::Instant::now();
-    loop {
-        let obj = env.get(name).await;
-        if condition(&obj, "Ready").is_some_and(|(status, _, _)| status == "True") {
-            return;
-        }
-        assert!(
-            freed.elapsed() < limit,
-            "{name} not Ready within {limit:?} of the freed seat: {:?}\n{}",
-            condition(&obj, "Ready"),
-            env.logs()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test]
 async fn only_the_oldest_waiter_probes_and_a_freed_seat_goes_to_it_at_once() {
     // The slow requeue is 2 s: before seat queues, every waiter retried its create that often.
@@ -83,7 +65,12 @@ async fn only_the_oldest_waiter_probes_and_a_freed_seat_goes_to_it_at_once() {
     // The operator frees the seat: the oldest waiter gets it at once, not at its next probe.
     env.delete_organizer("first").await;
     env.wait_gone("first").await;
-    ready_within(&env, "second", Duration::from_secs(5)).await;
+    env.ready_within(
+        "second",
+        tokio::time::Instant::now(),
+        Duration::from_secs(5),
+    )
+    .await;
     // The last waiter is now the oldest and waits its turn.
     env.wait_ready("third", "False", "SeatUnavailable").await;
     env.finish().await;
@@ -126,7 +113,12 @@ async fn a_seat_freed_outside_the_operator_reaches_the_oldest_waiter_within_35_s
         env.sim.remove_organizer_out_of_band(&contractor),
         "the contractor's seat was not in GoTo"
     );
-    ready_within(&env, "waiter", Duration::from_secs(35)).await;
+    env.ready_within(
+        "waiter",
+        tokio::time::Instant::now(),
+        Duration::from_secs(35),
+    )
+    .await;
     // One probe found the seat: no burst of creates when it freed.
     assert_eq!(
         creates(&env)
