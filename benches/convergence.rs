@@ -376,7 +376,19 @@ impl Steady {
     }
 }
 
-async fn steady_state(client: &Client, n: usize, resync: u64, periods: u64) -> Steady {
+/// A fresh namespace with `n` Ready organizers `{prefix}-NNNNN` that existed in GoTo from the
+/// start, imported against an unlimited simulator with the account at 1000 requests/s (the
+/// setup is not what a phase measures), and the operator that imported them at `resync`.
+struct Imported {
+    sim: SimHandle,
+    ns: common::TestNamespace,
+    operator: Operator,
+    organizers: Api<GoToOrganizer>,
+    /// From the first apply to all Ready.
+    setup: Duration,
+}
+
+async fn imported(client: &Client, prefix: &str, n: usize, resync: u64) -> Imported {
     let sim = Simulator::start(SimConfig {
         first_key: first_key(),
         ..SimConfig::default()
@@ -385,7 +397,7 @@ async fn steady_state(client: &Client, n: usize, resync: u64, periods: u64) -> S
     .expect("simulator");
     for i in 0..n {
         sim.insert_organizer(SeedOrganizer::new(
-            &format!("steady-{i:05}@example.com"),
+            &format!("{prefix}-{i:05}@example.com"),
             "Bench",
             &format!("Seat {i}"),
         ));
@@ -396,9 +408,25 @@ async fn steady_state(client: &Client, n: usize, resync: u64, periods: u64) -> S
     wait_account_ready(client, ns.name()).await;
     let organizers: Api<GoToOrganizer> = Api::namespaced(client.clone(), ns.name());
     let started = Instant::now();
-    apply_all(&organizers, "steady", n, false).await;
-    wait_all_ready(&organizers, "steady", n, Duration::from_secs(3600)).await;
-    let setup = started.elapsed();
+    apply_all(&organizers, prefix, n, false).await;
+    wait_all_ready(&organizers, prefix, n, Duration::from_secs(3600)).await;
+    Imported {
+        sim,
+        ns,
+        operator,
+        organizers,
+        setup: started.elapsed(),
+    }
+}
+
+async fn steady_state(client: &Client, n: usize, resync: u64, periods: u64) -> Steady {
+    let Imported {
+        sim,
+        ns,
+        operator,
+        setup,
+        ..
+    } = imported(client, "steady", n, resync).await;
     // Let the first round of resyncs after the import pass, then measure whole periods.
     tokio::time::sleep(Duration::from_secs(resync)).await;
     let writes = Arc::new(AtomicUsize::new(0));

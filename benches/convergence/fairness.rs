@@ -18,27 +18,14 @@ const HIRES_AFTER: Duration = Duration::from_secs(10);
 
 /// Runs the phase, prints its table and returns the goals it missed.
 pub async fn fairness(client: &Client, n: usize, hires: usize) -> Vec<String> {
-    let sim = Simulator::start(SimConfig {
-        first_key: first_key(),
-        ..SimConfig::default()
-    })
-    .await
-    .expect("simulator");
-    for i in 0..n {
-        sim.insert_organizer(SeedOrganizer::new(
-            &format!("fair-{i:05}@example.com"),
-            "Bench",
-            &format!("Seat {i}"),
-        ));
-    }
-    let ns = common::TestNamespace::new(client).await;
     // The setup (an import) runs unlimited; the measurement at GoTo's published limit.
-    setup_account(client, ns.name(), &sim, Some(1000)).await;
-    let operator = Operator::start(ns.name(), RESYNC);
-    wait_account_ready(client, ns.name()).await;
-    let organizers: Api<GoToOrganizer> = Api::namespaced(client.clone(), ns.name());
-    apply_all(&organizers, "fair", n, false).await;
-    wait_all_ready(&organizers, "fair", n, Duration::from_secs(3600)).await;
+    let Imported {
+        sim,
+        ns,
+        operator,
+        organizers,
+        ..
+    } = imported(client, "fair", n, RESYNC).await;
     sim.set_rate_limit(Some(RATE));
     setup_account(client, ns.name(), &sim, None).await;
     let effective = effective_resync(client, ns.name()).await;
@@ -63,17 +50,7 @@ pub async fn fairness(client: &Client, n: usize, hires: usize) -> Vec<String> {
     let quiet = WINDOW.saturating_sub(quiet_from).as_secs_f64();
     let requests = sim.requests();
     let limited = sim.rate_limited_count() - limited_before;
-    let reads: Vec<f64> = requests
-        .iter()
-        .filter(|r| r.method == "GET")
-        .filter(|r| {
-            r.path
-                .rsplit('/')
-                .next()
-                .is_some_and(|k| settled.contains(k))
-        })
-        .map(|r| r.at.as_millisecond() as f64 / 1000.0)
-        .collect();
+    let reads = reads_of(&requests, &settled);
     let per_second = reads.len() as f64 / WINDOW.as_secs_f64();
     let busiest = busiest_window(&reads, 10.0) / 10.0;
     let after_hires = reads.iter().filter(|at| **at >= hires_done).count() as f64 / quiet;
@@ -192,8 +169,17 @@ async fn restart(client: &Client, ns: &str, sim: &SimHandle, settled: &HashSet<S
     wait_all_ready(&organizers, "restarthire", 1, Duration::from_secs(600)).await;
     let hire_ready = applied.elapsed();
     tokio::time::sleep(AFTER_RESTART.saturating_sub(restarted.elapsed())).await;
-    let reads: Vec<f64> = sim
-        .requests()
+    let reads = reads_of(&sim.requests(), settled);
+    drop(operator);
+    Restart {
+        busiest_second: busiest_window(&reads, 1.0) as usize,
+        hire_ready,
+    }
+}
+
+/// When (seconds since the epoch) each GET of one of the `settled` organizers arrived.
+fn reads_of(requests: &[RecordedRequest], settled: &HashSet<String>) -> Vec<f64> {
+    requests
         .iter()
         .filter(|r| r.method == "GET")
         .filter(|r| {
@@ -203,12 +189,7 @@ async fn restart(client: &Client, ns: &str, sim: &SimHandle, settled: &HashSet<S
                 .is_some_and(|k| settled.contains(k))
         })
         .map(|r| r.at.as_millisecond() as f64 / 1000.0)
-        .collect();
-    drop(operator);
-    Restart {
-        busiest_second: busiest_window(&reads, 1.0) as usize,
-        hire_ready,
-    }
+        .collect()
 }
 
 /// The most of `times` (seconds) any `width`-second window holds.
