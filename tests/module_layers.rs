@@ -225,6 +225,13 @@ fn the_simulator_keeps_its_documented_layers() {
 }
 
 #[test]
+fn the_ownership_model_keeps_its_documented_layers() {
+    let graph = imports("src/controller/ownership");
+    assert!(graph.contains_key("owner") && graph["owner"].contains("index"));
+    assert_documented_layers("src/controller/ownership");
+}
+
+#[test]
 fn the_organizer_reconcile_keeps_its_documented_layers() {
     assert_documented_layers("src/controller/organizer");
 }

@@ -10,7 +10,7 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::ResourceExt;
 
-use super::ownership::{self, Claim, Claims};
+use super::ownership::{self, Claims};
 use crate::crd::conditions::{self, READY, reason};
 use crate::crd::{GoToAccount, GoToOrganizer, SeatInventory};
 use crate::goto::{DirectorySnapshot, GoToApi};
@@ -62,7 +62,7 @@ pub fn count(
     // account (objects of other GoToAccounts that recorded nothing cannot hold a seat here yet).
     let claims: Claims = organizers
         .iter()
-        .filter_map(|o| Claim::of(o, mine(o).then_some(key)))
+        .map(|o| (*o, mine(o).then_some(key)))
         .collect();
     let managed = snapshot
         .entries

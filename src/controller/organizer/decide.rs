@@ -7,10 +7,11 @@ use jiff::Timestamp;
 
 use super::consent;
 use super::diff::{self, Seat};
-use super::observe::{AccountState, Audit, Claim, Lookup, ObjectFacts, Observed};
+use super::observe::{AccountState, Audit, Lookup, ObjectFacts, Observed};
 use super::plan::{Plan, Via};
 use super::seat_queue::SeatTurn;
 use crate::controller::error::Error;
+use crate::controller::ownership::Ownership;
 use crate::crd::{
     AdoptionPolicy, DeletionPolicy, GoToOrganizerSpec, ManagementPolicy, OnExternalDelete,
     OnExternalSuspend,
@@ -34,7 +35,7 @@ fn apply(observed: &Observed, spec: &GoToOrganizerSpec, now: Timestamp) -> Plan 
     if let Some(why) = &observed.object.invalid {
         return Plan::Fail(Error::InvalidSpec(why.clone()));
     }
-    if let Claim::OwnedElsewhere { owner } = &observed.claim {
+    if let Ownership::OwnedElsewhere { owner } = &observed.ownership {
         return Plan::Fail(owned_elsewhere(spec, owner));
     }
     if let Some(fail) = account_failure(&observed.account, &spec.account_ref.name) {
@@ -217,7 +218,7 @@ pub fn seat(
 
 fn cleanup(observed: &Observed, spec: &GoToOrganizerSpec) -> Plan {
     let own = observed.object.own_key().map(str::to_string);
-    if let Claim::OwnedElsewhere { owner } = &observed.claim {
+    if let Ownership::OwnedElsewhere { owner } = &observed.ownership {
         return Plan::Release {
             why: format!("GoToOrganizer {owner} owns the organizer"),
         };

@@ -1,7 +1,7 @@
 //! The GoToOrganizer reconciler, as observe -> decide -> act -> report.
 //!
 //! - [`observe`] reads everything a decision needs into one plain value, [`Observed`]: the
-//!   object's facts, its account, who owns what it names ([`claims`], cluster-wide), the GoTo
+//!   object's facts, its account, who owns what it names ([`ownership`](crate::controller::ownership), cluster-wide), the GoTo
 //!   organizer, and the meeting audit before a Delete. No writes. GoTo is read only through the
 //!   seam ([`GoToApi`](crate::goto::GoToApi)), in `observe::read`, its half without a cluster.
 //! - [`decide`] is a pure, total function from `Observed`, the spec and the clock to one
@@ -18,15 +18,13 @@
 //!   keeps the queue from the plan and its outcome (joins, leaves, a freed seat triggers the next).
 //!
 //! Layers, bottom up, each importing only layers before it (tests/module_layers.rs checks):
-//! `consent`, `spread`, `claims`, `claim_index`, `seat_queue`, `view`, `diff`, `observed`,
+//! `consent`, `spread`, `seat_queue`, `view`, `diff`, `observed`,
 //! `reads`, `observe`, `plan`, `decide`, `act`, `report`.
 //!
 //! `finalizer()` stays the only top-level action: `Apply` and `Cleanup` run the same pipeline
 //! (the plan knows whether the object is being deleted); a cleanup that returns `Ok` releases the
 //! finalizer, a failure (including `DeletionBlocked`) keeps it and picks the requeue.
 pub mod act;
-pub mod claim_index;
-pub mod claims;
 pub mod consent;
 pub mod decide;
 pub mod diff;

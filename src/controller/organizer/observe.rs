@@ -6,15 +6,14 @@ use std::sync::Arc;
 
 use kube::ResourceExt;
 
-use super::claims::{self, ClaimKeys};
 pub use super::observed::{
-    AccountState, Audit, Claim, Lookup, ObjectFacts, Observed, account_key_of, facts, state,
+    AccountState, Audit, Lookup, ObjectFacts, Observed, account_key_of, facts, state,
 };
 use super::reads;
 use super::seat_queue::Waiter;
 use super::view::View;
 use crate::controller::clients::Problem;
-use crate::controller::ownership::claimed_account_key;
+use crate::controller::ownership::Ownership;
 use crate::crd::{GoToAccount, GoToOrganizer};
 use crate::goto::{GoToApi, OrganizerKey};
 
@@ -54,7 +53,18 @@ async fn connect(
         return None;
     }
     let account = account_of(obj, ctx).await;
-    observed.claim = claim(obj, ctx, account.as_ref().ok().and_then(|a| a.as_ref()));
+    let declared = account
+        .as_ref()
+        .ok()
+        .and_then(|a| a.as_ref())
+        .map(|a| a.spec.account_key.as_str());
+    observed.ownership = Ownership::of(
+        obj,
+        declared,
+        &ctx.claim_index,
+        &ctx.organizers,
+        &ctx.accounts_store,
+    );
     if !reads::needs_goto(&obj.spec, observed) {
         return None;
     }
@@ -106,32 +116,6 @@ async fn account_of(obj: &GoToOrganizer, ctx: &View) -> Result<Option<GoToAccoun
         .accounts_store
         .get(&reference)
         .map(|a| a.as_ref().clone()))
-}
-
-fn claim(obj: &GoToOrganizer, ctx: &View, account: Option<&GoToAccount>) -> Claim {
-    let declared = account.map(|a| a.spec.account_key.as_str());
-    let Some(account_key) = claimed_account_key(obj, declared) else {
-        return Claim::Owner;
-    };
-    let mine = ClaimKeys::of(obj, account_key);
-    let candidates: Vec<_> = ctx
-        .claim_index
-        .candidates(obj)
-        .iter()
-        .filter_map(|reference| ctx.organizers.get(reference))
-        .collect();
-    let accounts = &ctx.accounts_store;
-    let owner = claims::owner_elsewhere(
-        obj,
-        &mine,
-        candidates.iter().map(AsRef::as_ref),
-        |other| claims::account_key_in(accounts, other),
-        |other| claims::claim_counts(accounts, other),
-    );
-    match owner {
-        Some(owner) => Claim::OwnedElsewhere { owner },
-        None => Claim::Owner,
-    }
 }
 
 /// The account's client, with a token in hand. A deletion may use the client built before its

@@ -4,6 +4,7 @@
 use std::fmt;
 
 use super::seat_queue::SeatTurn;
+use crate::controller::ownership::Ownership;
 use crate::controller::validate;
 use crate::crd::conditions::{self, READY, SYNCED, reason};
 use crate::crd::{GoToOrganizer, GoToOrganizerStatus};
@@ -17,7 +18,7 @@ pub struct Observed {
     /// Whether the object's GoToAccount can be used.
     pub account: AccountState,
     /// Whether this object owns what it names.
-    pub claim: Claim,
+    pub ownership: Ownership,
     /// The GoTo organizer it stands for.
     pub organizer: Lookup,
     /// The upcoming-meeting audit (only before a Delete).
@@ -89,18 +90,6 @@ pub enum AccountState {
     NotRead,
 }
 
-/// Who owns the GoTo organizer this object names.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Claim {
-    /// This object (or nobody else claims it).
-    Owner,
-    /// Another object, `namespace/name`.
-    OwnedElsewhere {
-        /// The owner's `namespace/name`.
-        owner: String,
-    },
-}
-
 /// The organizer found in GoTo.
 #[derive(Clone, Debug)]
 pub enum Lookup {
@@ -145,7 +134,7 @@ impl Observed {
         Observed {
             object,
             account: AccountState::NotRead,
-            claim: Claim::Owner,
+            ownership: Ownership::Owner,
             organizer: Lookup::NotLooked,
             audit: Audit::NotRun,
             seat: SeatTurn::First,

@@ -1,14 +1,15 @@
 //! What a pass reads, decided from the object's facts and spec alone: pure, so `observe` only
 //! carries the decision out, and `decide` (whose `WaitForSeat` and creates rest on the same
 //! rules) uses the same functions rather than restating them.
-use super::observed::{Claim, Lookup, Observed};
+use super::observed::{Lookup, Observed};
 use super::seat_queue::SeatTurn;
+use crate::controller::ownership::Ownership;
 use crate::crd::{AdoptionPolicy, DeletionPolicy, GoToOrganizerSpec, ManagementPolicy};
 
 /// Whether the decision for this object needs GoTo at all. Everything a deletion that touches
 /// nothing, a bad spec or a foreign claim needs is already known.
 pub fn needs_goto(spec: &GoToOrganizerSpec, observed: &Observed) -> bool {
-    if observed.claim != Claim::Owner {
+    if observed.ownership != Ownership::Owner {
         return false;
     }
     if observed.object.deleting {
@@ -60,7 +61,7 @@ mod tests {
         assert!(!needs_audit(&spec, &fresh), "no audit unless deleting");
 
         let mut foreign = observed(ObjectFacts::default());
-        foreign.claim = Claim::OwnedElsewhere {
+        foreign.ownership = Ownership::OwnedElsewhere {
             owner: "hr/jane".into(),
         };
         assert!(

@@ -9,10 +9,10 @@ use std::sync::{Arc, Mutex};
 use kube::runtime::reflector::Store;
 use kube::{Client, Resource};
 
-use super::claim_index::ClaimIndex;
 use super::seat_queue::SeatQueue;
 use super::spread::FirstReads;
 use crate::controller::clients::AccountClients;
+use crate::controller::ownership::ClaimIndex;
 use crate::crd::{GoToAccount, GoToOrganizer};
 
 /// See the module documentation.

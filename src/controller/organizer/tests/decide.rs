@@ -101,7 +101,7 @@ fn decide_rows() -> Vec<Row> {
         row(
             "owned elsewhere: never writes",
             with(world(), |w| {
-                w.claim = Claim::OwnedElsewhere {
+                w.ownership = Ownership::OwnedElsewhere {
                     owner: "sales/jane".into(),
                 }
             }),

@@ -9,7 +9,7 @@ pub(super) fn cleanup_rows() -> Vec<Row> {
         row(
             "delete: owned elsewhere releases, touches nothing",
             with(deleting(organizer("7"), &[]), |w| {
-                w.claim = Claim::OwnedElsewhere {
+                w.ownership = Ownership::OwnedElsewhere {
                     owner: "it/jane".into(),
                 }
             }),

@@ -20,11 +20,12 @@ use serde_json::json;
 
 use super::act::{Outcome, Step};
 use super::decide::{decide, next_look};
-use super::observe::{AccountState, Audit, Claim, Lookup, ObjectFacts, Observed};
+use super::observe::{AccountState, Audit, Lookup, ObjectFacts, Observed};
 use super::plan::{Plan, Via};
 use super::report::{Note, failure, report, same_but_timestamps};
 use super::seat_queue::SeatTurn;
 use crate::controller::error::{Error, RequeuePolicy, Retry};
+use crate::controller::ownership::Ownership;
 use crate::crd::conditions::{self, READY, SYNCED, event, reason};
 use crate::crd::{GoToOrganizerSpec, GoToOrganizerStatus};
 use crate::goto::{self, Meeting, Organizer, OrganizerStatus};
@@ -75,7 +76,7 @@ pub(super) fn world() -> Observed {
             seat_pool: ACCOUNT.into(),
             capabilities: crate::goto::Capabilities::ALL,
         },
-        claim: Claim::Owner,
+        ownership: Ownership::Owner,
         organizer: Lookup::Absent,
         audit: Audit::NotRun,
         seat: SeatTurn::First,

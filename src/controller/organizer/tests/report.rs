@@ -228,7 +228,7 @@ fn failures_set_ready_false_with_one_event_per_transition() {
         ),
         (
             with(world(), |w| {
-                w.claim = Claim::OwnedElsewhere {
+                w.ownership = Ownership::OwnedElsewhere {
                     owner: "sales/jane".into(),
                 }
             }),
@@ -288,7 +288,7 @@ fn failures_set_ready_false_with_one_event_per_transition() {
     }
     let (_, status, notes) = run(
         &with(world(), |w| {
-            w.claim = Claim::OwnedElsewhere {
+            w.ownership = Ownership::OwnedElsewhere {
                 owner: "sales/jane".into(),
             }
         }),

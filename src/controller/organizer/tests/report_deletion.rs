@@ -140,7 +140,7 @@ fn releases_and_orphans_are_announced_and_keep_no_finalizer() {
     );
     assert_eq!(reasons(&notes), [event::ORPHANED]);
     let owned = with(deleting(organizer("7"), &[]), |w| {
-        w.claim = Claim::OwnedElsewhere {
+        w.ownership = Ownership::OwnedElsewhere {
             owner: "it/jane".into(),
         }
     });

@@ -1,67 +1,13 @@
-//! Which GoTo organizers the cluster's GoToOrganizers claim, whatever their namespace.
-//!
-//! An object claims a GoTo organizer when it names the same GoTo account (by the account *key*,
-//! not the GoToAccount object: two namespaces may point at one GoTo account) and either the same
-//! organizer key (recorded in `status.organizerKey`, else the organizer-key annotation) or the
-//! same email, compared as [`NormalEmail`]s, as GoTo compares logins.
-//!
-//! This is the one answer to "is this organizer claimed" for every caller that needs it:
-//! `goto-operator export` (which writes manifests only for unclaimed organizers) and the seat
-//! inventory. It is pure, so it is tested without a cluster.
+//! The claims of a whole cluster at once, for the callers that ask "is this GoTo organizer
+//! claimed" of every organizer of an account: `goto-operator export` (which writes manifests only
+//! for unclaimed organizers) and the seat inventory. Pure, so it is tested without a cluster.
 use std::collections::HashMap;
 
 use kube::ResourceExt;
 
+use super::Claim;
 use crate::crd::{GoToAccount, GoToOrganizer};
 use crate::email::NormalEmail;
-
-/// What one GoToOrganizer claims.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Claim {
-    /// `namespace/name` of the claiming object.
-    pub object: String,
-    /// The GoTo account key the object's organizer lives in.
-    pub account_key: String,
-    /// The organizer key the object stands for, when it has one.
-    pub organizer_key: Option<String>,
-    /// The object's email.
-    pub email: NormalEmail,
-}
-
-/// The GoTo account whose organizer an object claims: the account key the operator recorded in
-/// its status, else `declared` (the key of the GoToAccount its `accountRef` names, when known);
-/// `None` when neither is known. The one rule every claim (here, the reconcile's `claims` and
-/// `observe`) resolves an object's account by.
-pub fn claimed_account_key<'a>(
-    obj: &'a GoToOrganizer,
-    declared: Option<&'a str>,
-) -> Option<&'a str> {
-    obj.status
-        .as_ref()
-        .and_then(|s| s.account_key.as_deref())
-        .or(declared)
-}
-
-impl Claim {
-    /// The claim of `obj`, its account resolved by [`claimed_account_key`]; `None` when its
-    /// account is not known, since such an object cannot be said to claim anything yet.
-    pub fn of(obj: &GoToOrganizer, account_key: Option<&str>) -> Option<Claim> {
-        let account_key = claimed_account_key(obj, account_key)?.to_string();
-        Some(Claim {
-            object: format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any()),
-            account_key,
-            organizer_key: obj.claimed_organizer_key().map(str::to_string),
-            email: NormalEmail::new(&obj.spec.email),
-        })
-    }
-
-    /// Whether this claim covers the organizer `organizer_key` / `email` of account `account_key`.
-    pub fn covers(&self, account_key: &str, organizer_key: &str, email: &str) -> bool {
-        self.account_key == account_key
-            && (self.organizer_key.as_deref() == Some(organizer_key)
-                || self.email == NormalEmail::new(email))
-    }
-}
 
 /// Every claim, indexed by GoTo account key, then by organizer key and by normalised email:
 /// answering "is this organizer claimed" for each organizer of an account is one lookup each,
@@ -69,7 +15,8 @@ impl Claim {
 /// pairs).
 #[derive(Debug, Default)]
 pub struct Claims {
-    all: Vec<Claim>,
+    /// Each claim with its object's `namespace/name`.
+    all: Vec<(String, Claim)>,
     by_account: HashMap<String, AccountClaims>,
 }
 
@@ -80,17 +27,22 @@ struct AccountClaims {
     by_email: HashMap<NormalEmail, usize>,
 }
 
-impl FromIterator<Claim> for Claims {
-    fn from_iter<I: IntoIterator<Item = Claim>>(claims: I) -> Self {
+impl<'a> FromIterator<(&'a GoToOrganizer, Option<&'a str>)> for Claims {
+    /// From each object and the key of its GoToAccount, when known (see [`Claim::resolved`]).
+    fn from_iter<I: IntoIterator<Item = (&'a GoToOrganizer, Option<&'a str>)>>(objects: I) -> Self {
         let mut out = Claims::default();
-        for claim in claims {
+        for (obj, declared) in objects {
+            let Some(claim) = Claim::resolved(obj, declared) else {
+                continue;
+            };
             let at = out.all.len();
-            let account = out.by_account.entry(claim.account_key.clone()).or_default();
-            if let Some(key) = &claim.organizer_key {
+            let account = out.by_account.entry(claim.account.clone()).or_default();
+            if let Some(key) = &claim.organizer {
                 account.by_organizer_key.entry(key.clone()).or_insert(at);
             }
             account.by_email.entry(claim.email.clone()).or_insert(at);
-            out.all.push(claim);
+            let object = format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any());
+            out.all.push((object, claim));
         }
         out
     }
@@ -110,31 +62,31 @@ pub fn claims(organizers: &[GoToOrganizer], accounts: &[GoToAccount]) -> Claims 
         .collect();
     organizers
         .iter()
-        .filter_map(|o| {
+        .map(|o| {
             let key = keys
                 .get(&(
                     o.namespace().unwrap_or_default(),
                     o.spec.account_ref.name.clone(),
                 ))
                 .copied();
-            Claim::of(o, key)
+            (o, key)
         })
         .collect()
 }
 
-/// The claim covering the organizer, if any object claims it: of several, the first in the
-/// order the claims were given, as [`Claim::covers`] tried one by one would find.
+/// The `namespace/name` of the object claiming the organizer, if any does: of several, the
+/// first in the order the claims were given, as [`Claim::overlaps`] tried one by one would find.
 pub fn claimant<'a>(
     claims: &'a Claims,
     account_key: &str,
     organizer_key: &str,
     email: &str,
-) -> Option<&'a Claim> {
+) -> Option<&'a str> {
     let account = claims.by_account.get(account_key)?;
     let by_key = account.by_organizer_key.get(organizer_key).copied();
     let by_email = account.by_email.get(&NormalEmail::new(email)).copied();
     let first = by_key.into_iter().chain(by_email).min()?;
-    claims.all.get(first)
+    claims.all.get(first).map(|(object, _)| object.as_str())
 }
 
 #[cfg(test)]
@@ -167,7 +119,7 @@ mod tests {
         ];
         let accounts = [account("it", "acme", "42"), account("sales", "goto", "43")];
         let all = claims(&organizers, &accounts);
-        let scanned: Vec<Claim> = organizers
+        let scanned: Vec<(String, Claim)> = organizers
             .iter()
             .filter_map(|o| {
                 let key = accounts
@@ -176,7 +128,8 @@ mod tests {
                         a.namespace() == o.namespace() && a.name_any() == o.spec.account_ref.name
                     })
                     .map(|a| a.spec.account_key.as_str());
-                Claim::of(o, key)
+                let object = format!("{}/{}", o.namespace().unwrap_or_default(), o.name_any());
+                Claim::resolved(o, key).map(|claim| (object, claim))
             })
             .collect();
         for account_key in ["42", "43", "44"] {
@@ -191,25 +144,17 @@ mod tests {
                         claimant(&all, account_key, organizer_key, email),
                         scanned
                             .iter()
-                            .find(|c| c.covers(account_key, organizer_key, email)),
+                            .find(|(_, c)| c.overlaps(&Claim::on(
+                                account_key,
+                                organizer_key,
+                                email
+                            )))
+                            .map(|(object, _)| object.as_str()),
                         "{account_key} {organizer_key} {email}"
                     );
                 }
             }
         }
-    }
-
-    #[test]
-    fn an_objects_account_is_the_recorded_one_else_the_declared_one() {
-        let o = organizer("it", "jane", "acme", "jane@example.com");
-        assert_eq!(claimed_account_key(&o, Some("1")), Some("1"));
-        assert_eq!(
-            claimed_account_key(&o, None),
-            None,
-            "unknown: claims nothing"
-        );
-        let recorded = with_key(o, "2", "7");
-        assert_eq!(claimed_account_key(&recorded, Some("1")), Some("2"));
     }
 
     #[test]
@@ -219,7 +164,7 @@ mod tests {
             &[account("it", "acme", "42")],
         );
         assert_eq!(
-            claimant(&all, "42", "7", "jane.doe@example.COM").map(|c| c.object.as_str()),
+            claimant(&all, "42", "7", "jane.doe@example.COM"),
             Some("it/jane")
         );
         assert!(claimant(&all, "42", "7", "sam@example.com").is_none());

@@ -1,49 +1,60 @@
-//! One organizer, one owner, cluster-wide. Two GoToOrganizers that name the same GoTo organizer
-//! (the same organizer key, or the same email, within one GoTo account) would fight over it, and
-//! deleting either would offboard the person the other still declares, whatever namespace or
-//! GoToAccount object each comes through. The first claimant owns the organizer; every other
-//! gets `OwnedElsewhere`, never writes to GoTo, and its deletion touches nothing.
-//!
-//! A claim is keyed by the GoTo account key (not the GoToAccount object): an object's account
-//! key is its `status.accountKey`, else the `spec.accountKey` of its GoToAccount. The same
-//! keys answer `goto-operator export`'s "is this organizer claimed" (`controller::ownership`);
-//! this module adds who, of several claimants, owns it.
-use std::sync::Arc;
-
+//! One organizer, one owner, cluster-wide. Two GoToOrganizers whose claims overlap (the same
+//! organizer key, or the same email, within one GoTo account) would fight over it, and deleting
+//! either would offboard the person the other still declares, whatever namespace or GoToAccount
+//! object each comes through. The object that recorded the organizer's key owns it, else the
+//! oldest claimant; every other gets `OwnedElsewhere`, never writes to GoTo, and its deletion
+//! touches nothing.
 use kube::ResourceExt;
-use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::reflector::Store;
 
-use crate::controller::ownership::claimed_account_key;
-use crate::controller::validate;
-use crate::crd::conditions::{self, READY};
+use super::index::ClaimIndex;
+use super::{Claim, account_key_in, claim_counts, claimed_account_key};
 use crate::crd::{GoToAccount, GoToOrganizer};
-use crate::email::NormalEmail;
 
-/// What an object claims in GoTo.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ClaimKeys {
-    /// The GoTo account key.
-    pub account: String,
-    /// The organizer key it recorded or names by annotation.
-    pub organizer: Option<String>,
-    /// Its email: GoTo matches logins case-insensitively.
-    pub email: NormalEmail,
+/// Who owns the GoTo organizer an object names.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Ownership {
+    /// This object (or nobody else claims it).
+    Owner,
+    /// Another object, `namespace/name`.
+    OwnedElsewhere {
+        /// The owner's `namespace/name`.
+        owner: String,
+    },
 }
 
-impl ClaimKeys {
-    /// The claim of `obj`, whose GoTo account key is `account`.
-    pub fn of(obj: &GoToOrganizer, account: &str) -> Self {
-        ClaimKeys {
-            account: account.to_string(),
-            organizer: obj.claimed_organizer_key().map(str::to_string),
-            email: NormalEmail::new(&obj.spec.email),
+impl Ownership {
+    /// Who owns what `obj` claims, among the watched objects: its candidates come from `index`,
+    /// their objects from `organizers`, their accounts from `accounts`. `declared` is the key of
+    /// `obj`'s own GoToAccount, when known; an object whose account is unknown owns nothing
+    /// anyone else claims, so it is its own owner until it is known.
+    pub fn of(
+        obj: &GoToOrganizer,
+        declared: Option<&str>,
+        index: &ClaimIndex,
+        organizers: &Store<GoToOrganizer>,
+        accounts: &Store<GoToAccount>,
+    ) -> Self {
+        let Some(account_key) = claimed_account_key(obj, declared) else {
+            return Ownership::Owner;
+        };
+        let mine = Claim::of(obj, account_key);
+        let candidates: Vec<_> = index
+            .candidates(obj)
+            .iter()
+            .filter_map(|reference| organizers.get(reference))
+            .collect();
+        let owner = owner_elsewhere(
+            obj,
+            &mine,
+            candidates.iter().map(AsRef::as_ref),
+            |other| account_key_in(accounts, other),
+            |other| claim_counts(accounts, other),
+        );
+        match owner {
+            Some(owner) => Ownership::OwnedElsewhere { owner },
+            None => Ownership::Owner,
         }
-    }
-
-    pub(crate) fn overlaps(&self, other: &ClaimKeys) -> bool {
-        self.account == other.account
-            && (self.email == other.email
-                || matches!((&self.organizer, &other.organizer), (Some(a), Some(b)) if a == b))
     }
 }
 
@@ -52,10 +63,10 @@ impl ClaimKeys {
 /// `account_key_of` gives another object's GoTo account key (its status, else its
 /// GoToAccount's spec); objects whose account key is unknown are compared by namespace and
 /// account name, as they must then share the GoToAccount object to collide. `counts` says
-/// whether another object's claim counts at all ([`claim_counts`]).
+/// whether another object's claim counts at all ([`claim_counts`](super::claim_counts)).
 pub fn owner_elsewhere<'a>(
     obj: &GoToOrganizer,
-    mine: &ClaimKeys,
+    mine: &Claim,
     others: impl IntoIterator<Item = &'a GoToOrganizer>,
     account_key_of: impl Fn(&GoToOrganizer) -> Option<String>,
     counts: impl Fn(&GoToOrganizer) -> bool,
@@ -65,11 +76,11 @@ pub fn owner_elsewhere<'a>(
         .filter(|other| other.metadata.uid != obj.metadata.uid)
         .filter(|other| counts(other))
         .filter(|other| match account_key_of(other) {
-            Some(account) => mine.overlaps(&ClaimKeys::of(other, &account)),
+            Some(account) => mine.overlaps(&Claim::of(other, &account)),
             None => {
                 other.namespace() == obj.namespace()
                     && other.spec.account_ref == obj.spec.account_ref
-                    && mine.overlaps(&ClaimKeys::of(other, &mine.account))
+                    && mine.overlaps(&Claim::of(other, &mine.account))
             }
         })
         .filter(|other| is_older(other, obj))
@@ -94,36 +105,6 @@ fn rank(o: &GoToOrganizer) -> Rank {
         o.namespace().unwrap_or_default(),
         o.name_any(),
     )
-}
-
-/// Another object's GoTo account key: its status, else its GoToAccount's spec.
-pub fn account_key_in(accounts: &Store<GoToAccount>, other: &GoToOrganizer) -> Option<String> {
-    let account = account_of(accounts, other);
-    let declared = account.as_ref().map(|a| a.spec.account_key.as_str());
-    claimed_account_key(other, declared).map(str::to_string)
-}
-
-/// Whether another object's claim counts: a recorded key always does; a claim by email or
-/// annotation only from an object whose own spec is valid and whose GoToAccount authenticated
-/// (issue 21: a GoToAccount naming someone else's account key with junk credentials, or an
-/// invalid spec, never takes a seat from its owner).
-pub fn claim_counts(accounts: &Store<GoToAccount>, other: &GoToOrganizer) -> bool {
-    if other.recorded_organizer_key().is_some() {
-        return true;
-    }
-    let authenticated = account_of(accounts, other).is_some_and(|a| {
-        a.status
-            .as_ref()
-            .and_then(|s| conditions::find(&s.conditions, READY))
-            .is_some_and(|c| c.status == "True")
-    });
-    authenticated && validate::organizer(other).is_ok()
-}
-
-fn account_of(accounts: &Store<GoToAccount>, o: &GoToOrganizer) -> Option<Arc<GoToAccount>> {
-    let reference = ObjectRef::<GoToAccount>::new(&o.spec.account_ref.name)
-        .within(&o.namespace().unwrap_or_default());
-    accounts.get(&reference)
 }
 
 fn is_older(a: &GoToOrganizer, b: &GoToOrganizer) -> bool {
@@ -158,7 +139,7 @@ mod tests {
     }
 
     fn owner(obj: &GoToOrganizer, all: &[GoToOrganizer]) -> Option<String> {
-        let mine = ClaimKeys::of(obj, &account_of(obj).unwrap_or_default());
+        let mine = Claim::of(obj, &account_of(obj).unwrap_or_default());
         owner_elsewhere(obj, &mine, all, account_of, |_| true)
     }
 
@@ -243,7 +224,7 @@ mod tests {
         let me = organizer("jane", "jane@example.com", 200, None);
         let older = organizer("junk", "jane@example.com", 100, None);
         let all = [me.clone(), older.clone()];
-        let mine = ClaimKeys::of(&me, "1");
+        let mine = Claim::of(&me, "1");
         assert_eq!(
             owner_elsewhere(&me, &mine, &all, account_of, |o| o.name_any() != "junk"),
             None

@@ -1,13 +1,13 @@
 //! Which objects may share a claim with a given one, found by lookup rather than by scanning.
 //!
-//! Every reconcile asks [`owner_elsewhere`](super::claims::owner_elsewhere) who else claims its organizer, cluster-wide.
+//! Every reconcile asks [`Ownership::of`](super::Ownership::of) who else claims its organizer, cluster-wide.
 //! Asked of every watched object, a resync then costs N² comparisons: at 5,000 organizers that
 //! scan was most of the operator's steady-state CPU. The index maps each normalised email and
 //! each claimed organizer key to the objects that carry it, kept by the organizer watch right
 //! beside its reflector store (the same events, in the same order, including a re-list's
 //! buffer-then-swap), so the reconcile compares itself only with the few objects that may
 //! overlap. The answer stays `owner_elsewhere`'s: the index only narrows its input, and never
-//! leaves out an object that [`ClaimKeys`](super::claims::ClaimKeys) would find overlapping.
+//! leaves out an object that [`Claim::overlaps`](super::Claim::overlaps) would find overlapping.
 use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -48,7 +48,7 @@ struct Table {
     by_organizer_key: HashMap<u64, Vec<Name>>,
 }
 
-/// What one object claims by, as [`ClaimKeys`](super::claims::ClaimKeys) compares it.
+/// What one object claims by, as [`Claim::overlaps`](super::Claim::overlaps) compares it.
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct Keys {
     email: u64,
@@ -187,7 +187,6 @@ impl ClaimIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::controller::organizer::claims;
 
     fn organizer(ns: &str, name: &str, email: &str, key: Option<&str>) -> GoToOrganizer {
         let mut o = crate::crd::fixtures::organizer(ns, name, "acme", email);
@@ -279,10 +278,10 @@ mod tests {
             }
         }
         for obj in &all {
-            let mine = claims::ClaimKeys::of(obj, "42");
+            let mine = crate::controller::ownership::Claim::of(obj, "42");
             let candidates = index.candidates(obj);
             for other in all.iter().filter(|o| o.name_any() != obj.name_any()) {
-                if mine.overlaps(&claims::ClaimKeys::of(other, "42")) {
+                if mine.overlaps(&crate::controller::ownership::Claim::of(other, "42")) {
                     assert!(
                         candidates.contains(&reference(&name(other))),
                         "{} overlaps {} but is no candidate",
