@@ -183,7 +183,7 @@ impl Guard {
             });
             if due {
                 behind.kicked = Some(now);
-                findings.kick.push(ObjectRef::from_obj(o));
+                findings.kick.push(crate::controller::triggers::queued(o));
                 if !stalled {
                     findings.nudged.push(key());
                 }

@@ -24,7 +24,7 @@ pub mod validate;
 
 use std::sync::Arc;
 
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::PartialObjectMeta;
 use kube::runtime::reflector::{self, ObjectRef, Store};
@@ -113,7 +113,8 @@ async fn organizer_controller(
             }
         });
     let trigger = consistent_applies(trigger, reader.clone())
-        .predicate_filter(organizer_trigger, PredicateConfig::default());
+        .predicate_filter(organizer_trigger, PredicateConfig::default())
+        .map_ok(triggers::unversioned);
     let account_events = namespaces::watch(accounts, &watched(labels), ctx.accounts_store.clone())
         .modify(slim)
         .reflect(account_writer);
@@ -142,7 +143,7 @@ fn organizers_of(
         .filter(|o| {
             o.namespace() == account.namespace() && o.spec.account_ref.name == account.name_any()
         })
-        .map(|o| ObjectRef::from_obj(o.as_ref()))
+        .map(|o| triggers::queued(o.as_ref()))
         .collect()
 }
 

@@ -8,8 +8,8 @@
 //! buffer-then-swap), so the reconcile compares itself only with the few objects that may
 //! overlap. The answer stays `owner_elsewhere`'s: the index only narrows its input, and never
 //! leaves out an object that [`Claim::overlaps`](super::Claim::overlaps) would find overlapping.
-use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, RwLock};
 
@@ -38,14 +38,27 @@ struct State {
     relist: Option<Table>,
 }
 
-/// Emails and organizer keys are held as 64-bit digests (a few hundred bytes per object in
-/// all, not a copy of each string in each map). Two different keys with one digest only make
-/// an extra candidate: the reconcile compares its candidates in full.
+/// Emails and organizer keys are held as 64-bit digests (not a copy of each string in each
+/// map). Two different keys with one digest only make an extra candidate: the reconcile
+/// compares its candidates in full. Each digest-to-object link is one entry of an ordered set,
+/// about 40 bytes, where a map of digests to lists of names cost about 120 (a list allocated
+/// per email, almost always for one name).
 #[derive(Default)]
 struct Table {
     keys: HashMap<Name, Keys>,
-    by_email: HashMap<u64, Vec<Name>>,
-    by_organizer_key: HashMap<u64, Vec<Name>>,
+    by_email: Links,
+    by_organizer_key: Links,
+}
+
+/// Digest-to-object links, ordered by digest: the objects of one digest are one range.
+type Links = BTreeSet<(u64, Name)>;
+
+/// The objects linked to `digest`.
+fn linked(links: &Links, digest: u64) -> impl Iterator<Item = &Name> {
+    links
+        .range((digest, Name::from(""))..)
+        .take_while(move |(d, _)| *d == digest)
+        .map(|(_, name)| name)
 }
 
 /// What one object claims by, as [`Claim::overlaps`](super::Claim::overlaps) compares it.
@@ -80,15 +93,9 @@ impl Table {
         }
         self.remove(&name);
         let name: Name = name.into();
-        self.by_email
-            .entry(keys.email)
-            .or_default()
-            .push(name.clone());
+        self.by_email.insert((keys.email, name.clone()));
         if let Some(key) = keys.organizer_key {
-            self.by_organizer_key
-                .entry(key)
-                .or_default()
-                .push(name.clone());
+            self.by_organizer_key.insert((key, name.clone()));
         }
         self.keys.insert(name, keys);
     }
@@ -97,18 +104,10 @@ impl Table {
         let Some(keys) = self.keys.remove(name) else {
             return;
         };
-        unlink(&mut self.by_email, keys.email, name);
+        let name = Name::from(name);
+        self.by_email.remove(&(keys.email, name.clone()));
         if let Some(key) = keys.organizer_key {
-            unlink(&mut self.by_organizer_key, key, name);
-        }
-    }
-}
-
-fn unlink(map: &mut HashMap<u64, Vec<Name>>, key: u64, name: &str) {
-    if let Some(names) = map.get_mut(&key) {
-        names.retain(|n| &**n != name);
-        if names.is_empty() {
-            map.remove(&key);
+            self.by_organizer_key.remove(&(key, name));
         }
     }
 }
@@ -167,12 +166,11 @@ impl ClaimIndex {
         let keys = Keys::of(obj);
         let me = name(obj);
         let state = self.inner.read().unwrap_or_else(|p| p.into_inner());
-        let by_email = state.live.by_email.get(&keys.email).into_iter().flatten();
+        let by_email = linked(&state.live.by_email, keys.email);
         let by_key = keys
             .organizer_key
-            .and_then(|k| state.live.by_organizer_key.get(&k))
             .into_iter()
-            .flatten();
+            .flat_map(|k| linked(&state.live.by_organizer_key, k));
         let mut found: Vec<&str> = by_email
             .chain(by_key)
             .map(|n| &**n)
