@@ -18,6 +18,7 @@ pub mod ownership;
 pub mod reconciler;
 mod run;
 pub mod seats;
+mod seen;
 pub mod status;
 mod triggers;
 pub mod validate;
@@ -28,7 +29,7 @@ use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::PartialObjectMeta;
 use kube::runtime::reflector::{self, ObjectRef, Store};
-use kube::runtime::{Config, Controller, PredicateConfig, WatchStreamExt, watcher};
+use kube::runtime::{Config, Controller, WatchStreamExt, watcher};
 use kube::{Api, Client, Resource, ResourceExt};
 
 use crate::cli::RunArgs;
@@ -37,6 +38,7 @@ pub use context::Context;
 pub use error::{Error, RequeuePolicy};
 use run::Shutdown;
 pub use run::run;
+use seen::Seen;
 use triggers::{account_trigger, consistent_applies, organizer_trigger, slim};
 
 /// What the controllers watch and how many objects each reconciles at once.
@@ -100,6 +102,8 @@ async fn organizer_controller(
     let reader = ctx.organizers.clone();
     let index = oc.view.claim_index.clone();
     let gone = ctx.clone();
+    let (seen, seen_accounts) = (Seen::default(), Seen::default());
+    let forget = seen.clone();
     let trigger = namespaces::watch(organizers, &watched(labels), reader.clone())
         .modify(slim)
         .reflect(writer)
@@ -109,17 +113,29 @@ async fn organizer_controller(
                 // Its last reconcile released it; this covers a finalizer removed by hand.
                 if let watcher::Event::Delete(o) = event {
                     gone.set_blocked(o, None);
+                    forget.forget(o);
                 }
             }
         });
-    let trigger = consistent_applies(trigger, reader.clone())
-        .predicate_filter(organizer_trigger, PredicateConfig::default())
+    let trigger = seen
+        .filter(
+            consistent_applies(trigger, reader.clone()),
+            organizer_trigger,
+        )
         .map_ok(triggers::unversioned);
+    let forget = seen_accounts.clone();
     let account_events = namespaces::watch(accounts, &watched(labels), ctx.accounts_store.clone())
         .modify(slim)
-        .reflect(account_writer);
-    let account_changes = consistent_applies(account_events, ctx.accounts_store.clone())
-        .predicate_filter(account_trigger, PredicateConfig::default());
+        .reflect(account_writer)
+        .inspect(move |event| {
+            if let Ok(watcher::Event::Delete(a)) = event {
+                forget.forget(a);
+            }
+        });
+    let account_changes = seen_accounts.filter(
+        consistent_applies(account_events, ctx.accounts_store.clone()),
+        account_trigger,
+    );
     let store = reader.clone();
     Controller::for_stream(trigger, reader)
         .watches_stream(account_changes, move |account| {
