@@ -197,15 +197,17 @@ fn a_suspend_at_to_come_is_shown_in_the_ready_message() {
     );
 }
 
-#[test]
-fn failures_set_ready_false_with_one_event_per_transition() {
-    type Case = (
-        Observed,
-        fn(&mut GoToOrganizerSpec),
-        &'static str,
-        EventType,
-    );
-    let cases: Vec<Case> = vec![
+/// A failing world, how its spec differs from the usual one, and the reason and Event type.
+type FailureCase = (
+    Observed,
+    fn(&mut GoToOrganizerSpec),
+    &'static str,
+    EventType,
+);
+
+/// The table of failures: each sets Ready=False with its reason.
+fn failure_rows() -> Vec<FailureCase> {
+    vec![
         (
             with(world(), |w| w.object.invalid = Some("bad".into())),
             keep,
@@ -270,8 +272,12 @@ fn failures_set_ready_false_with_one_event_per_transition() {
             reason::PAUSED,
             EventType::Normal,
         ),
-    ];
-    for (w, f, want, type_) in cases {
+    ]
+}
+
+#[test]
+fn failures_set_ready_false_with_one_event_per_transition() {
+    for (w, f, want, type_) in failure_rows() {
         let mut s = spec();
         f(&mut s);
         let (_, status, notes) = run(&w, &s, Outcome::default(), &settled());
