@@ -101,6 +101,7 @@ async fn organizer_controller(
     let accounts = scoped::<GoToAccount>(&ctx.kube, watched_namespaces);
     let reader = ctx.organizers.clone();
     let index = oc.view.claim_index.clone();
+    let view = oc.clone();
     let gone = ctx.clone();
     let (seen, seen_accounts) = (Seen::default(), Seen::default());
     let forget = seen.clone();
@@ -110,6 +111,9 @@ async fn organizer_controller(
         .inspect(move |event| {
             if let Ok(event) = event {
                 index.apply(event);
+                if let watcher::Event::Apply(o) | watcher::Event::InitApply(o) = event {
+                    view.view.seen_in_watch(o);
+                }
                 // Its last reconcile released it; this covers a finalizer removed by hand.
                 if let watcher::Event::Delete(o) = event {
                     gone.set_blocked(o, None);

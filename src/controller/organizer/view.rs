@@ -70,6 +70,13 @@ impl View {
     pub fn forget_key<K: Resource>(&self, obj: &K) {
         self.keys.forget(obj);
     }
+
+    /// The organizer watch saw `obj`: a key remembered for it that its status now shows is
+    /// dropped at once, not at the object's next reconcile (a drift period later), so that an
+    /// import's keys are not all held at its peak.
+    pub fn seen_in_watch(&self, obj: &GoToOrganizer) {
+        self.keys.remembered(obj);
+    }
 }
 
 /// Organizer keys recorded by this process, by object uid, until the watch cache shows them.
