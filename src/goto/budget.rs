@@ -20,7 +20,10 @@
 //! Two lanes (issue 22). Work a person asked for (an object created, changed or deleted, a seat
 //! freed for a waiter, a push notification) takes [`RequestBudget::acquire`]; a background drift
 //! read takes [`RequestBudget::acquire_drift`], which never queues: it goes only when no
-//! person's request is waiting, no pause runs, and the last drift read left at least two
+//! person's request is waiting or left less than [`USER_FOLLOW_UP`] ago (a listing's next page,
+//! the PUT after a create, is that request's follow-up: a drift read slipped in between would
+//! put every page one slot later, halving a listing's pace), no pause runs, and the last drift
+//! read left at least two
 //! spacings ago (so drift reads use at most half the rate). Otherwise it is handed the next free
 //! drift slot, one after the other, and comes back then (`Error::Deferred`) instead of holding a
 //! worker. The rate itself is shared and never exceeded.
@@ -51,6 +54,9 @@ pub(crate) const RECOVERY_STEP: f64 = 0.1;
 /// Longest wait a drift read takes inline for its slot; a later slot is booked instead, and the
 /// read comes back then without holding a worker.
 pub(crate) const DRIFT_INLINE_WAIT: Duration = Duration::from_millis(250);
+/// After a person's request leaves, how long drift reads wait for its follow-up (the next page
+/// of a listing, the PUT after a create) to ask: the round trip of one GoTo call.
+pub(crate) const USER_FOLLOW_UP: Duration = Duration::from_millis(500);
 /// Requests are spaced this fraction more than `1 / rate` apart, so that network jitter of up
 /// to 3% of a second (30 ms) cannot put `rate + 1` arrivals into one of the server's seconds.
 pub(crate) const JITTER_HEADROOM: f64 = 0.03;
@@ -100,6 +106,8 @@ struct State {
     drift_booked: Option<Instant>,
     /// Callers of [`RequestBudget::acquire`] waiting for their turn or slot.
     users_waiting: usize,
+    /// When the last of their requests left.
+    user_sent: Option<Instant>,
 }
 
 /// What the caller at the head of the queue does next.
@@ -149,7 +157,9 @@ impl State {
         self.recover(now);
         let spacing = self.drift_spacing();
         let paused = self.paused_until.is_some_and(|until| until > now);
-        if !paused && self.users_waiting == 0 {
+        let follow_up = self.user_sent.map(|sent| sent + USER_FOLLOW_UP);
+        let people_busy = self.users_waiting > 0 || follow_up.is_some_and(|end| end > now);
+        if !paused && !people_busy {
             // A lane idle for a while does not save up more than one read.
             let earliest = now.checked_sub(spacing).unwrap_or(now);
             let slot = self.drift_next.map_or(now, |next| next.max(earliest));
@@ -163,6 +173,7 @@ impl State {
             self.drift_booked.map(|booked| booked + spacing),
             self.drift_next,
             self.paused_until,
+            follow_up,
         ]
         .into_iter()
         .flatten()
@@ -211,6 +222,7 @@ impl RequestBudget {
                 drift_next: None,
                 drift_booked: None,
                 users_waiting: 0,
+                user_sent: None,
             }),
         }
     }
@@ -220,7 +232,9 @@ impl RequestBudget {
     /// a person's work: drift reads give way while it waits.
     pub(crate) async fn acquire(&self) -> Result<Permit, Error> {
         let _waiting = UserWaiting::new(self);
-        self.take_turn().await
+        let permit = self.take_turn().await?;
+        self.lock().user_sent = Some(permit.sent_at);
+        Ok(permit)
     }
 
     /// A background drift read: a permit when the drift lane is free and no person's request

@@ -438,3 +438,51 @@ async fn reads_asked_together_wait_a_slot_or_two_inline_instead_of_a_round_trip(
         "{span:?}"
     );
 }
+
+/// A person's work of several requests in a row (a listing's pages): drift reads asking all
+/// along do not slip in between them, so the listing keeps the full rate. (Before: each page's
+/// request left no one waiting while it was answered, a drift read took the next slot, and a
+/// new hire's 50-page listing after a restart ran at half the rate, Ready after 12 s.)
+#[tokio::test(start_paused = true)]
+async fn a_listing_keeps_the_full_rate_while_drift_reads_wait() {
+    let budget = Arc::new(RequestBudget::new(10.0));
+    let pages = {
+        let budget = budget.clone();
+        tokio::spawn(async move {
+            let mut sent = Vec::new();
+            for _ in 0..20 {
+                sent.push(budget.acquire().await.expect("a page").sent_at);
+                // The page's round trip: no one of the person's waits meanwhile.
+                tokio::time::sleep(Duration::from_millis(30)).await;
+            }
+            sent
+        })
+    };
+    let drift = {
+        let budget = budget.clone();
+        tokio::spawn(async move {
+            let mut reads = Vec::new();
+            while reads.len() < 3 {
+                match budget.acquire_drift().await {
+                    Ok(permit) => reads.push(permit.sent_at),
+                    Err(Error::Deferred { retry_after }) => {
+                        tokio::time::sleep(retry_after.max(Duration::from_millis(1))).await
+                    }
+                    Err(other) => panic!("{other}"),
+                }
+            }
+            reads
+        })
+    };
+    let pages = pages.await.unwrap();
+    let reads = drift.await.unwrap();
+    let took = *pages.last().unwrap() - pages[0];
+    assert!(
+        took <= spacing(10.0) * 19 + Duration::from_millis(20),
+        "{took:?}"
+    );
+    assert!(
+        reads.iter().all(|r| r > pages.last().unwrap()),
+        "a drift read went between the pages: {reads:?}"
+    );
+}
