@@ -441,3 +441,7 @@ impl Budgets {
 #[cfg(test)]
 #[path = "budget_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "budget_lane_tests.rs"]
+mod lane_tests;
