@@ -203,3 +203,28 @@ async fn a_listing_keeps_the_full_rate_while_drift_reads_wait() {
         "a drift read went between the pages: {reads:?}"
     );
 }
+
+/// After a quiet stretch, reads asked together still leave a drift spacing apart: the lane
+/// saves nothing up, so no one-second window holds more than its share rounded up.
+#[tokio::test(start_paused = true)]
+async fn after_a_quiet_stretch_reads_asked_together_keep_their_distance() {
+    let budget = Arc::new(RequestBudget::new(10.0));
+    budget.acquire_drift().await.expect("a first read");
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let tasks: Vec<_> = (0..2)
+        .map(|_| {
+            let budget = budget.clone();
+            tokio::spawn(async move { budget.acquire_drift().await.map(|p| p.sent_at) })
+        })
+        .collect();
+    let mut times = Vec::new();
+    for task in tasks {
+        times.push(task.await.unwrap().expect("no read deferred"));
+    }
+    times.sort();
+    assert!(
+        times[1] - times[0] >= spacing(10.0) * 2,
+        "{:?} apart",
+        times[1] - times[0]
+    );
+}
