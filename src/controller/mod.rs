@@ -104,38 +104,32 @@ async fn organizer_controller(
     let view = oc.clone();
     let gone = ctx.clone();
     let (seen, seen_accounts) = (Seen::default(), Seen::default());
-    let forget = seen.clone();
-    let trigger = namespaces::watch(organizers, &watched(labels), reader.clone())
+    let watch = namespaces::watch(organizers, &watched(labels), reader.clone())
         .modify(slim)
-        .reflect(writer)
-        .inspect(move |event| {
-            if let Ok(event) = event {
-                index.apply(event);
-                if let watcher::Event::Apply(o) | watcher::Event::InitApply(o) = event {
-                    view.view.seen_in_watch(o);
-                }
-                // Its last reconcile released it; this covers a finalizer removed by hand.
-                if let watcher::Event::Delete(o) = event {
-                    gone.set_blocked(o, None);
-                    forget.forget(o);
-                }
+        .reflect(writer);
+    let trigger = seen.forgetting_deleted(watch).inspect(move |event| {
+        if let Ok(event) = event {
+            index.apply(event);
+            if let watcher::Event::Apply(o) | watcher::Event::InitApply(o) = event {
+                view.view.seen_in_watch(o);
             }
-        });
+            // Its last reconcile released it; this covers a finalizer removed by hand.
+            if let watcher::Event::Delete(o) = event {
+                gone.set_blocked(o, None);
+            }
+        }
+    });
     let trigger = seen
         .filter(
             consistent_applies(trigger, reader.clone()),
             organizer_trigger,
         )
         .map_ok(triggers::unversioned);
-    let forget = seen_accounts.clone();
-    let account_events = namespaces::watch(accounts, &watched(labels), ctx.accounts_store.clone())
-        .modify(slim)
-        .reflect(account_writer)
-        .inspect(move |event| {
-            if let Ok(watcher::Event::Delete(a)) = event {
-                forget.forget(a);
-            }
-        });
+    let account_events = seen_accounts.forgetting_deleted(
+        namespaces::watch(accounts, &watched(labels), ctx.accounts_store.clone())
+            .modify(slim)
+            .reflect(account_writer),
+    );
     let account_changes = seen_accounts.filter(
         consistent_applies(account_events, ctx.accounts_store.clone()),
         account_trigger,

@@ -13,8 +13,9 @@ use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use futures::{Stream, TryStreamExt};
+use futures::{Stream, StreamExt, TryStreamExt};
 use kube::Resource;
+use kube::runtime::watcher;
 
 /// The last trigger hash seen per object; shared by the watch that forgets deleted objects and
 /// the filter.
@@ -48,6 +49,23 @@ impl Seen {
     /// Forgets a deleted object.
     pub fn forget<K: Resource>(&self, obj: &K) {
         self.lock().remove(&identity(obj));
+    }
+
+    /// Passes a watch's events on, forgetting each object its watch reports deleted.
+    pub fn forgetting_deleted<S, K, E>(
+        &self,
+        events: S,
+    ) -> impl Stream<Item = Result<watcher::Event<K>, E>> + Send + use<S, K, E>
+    where
+        S: Stream<Item = Result<watcher::Event<K>, E>> + Send,
+        K: Resource + Send,
+    {
+        let seen = self.clone();
+        events.inspect(move |event| {
+            if let Ok(watcher::Event::Delete(obj)) = event {
+                seen.forget(obj);
+            }
+        })
     }
 
     /// The applied objects of `stream` that [`changed`](Self::changed) lets through.
@@ -134,5 +152,18 @@ mod tests {
         seen.forget(&organizer("a", 1, true));
         assert_eq!(passed(&seen, vec![organizer("a", 1, true)]).await.len(), 1);
         assert_eq!(seen.lock().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_deleted_object_is_forgotten_by_its_watch() {
+        let seen = Seen::default();
+        assert_eq!(passed(&seen, vec![organizer("a", 1, true)]).await.len(), 1);
+        let events = futures::stream::iter([
+            Ok::<_, ()>(watcher::Event::Apply(organizer("a", 1, true))),
+            Ok(watcher::Event::Delete(organizer("a", 1, true))),
+        ]);
+        let n = seen.forgetting_deleted(events).count().await;
+        assert_eq!(n, 2, "every event passes on");
+        assert!(seen.lock().is_empty());
     }
 }
