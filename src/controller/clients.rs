@@ -14,6 +14,7 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::Secret;
 use kube::{Api, Client, ResourceExt};
 
+use super::secret_versions::{SecretVersions, version_of};
 use crate::crd::GoToAccount;
 use crate::goto::{
     AccountKey, Budgets, ClientConfig, Credentials, Dialect, GoToApi, GoToClient, Observer,
@@ -72,6 +73,8 @@ pub struct AccountClients {
     request_timeout: Duration,
     write_fence: Option<WriteFence>,
     drift_lane: bool,
+    /// The credentials Secrets' versions, from the account controller's watch.
+    secrets: SecretVersions,
 }
 
 impl AccountClients {
@@ -85,6 +88,7 @@ impl AccountClients {
             request_timeout,
             write_fence: None,
             drift_lane: false,
+            secrets: SecretVersions::default(),
         }
     }
 
@@ -174,14 +178,23 @@ impl AccountClients {
         Ok(account)
     }
 
+    /// The Secret versions the account controller's watch keeps (see [`SecretVersions`]).
+    pub fn secrets(&self) -> &SecretVersions {
+        &self.secrets
+    }
+
     /// The client of an account already read (from a cache, say). `allow_cached` as in
-    /// [`AccountClients::resolve`].
+    /// [`AccountClients::resolve`]. The Secret is read only when the watch does not show that
+    /// the cached client was built from its current version.
     pub async fn client_with(
         &self,
         kube: &Client,
         account: &GoToAccount,
         allow_cached: bool,
     ) -> Result<Arc<dyn GoToApi>, Problem> {
+        if let Some(current) = self.current(account) {
+            return Ok(current);
+        }
         let namespace = account.namespace().unwrap_or_default();
         let name = account.name_any();
         match self.client_for(kube, account).await {
@@ -222,15 +235,25 @@ impl AccountClients {
                     secret_ref.name
                 ))
             })?;
-        let fingerprint = fingerprint(account, &secret);
-        let key = (namespace.clone(), account.name_any());
+        self.built_from(account, &secret)
+    }
+
+    /// The client of `account` built from `secret` (or the cached one when neither changed).
+    fn built_from(
+        &self,
+        account: &GoToAccount,
+        secret: &Secret,
+    ) -> Result<Arc<dyn GoToApi>, Problem> {
+        let secret_ref = &account.spec.credentials_secret_ref;
+        let fingerprint = fingerprint(account, version_of(&secret.metadata));
+        let key = (account.namespace().unwrap_or_default(), account.name_any());
         if let Some(cached) = self.lock().get(&key)
             && cached.fingerprint == fingerprint
         {
             return Ok(cached.api.clone());
         }
-        let client_id = secret_value(&secret, &secret_ref.client_id_key)?;
-        let client_secret = secret_value(&secret, &secret_ref.client_secret_key)?;
+        let client_id = secret_value(secret, &secret_ref.client_id_key)?;
+        let client_secret = secret_value(secret, &secret_ref.client_secret_key)?;
         let config = self.config(account, client_id, client_secret)?;
         let client = GoToClient::new_in(config, &self.budgets)
             .map_err(|e| Problem::BadEndpoint(e.to_string()))?;
@@ -253,6 +276,15 @@ impl AccountClients {
         if let Some(metrics) = &self.metrics {
             metrics.forget_account(namespace, name);
         }
+    }
+
+    /// The cached client of `account` when the watch shows its Secret unchanged since.
+    fn current(&self, account: &GoToAccount) -> Option<Arc<dyn GoToApi>> {
+        let namespace = account.namespace().unwrap_or_default();
+        let secret = &account.spec.credentials_secret_ref.name;
+        let version = self.secrets.version(&namespace, secret)?;
+        let cached = self.cached(&namespace, &account.name_any())?;
+        (cached.fingerprint == fingerprint(account, version)).then_some(cached.api)
     }
 
     fn cached(&self, namespace: &str, name: &str) -> Option<Cached> {
@@ -332,7 +364,7 @@ fn secret_value(secret: &Secret, key: &str) -> Result<String, Problem> {
 }
 
 /// Changes whenever anything that shapes the client changes; holds no secret material.
-fn fingerprint(account: &GoToAccount, secret: &Secret) -> u64 {
+fn fingerprint(account: &GoToAccount, secret_version: u64) -> u64 {
     let mut h = DefaultHasher::new();
     let spec = &account.spec;
     (
@@ -344,11 +376,7 @@ fn fingerprint(account: &GoToAccount, secret: &Secret) -> u64 {
         &spec.credentials_secret_ref,
     )
         .hash(&mut h);
-    (
-        secret.metadata.uid.as_deref(),
-        secret.metadata.resource_version.as_deref(),
-    )
-        .hash(&mut h);
+    secret_version.hash(&mut h);
     h.finish()
 }
 
@@ -412,6 +440,76 @@ mod tests {
         assert_eq!(
             secret_value(&string_data, "clientSecret").unwrap(),
             "s3cr3t"
+        );
+    }
+    /// An organizer reconcile used to read the credentials Secret each time (a Kubernetes GET
+    /// per reconcile). While the account controller's watch shows the Secret at the version the
+    /// client was built from, it is not read; a changed or deleted Secret is.
+    #[tokio::test]
+    async fn the_secret_is_read_only_when_the_watch_shows_it_changed() {
+        use kube::runtime::watcher::Event;
+        // A Kubernetes API nothing listens on: any read fails.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let uri = format!("http://127.0.0.1:{port}").parse().expect("a URI");
+        let kube = Client::try_from(kube::Config::new(uri)).expect("a client");
+        let clients =
+            AccountClients::new(Arc::new(crate::goto::Unobserved), Duration::from_secs(1));
+        let account = crate::crd::fixtures::account("team", "acme", "1001");
+        let mut secret = secret(&[("clientId", b"id"), ("clientSecret", b"s3cret")], &[]);
+        secret.metadata.namespace = Some("team".into());
+        secret.metadata.uid = Some("u1".into());
+        secret.metadata.resource_version = Some("7".into());
+        let built = clients.built_from(&account, &secret).expect("a client");
+        let watched = |version: &str| {
+            let mut metadata = secret.metadata.clone();
+            metadata.resource_version = Some(version.into());
+            kube::core::PartialObjectMeta::<Secret> {
+                metadata,
+                ..Default::default()
+            }
+        };
+
+        // Before the watch has seen the Secret, it is read (and the read fails here).
+        let unseen = clients.client_with(&kube, &account, false).await;
+        assert!(
+            matches!(unseen, Err(Problem::Kube(_))),
+            "{:?}",
+            unseen.err()
+        );
+
+        clients
+            .secrets()
+            .follow("team", &Event::Apply(watched("7")));
+        let current = clients
+            .client_with(&kube, &account, false)
+            .await
+            .expect("the cached client, without a read");
+        assert!(Arc::ptr_eq(&current, &built));
+
+        clients
+            .secrets()
+            .follow("team", &Event::Apply(watched("8")));
+        let changed = clients.client_with(&kube, &account, false).await;
+        assert!(
+            matches!(changed, Err(Problem::Kube(_))),
+            "{:?}",
+            changed.err()
+        );
+
+        clients
+            .secrets()
+            .follow("team", &Event::Apply(watched("7")));
+        clients
+            .secrets()
+            .follow("team", &Event::Delete(watched("7")));
+        let deleted = clients.client_with(&kube, &account, false).await;
+        assert!(
+            matches!(deleted, Err(Problem::Kube(_))),
+            "{:?}",
+            deleted.err()
         );
     }
 }

@@ -18,6 +18,7 @@ pub mod ownership;
 pub mod reconciler;
 mod run;
 pub mod seats;
+pub mod secret_versions;
 mod seen;
 pub mod status;
 mod triggers;
@@ -185,13 +186,17 @@ async fn account_controller(
     );
     let controller = Controller::for_stream(trigger, store.clone());
     // Only Secret metadata is watched: the operator never holds every Secret's data in memory,
-    // it reads the one an account names when it reconciles.
-    let secret_changes = futures::stream::select_all(secrets.into_iter().map(|(_, api)| {
-        watcher(api, watcher::Config::default().any_semantic())
-            .default_backoff()
-            .applied_objects()
-            .boxed()
-    }));
+    // it reads the one an account names when it reconciles. The versions it sees tell an
+    // organizer reconcile that its account's client is current (see `secret_versions`).
+    let secret_changes =
+        futures::stream::select_all(secrets.into_iter().map(|(namespace, api)| {
+            let clients = ctx.accounts.clone();
+            watcher(api, watcher::Config::default().any_semantic())
+                .default_backoff()
+                .inspect_ok(move |event| clients.secrets().follow(&namespace, event))
+                .applied_objects()
+                .boxed()
+        }));
     controller
         .watches_stream(secret_changes, move |secret| {
             store
