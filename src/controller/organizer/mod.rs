@@ -137,7 +137,7 @@ async fn pass(
     let goto = observation.goto.as_deref();
     let outcome = act::act(&plan, obj, observed, oc, goto, now).await;
     let previous = obj.status.clone().unwrap_or_default();
-    queue_seat(obj, view, observed, &plan, &outcome);
+    queue_seat(view, observed, &plan, &outcome);
     let (next, notes) = report::report(observed, &obj.spec, &plan, &outcome, &previous, now);
     *audited = next
         .meeting_audit
@@ -173,23 +173,17 @@ async fn pass(
 /// Keeps the account's seat queue (see [`seat_queue`]): a create refused for want of a seat
 /// joins it, an object that no longer waits leaves it, and a seat the operator freed triggers the
 /// oldest waiter.
-fn queue_seat(
-    obj: &GoToOrganizer,
-    view: &View,
-    observed: &Observed,
-    plan: &Plan,
-    outcome: &Outcome,
-) {
-    let waiter = seat_queue::Waiter::of(obj);
+fn queue_seat(view: &View, observed: &Observed, plan: &Plan, outcome: &Outcome) {
+    let waiter = &observed.object.waiter;
     // Per pool of seats, not per declared account key: see `GoToApi::seat_pool`.
     let account = match &observed.account {
         observe::AccountState::Usable { seat_pool, .. } => Some(seat_pool.as_str()),
         _ => None,
     };
     match (seat_membership(plan, outcome), account) {
-        (seat_queue::Membership::Wait, Some(account)) => view.seat_queue.wait(account, &waiter),
+        (seat_queue::Membership::Wait, Some(account)) => view.seat_queue.wait(account, waiter),
         (seat_queue::Membership::Keep, _) => {}
-        _ => view.seat_queue.leave(&waiter),
+        _ => view.seat_queue.leave(waiter),
     }
     let freed = outcome.steps.iter().any(|s| {
         matches!(

@@ -10,7 +10,6 @@ pub use super::observed::{
     AccountState, Audit, Lookup, ObjectFacts, Observed, account_key_of, facts, state,
 };
 use super::reads;
-use super::seat_queue::Waiter;
 use super::view::View;
 use crate::controller::clients::Problem;
 use crate::controller::ownership::Ownership;
@@ -77,7 +76,7 @@ async fn connect(
     };
     let seat_pool = goto.seat_pool();
     if !observed.object.deleting {
-        observed.seat = ctx.seat_queue.turn(&seat_pool, &Waiter::of(obj));
+        observed.seat = ctx.seat_queue.turn(&seat_pool, &observed.object.waiter);
     }
     observed.account = AccountState::Usable {
         account_key: goto.account_key().to_string(),

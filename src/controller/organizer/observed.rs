@@ -3,7 +3,7 @@
 //! ([`account_key_of`], [`state`]); `observe` fills the value in.
 use std::fmt;
 
-use super::seat_queue::SeatTurn;
+use super::seat_queue::{SeatTurn, Waiter};
 use crate::controller::ownership::Ownership;
 use crate::controller::validate;
 use crate::crd::conditions::{self, READY, SYNCED, reason};
@@ -36,6 +36,8 @@ pub struct ObjectFacts {
     pub paused: bool,
     /// `metadata.generation`.
     pub generation: Option<i64>,
+    /// The object as its account's seat queue orders it: creation time, namespace, name.
+    pub waiter: Waiter,
     /// `status.organizerKey`.
     pub recorded_key: Option<String>,
     /// The key this process recorded moments ago (the watch cache may not show it yet), which
@@ -152,6 +154,7 @@ pub fn facts(obj: &GoToOrganizer, remembered: Option<String>) -> ObjectFacts {
         deleting: obj.metadata.deletion_timestamp.is_some(),
         paused: obj.is_paused(),
         generation: obj.metadata.generation,
+        waiter: Waiter::of(obj),
         recorded_key: obj.recorded_organizer_key().map(str::to_string),
         remembered_key: remembered,
         annotation_key: obj.organizer_key_annotation().map(str::to_string),

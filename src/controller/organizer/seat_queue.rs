@@ -30,7 +30,7 @@ pub const FIRST_PROBE: Duration = Duration::from_secs(5);
 pub const LAST_PROBE: Duration = Duration::from_secs(30);
 
 /// One object waiting for a seat; ordered oldest first.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Waiter {
     /// `metadata.creationTimestamp`.
     pub created: Option<Timestamp>,

@@ -17,6 +17,7 @@ use kube::ResourceExt;
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 
+use super::Claim;
 use crate::crd::GoToOrganizer;
 use crate::email::NormalEmail;
 
@@ -69,10 +70,18 @@ struct Keys {
 }
 
 impl Keys {
+    /// What `obj` claims by, by the one rule of [`Claim::of`].
     fn of(obj: &GoToOrganizer) -> Self {
+        Keys::new(
+            &NormalEmail::new(&obj.spec.email),
+            obj.claimed_organizer_key(),
+        )
+    }
+
+    fn new(email: &NormalEmail, organizer_key: Option<&str>) -> Self {
         Keys {
-            email: digest(NormalEmail::new(&obj.spec.email).as_str()),
-            organizer_key: obj.claimed_organizer_key().map(digest),
+            email: digest(email.as_str()),
+            organizer_key: organizer_key.map(digest),
         }
     }
 }
@@ -160,22 +169,18 @@ impl ClaimIndex {
         }
     }
 
-    /// The objects other than `obj` that may claim what it does: the same normalised email or
-    /// the same claimed organizer key (or, rarely, another with the same digest).
-    pub fn candidates(&self, obj: &GoToOrganizer) -> Vec<Ref> {
-        let keys = Keys::of(obj);
-        let me = name(obj);
+    /// The objects that may claim what `claim` does: the same normalised email or the same
+    /// claimed organizer key (or, rarely, another with the same digest). The claimant itself
+    /// is among them when it is indexed.
+    pub fn candidates(&self, claim: &Claim) -> Vec<Ref> {
+        let keys = Keys::new(&claim.email, claim.organizer.as_deref());
         let state = self.inner.read().unwrap_or_else(|p| p.into_inner());
         let by_email = linked(&state.live.by_email, keys.email);
         let by_key = keys
             .organizer_key
             .into_iter()
             .flat_map(|k| linked(&state.live.by_organizer_key, k));
-        let mut found: Vec<&str> = by_email
-            .chain(by_key)
-            .map(|n| &**n)
-            .filter(|n| *n != me)
-            .collect();
+        let mut found: Vec<&str> = by_email.chain(by_key).map(|n| &**n).collect();
         found.sort_unstable();
         found.dedup();
         found.into_iter().map(reference).collect()
@@ -195,6 +200,16 @@ mod tests {
         o
     }
 
+    /// The candidates of `obj`'s claim other than itself.
+    fn others(index: &ClaimIndex, obj: &GoToOrganizer) -> Vec<String> {
+        let claim = crate::controller::ownership::Claim::of(obj, "42");
+        let me = name(obj);
+        names(index.candidates(&claim))
+            .into_iter()
+            .filter(|n| *n != me)
+            .collect()
+    }
+
     fn names(refs: Vec<Ref>) -> Vec<String> {
         let mut names: Vec<String> = refs
             .into_iter()
@@ -205,7 +220,7 @@ mod tests {
     }
 
     #[test]
-    fn candidates_share_a_folded_email_or_a_claimed_key_and_exclude_the_object() {
+    fn candidates_share_a_folded_email_or_a_claimed_key() {
         let index = ClaimIndex::default();
         let jane = organizer("it", "jane", "jane@example.com", Some("7"));
         for o in [
@@ -216,10 +231,7 @@ mod tests {
         ] {
             index.apply(&watcher::Event::Apply(o));
         }
-        assert_eq!(
-            names(index.candidates(&jane)),
-            vec!["it/renamed", "sales/jane"]
-        );
+        assert_eq!(others(&index, &jane), vec!["it/renamed", "sales/jane"]);
     }
 
     #[test]
@@ -228,13 +240,13 @@ mod tests {
         let jane = organizer("it", "jane", "jane@example.com", None);
         let other = organizer("it", "other", "jane@example.com", None);
         index.apply(&watcher::Event::Apply(other.clone()));
-        assert_eq!(names(index.candidates(&jane)), vec!["it/other"]);
+        assert_eq!(others(&index, &jane), vec!["it/other"]);
         let moved = organizer("it", "other", "someone@example.com", None);
         index.apply(&watcher::Event::Apply(moved.clone()));
-        assert!(index.candidates(&jane).is_empty());
+        assert!(others(&index, &jane).is_empty());
         index.apply(&watcher::Event::Apply(other.clone()));
         index.apply(&watcher::Event::Delete(other));
-        assert!(index.candidates(&jane).is_empty());
+        assert!(others(&index, &jane).is_empty());
     }
 
     #[test]
@@ -247,12 +259,12 @@ mod tests {
         index.apply(&watcher::Event::Init);
         index.apply(&watcher::Event::InitApply(kept));
         assert_eq!(
-            names(index.candidates(&jane)),
+            others(&index, &jane),
             vec!["it/gone"],
             "the old view serves until the re-list is done"
         );
         index.apply(&watcher::Event::InitDone);
-        assert_eq!(names(index.candidates(&jane)), vec!["it/kept"]);
+        assert_eq!(others(&index, &jane), vec!["it/kept"]);
     }
 
     /// The index never hides an object the full comparison would find overlapping.
@@ -277,7 +289,7 @@ mod tests {
         }
         for obj in &all {
             let mine = crate::controller::ownership::Claim::of(obj, "42");
-            let candidates = index.candidates(obj);
+            let candidates = index.candidates(&mine);
             for other in all.iter().filter(|o| o.name_any() != obj.name_any()) {
                 if mine.overlaps(&crate::controller::ownership::Claim::of(other, "42")) {
                     assert!(

@@ -40,7 +40,7 @@ impl Ownership {
         };
         let mine = Claim::of(obj, account_key);
         let candidates: Vec<_> = index
-            .candidates(obj)
+            .candidates(&mine)
             .iter()
             .filter_map(|reference| organizers.get(reference))
             .collect();
