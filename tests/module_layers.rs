@@ -235,3 +235,29 @@ fn the_ownership_model_keeps_its_documented_layers() {
 fn the_organizer_reconcile_keeps_its_documented_layers() {
     assert_documented_layers("src/controller/organizer");
 }
+
+/// Source files (test files included) stay small enough to read in one sitting (issue 19: no
+/// file over 450 lines). A file that grows past it is split by what it does, or its tests move
+/// to a `*_tests.rs` file beside it.
+#[test]
+fn no_source_file_is_over_450_lines() {
+    fn walk(dir: &Path, long: &mut Vec<String>) {
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, long);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let lines = fs::read_to_string(&path).unwrap().lines().count();
+                if lines > 450 {
+                    long.push(format!("{} ({lines} lines)", path.display()));
+                }
+            }
+        }
+    }
+    let mut long = Vec::new();
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut long,
+    );
+    assert!(long.is_empty(), "over 450 lines: {long:?}");
+}
