@@ -122,18 +122,19 @@ async fn pass(
     audited: &mut Option<u32>,
 ) -> Result<Action, Error> {
     let (ctx, view) = (oc.ctx.as_ref(), &oc.view);
+    let key = object_key(obj);
     let observation = observe::observe(obj, view).await;
     let observed = &observation.observed;
     // A drift read that gave way to people's work in the budget: nothing was read, nothing is
     // decided; back at the drift slot the budget booked for it.
     if let observe::Lookup::Failed(goto::Error::Deferred { retry_after }) = &observed.organizer {
-        tracing::debug!(organizer = %object_key(obj), ?retry_after, "drift read deferred");
+        tracing::debug!(organizer = %key, ?retry_after, "drift read deferred");
         ctx.metrics.drift_read_deferred();
         return Ok(Action::requeue(*retry_after));
     }
     let now = jiff::Timestamp::now();
     let plan = decide(observed, &obj.spec, now);
-    tracing::debug!(organizer = %object_key(obj), observed = %observed, plan = %plan, "decided");
+    tracing::debug!(organizer = %key, observed = %observed, plan = %plan, "decided");
     let goto = observation.goto.as_deref();
     let outcome = act::act(&plan, obj, observed, oc, goto, now).await;
     let previous = obj.status.clone().unwrap_or_default();
@@ -164,7 +165,7 @@ async fn pass(
     }
     // Read again at the object's place in its account's drift period, at least half a period
     // from now.
-    let next_read = spread::next_read(&object_key(obj), period, now, period / 2);
+    let next_read = spread::next_read(&key, period, now, period / 2);
     Ok(Action::requeue(decide::next_look(
         &obj.spec, now, next_read,
     )))
