@@ -149,7 +149,7 @@ fn every_metric_named_is_exported() {
 
 /// Flags of other tools that the README uses, so that every other `--flag` must be the
 /// operator's own.
-const OTHER_TOOLS_FLAGS: [&str; 9] = [
+const OTHER_TOOLS_FLAGS: [&str; 10] = [
     "--server-side",      // kubectl apply
     "--build-arg",        // docker build
     "--create-namespace", // helm install
@@ -159,6 +159,7 @@ const OTHER_TOOLS_FLAGS: [&str; 9] = [
     "--patch-file",       // kubectl patch
     "--once",             // hack/demo.sh (make demo ARGS=--once)
     "--test",             // cargo test
+    "--nocapture",        // cargo test's test harness
 ];
 
 #[test]
