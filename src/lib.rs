@@ -20,6 +20,7 @@ pub mod preview;
 pub mod probe;
 pub mod report;
 pub mod simulator;
+pub mod sync;
 pub mod telemetry;
 pub mod text;
 pub mod webhook;

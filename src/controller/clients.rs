@@ -295,9 +295,7 @@ impl AccountClients {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Cached>> {
         // A panic while holding this lock cannot leave the map inconsistent (single inserts).
-        self.clients
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::sync::lock(&self.clients)
     }
 
     fn config(

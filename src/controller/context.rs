@@ -17,6 +17,7 @@ use super::events::Events;
 use super::offboarding::{Change, Offboarding};
 use crate::crd::{GoToAccount, GoToOrganizer};
 use crate::metrics::Metrics;
+use crate::sync::lock;
 
 /// Shared state of the controllers.
 pub struct Context {
@@ -183,8 +184,4 @@ pub fn object_key<K: Resource>(obj: &K) -> String {
 /// `namespace/name`: how objects and accounts are named in the operator's own maps.
 pub fn key_of(namespace: &str, name: &str) -> String {
     format!("{namespace}/{name}")
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -47,10 +47,7 @@ impl DriftPeriods {
         accounts: impl FnOnce() -> Vec<Arc<GoToAccount>>,
         organizers: impl FnOnce() -> Vec<Arc<GoToOrganizer>>,
     ) -> (Periods, Vec<(String, Duration)>) {
-        let mut state = self
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut state = crate::sync::lock(&self.state);
         if state.at.is_some_and(|at| at.elapsed() < RECOUNT) {
             return (state.periods.clone(), Vec::new());
         }

@@ -53,10 +53,7 @@ impl Events {
 
     /// The recorder for one more Event.
     pub fn recorder(&self) -> Recorder {
-        let mut current = self
-            .current
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut current = crate::sync::lock(&self.current);
         if rotate(current.published, current.since.elapsed()) {
             current.recorder = Recorder::new(self.kube.clone(), self.reporter.clone());
             current.published = 0;

@@ -66,19 +66,13 @@ impl Fence {
 
     /// Moves the deadline (a renewal was seen); never reopens a closed fence.
     pub fn extend(&self, deadline: Instant) {
-        *self
-            .deadline
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(deadline);
+        *crate::sync::lock(&self.deadline) = Some(deadline);
     }
 
     /// True while writes are allowed: not closed, and the deadline not passed.
     pub fn is_open(&self) -> bool {
-        let within = self
-            .deadline
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .is_none_or(|deadline| Instant::now() < deadline);
+        let within =
+            crate::sync::lock(&self.deadline).is_none_or(|deadline| Instant::now() < deadline);
         *self.open.borrow() && within
     }
 

@@ -17,6 +17,7 @@ use kube::runtime::reflector::ObjectRef;
 use crate::crd::account::BLOCKED_LIST_LIMIT;
 use crate::crd::conditions;
 use crate::crd::{BlockedDeletion, BlockedDeletions, GoToAccount};
+use crate::sync::lock;
 
 /// (namespace, name) of a GoToOrganizer.
 type ObjectName = (String, String);
@@ -168,10 +169,6 @@ pub fn status(
         )
     };
     (condition, BlockedDeletions { count, objects })
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]

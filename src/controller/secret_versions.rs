@@ -59,9 +59,7 @@ impl SecretVersions {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), u64>> {
         // A panic while holding this lock cannot leave the map inconsistent (single changes).
-        self.versions
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::sync::lock(&self.versions)
     }
 }
 

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use futures::{Stream, StreamExt, TryStreamExt};
 use kube::Resource;
@@ -83,7 +83,7 @@ impl Seen {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, u64>> {
-        self.hashes.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::sync::lock(&self.hashes)
     }
 }
 

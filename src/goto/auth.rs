@@ -249,11 +249,11 @@ impl TokenCache {
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Option<Cached>> {
         // The cache holds whole values; a panic elsewhere cannot leave one half-written.
-        self.cached.read().unwrap_or_else(|p| p.into_inner())
+        crate::sync::read(&self.cached)
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Option<Cached>> {
-        self.cached.write().unwrap_or_else(|p| p.into_inner())
+        crate::sync::write(&self.cached)
     }
 }
 

@@ -328,9 +328,7 @@ impl RequestBudget {
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // The guarded values are plain numbers and deadlines: a panic elsewhere cannot leave
         // them torn.
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::sync::lock(&self.state)
     }
 }
 
@@ -434,9 +432,7 @@ impl Budgets {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<BudgetKey, Arc<RequestBudget>>> {
         // Single inserts and removals: a panic cannot leave the map inconsistent.
-        self.budgets
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::sync::lock(&self.budgets)
     }
 }
 

@@ -300,9 +300,7 @@ impl Directory {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // Whole values are swapped in under the lock: a panic cannot leave it half-written.
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::sync::lock(&self.state)
     }
 }
 

@@ -82,7 +82,7 @@ impl EndpointHealth {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // Plain values, each write whole: a panic elsewhere cannot leave them torn.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        crate::sync::lock(&self.state)
     }
 }
 

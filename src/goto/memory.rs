@@ -197,9 +197,7 @@ impl MemoryGoTo {
 
     fn lock(&self) -> MutexGuard<'_, State> {
         // Every change is made whole under the lock: a panic cannot leave it half-written.
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::sync::lock(&self.state)
     }
 
     /// Records the call, fails it if scripted to, else answers with `answer` and then applies

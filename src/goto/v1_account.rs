@@ -87,9 +87,7 @@ impl AccountListing {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Held> {
         // Every change is one assignment or removal: a panic cannot leave it half-written.
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::sync::lock(&self.state)
     }
 }
 

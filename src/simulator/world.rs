@@ -1,7 +1,7 @@
 //! The simulator's shared state. Everything mutable sits behind ONE mutex: the simulator is a
 //! test double, and a single lock makes every request atomic, which keeps its answers exact.
 use std::collections::VecDeque;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::http::StatusCode;
@@ -104,7 +104,7 @@ impl Sim {
 
     /// The world, locked. Never held across an `.await`.
     pub(crate) fn world(&self) -> MutexGuard<'_, World> {
-        self.world.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::sync::lock(&self.world)
     }
 
     pub(crate) fn client_matches(&self, id: &str, secret: &str) -> bool {

@@ -225,9 +225,7 @@ impl Webhooks {
     }
 
     fn remembered(&self) -> std::sync::MutexGuard<'_, HashMap<AccountUrl, RememberedKey>> {
-        self.keys
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        crate::sync::lock(&self.keys)
     }
 
     /// Reads the account's HMAC key from the Kubernetes API.

@@ -23,6 +23,7 @@ use kube::runtime::reflector::ObjectRef;
 use crate::controller::error::Error;
 use crate::crd::GoToOrganizer;
 use crate::goto;
+use crate::sync::lock;
 
 /// The oldest waiter's first probe after a refused create.
 pub const FIRST_PROBE: Duration = Duration::from_secs(5);
@@ -223,10 +224,6 @@ pub fn probe_delay(probes: u32) -> Duration {
     FIRST_PROBE
         .saturating_mul(1u32 << probes.min(8))
         .min(LAST_PROBE)
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]

@@ -29,6 +29,7 @@ use crate::controller::context::key_of;
 use crate::crd::GoToOrganizer;
 use crate::crd::conditions::{self, READY, SYNCED, reason};
 use crate::crd::organizer::FINALIZER;
+use crate::sync::lock;
 
 /// Which objects this process has read at least once, and which a push notification named
 /// (by `namespace/name`).
@@ -68,11 +69,6 @@ impl FirstReads {
         lock(&self.read).remove(&key);
         lock(&self.named).remove(&key);
     }
-}
-
-fn lock(set: &Mutex<HashSet<String>>) -> std::sync::MutexGuard<'_, HashSet<String>> {
-    set.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// How long from `now` until `key` is read again: until the wall clock next reaches its place

@@ -143,7 +143,7 @@ impl ClaimIndex {
     pub fn of<'a>(objects: impl IntoIterator<Item = &'a GoToOrganizer>) -> Self {
         let index = ClaimIndex::default();
         {
-            let mut state = index.inner.write().unwrap_or_else(|p| p.into_inner());
+            let mut state = crate::sync::write(&index.inner);
             for obj in objects {
                 state.live.insert(obj);
             }
@@ -153,7 +153,7 @@ impl ClaimIndex {
 
     /// Follows one watch event, as the reflector store does.
     pub fn apply(&self, event: &watcher::Event<GoToOrganizer>) {
-        let mut state = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        let mut state = crate::sync::write(&self.inner);
         match event {
             watcher::Event::Apply(obj) => state.live.insert(obj),
             watcher::Event::Delete(obj) => state.live.remove(&name(obj)),
@@ -174,7 +174,7 @@ impl ClaimIndex {
     /// is among them when it is indexed.
     pub fn candidates(&self, claim: &Claim) -> Vec<Ref> {
         let keys = Keys::new(&claim.email, claim.organizer.as_deref());
-        let state = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        let state = crate::sync::read(&self.inner);
         let by_email = linked(&state.live.by_email, keys.email);
         let by_key = keys
             .organizer_key
