@@ -357,10 +357,7 @@ async fn run_phase(
     let elapsed = started.elapsed();
     let requests = sim.requests();
     let by_op = count_by_operation(&requests);
-    let calls = requests
-        .iter()
-        .filter(|r| r.path.starts_with("/G2M/"))
-        .count();
+    let calls = goto_calls(&requests).count();
     Phase {
         n,
         elapsed,
@@ -475,23 +472,15 @@ async fn steady_state(client: &Client, n: usize, resync: u64, periods: u64) -> S
     // alone: at 333 reads a second, each scrape of /metrics takes several of them.
     let reconciles_before = operator.organizer_reconciles().await;
     sim.clear_requests();
-    let cpu_before = operator.cpu_ticks();
-    let window = Duration::from_secs(resync * periods);
-    tokio::time::sleep(window).await;
-    let cpu_after = operator.cpu_ticks();
+    let cpu_percent = operator
+        .cpu_percent_over(Duration::from_secs(resync * periods))
+        .await;
     let requests = sim.requests();
     let reconciles = operator.organizer_reconciles().await - reconciles_before;
     counting.abort();
-    let calls = requests
-        .iter()
-        .filter(|r| r.path.starts_with("/G2M/"))
-        .count();
-    let goto_writes = requests
-        .iter()
-        .filter(|r| r.path.starts_with("/G2M/") && r.method != "GET")
-        .count();
+    let calls = goto_calls(&requests).count();
+    let goto_writes = goto_calls(&requests).filter(|r| r.method != "GET").count();
     let (hwm_mib, rss_mib) = operator.memory_mib();
-    let cpu_percent = cpu_percent(cpu_after - cpu_before, window);
     let at_goto_rate = at_goto_rate(client, ns.name(), &sim, &operator, resync).await;
     drop(operator);
     sim.shutdown();
@@ -524,26 +513,19 @@ async fn at_goto_rate(
     setup_account(client, ns, sim, Some(RATE as u32)).await;
     tokio::time::sleep(Duration::from_secs(resync + 10)).await;
     sim.clear_requests();
-    let cpu_before = operator.cpu_ticks();
     let window = Duration::from_secs(resync);
-    tokio::time::sleep(window).await;
-    let cpu_after = operator.cpu_ticks();
-    let calls = sim
-        .requests()
-        .iter()
-        .filter(|r| r.path.starts_with("/G2M/"))
-        .count();
+    let cpu_percent = operator.cpu_percent_over(window).await;
+    let calls = goto_calls(&sim.requests()).count();
     AtGoToRate {
-        cpu_percent: cpu_percent(cpu_after - cpu_before, window),
+        cpu_percent,
         calls_per_second: calls as f64 / window.as_secs_f64(),
         rss_mib: operator.memory_mib().1,
     }
 }
 
-/// CPU time in clock ticks over `window`, as a percentage of one core.
-fn cpu_percent(ticks: u64, window: Duration) -> f64 {
-    let ticks_per_second = 100.0; // USER_HZ on Linux
-    ticks as f64 / ticks_per_second / window.as_secs_f64() * 100.0
+/// The requests that were GoTo API calls (not the token endpoint or the simulator's controls).
+fn goto_calls(requests: &[RecordedRequest]) -> impl Iterator<Item = &RecordedRequest> {
+    requests.iter().filter(|r| r.path.starts_with("/G2M/"))
 }
 
 /// Applies `n` organizers named `{prefix}-NNNNN` (emails to match), eight at a time: how they
@@ -683,7 +665,7 @@ async fn wait_all_ready(api: &Api<GoToOrganizer>, prefix: &str, n: usize, timeou
 
 fn count_by_operation(requests: &[RecordedRequest]) -> BTreeMap<String, usize> {
     let mut by_op = BTreeMap::new();
-    for r in requests.iter().filter(|r| r.path.starts_with("/G2M/")) {
+    for r in goto_calls(requests) {
         let op = match (r.method.as_str(), r.path.as_str()) {
             ("GET", p) if p.ends_with("/organizers") => "list",
             ("POST", _) => "create",
@@ -780,6 +762,15 @@ impl Operator {
                 / 1024.0
         };
         (field("VmHWM:"), field("VmRSS:"))
+    }
+
+    /// The operator's CPU time while `window` passes, as a percentage of one core.
+    async fn cpu_percent_over(&self, window: Duration) -> f64 {
+        let before = self.cpu_ticks();
+        tokio::time::sleep(window).await;
+        let ticks = self.cpu_ticks() - before;
+        let ticks_per_second = 100.0; // USER_HZ on Linux
+        ticks as f64 / ticks_per_second / window.as_secs_f64() * 100.0
     }
 
     /// User + system CPU time in clock ticks.

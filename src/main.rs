@@ -11,9 +11,10 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// jemalloc's options, read before `main` (its `malloc_conf`, under the crate's `_rjem_` symbol
 /// prefix; `_RJEM_MALLOC_CONF` in the environment still overrides them). Pages freed after a
 /// burst (an import, a re-list) go back to the system at once (`dirty_decay_ms:0`), rather than
-/// after jemalloc's default 10 s; a background thread does the rest of its upkeep; and two arenas, not eight on two cores, hold fewer half-used pages. At 20,000
-/// organizers the peak RSS is what is measured against the goal: 118.0 MiB with a 1 s decay,
-/// 103.9 MiB with none, at no measured CPU cost (docs/benchmarks.md).
+/// after jemalloc's default 10 s; a background thread does the rest of its upkeep; and two
+/// arenas, not eight on two cores, hold fewer half-used pages. At 20,000 organizers the peak RSS
+/// is what is measured against the goal: 118.0 MiB with a 1 s decay, 103.9 MiB with none, at no
+/// measured CPU cost (docs/benchmarks.md).
 #[used]
 #[unsafe(export_name = "_rjem_malloc_conf")]
 static MALLOC_CONF: &[u8; 67] =

@@ -54,10 +54,7 @@ pub async fn fairness(client: &Client, n: usize, hires: usize) -> Vec<String> {
     let per_second = reads.len() as f64 / WINDOW.as_secs_f64();
     let busiest = busiest_window(&reads, 10.0) / 10.0;
     let after_hires = reads.iter().filter(|at| **at >= hires_done).count() as f64 / quiet;
-    let all_calls = requests
-        .iter()
-        .filter(|r| r.path.starts_with("/G2M/"))
-        .count() as f64;
+    let all_calls = super::goto_calls(&requests).count() as f64;
     drop(operator);
     let restart = restart(client, ns.name(), &sim, &settled).await;
     sim.shutdown();

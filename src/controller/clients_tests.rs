@@ -59,6 +59,17 @@ fn secret_values_are_trimmed_and_string_data_counts() {
         "s3cr3t"
     );
 }
+
+/// Asserts that a lookup read the Secret: the Kubernetes API of these tests cannot be reached,
+/// so a read fails with `Problem::Kube` (and a lookup that did not read succeeds).
+fn assert_read_the_secret(lookup: Result<Arc<dyn GoToApi>, Problem>, when: &str) {
+    assert!(
+        matches!(lookup, Err(Problem::Kube(_))),
+        "{when}: {:?}",
+        lookup.err()
+    );
+}
+
 /// An organizer reconcile used to read the credentials Secret each time (a Kubernetes GET
 /// per reconcile). While the account controller's watch shows the Secret at the version the
 /// client was built from, it is not read; a changed or deleted Secret is.
@@ -90,11 +101,7 @@ async fn the_secret_is_read_only_when_the_watch_shows_it_changed() {
 
     // Before the watch has seen the Secret, it is read (and the read fails here).
     let unseen = clients.client_with(&kube, &account, false).await;
-    assert!(
-        matches!(unseen, Err(Problem::Kube(_))),
-        "{:?}",
-        unseen.err()
-    );
+    assert_read_the_secret(unseen, "before the watch saw it");
 
     clients
         .secrets()
@@ -109,11 +116,7 @@ async fn the_secret_is_read_only_when_the_watch_shows_it_changed() {
         .secrets()
         .follow("team", &Event::Apply(watched("8")));
     let changed = clients.client_with(&kube, &account, false).await;
-    assert!(
-        matches!(changed, Err(Problem::Kube(_))),
-        "{:?}",
-        changed.err()
-    );
+    assert_read_the_secret(changed, "after a change");
 
     clients
         .secrets()
@@ -122,9 +125,5 @@ async fn the_secret_is_read_only_when_the_watch_shows_it_changed() {
         .secrets()
         .follow("team", &Event::Delete(watched("7")));
     let deleted = clients.client_with(&kube, &account, false).await;
-    assert!(
-        matches!(deleted, Err(Problem::Kube(_))),
-        "{:?}",
-        deleted.err()
-    );
+    assert_read_the_secret(deleted, "after a delete");
 }
