@@ -1,6 +1,7 @@
 //! The controllers: GoToAccount and GoToOrganizer, run behind a leader lease ([`run`]: the
 //! process around them). This module wires their watches, triggers and reconcilers.
 pub mod account;
+mod cached;
 pub mod clients;
 pub mod context;
 pub mod credentials;
@@ -35,12 +36,13 @@ use kube::{Api, Client, Resource, ResourceExt};
 
 use crate::cli::RunArgs;
 use crate::crd::{GoToAccount, GoToOrganizer};
+use cached::Cached;
 pub use context::Context;
 pub use error::{Error, RequeuePolicy};
 use run::Shutdown;
 pub use run::run;
 use seen::Seen;
-use triggers::{account_trigger, consistent_applies, organizer_trigger, slim};
+use triggers::{account_trigger, consistent_applies, organizer_trigger};
 
 /// What the controllers watch and how many objects each reconciles at once.
 #[derive(Clone, Copy)]
@@ -106,7 +108,7 @@ async fn organizer_controller(
     let gone = ctx.clone();
     let (seen, seen_accounts) = (Seen::default(), Seen::default());
     let watch = namespaces::watch(organizers, &watched(labels), reader.clone())
-        .modify(slim)
+        .modify(Cached::slim)
         .reflect(writer);
     let trigger = seen.forgetting_deleted(watch).inspect(move |event| {
         if let Ok(event) = event {
@@ -128,7 +130,7 @@ async fn organizer_controller(
         .map_ok(triggers::unversioned);
     let account_events = seen_accounts.forgetting_deleted(
         namespaces::watch(accounts, &watched(labels), ctx.accounts_store.clone())
-            .modify(slim)
+            .modify(Cached::slim)
             .reflect(account_writer),
     );
     let account_changes = seen_accounts.filter(
@@ -180,7 +182,7 @@ async fn account_controller(
     let (store, writer) = reflector::store();
     let trigger = consistent_applies(
         namespaces::watch(accounts, &watched(labels), store.clone())
-            .modify(slim)
+            .modify(Cached::slim)
             .reflect(writer),
         store.clone(),
     );

@@ -22,9 +22,6 @@ use kube::runtime::watcher;
 use crate::crd::conditions::{self, READY};
 use crate::crd::{GoToAccount, GoToOrganizer};
 
-/// kubectl's client-side apply record: a copy of the whole manifest, in an annotation.
-pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
-
 /// The applied objects of a reflected watch, each handed on only when `store` (the cache the
 /// watch fills) holds it: a watch event at once (the reflector applied it before passing it on),
 /// a listing's objects when the listing is done, as the cache then has them. Listed objects are
@@ -93,17 +90,6 @@ where
     }
 }
 
-/// What the watch caches keep of an object: all but its managedFields and kubectl's
-/// last-applied annotation. No reconcile reads either, and they were the larger part of each
-/// cached organizer (half its JSON, more of its memory: 5,000 organizers are cached).
-pub fn slim<K: Resource>(obj: &mut K) {
-    let meta = obj.meta_mut();
-    meta.managed_fields = None;
-    if let Some(annotations) = meta.annotations.as_mut() {
-        annotations.remove(LAST_APPLIED);
-    }
-}
-
 /// The reference the controller queues `obj` by: its namespace and name only.
 /// `ObjectRef::from_obj` also copies the uid and resource version, which the queue never
 /// compares (`ObjectRef` equality ignores them) but would keep in each queued request twice (in
@@ -163,7 +149,6 @@ mod tests {
     use futures::StreamExt;
     use kube::runtime::reflector;
     use kube::runtime::{WatchStreamExt, watcher::Event};
-    use serde_json::json;
 
     fn organizer(name: &str, generation: i64, last_name: &str) -> GoToOrganizer {
         let email = format!("{name}@example.com");
@@ -262,27 +247,5 @@ mod tests {
         let trigger = unversioned(o.clone());
         assert_eq!(ObjectRef::from_obj(&trigger).extra.uid, None);
         assert_eq!(trigger.spec, o.spec);
-    }
-
-    #[test]
-    fn the_cache_keeps_everything_but_managed_fields_and_the_last_applied_copy() {
-        let mut o: GoToOrganizer = serde_json::from_value(json!({
-            "apiVersion": "goto-operator.dev/v1alpha1", "kind": "GoToOrganizer",
-            "metadata": {"name": "jane", "namespace": "it", "annotations": {
-                LAST_APPLIED: "{\"spec\":{}}", "goto-operator.dev/paused": "true"},
-                "managedFields": [{"manager": "kubectl", "operation": "Apply",
-                                   "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {}}}]},
-            "spec": {"accountRef": {"name": "acme"}, "email": "jane@example.com",
-                     "firstName": "Jane", "lastName": "Doe"},
-        }))
-        .expect("organizer");
-        let spec = o.spec.clone();
-        slim(&mut o);
-        assert_eq!(o.metadata.managed_fields, None);
-        assert_eq!(
-            o.metadata.annotations,
-            Some([("goto-operator.dev/paused".to_string(), "true".to_string())].into())
-        );
-        assert_eq!(o.spec, spec);
     }
 }

@@ -213,8 +213,10 @@ pub struct GoToOrganizerStatus {
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
     pub conditions: Vec<Condition>,
     /// The upcoming-meeting audit written before any Delete in GoTo.
+    // Boxed: most organizers never have one, and inline it made every cached organizer a
+    // jemalloc size class larger (896 bytes, not 768: `controller::cached`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub meeting_audit: Option<MeetingAudit>,
+    pub meeting_audit: Option<Box<MeetingAudit>>,
 }
 
 /// The result of listing an organizer's upcoming meetings before deleting it.

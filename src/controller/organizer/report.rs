@@ -73,8 +73,8 @@ pub fn report(
 
     // The second audit of a suspend-then-delete, else the first.
     if let Some(meetings) = outcome.reaudit.as_deref().or(plan.audit()) {
-        let audit = meeting_audit(meetings, previous.meeting_audit.as_ref(), now);
-        if previous.meeting_audit.as_ref() != Some(&audit) {
+        let audit = meeting_audit(meetings, previous.meeting_audit.as_deref(), now);
+        if previous.meeting_audit.as_deref() != Some(&audit) {
             notes.push(normal(
                 event::MEETINGS_AUDITED,
                 format!(
@@ -85,7 +85,7 @@ pub fn report(
                 ),
             ));
         }
-        next.meeting_audit = Some(audit);
+        next.meeting_audit = Some(Box::new(audit));
     }
 
     notes.extend(plan.event().map(|(reason, note)| normal(reason, note)));
