@@ -141,7 +141,7 @@ pub async fn preview(
         }
         (false, live) => applied(manifest, live, now),
     };
-    let observation = observe(&obj, ctx).await;
+    let observation = observe(&obj, ctx.facts(&obj), ctx).await;
     Ok(Outcome::Plan(Box::new(decide(
         &observation.observed,
         &obj.spec,

@@ -18,7 +18,7 @@
 //!   keeps the queue from the plan and its outcome (joins, leaves, a freed seat triggers the next).
 //!
 //! Layers, bottom up, each importing only layers before it (tests/module_layers.rs checks):
-//! `consent`, `spread`, `seat_queue`, `view`, `diff`, `observed`,
+//! `consent`, `spread`, `seat_queue`, `diff`, `observed`, `view`,
 //! `reads`, `observe`, `plan`, `decide`, `act`, `report`.
 //!
 //! `finalizer()` stays the only top-level action: `Apply` and `Cleanup` run the same pipeline
@@ -123,7 +123,7 @@ async fn pass(
 ) -> Result<Action, Error> {
     let (ctx, view) = (oc.ctx.as_ref(), &oc.view);
     let key = object_key(obj);
-    let observation = observe::observe(obj, view).await;
+    let observation = observe::observe(obj, view.facts(obj), view).await;
     let observed = &observation.observed;
     // A drift read that gave way to people's work in the budget: nothing was read, nothing is
     // decided; back at the drift slot the budget booked for it.

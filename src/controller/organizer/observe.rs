@@ -9,7 +9,8 @@ use kube::ResourceExt;
 pub use super::observed::{
     AccountState, Audit, Lookup, ObjectFacts, Observed, account_key_of, facts, state,
 };
-use super::reads;
+use super::reads::{self, Reads};
+use super::seat_queue::SeatTurn;
 use super::view::View;
 use crate::controller::clients::Problem;
 use crate::controller::ownership::Ownership;
@@ -27,27 +28,25 @@ pub struct Observation {
     pub goto: Option<Arc<dyn GoToApi>>,
 }
 
-/// Reads everything the decision for `obj` needs. Never writes; failures become values.
-pub async fn observe(obj: &GoToOrganizer, ctx: &View) -> Observation {
-    let mut observed = Observed::of(facts(obj, ctx.remembered_key(obj)));
-    // A push notification named this object: its read is a person's news, not a drift check.
-    if ctx.first_reads.take_named(obj) {
-        observed.object.drift_check = false;
-    }
+/// Reads everything the decision for `obj`, whose own facts are `facts` ([`View::facts`]),
+/// needs. Never writes; failures become values.
+pub async fn observe(obj: &GoToOrganizer, facts: ObjectFacts, ctx: &View) -> Observation {
+    let mut observed = Observed::of(facts);
     let goto = connect(obj, ctx, &mut observed).await;
-    if let Some(goto) = &goto {
-        read(obj, &mut observed, goto.as_ref()).await;
+    if let Some((goto, reads)) = &goto {
+        read(obj, *reads, &mut observed, goto.as_ref()).await;
     }
+    let goto = goto.map(|(goto, _)| goto);
     Observation { observed, goto }
 }
 
-/// The cluster half: the account, the claim, the seat turn, and the account's GoTo when the
-/// decision needs it.
+/// The cluster half: the account, the claim, the seat turn, and the account's GoTo with what to
+/// read from it, when the decision needs it.
 async fn connect(
     obj: &GoToOrganizer,
     ctx: &View,
     observed: &mut Observed,
-) -> Option<Arc<dyn GoToApi>> {
+) -> Option<(Arc<dyn GoToApi>, Reads)> {
     if observed.object.paused {
         return None;
     }
@@ -64,7 +63,8 @@ async fn connect(
         &ctx.organizers,
         &ctx.accounts_store,
     );
-    if !reads::needs_goto(&obj.spec, observed) {
+    let reads = reads::plan(&obj.spec, &observed.object, &observed.ownership);
+    if !reads.goto {
         return None;
     }
     let goto = match client(obj, ctx, account).await {
@@ -83,19 +83,19 @@ async fn connect(
         seat_pool,
         capabilities: goto.capabilities(),
     };
-    Some(goto)
+    Some((goto, reads))
 }
 
-/// The GoTo half, through the seam only: the organizer `obj` stands for and, before a Delete,
-/// its meeting audit. `observed` already holds the object's facts, a usable account and its
-/// seat turn.
-pub async fn read(obj: &GoToOrganizer, observed: &mut Observed, goto: &dyn GoToApi) {
-    if reads::waits_its_turn(&obj.spec, observed) {
+/// The GoTo half, through the seam only, as `reads` plans it: the organizer `obj` stands for
+/// and, before a Delete, its meeting audit. `observed` already holds the object's facts, a
+/// usable account and its seat turn.
+pub async fn read(obj: &GoToOrganizer, reads: Reads, observed: &mut Observed, goto: &dyn GoToApi) {
+    if reads.queues_for_seat && matches!(observed.seat, SeatTurn::Behind { .. }) {
         // Older objects wait for a seat first: this one is not looked up until its turn.
         return;
     }
     observed.organizer = lookup(obj, &observed.object, goto).await;
-    if reads::needs_audit(&obj.spec, observed) {
+    if reads.audit {
         observed.audit = audit(&observed.organizer, goto).await;
     }
 }

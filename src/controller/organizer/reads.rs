@@ -1,33 +1,43 @@
-//! What a pass reads, decided from the object's facts and spec alone: pure, so `observe` only
-//! carries the decision out, and `decide` (whose `WaitForSeat` and creates rest on the same
-//! rules) uses the same functions rather than restating them.
-use super::observed::{Lookup, Observed};
-use super::seat_queue::SeatTurn;
+//! What a pass reads, decided from the object's facts, spec and ownership alone: pure, so
+//! `observe` only carries the decision out ([`Reads`], made once per pass), and `decide` (whose
+//! `WaitForSeat` and creates rest on the same rules) uses the same functions rather than
+//! restating them.
+use super::observed::ObjectFacts;
 use crate::controller::ownership::Ownership;
 use crate::crd::{AdoptionPolicy, DeletionPolicy, GoToOrganizerSpec, ManagementPolicy};
 
-/// Whether the decision for this object needs GoTo at all. Everything a deletion that touches
-/// nothing, a bad spec or a foreign claim needs is already known.
-pub fn needs_goto(spec: &GoToOrganizerSpec, observed: &Observed) -> bool {
-    if observed.ownership != Ownership::Owner {
-        return false;
-    }
-    if observed.object.deleting {
-        return spec.management_policy == ManagementPolicy::Manage
-            && spec.deletion_policy != DeletionPolicy::Orphan
-            && observed.object.own_key().is_some();
-    }
-    observed.object.invalid.is_none()
+/// What a pass reads from GoTo.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Reads {
+    /// The decision needs GoTo at all. Everything a deletion that touches nothing, a bad spec
+    /// or a foreign claim needs is already known: then nothing else here is read either.
+    pub goto: bool,
+    /// The object would create: when older objects of its account wait for a seat, it waits
+    /// its turn and is not looked up (`decide` plans `WaitForSeat` from `Lookup::NotLooked`).
+    pub queues_for_seat: bool,
+    /// The meeting audit, before the Delete of the organizer the object recorded.
+    pub audit: bool,
 }
 
-/// Whether the object would create and older objects of its account wait for a seat: it then
-/// waits its turn without a GoTo call (`decide` plans `WaitForSeat` from `Lookup::NotLooked`).
-pub fn waits_its_turn(spec: &GoToOrganizerSpec, observed: &Observed) -> bool {
-    matches!(observed.seat, SeatTurn::Behind { .. })
-        && !observed.object.deleting
-        && observed.object.own_key().is_none()
-        && observed.object.annotation_key.is_none()
-        && creates(spec)
+/// What the pass for an object with these facts, spec and ownership reads.
+pub fn plan(spec: &GoToOrganizerSpec, object: &ObjectFacts, ownership: &Ownership) -> Reads {
+    let goto = *ownership == Ownership::Owner
+        && if object.deleting {
+            spec.management_policy == ManagementPolicy::Manage
+                && spec.deletion_policy != DeletionPolicy::Orphan
+                && object.own_key().is_some()
+        } else {
+            object.invalid.is_none()
+        };
+    Reads {
+        goto,
+        queues_for_seat: goto
+            && !object.deleting
+            && object.own_key().is_none()
+            && object.annotation_key.is_none()
+            && creates(spec),
+        audit: goto && object.deleting && spec.deletion_policy == DeletionPolicy::Delete,
+    }
 }
 
 /// Whether the spec lets the operator create the organizer.
@@ -36,78 +46,89 @@ pub fn creates(spec: &GoToOrganizerSpec) -> bool {
         && spec.adoption_policy != AdoptionPolicy::AdoptOnly
 }
 
-/// Whether the meeting audit runs: before the Delete of the organizer the object recorded.
-pub fn needs_audit(spec: &GoToOrganizerSpec, observed: &Observed) -> bool {
-    observed.object.deleting
-        && spec.deletion_policy == DeletionPolicy::Delete
-        && matches!(observed.organizer, Lookup::Recorded(_))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::controller::organizer::observed::ObjectFacts;
     use crate::crd::fixtures;
 
-    fn observed(facts: ObjectFacts) -> Observed {
-        Observed::of(facts)
+    fn reads(spec: &GoToOrganizerSpec, object: &ObjectFacts) -> Reads {
+        plan(spec, object, &Ownership::Owner)
     }
 
     #[test]
     fn what_a_pass_reads() {
         let spec = fixtures::organizer("it", "jane", "acme", "jane@example.com").spec;
-        let fresh = observed(ObjectFacts::default());
-        assert!(needs_goto(&spec, &fresh), "a new object reads GoTo");
-        assert!(!needs_audit(&spec, &fresh), "no audit unless deleting");
+        let fresh = ObjectFacts::default();
+        assert_eq!(
+            reads(&spec, &fresh),
+            Reads {
+                goto: true,
+                queues_for_seat: true,
+                audit: false
+            },
+            "a new object reads GoTo, waiting its turn for a seat; no audit unless deleting"
+        );
 
-        let mut foreign = observed(ObjectFacts::default());
-        foreign.ownership = Ownership::OwnedElsewhere {
+        let foreign = Ownership::OwnedElsewhere {
             owner: "hr/jane".into(),
         };
-        assert!(
-            !needs_goto(&spec, &foreign),
+        assert_eq!(
+            plan(&spec, &fresh, &foreign),
+            Reads::default(),
             "another object's organizer is not read"
         );
 
-        let mut invalid = observed(ObjectFacts::default());
-        invalid.object.invalid = Some("bad".into());
-        assert!(!needs_goto(&spec, &invalid));
+        let invalid = ObjectFacts {
+            invalid: Some("bad".into()),
+            ..ObjectFacts::default()
+        };
+        assert_eq!(reads(&spec, &invalid), Reads::default());
 
         let leaving = ObjectFacts {
             deleting: true,
             ..ObjectFacts::default()
         };
-        assert!(
-            !needs_goto(&spec, &observed(leaving.clone())),
+        assert_eq!(
+            reads(&spec, &leaving),
+            Reads::default(),
             "nothing recorded: nothing to delete"
         );
         let recorded = ObjectFacts {
             recorded_key: Some("7".into()),
             ..leaving
         };
+        assert_eq!(
+            reads(&spec, &recorded),
+            Reads {
+                goto: true,
+                queues_for_seat: false,
+                audit: true
+            },
+            "a Delete is audited first"
+        );
         let mut orphan = spec.clone();
         orphan.deletion_policy = DeletionPolicy::Orphan;
-        assert!(needs_goto(&spec, &observed(recorded.clone())));
-        assert!(
-            !needs_goto(&orphan, &observed(recorded)),
+        assert_eq!(
+            reads(&orphan, &recorded),
+            Reads::default(),
             "Orphan touches nothing"
         );
-
-        let mut behind = observed(ObjectFacts::default());
-        behind.seat = SeatTurn::Behind {
-            position: 2,
-            waiting: 2,
-        };
+        let mut suspend = spec.clone();
+        suspend.deletion_policy = DeletionPolicy::Suspend;
         assert!(
-            waits_its_turn(&spec, &behind),
-            "a create behind older waiters waits"
+            !reads(&suspend, &recorded).audit,
+            "a Suspend cancels no meeting"
         );
+
         let mut adopt_only = spec.clone();
         adopt_only.adoption_policy = AdoptionPolicy::AdoptOnly;
-        assert!(!creates(&adopt_only) && !waits_its_turn(&adopt_only, &behind));
-        behind.object.annotation_key = Some("7".into());
+        assert!(!creates(&adopt_only) && !reads(&adopt_only, &fresh).queues_for_seat);
+        let annotated = ObjectFacts {
+            annotation_key: Some("7".into()),
+            ..ObjectFacts::default()
+        };
         assert!(
-            !waits_its_turn(&spec, &behind),
+            !reads(&spec, &annotated).queues_for_seat,
             "an adoption by annotation takes no seat"
         );
     }

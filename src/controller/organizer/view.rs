@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use kube::runtime::reflector::Store;
 use kube::{Client, Resource};
 
+use super::observed::{ObjectFacts, facts};
 use super::seat_queue::SeatQueue;
 use super::spread::FirstReads;
 use crate::controller::clients::AccountClients;
@@ -59,6 +60,17 @@ impl View {
     /// Remembers the organizer key just recorded in an object's status.
     pub fn remember_key<K: Resource>(&self, obj: &K, key: &str) {
         self.keys.remember(obj, key);
+    }
+
+    /// The object's own facts as this process sees them: its metadata and status, the key this
+    /// process remembers for it, and whether a push notification named it (its read is then a
+    /// person's news, not a drift check). Takes the notification: it is told once.
+    pub fn facts(&self, obj: &GoToOrganizer) -> ObjectFacts {
+        let mut facts = facts(obj, self.remembered_key(obj));
+        if self.first_reads.take_named(obj) {
+            facts.drift_check = false;
+        }
+        facts
     }
 
     /// The organizer key this process recorded for the object, if any (see [`RecordedKeys`]).

@@ -13,7 +13,8 @@
 //! checks): `index`, `owner`, `inventory`.
 //! - [`owner`]: of several objects whose claims overlap, which one owns the organizer (the one
 //!   that recorded its key, else the oldest); every other gets `OwnedElsewhere`, never writes to
-//!   GoTo, and its deletion touches nothing. Asked by every organizer reconcile.
+//!   GoTo, and its deletion touches nothing. Every organizer reconcile asks [`Ownership::of`]
+//!   (here), which finds the candidates through the index and ranks them by this rule.
 //! - [`index`]: the objects whose claims may overlap a given one, by lookup rather than by
 //!   scanning every object (kept beside the organizer watch's reflector store).
 //! - [`inventory`]: every claim of the cluster at once, for "is this GoTo organizer claimed"
@@ -34,7 +35,54 @@ pub mod owner;
 
 pub use index::ClaimIndex;
 pub use inventory::{Claims, claimant, claims};
-pub use owner::{Ownership, owner_elsewhere};
+pub use owner::owner_elsewhere;
+
+/// Who owns the GoTo organizer an object names.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Ownership {
+    /// This object (or nobody else claims it).
+    Owner,
+    /// Another object, `namespace/name`.
+    OwnedElsewhere {
+        /// The owner's `namespace/name`.
+        owner: String,
+    },
+}
+
+impl Ownership {
+    /// Who owns what `obj` claims, among the watched objects: its candidates come from `index`,
+    /// their objects from `organizers`, their accounts from `accounts`. `declared` is the key of
+    /// `obj`'s own GoToAccount, when known; an object whose account is unknown owns nothing
+    /// anyone else claims, so it is its own owner until it is known.
+    pub fn of(
+        obj: &GoToOrganizer,
+        declared: Option<&str>,
+        index: &ClaimIndex,
+        organizers: &Store<GoToOrganizer>,
+        accounts: &Store<GoToAccount>,
+    ) -> Self {
+        let Some(account_key) = claimed_account_key(obj, declared) else {
+            return Ownership::Owner;
+        };
+        let mine = Claim::of(obj, account_key);
+        let candidates: Vec<_> = index
+            .candidates(&mine)
+            .iter()
+            .filter_map(|reference| organizers.get(reference))
+            .collect();
+        let owner = owner_elsewhere(
+            obj,
+            &mine,
+            candidates.iter().map(AsRef::as_ref),
+            |other| account_key_in(accounts, other),
+            |other| claim_counts(accounts, other),
+        );
+        match owner {
+            Some(owner) => Ownership::OwnedElsewhere { owner },
+            None => Ownership::Owner,
+        }
+    }
+}
 
 /// What one object claims in GoTo.
 #[derive(Clone, Debug, PartialEq, Eq)]

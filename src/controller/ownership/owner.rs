@@ -5,58 +5,9 @@
 //! oldest claimant; every other gets `OwnedElsewhere`, never writes to GoTo, and its deletion
 //! touches nothing.
 use kube::ResourceExt;
-use kube::runtime::reflector::Store;
 
-use super::index::ClaimIndex;
-use super::{Claim, account_key_in, claim_counts, claimed_account_key};
-use crate::crd::{GoToAccount, GoToOrganizer};
-
-/// Who owns the GoTo organizer an object names.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Ownership {
-    /// This object (or nobody else claims it).
-    Owner,
-    /// Another object, `namespace/name`.
-    OwnedElsewhere {
-        /// The owner's `namespace/name`.
-        owner: String,
-    },
-}
-
-impl Ownership {
-    /// Who owns what `obj` claims, among the watched objects: its candidates come from `index`,
-    /// their objects from `organizers`, their accounts from `accounts`. `declared` is the key of
-    /// `obj`'s own GoToAccount, when known; an object whose account is unknown owns nothing
-    /// anyone else claims, so it is its own owner until it is known.
-    pub fn of(
-        obj: &GoToOrganizer,
-        declared: Option<&str>,
-        index: &ClaimIndex,
-        organizers: &Store<GoToOrganizer>,
-        accounts: &Store<GoToAccount>,
-    ) -> Self {
-        let Some(account_key) = claimed_account_key(obj, declared) else {
-            return Ownership::Owner;
-        };
-        let mine = Claim::of(obj, account_key);
-        let candidates: Vec<_> = index
-            .candidates(&mine)
-            .iter()
-            .filter_map(|reference| organizers.get(reference))
-            .collect();
-        let owner = owner_elsewhere(
-            obj,
-            &mine,
-            candidates.iter().map(AsRef::as_ref),
-            |other| account_key_in(accounts, other),
-            |other| claim_counts(accounts, other),
-        );
-        match owner {
-            Some(owner) => Ownership::OwnedElsewhere { owner },
-            None => Ownership::Owner,
-        }
-    }
-}
+use super::Claim;
+use crate::crd::GoToOrganizer;
 
 /// `namespace/name` of the object that owns what `obj` claims, when that is another object.
 ///

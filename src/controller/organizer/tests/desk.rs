@@ -9,6 +9,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use super::*;
 use crate::controller::organizer::act::{self, Ledger};
 use crate::controller::organizer::observe::{self, facts};
+use crate::controller::organizer::reads;
 use crate::crd::GoToOrganizer;
 use crate::goto::{MemoryGoTo, OrganizerKey};
 
@@ -171,7 +172,8 @@ impl Desk {
             seat_pool: ACCOUNT.into(),
             capabilities: crate::goto::GoToApi::capabilities(&self.goto),
         };
-        observe::read(&self.obj, &mut observed, &self.goto).await;
+        let reads = reads::plan(&self.obj.spec, &observed.object, &Ownership::Owner);
+        observe::read(&self.obj, reads, &mut observed, &self.goto).await;
         let plan = decide(&observed, &self.obj.spec, now);
         let obj = &self.obj;
         let outcome = act::act(&plan, obj, &observed, &self.books, Some(&self.goto), now).await;

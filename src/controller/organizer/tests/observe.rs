@@ -4,6 +4,7 @@ use super::desk::Desk;
 use super::*;
 use crate::controller::organizer::act::Ledger;
 use crate::controller::organizer::observe::{self, facts};
+use crate::controller::organizer::reads;
 use crate::crd::DeletionPolicy;
 use crate::goto::{Call, Op, OrganizerKey};
 
@@ -20,7 +21,8 @@ async fn read(desk: &Desk, seat: SeatTurn) -> Observed {
         capabilities: crate::goto::GoToApi::capabilities(&desk.goto),
     };
     observed.seat = seat;
-    observe::read(&desk.obj, &mut observed, &desk.goto).await;
+    let reads = reads::plan(&desk.obj.spec, &observed.object, &Ownership::Owner);
+    observe::read(&desk.obj, reads, &mut observed, &desk.goto).await;
     observed
 }
 
