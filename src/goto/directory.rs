@@ -51,7 +51,9 @@ impl DirectorySnapshot {
     /// counted.
     pub fn of(organizers: impl IntoIterator<Item = ListedOrganizer>, age: Duration) -> Self {
         let mut entries: Vec<DirectoryEntry> = organizers.into_iter().collect();
-        entries.sort_by(|a, b| {
+        // Keys are unique, so an unstable sort orders them the same, without the stable sort's
+        // scratch copy of every entry (1.3 MiB at 20,000 organizers, each account reconcile).
+        entries.sort_unstable_by(|a, b| {
             let (a, b) = (a.organizer_key.as_str(), b.organizer_key.as_str());
             (a.len(), a).cmp(&(b.len(), b))
         });
@@ -86,25 +88,24 @@ struct Index {
 }
 
 impl Index {
-    fn from_listing(organizers: Vec<ListedOrganizer>) -> Self {
-        // Sized once: grown entry by entry, each doubling briefly held the old table and the
-        // new one, at 5,000 organizers 2 MiB of the import's peak for a 0.7 MiB map.
-        let mut index = Index {
-            by_key: HashMap::with_capacity(organizers.len()),
-            by_email: HashMap::with_capacity(organizers.len()),
-        };
+    /// Replaces what the index holds with a listing, in the tables it already has: a listing
+    /// again (every `max_age` while lookups come) then never holds the old index and the new
+    /// one side by side (at 20,000 organizers, 6 MiB more for the moment). Sized once: grown
+    /// entry by entry, each doubling briefly held the old table and the new one.
+    fn refill(&mut self, organizers: Vec<ListedOrganizer>) {
+        self.by_key.clear();
+        self.by_email.clear();
+        self.by_key.reserve(organizers.len());
+        self.by_email.reserve(organizers.len());
         for organizer in organizers {
             // GoTo keeps emails unique; should a listing repeat one, the first listed wins,
             // as the old linear search did.
-            index
-                .by_email
+            self.by_email
                 .entry(NormalEmail::new(&organizer.email))
                 .or_insert_with(|| organizer.organizer_key.clone());
-            index
-                .by_key
+            self.by_key
                 .insert(organizer.organizer_key.clone(), organizer);
         }
-        index
     }
 
     fn find(&self, email: &NormalEmail) -> Option<ListedOrganizer> {
@@ -277,11 +278,11 @@ impl Directory {
         state.finished += 1;
         match listed {
             Ok(organizers) => {
-                let mut index = Index::from_listing(organizers);
+                let index = state.index.get_or_insert_with(Index::default);
+                index.refill(organizers);
                 for change in &pending {
                     index.apply(change);
                 }
-                state.index = Some(index);
                 state.listed_at = Some(started);
                 state.failure = None;
                 Ok(())

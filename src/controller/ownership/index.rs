@@ -173,7 +173,7 @@ impl ClaimIndex {
     /// claimed organizer key (or, rarely, another with the same digest). The claimant itself
     /// is among them when it is indexed.
     pub fn candidates(&self, claim: &Claim) -> Vec<Ref> {
-        let keys = Keys::new(&claim.email, claim.organizer.as_deref());
+        let keys = Keys::new(&claim.email, claim.organizer);
         let state = crate::sync::read(&self.inner);
         let by_email = linked(&state.live.by_email, keys.email);
         let by_key = keys

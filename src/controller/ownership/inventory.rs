@@ -12,22 +12,26 @@ use crate::email::NormalEmail;
 /// Every claim, indexed by GoTo account key, then by organizer key and by normalised email:
 /// answering "is this organizer claimed" for each organizer of an account is one lookup each,
 /// not a scan of every claim (a seat inventory of 5,000 organizers would compare 25 million
-/// pairs).
+/// pairs). Borrowed from the objects: per object it holds a reference, its organizer key's
+/// and its normalised email's places in the maps, and that email (the only copy). The seat
+/// inventory builds it for every object of the cluster once per account reconcile; at 20,000
+/// organizers the owned claims with each object's name had taken 8.6 MiB for the moment,
+/// the top of the operator's peak memory (docs/benchmarks-notes.md).
 #[derive(Debug, Default)]
-pub struct Claims {
-    /// Each claim with its object's `namespace/name`.
-    all: Vec<(String, Claim)>,
-    by_account: HashMap<String, AccountClaims>,
+pub struct Claims<'a> {
+    /// Each claiming object, in the order given.
+    all: Vec<&'a GoToOrganizer>,
+    by_account: HashMap<&'a str, AccountClaims<'a>>,
 }
 
 /// The claims on one GoTo account, as positions in [`Claims::all`].
 #[derive(Debug, Default)]
-struct AccountClaims {
-    by_organizer_key: HashMap<String, usize>,
+struct AccountClaims<'a> {
+    by_organizer_key: HashMap<&'a str, usize>,
     by_email: HashMap<NormalEmail, usize>,
 }
 
-impl<'a> FromIterator<(&'a GoToOrganizer, Option<&'a str>)> for Claims {
+impl<'a> FromIterator<(&'a GoToOrganizer, Option<&'a str>)> for Claims<'a> {
     /// From each object and the key of its GoToAccount, when known (see [`Claim::resolved`]).
     fn from_iter<I: IntoIterator<Item = (&'a GoToOrganizer, Option<&'a str>)>>(objects: I) -> Self {
         let mut out = Claims::default();
@@ -36,13 +40,12 @@ impl<'a> FromIterator<(&'a GoToOrganizer, Option<&'a str>)> for Claims {
                 continue;
             };
             let at = out.all.len();
-            let account = out.by_account.entry(claim.account.clone()).or_default();
-            if let Some(key) = &claim.organizer {
-                account.by_organizer_key.entry(key.clone()).or_insert(at);
+            let account = out.by_account.entry(claim.account).or_default();
+            if let Some(key) = claim.organizer {
+                account.by_organizer_key.entry(key).or_insert(at);
             }
-            account.by_email.entry(claim.email.clone()).or_insert(at);
-            let object = format!("{}/{}", obj.namespace().unwrap_or_default(), obj.name_any());
-            out.all.push((object, claim));
+            account.by_email.entry(claim.email).or_insert(at);
+            out.all.push(obj);
         }
         out
     }
@@ -50,7 +53,7 @@ impl<'a> FromIterator<(&'a GoToOrganizer, Option<&'a str>)> for Claims {
 
 /// The claims of every object in `organizers`, their accounts resolved through `accounts`
 /// (an object whose GoToAccount is missing and that recorded no account key claims nothing).
-pub fn claims(organizers: &[GoToOrganizer], accounts: &[GoToAccount]) -> Claims {
+pub fn claims<'a>(organizers: &'a [GoToOrganizer], accounts: &'a [GoToAccount]) -> Claims<'a> {
     let keys: HashMap<(String, String), &str> = accounts
         .iter()
         .map(|a| {
@@ -76,17 +79,22 @@ pub fn claims(organizers: &[GoToOrganizer], accounts: &[GoToAccount]) -> Claims 
 
 /// The `namespace/name` of the object claiming the organizer, if any does: of several, the
 /// first in the order the claims were given, as [`Claim::overlaps`] tried one by one would find.
-pub fn claimant<'a>(
-    claims: &'a Claims,
+pub fn claimant(
+    claims: &Claims<'_>,
     account_key: &str,
     organizer_key: &str,
     email: &str,
-) -> Option<&'a str> {
+) -> Option<String> {
     let account = claims.by_account.get(account_key)?;
     let by_key = account.by_organizer_key.get(organizer_key).copied();
     let by_email = account.by_email.get(&NormalEmail::new(email)).copied();
     let first = by_key.into_iter().chain(by_email).min()?;
-    claims.all.get(first).map(|(object, _)| object.as_str())
+    let object = claims.all.get(first)?;
+    Some(format!(
+        "{}/{}",
+        object.namespace().unwrap_or_default(),
+        object.name_any()
+    ))
 }
 
 #[cfg(test)]
@@ -149,7 +157,7 @@ mod tests {
                                 organizer_key,
                                 email
                             )))
-                            .map(|(object, _)| object.as_str()),
+                            .map(|(object, _)| object.clone()),
                         "{account_key} {organizer_key} {email}"
                     );
                 }
@@ -159,23 +167,25 @@ mod tests {
 
     #[test]
     fn email_claims_ignore_case_and_surrounding_space() {
-        let all = claims(
-            &[organizer("it", "jane", "acme", " Jane.Doe@Example.com")],
-            &[account("it", "acme", "42")],
+        let (organizers, accounts) = (
+            [organizer("it", "jane", "acme", " Jane.Doe@Example.com")],
+            [account("it", "acme", "42")],
         );
+        let all = claims(&organizers, &accounts);
         assert_eq!(
             claimant(&all, "42", "7", "jane.doe@example.COM"),
-            Some("it/jane")
+            Some("it/jane".to_string())
         );
         assert!(claimant(&all, "42", "7", "sam@example.com").is_none());
     }
 
     #[test]
     fn claims_span_namespaces_through_the_account_key() {
-        let all = claims(
-            &[organizer("sales", "jane", "goto", "jane@example.com")],
-            &[account("sales", "goto", "42"), account("it", "acme", "42")],
+        let (organizers, accounts) = (
+            [organizer("sales", "jane", "goto", "jane@example.com")],
+            [account("sales", "goto", "42"), account("it", "acme", "42")],
         );
+        let all = claims(&organizers, &accounts);
         assert!(claimant(&all, "42", "7", "jane@example.com").is_some());
         assert!(
             claimant(&all, "43", "7", "jane@example.com").is_none(),
@@ -198,7 +208,8 @@ mod tests {
             )]
             .into(),
         );
-        let all = claims(&[recorded, annotated], &[account("it", "acme", "42")]);
+        let (organizers, accounts) = ([recorded, annotated], [account("it", "acme", "42")]);
+        let all = claims(&organizers, &accounts);
         assert!(claimant(&all, "42", "7", "renamed@example.com").is_some());
         assert!(claimant(&all, "42", "8", "other@example.com").is_some());
         assert!(claimant(&all, "42", "9", "other@example.com").is_none());
@@ -213,7 +224,8 @@ mod tests {
             "7",
         );
         let orphan = organizer("it", "sam", "gone", "sam@example.com");
-        let all = claims(&[recorded, orphan], &[account("it", "acme", "42")]);
+        let (organizers, accounts) = ([recorded, orphan], [account("it", "acme", "42")]);
+        let all = claims(&organizers, &accounts);
         assert!(claimant(&all, "41", "7", "jane@example.com").is_some());
         assert!(claimant(&all, "42", "1", "jane@example.com").is_none());
         assert!(claimant(&all, "42", "2", "sam@example.com").is_none());

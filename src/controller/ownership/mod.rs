@@ -84,23 +84,25 @@ impl Ownership {
     }
 }
 
-/// What one object claims in GoTo.
+/// What one object claims in GoTo, borrowed from the object (and its account's key): building
+/// one copies nothing but the normalised email, so the claims of every object of a cluster can
+/// be held at once (the seat inventory, `export`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Claim {
+pub struct Claim<'a> {
     /// The GoTo account key.
-    pub account: String,
+    pub account: &'a str,
     /// The organizer key it recorded or names by annotation.
-    pub organizer: Option<String>,
+    pub organizer: Option<&'a str>,
     /// Its email.
     pub email: NormalEmail,
 }
 
-impl Claim {
+impl<'a> Claim<'a> {
     /// The claim of `obj`, whose GoTo account key is `account`.
-    pub fn of(obj: &GoToOrganizer, account: &str) -> Self {
+    pub fn of(obj: &'a GoToOrganizer, account: &'a str) -> Self {
         Claim {
-            account: account.to_string(),
-            organizer: obj.claimed_organizer_key().map(str::to_string),
+            account,
+            organizer: obj.claimed_organizer_key(),
             email: NormalEmail::new(&obj.spec.email),
         }
     }
@@ -108,26 +110,26 @@ impl Claim {
     /// The claim of `obj`, its account resolved by [`claimed_account_key`] from `declared` (its
     /// GoToAccount's key, when known); `None` when its account is not known, since such an
     /// object cannot be said to claim anything yet.
-    pub fn resolved(obj: &GoToOrganizer, declared: Option<&str>) -> Option<Self> {
+    pub fn resolved(obj: &'a GoToOrganizer, declared: Option<&'a str>) -> Option<Self> {
         claimed_account_key(obj, declared).map(|account| Claim::of(obj, account))
     }
 
     /// The claim on organizer `organizer_key` / `email` of GoTo account `account` (a listed
     /// organizer, to be compared with objects' claims).
-    pub fn on(account: &str, organizer_key: &str, email: &str) -> Self {
+    pub fn on(account: &'a str, organizer_key: &'a str, email: &str) -> Self {
         Claim {
-            account: account.to_string(),
-            organizer: Some(organizer_key.to_string()),
+            account,
+            organizer: Some(organizer_key),
             email: NormalEmail::new(email),
         }
     }
 
     /// Whether the two claims name the same organizer: the same account, and the same email or
     /// the same organizer key.
-    pub fn overlaps(&self, other: &Claim) -> bool {
+    pub fn overlaps(&self, other: &Claim<'_>) -> bool {
         self.account == other.account
             && (self.email == other.email
-                || matches!((&self.organizer, &other.organizer), (Some(a), Some(b)) if a == b))
+                || matches!((self.organizer, other.organizer), (Some(a), Some(b)) if a == b))
     }
 }
 

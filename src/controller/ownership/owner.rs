@@ -31,7 +31,7 @@ pub fn owner_elsewhere<'a>(
             None => {
                 other.namespace() == obj.namespace()
                     && other.spec.account_ref == obj.spec.account_ref
-                    && mine.overlaps(&Claim::of(other, &mine.account))
+                    && mine.overlaps(&Claim::of(other, mine.account))
             }
         })
         .filter(|other| is_older(other, obj))
@@ -90,7 +90,8 @@ mod tests {
     }
 
     fn owner(obj: &GoToOrganizer, all: &[GoToOrganizer]) -> Option<String> {
-        let mine = Claim::of(obj, &account_of(obj).unwrap_or_default());
+        let account = account_of(obj).unwrap_or_default();
+        let mine = Claim::of(obj, &account);
         owner_elsewhere(obj, &mine, all, account_of, |_| true)
     }
 
