@@ -93,6 +93,26 @@ async fn an_old_index_is_listed_again() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_listing_again_replaces_the_whole_index() {
+    // The index is refilled in place: what the new listing lacks must not survive it.
+    let account = Account::with(vec![
+        organizer("1", "a@example.com"),
+        organizer("2", "b@example.com"),
+    ]);
+    let dir = Directory::new(Duration::from_secs(60));
+    assert!(find(&dir, &account, "b@example.com").await.is_some());
+    // Outside the operator: b deleted, a's email given to a new organizer 3.
+    *account.organizers.lock().unwrap() = vec![organizer("3", "a@example.com")];
+    tokio::time::sleep(Duration::from_secs(61)).await;
+    assert!(find(&dir, &account, "b@example.com").await.is_none());
+    let a = find(&dir, &account, "a@example.com").await.expect("a");
+    assert_eq!(a.organizer_key, OrganizerKey::new("3"));
+    let snapshot = dir.cached_snapshot().expect("listed");
+    assert_eq!((snapshot.count, snapshot.entries.len()), (1, 1));
+    assert_eq!(account.listings(), 2);
+}
+
+#[tokio::test(start_paused = true)]
 async fn creates_and_deletes_update_the_index_without_listing() {
     let account = Account::with(vec![organizer("1", "a@example.com")]);
     let dir = Directory::new(Duration::from_secs(60));
