@@ -1,7 +1,7 @@
 //! The controllers: GoToAccount and GoToOrganizer, run behind a leader lease ([`run`]: the
 //! process around them). This module wires their watches, triggers and reconcilers.
 pub mod account;
-mod cached;
+pub mod cached;
 pub mod clients;
 pub mod context;
 pub mod credentials;
