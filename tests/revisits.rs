@@ -28,9 +28,8 @@ use syn::visit::Visit;
 ///   -> act -> organizer, 11 returns;
 /// - `decide` goes out to `consent` and `diff` and back: 2;
 /// - `observe` carries out what `reads` planned: 1;
-/// - the pass's end (an Event through the context, forget a deleted object's key, the next
-///   read's time from `decide`): 3.
-const MOST_RETURNS: usize = 17;
+/// - the pass's end (an Event through the context, forget a deleted object's key): 2.
+const MOST_RETURNS: usize = 16;
 
 /// The reconcile's modules. The object's own types (`crd`, `email`) and GoTo's client are
 /// where it goes, not stops on its way: calls into them are not followed.

@@ -134,6 +134,14 @@ async fn pass(
     }
     let now = jiff::Timestamp::now();
     let plan = decide(observed, &obj.spec, now);
+    // When to look again after a pass that succeeds (decided with the plan, from the same
+    // clock): at the object's place in its account's drift period, at least half a period from
+    // now, or sooner for a `suspendAt`.
+    let next_look = decide::next_look(
+        &obj.spec,
+        now,
+        spread::next_read(&key, period, now, period / 2),
+    );
     tracing::debug!(organizer = %key, observed = %observed, plan = %plan, "decided");
     let goto = observation.goto.as_deref();
     let outcome = act::act(&plan, obj, observed, oc, goto, now).await;
@@ -163,12 +171,7 @@ async fn pass(
             .forget(&obj.namespace().unwrap_or_default(), &obj.name_any());
         return Ok(Action::await_change());
     }
-    // Read again at the object's place in its account's drift period, at least half a period
-    // from now.
-    let next_read = spread::next_read(&key, period, now, period / 2);
-    Ok(Action::requeue(decide::next_look(
-        &obj.spec, now, next_read,
-    )))
+    Ok(Action::requeue(next_look))
 }
 
 /// Keeps the account's seat queue (see [`seat_queue`]): a create refused for want of a seat
