@@ -12,7 +12,8 @@
 //! of that name, the nearest module winning a tie. A call it cannot resolve to one function is
 //! listed, and fails the test, so that nothing is left out unseen.
 //!
-//! Issue 19's goal is 10 (30 by hand when it was filed). Today's count, `MOST_RETURNS`, is a
+//! Issue 19's goal is 10 (30 by hand when it was filed; 16 before `act` carried its plan out as
+//! a loop of writer tasks and `decide::after` decisions). Today's count, `MOST_RETURNS`, is a
 //! ratchet: the test fails when the path gets longer, and the constant comes down as it
 //! shortens. What holds it up is said beside it.
 use std::collections::HashSet;
@@ -21,15 +22,14 @@ use std::path::{Path, PathBuf};
 
 use syn::visit::Visit;
 
-/// Today's count. What holds it above the issue's 10:
-/// - `act` asks `decide` about each outcome (a 409, a create's follow-up writes, the second
-///   audit) and records through the `Ledger` the controller implements: act -> organizer (the
-///   ledger) -> view -> act -> organizer -> decide -> act -> organizer -> status -> act -> decide
-///   -> act -> organizer, 11 returns;
+/// Today's count, within the issue's 10. What remains:
 /// - `decide` goes out to `consent` and `diff` and back: 2;
 /// - `observe` carries out what `reads` planned: 1;
+/// - `act` writes down through the `Ledger` the controller implements: the object read again
+///   before a DELETE and the key recorded after a create (organizer -> status), then the writes
+///   counted and the key remembered (organizer -> view): 3;
 /// - the pass's end (an Event through the context, forget a deleted object's key): 2.
-const MOST_RETURNS: usize = 16;
+const MOST_RETURNS: usize = 8;
 
 /// The reconcile's modules. The object's own types (`crd`, `email`) and GoTo's client are
 /// where it goes, not stops on its way: calls into them are not followed.
@@ -273,10 +273,12 @@ impl<'a> Walk<'a> {
             Some("Self") => named
                 .filter(|f| f.owner == caller.owner && f.module == caller.module)
                 .collect(),
+            // A module's own function, or one of its child modules' that it re-exports
+            // (`decide::after` is `decide::after::after`).
             Some(q) => named
                 .filter(|f| {
                     f.owner.as_deref() == Some(q)
-                        || (f.owner.is_none() && f.module.rsplit("::").next() == Some(q))
+                        || (f.owner.is_none() && f.module.rsplit("::").take(2).any(|m| m == q))
                 })
                 .collect(),
             None => {

@@ -1,6 +1,8 @@
 //! Decide: every rule of API.md "Behaviour" as a branch of one pure, total function from what was
 //! observed (and the spec, and the clock) to one [`Plan`]. Apply and cleanup share the enum; every
 //! failure is a value with its reason. `goto-operator plan` prints the same plans.
+mod after;
+
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -17,7 +19,8 @@ use crate::crd::{
     OnExternalSuspend,
 };
 use crate::email;
-use crate::goto::{self, Meeting, NewOrganizer, Organizer, OrganizerStatus};
+use crate::goto::{self, NewOrganizer, Organizer, OrganizerStatus};
+pub use after::{after, after_conflict, after_create, may_delete};
 
 /// Decides what one reconcile does. Pure and total.
 pub fn decide(observed: &Observed, spec: &GoToOrganizerSpec, now: Timestamp) -> Plan {
@@ -198,7 +201,7 @@ fn converge(
 /// `onExternalSuspend: Respect` for a suspension the operator did not make.
 pub fn seat(
     spec: &GoToOrganizerSpec,
-    facts: &super::observe::ObjectFacts,
+    facts: &ObjectFacts,
     observed: Option<&Organizer>,
     now: Timestamp,
 ) -> Seat {
@@ -274,46 +277,6 @@ fn cleanup(observed: &Observed, spec: &GoToOrganizerSpec) -> Plan {
         Plan::Delete { key, meetings }
     } else {
         Plan::SuspendBeforeDelete { key, meetings }
-    }
-}
-
-/// A create answered 409 with `existing`, the organizer that has the email (another process
-/// created it a moment ago): adopt it, never a second seat; unless `adoptionPolicy: CreateOnly`,
-/// which never adopts. `None`: adopt.
-pub fn after_conflict(spec: &GoToOrganizerSpec, existing: &Organizer) -> Option<Error> {
-    (spec.adoption_policy == AdoptionPolicy::CreateOnly).then(|| {
-        Error::AlreadyExists(format!(
-            "organizer {} with email {} already exists (adoptionPolicy CreateOnly: not adopted)",
-            existing.organizer_key, existing.email
-        ))
-    })
-}
-
-/// What a created (or adopted) organizer still needs, planned from GoTo's answer: the fields the
-/// create could not carry and a suspension, within what the dialect can write.
-pub fn after_create(
-    spec: &GoToOrganizerSpec,
-    object: &ObjectFacts,
-    created: &Organizer,
-    capabilities: goto::Capabilities,
-    now: Timestamp,
-) -> diff::Changes {
-    diff::changes(spec, created, seat(spec, object, Some(created), now)).within(capabilities)
-}
-
-/// Whether a DELETE may go ahead after the second audit (or right before it), with the spec and
-/// the consent as they are then: `Err(DeletionBlocked)` when the meetings found are not
-/// consented to.
-pub fn may_delete(
-    spec: &GoToOrganizerSpec,
-    consent: Option<&str>,
-    key: &str,
-    meetings: &[Meeting],
-) -> Result<(), Error> {
-    if consent::allows(spec, consent, meetings) {
-        Ok(())
-    } else {
-        Err(super::plan::blocked(key, meetings))
     }
 }
 

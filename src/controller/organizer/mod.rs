@@ -8,8 +8,11 @@
 //!   [`Plan`] ([`plan`]), for apply and cleanup alike; every rule of API.md "Behaviour" is a branch there,
 //!   every failure a value with its reason. [`diff`] is its field diff.
 //! - [`act`] is the only code that writes to GoTo, through the same seam; it carries one plan
-//!   out and returns an [`Outcome`]. Crash safety lives there: right after a create that more
-//!   writes follow, it records the key in status through its [`act::Ledger`] (the `Context`).
+//!   out and returns an [`Outcome`], task by task: the writer ([`write`]) carries a task out and
+//!   pauses where GoTo's answer needs a decision (a 409, a created organizer's follow-up writes,
+//!   the second audit, right before a DELETE), and `decide::after` makes it from that answer.
+//!   Crash safety lives there: right after a create that more writes follow, it records the key
+//!   in status through its [`act::Ledger`] (the `Context`).
 //! - [`report`] is a pure function to the new status and the Events. The pass writes that status
 //!   at its end, and not at all when nothing but timestamps changed; besides `act`'s key record,
 //!   it is the only status write of a reconcile.
@@ -19,7 +22,7 @@
 //!
 //! Layers, bottom up, each importing only layers before it (tests/module_layers.rs checks):
 //! `consent`, `spread`, `seat_queue`, `diff`, `observed`, `view`,
-//! `reads`, `observe`, `plan`, `decide`, `act`, `report`.
+//! `reads`, `observe`, `plan`, `decide`, `write`, `act`, `report`.
 //!
 //! `finalizer()` stays the only top-level action: `Apply` and `Cleanup` run the same pipeline
 //! (the plan knows whether the object is being deleted); a cleanup that returns `Ok` releases the
@@ -38,6 +41,7 @@ pub mod spread;
 #[cfg(test)]
 mod tests;
 pub mod view;
+pub mod write;
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -7,6 +7,7 @@
 //! messages of its failures) are in `plan/text.rs`; `act`, `report`, the seat queue and the
 //! preview ask the plan rather than match its variants. Only `decide` builds plans and only
 //! `act` dispatches on them. The organizer module exports it (`organizer::Plan`).
+mod task;
 mod text;
 
 use super::diff::Changes;
@@ -14,6 +15,7 @@ use crate::controller::error::Error;
 use crate::crd::conditions::event;
 use crate::goto::{Meeting, NewOrganizer, Organizer, OrganizerStatus};
 
+pub use task::{After, Pause, Task};
 pub use text::{blocked, subjects, waiting_message};
 
 /// How an existing organizer was matched.

@@ -53,6 +53,7 @@ fn suspend_then_delete_names_the_cancelled_meetings() {
         reaudit: Some(vec![meeting("1")]),
         error: None,
         not_sent: Vec::new(),
+        writes: Vec::new(),
     };
     let (plan, _, notes) = run(&w, &s, outcome.clone(), &settled());
     assert!(
@@ -96,6 +97,7 @@ fn a_meeting_booked_before_the_second_audit_blocks_the_delete() {
             &[meeting("9")],
         )),
         not_sent: Vec::new(),
+        writes: Vec::new(),
     };
     let (plan, status, notes) = run(&w, &spec(), outcome.clone(), &settled());
     assert!(matches!(
