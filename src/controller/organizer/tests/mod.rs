@@ -5,6 +5,7 @@
 //! reconcile there). Fixtures here; the tables and cases in the modules below.
 mod act;
 mod decide;
+mod decide_after;
 mod decide_cleanup;
 mod delete;
 mod desk;
