@@ -5,8 +5,9 @@
 //! The plan owns its meaning: what it writes, which organizer and audit it is about, the failure
 //! it ends in and the Event it makes are methods here, and its words (the line it prints as, the
 //! messages of its failures) are in `plan/text.rs`; `act`, `report`, the seat queue and the
-//! preview ask the plan rather than match its variants. Only `decide` builds plans and only
-//! `act` dispatches on them. The organizer module exports it (`organizer::Plan`).
+//! preview ask the plan rather than match its variants. Only `decide` builds plans, and the
+//! writes a plan makes start in one place, `Task::of` (`plan/task.rs`, with the pauses where a
+//! GoTo answer needs `decide` again). The organizer module exports it (`organizer::Plan`).
 mod task;
 mod text;
 
