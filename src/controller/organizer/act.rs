@@ -16,7 +16,7 @@ use jiff::Timestamp;
 use super::decide;
 use super::observe::Observed;
 use super::observed::{account_key_of, state};
-use super::plan::{After, Plan, Task};
+use super::plan::{After, Next, Plan, Task};
 use super::write::Writer;
 pub use super::write::{Outcome, Step};
 use crate::controller::error::Error;
@@ -62,18 +62,49 @@ pub async fn act(
         organizer: plan.organizer().cloned(),
         ..Outcome::default()
     };
-    let mut next = goto.and_then(|_| Task::of(plan));
+    if let Some(goto) = goto {
+        carry_out(plan, obj, observed, ledger, goto, now, &mut out).await;
+    }
+    for action in &out.writes {
+        ledger.wrote(action);
+    }
+    if let Some(o) = &out.organizer
+        && !observed.object.deleting
+    {
+        // The watch cache may hand the next reconcile the object from before this one's status
+        // write: without this, an adopted (or created) organizer would be found by email and
+        // announced again.
+        ledger.remember_key(obj, o.organizer_key.as_str());
+    }
+    out
+}
+
+/// The loop of `act`: the writer carries each task out, `decide::after` answers each pause, and
+/// the ledger reads the object again or records the key where that answer says so.
+async fn carry_out(
+    plan: &Plan,
+    obj: &GoToOrganizer,
+    observed: &Observed,
+    ledger: &dyn Ledger,
+    goto: &dyn GoToApi,
+    now: Timestamp,
+    out: &mut Outcome,
+) {
+    let writer = Writer { obj, goto };
+    let mut next = Next::first(plan);
     // The object as the Kubernetes API has it, once read right before a DELETE.
     let mut current = None;
-    while let (Some(task), Some(goto)) = (next.take(), goto) {
-        let writer = Writer { obj, goto };
-        let pause = match writer.carry(task, &mut out).await {
-            Ok(Some(pause)) => pause,
-            Ok(None) => break,
-            Err(e) => {
-                out.error = Some(e);
-                break;
-            }
+    while let Some(step) = next.take() {
+        let pause = match step {
+            Next::Ask(pause) => pause,
+            Next::Write(task) => match writer.carry(task, out).await {
+                Ok(Some(pause)) => pause,
+                Ok(None) => return,
+                Err(e) => {
+                    out.error = Some(e);
+                    return;
+                }
+            },
         };
         let after = decide::after(
             pause,
@@ -88,10 +119,10 @@ pub async fn act(
                 out.not_sent = not_sent;
                 Ok(None)
             }
-            Ok(After::Then(task)) => Ok(Some(task)),
-            Ok(After::ReadObjectThen(task)) => ledger.current(obj).await.map(|object| {
+            Ok(After::Then(task)) => Ok(Some(Next::Write(task))),
+            Ok(After::ReadObjectThen(pause)) => ledger.current(obj).await.map(|object| {
                 current = Some(object);
-                Some(task)
+                Some(Next::Ask(pause))
             }),
             Ok(After::RecordKeyThen { organizer, changes }) => {
                 out.not_sent.clone_from(&changes.unsupported);
@@ -105,25 +136,13 @@ pub async fn act(
                     ..previous
                 };
                 let recorded = ledger.record_key(obj, &status).await;
-                recorded.map(|()| Some(Task::Converge { organizer, changes }))
+                recorded.map(|()| Some(Next::Write(Task::Converge { organizer, changes })))
             }
             Err(e) => Err(e),
         };
         match went_on {
-            Ok(task) => next = task,
+            Ok(step) => next = step,
             Err(e) => out.error = Some(e),
         }
     }
-    for action in &out.writes {
-        ledger.wrote(action);
-    }
-    if let Some(o) = &out.organizer
-        && !observed.object.deleting
-    {
-        // The watch cache may hand the next reconcile the object from before this one's status
-        // write: without this, an adopted (or created) organizer would be found by email and
-        // announced again.
-        ledger.remember_key(obj, o.organizer_key.as_str());
-    }
-    out
 }

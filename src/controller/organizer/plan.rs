@@ -6,7 +6,7 @@
 //! it ends in and the Event it makes are methods here, and its words (the line it prints as, the
 //! messages of its failures) are in `plan/text.rs`; `act`, `report`, the seat queue and the
 //! preview ask the plan rather than match its variants. Only `decide` builds plans, and the
-//! writes a plan makes start in one place, `Task::of` (`plan/task.rs`, with the pauses where a
+//! writes a plan makes start in one place, `Next::first` (`plan/task.rs`, with the pauses where a
 //! GoTo answer needs `decide` again). The organizer module exports it (`organizer::Plan`).
 mod task;
 mod text;
@@ -16,7 +16,7 @@ use crate::controller::error::Error;
 use crate::crd::conditions::event;
 use crate::goto::{Meeting, NewOrganizer, Organizer, OrganizerStatus};
 
-pub use task::{After, Pause, Task};
+pub use task::{After, Next, Pause, Task};
 pub use text::{blocked, subjects, waiting_message};
 
 /// How an existing organizer was matched.

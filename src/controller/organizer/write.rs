@@ -98,12 +98,7 @@ impl Writer<'_> {
             Task::SuspendAndAudit { key, audited } => {
                 self.suspend_and_audit(key, audited, out).await
             }
-            Task::Delete {
-                key,
-                meetings,
-                confirmed: false,
-            } => Ok(Some(Pause::BeforeDelete { key, meetings })),
-            Task::Delete { key, meetings, .. } => {
+            Task::Delete { key, meetings } => {
                 self.delete(&key, meetings.len(), out).await?;
                 Ok(None)
             }
@@ -228,7 +223,7 @@ impl Writer<'_> {
         Ok(Some(Pause::Audited { key, meetings }))
     }
 
-    /// The DELETE, confirmed; it cancels `cancelling` meetings.
+    /// The DELETE, as `decide` confirmed it; it cancels `cancelling` meetings.
     async fn delete(&self, key: &str, cancelling: usize, out: &mut Outcome) -> Result<(), Error> {
         let result = self.goto.delete(&OrganizerKey::new(key)).await;
         self.log(key, "delete", result.is_ok());

@@ -47,25 +47,13 @@ pub fn after(
         Pause::Audited { key, meetings } => {
             // Judged with the spec and consent of the pass that decided.
             may_delete(spec, object.consent.as_deref(), &key, &meetings)?;
-            Ok(After::ReadObjectThen(Task::Delete {
-                key,
-                meetings,
-                confirmed: false,
-            }))
+            Ok(After::ReadObjectThen(Pause::BeforeDelete { key, meetings }))
         }
         Pause::BeforeDelete { key, meetings } => match current {
-            None => Ok(After::ReadObjectThen(Task::Delete {
-                key,
-                meetings,
-                confirmed: false,
-            })),
+            None => Ok(After::ReadObjectThen(Pause::BeforeDelete { key, meetings })),
             Some(object) => {
                 still_decided(object.as_ref(), &key, &meetings)?;
-                Ok(After::Then(Task::Delete {
-                    key,
-                    meetings,
-                    confirmed: true,
-                }))
+                Ok(After::Then(Task::Delete { key, meetings }))
             }
         },
     }

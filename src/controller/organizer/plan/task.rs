@@ -1,7 +1,7 @@
-//! What remains of a plan while `act` carries it out: the next GoTo write ([`Task`]), the points
-//! where a write's answer needs a decision before the plan goes on ([`Pause`]), and that decision
-//! ([`After`], made by `decide::after`). The writer (`write`) carries tasks out and decides
-//! nothing; `act` runs the loop between the two.
+//! What remains of a plan while `act` carries it out ([`Next`]): a GoTo write ([`Task`]), or a
+//! point where a write's answer (or the DELETE to come) needs a decision before the plan goes on
+//! ([`Pause`]); and that decision ([`After`], made by `decide::after`). The writer (`write`)
+//! carries tasks out and decides nothing; `act` runs the loop between the two.
 use super::Plan;
 use crate::controller::organizer::diff::{Changes, FieldChange};
 use crate::goto::{Meeting, NewOrganizer, Organizer, OrganizerKey};
@@ -40,21 +40,31 @@ pub enum Task {
         /// How many meetings the first audit found.
         audited: usize,
     },
-    /// The DELETE, which cancels `meetings`. Carried out only `confirmed`: until then the writer
-    /// pauses, so that the object is read again and `decide` confirms it right before.
+    /// The DELETE, which cancels `meetings`; only as `decide` confirmed it against the object
+    /// read right before ([`Pause::BeforeDelete`]).
     Delete {
         /// The organizer.
         key: String,
         /// The upcoming meetings it cancels.
         meetings: Vec<Meeting>,
-        /// `decide` confirmed it against the object as it is right before.
-        confirmed: bool,
     },
 }
 
-impl Task {
-    /// The first task of `plan`, if it writes to GoTo.
-    pub fn of(plan: &Plan) -> Option<Task> {
+/// What carrying a plan out does next.
+#[derive(Clone, Debug)]
+pub enum Next {
+    /// Carry this task out.
+    Write(Task),
+    /// Ask `decide` about this pause.
+    Ask(Pause),
+}
+
+impl Next {
+    /// Where carrying `plan` out starts, if it writes to GoTo.
+    pub fn first(plan: &Plan) -> Option<Next> {
+        if !plan.writes() {
+            return None;
+        }
         let task = match plan {
             Plan::Create { new, .. } => Task::Create {
                 new: new.clone(),
@@ -78,14 +88,15 @@ impl Task {
                 key: key.clone(),
                 audited: meetings.len(),
             },
-            Plan::Delete { key, meetings } => Task::Delete {
-                key: key.clone(),
-                meetings: meetings.clone(),
-                confirmed: false,
-            },
+            Plan::Delete { key, meetings } => {
+                return Some(Next::Ask(Pause::BeforeDelete {
+                    key: key.clone(),
+                    meetings: meetings.clone(),
+                }));
+            }
             _ => return None,
         };
-        plan.writes().then_some(task)
+        Some(Next::Write(task))
     }
 }
 
@@ -104,7 +115,7 @@ pub enum Pause {
         /// The upcoming meetings the second audit found.
         meetings: Vec<Meeting>,
     },
-    /// Right before a DELETE.
+    /// Right before a DELETE: the object is read again and must still ask for it.
     BeforeDelete {
         /// The organizer.
         key: String,
@@ -132,6 +143,6 @@ pub enum After {
         /// What it still needs.
         changes: Changes,
     },
-    /// Read the object as the Kubernetes API has it now, then carry the task again.
-    ReadObjectThen(Task),
+    /// Read the object as the Kubernetes API has it now, then ask about the pause again.
+    ReadObjectThen(Pause),
 }

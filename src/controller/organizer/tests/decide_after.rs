@@ -74,10 +74,7 @@ fn what_follows_each_pause_of_a_plan_being_carried_out() {
     ));
     assert!(matches!(
         follows(audited(&[]), &spec(), None),
-        Ok(After::ReadObjectThen(Task::Delete {
-            confirmed: false,
-            ..
-        }))
+        Ok(After::ReadObjectThen(Pause::BeforeDelete { .. }))
     ));
     // Right before the DELETE: read the object, then confirm it only if it is still deleted
     // with `deletionPolicy: Delete`.
@@ -87,7 +84,7 @@ fn what_follows_each_pause_of_a_plan_being_carried_out() {
     };
     assert!(matches!(
         follows(before(), &spec(), None),
-        Ok(After::ReadObjectThen(_))
+        Ok(After::ReadObjectThen(Pause::BeforeDelete { .. }))
     ));
     assert!(matches!(
         follows(before(), &spec(), Some(&None)),
@@ -102,9 +99,6 @@ fn what_follows_each_pause_of_a_plan_being_carried_out() {
     object.spec.deletion_policy = crate::crd::DeletionPolicy::Delete;
     assert!(matches!(
         follows(before(), &spec(), Some(&Some(object))),
-        Ok(After::Then(Task::Delete {
-            confirmed: true,
-            ..
-        }))
+        Ok(After::Then(Task::Delete { .. }))
     ));
 }
